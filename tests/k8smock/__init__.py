@@ -1,0 +1,6 @@
+"""A mock Kubernetes API server for tests: recorded scenarios served over real HTTP on loopback."""
+
+from tests.k8smock.server import Fault, MockApiServer, Request
+from tests.k8smock.store import Store, load_scenario
+
+__all__ = ["Fault", "MockApiServer", "Request", "Store", "load_scenario"]

@@ -1,0 +1,218 @@
+"""Offline bundles: a directory or `.tar.gz` of raw command outputs (layout in docs/contract.md) read as Evidence.
+
+Every file is optional. Logs are not read here: they become LogSources streamed by the scanner.
+A `.tar.gz` is unpacked with tarfile's `data` filter (no absolute paths, no `..`, no links out, no
+devices) into a temporary directory that is removed when the `with` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tarfile
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from doctor import convert
+from doctor.errors import InputError
+from doctor.evidence import CollectorError, Evidence, LogSource, Target
+
+MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
+MAX_UNPACKED_BYTES = 20 * 1024**3
+KNOWN_DIRS = ("docker", "k8s", "config", "traffic")
+
+
+@contextlib.contextmanager
+def open_bundle(path: Path) -> Iterator[Evidence]:
+    """The evidence in the bundle at `path`; InputError (exit 2) when it is not a readable bundle."""
+    if not path.exists():
+        raise InputError("no such bundle (a directory or .tar.gz in the bundle layout)", str(path))
+    if path.is_dir():
+        yield read_bundle_dir(path, str(path))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="mldoctor-bundle-"))
+    try:
+        root = _unpack(path, tmp)
+        yield read_bundle_dir(root, str(path))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unpack(archive: Path, into: Path) -> Path:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            total = sum(m.size for m in members if m.isfile())
+            if total > MAX_UNPACKED_BYTES:
+                raise InputError(f"unpacks to {total} bytes, over the {MAX_UNPACKED_BYTES} limit", str(archive))
+            tar.extractall(into, members=members, filter="data")
+    except InputError:
+        raise
+    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+        raise InputError(f"not a readable .tar.gz bundle ({type(err).__name__}: {err})", str(archive)) from None
+    entries = [p for p in into.iterdir()]
+    if len(entries) == 1 and entries[0].is_dir() and not any((into / d).exists() for d in KNOWN_DIRS):
+        return entries[0]  # a bundle packed with its top folder
+    return into
+
+
+def read_bundle_dir(root: Path, label: str) -> Evidence:
+    """The evidence in an unpacked bundle directory."""
+    if not any((root / d).is_dir() for d in KNOWN_DIRS):
+        raise InputError(f"not a bundle: none of {', '.join(d + '/' for d in KNOWN_DIRS)} inside", label)
+    manifest = _manifest(root)
+    evidence = Evidence(Target("bundle", str(manifest.get("target") or label)))
+    _read_docker(root, evidence)
+    _read_k8s(root, evidence)
+    _read_configs(root, evidence)
+    _read_traffic(root, evidence)
+    evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
+    return evidence
+
+
+def _manifest(root: Path) -> dict[str, Any]:
+    path = root / "manifest.yaml"
+    if not path.is_file():
+        return {}
+    data = load_objects(path, root)
+    return data if isinstance(data, dict) else {}
+
+
+def load_objects(path: Path, root: Path) -> Any:
+    """A JSON or YAML file's content; InputError naming the file and line when it is malformed."""
+    rel = str(path.relative_to(root))
+    if path.stat().st_size > MAX_OBJECT_FILE_BYTES:
+        raise InputError(f"larger than {MAX_OBJECT_FILE_BYTES} bytes", rel)
+    text = path.read_bytes().decode("utf-8", "replace")
+    try:
+        if path.suffix == ".json" or text.lstrip()[:1] in ("{", "["):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", rel) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}"
+                         + (f" at line {mark.line + 1}" if mark else ""), rel) from None
+    except RecursionError:
+        raise InputError("nested too deeply to read", rel) from None
+
+
+def _items(data: Any) -> list[dict[str, Any]]:
+    """The objects of a kubectl List (or a single object, or a `docker inspect` array)."""
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, dict)]
+    if isinstance(data, dict):
+        if isinstance(data.get("items"), list):
+            return [d for d in data["items"] if isinstance(d, dict)]
+        return [data]
+    return []
+
+
+def _read_docker(root: Path, evidence: Evidence) -> None:
+    base = root / "docker"
+    if not base.is_dir():
+        return
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        name = folder.name
+        inspect = folder / "inspect.json"
+        if inspect.is_file():
+            for obj in _items(load_objects(inspect, root)):
+                evidence.states.append(convert.docker_state(obj, f"docker/{name}/inspect.json"))
+        logs = folder / "logs.txt"
+        if logs.is_file():
+            evidence.logs.append(LogSource.from_path(f"docker/{name}/logs.txt", name, logs))
+        model_dir = folder / "model-dir.txt"
+        if model_dir.is_file():
+            evidence.logs.append(LogSource.from_path(f"docker/{name}/model-dir.txt", name, model_dir, kind="model-dir"))
+        _read_docker_events(folder / "events.json", root, name, evidence)
+
+
+def _read_docker_events(path: Path, root: Path, name: str, evidence: Evidence) -> None:
+    if not path.is_file():
+        return
+    source = f"docker/{name}/events.json"
+    for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"not valid JSON lines: {err.msg} at line {number}", source) from None
+        if isinstance(obj, dict):
+            evidence.events.append(convert.docker_event(obj, source))
+
+
+def _read_k8s(root: Path, evidence: Evidence) -> None:
+    base = root / "k8s"
+    if not base.is_dir():
+        return
+    pods = _k8s_file(base, root, "pods")
+    for pod in pods:
+        evidence.states.extend(convert.k8s_pod_states(pod, "k8s/pods.json"))
+    evidence.events.extend(convert.k8s_event(ev, "k8s/events.json") for ev in _k8s_file(base, root, "events"))
+    evidence.nodes.extend(convert.k8s_node(n, pods, "k8s/nodes.json") for n in _k8s_file(base, root, "nodes"))
+    from doctor import config
+
+    for kind in ("deployments", "replicasets", "statefulsets", "services", "hpa"):
+        for obj in _k8s_file(base, root, kind):
+            evidence.configs.extend(config.from_k8s_object(obj, f"k8s/{kind}.json"))
+    _read_k8s_logs(base / "logs", root, evidence)
+
+
+def _k8s_file(base: Path, root: Path, name: str) -> list[dict[str, Any]]:
+    for suffix in (".json", ".yaml", ".yml"):
+        path = base / (name + suffix)
+        if path.is_file():
+            return _items(load_objects(path, root))
+    return []
+
+
+def _read_k8s_logs(base: Path, root: Path, evidence: Evidence) -> None:
+    if not base.is_dir():
+        return
+    for pod_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        for log in sorted(pod_dir.glob("*.log")):
+            previous = log.name.endswith(".previous.log")
+            container = log.name.removesuffix(".previous.log").removesuffix(".log")
+            rel = str(log.relative_to(root))
+            evidence.logs.append(LogSource.from_path(rel, f"{pod_dir.name}/{container}", log, previous=previous))
+
+
+def _read_configs(root: Path, evidence: Evidence) -> None:
+    base = root / "config"
+    if not base.is_dir():
+        return
+    from doctor import config
+
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        rel = str(path.relative_to(root))
+        try:
+            facts = config.read_config(path, rel)
+        except InputError as err:
+            evidence.collector_errors.append(CollectorError("config", str(err)))
+            continue
+        if facts:
+            evidence.configs.extend(facts)
+        else:
+            evidence.notes.append(f"{rel}: not recognised as a deployment config, environment file or scoring script")
+
+
+def _read_traffic(root: Path, evidence: Evidence) -> None:
+    base = root / "traffic"
+    if not base.is_dir():
+        return
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        rel = str(path.relative_to(root))
+        evidence.logs.append(LogSource.from_path(rel, path.stem, path, kind="access"))
+
+
+def _latest_time(evidence: Evidence) -> datetime:
+    times = [t for e in evidence.events for t in (e.last_time, e.first_time) if t]
+    times += [t for s in evidence.states for t in (s.started_at, s.finished_at, s.last_finished_at) if t]
+    return max(times, default=datetime.now(timezone.utc))

@@ -1,0 +1,137 @@
+"""The arithmetic behind fixes: replicas from the autoscaling formula, memory to set, probe budgets.
+
+Each calculator returns its result with the inputs and the formula written out, so a fix can show
+`replicas = ceil(20 × 10 / 0.7 / 1) = 286` instead of a bare number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+GIB = 1024**3
+
+
+def utilization_fraction(value: float | None, default: float = 0.7) -> float:
+    """A target utilization as a fraction: Azure ML v1 writes 70 (percent), v2 writes 70 too, the SDK 0.7."""
+    if value is None:
+        return default
+    value = float(value)
+    return value / 100 if value > 1 else value
+
+
+def replicas(rps: float, seconds: float, utilization: float | None = 0.7, max_concurrent: float | None = 1) -> dict[str, Any]:
+    """The guide's formula: replicas = ceil(target_rps × request_seconds / target_utilization / max_concurrent)."""
+    util = utilization_fraction(utilization)
+    conc = float(max_concurrent or 1)
+    if rps <= 0 or seconds <= 0 or util <= 0 or conc <= 0:
+        raise ValueError("rps, request seconds, utilization and max concurrent must all be positive")
+    concurrent = rps * seconds / util
+    count = math.ceil(round(concurrent / conc, 9))
+    text = f"replicas = ceil({_n(rps)} × {_n(seconds)} / {_n(util)} / {_n(conc)}) = {count}"
+    return {"replicas": count, "formula": text, "rps": rps, "request_seconds": seconds,
+            "target_utilization": util, "max_concurrent": conc, "concurrent_requests": concurrent}
+
+
+def spike_headroom(utilization: float | None) -> float:
+    """How large an RPS spike (fraction above the current load) the target utilization absorbs: 70 % → 30 %."""
+    return round(1 - utilization_fraction(utilization), 4)
+
+
+def suggest_memory_gb(limit_bytes: float | None, observed_bytes: float | None = None) -> float | None:
+    """Memory to set: 1.5 × what was observed (or twice the current limit), rounded up to 0.5 GB, at least +0.5 GB."""
+    if not limit_bytes and not observed_bytes:
+        return None
+    base = float(observed_bytes) * 1.5 if observed_bytes else float(limit_bytes or 0) * 2
+    suggested = math.ceil(base / GIB * 2) / 2
+    if limit_bytes:
+        suggested = max(suggested, math.ceil((float(limit_bytes) / GIB + 0.5) * 2) / 2)
+    return suggested
+
+
+def probe_budget(initial_delay: float, failure_threshold: float, period: float) -> dict[str, Any]:
+    """Seconds a start-up may take before the probe gives up: initial_delay + failure_threshold × period."""
+    budget = float(initial_delay) + float(failure_threshold) * float(period)
+    return {"seconds": budget,
+            "formula": f"{_n(initial_delay)} + {_n(failure_threshold)} × {_n(period)} = {_n(budget)} s"}
+
+
+def gb(value: Any, digits: int = 2) -> str:
+    """Bytes shown in GB (GiB, as Azure ML's memory_gb means), e.g. `0.5 GB`."""
+    if value is None or value == "":
+        return "unknown"
+    return f"{_n(round(float(value) / GIB, digits))} GB"
+
+
+def mib(value: Any) -> str:
+    """Bytes shown in MiB."""
+    if value is None or value == "":
+        return "unknown"
+    return f"{_n(round(float(value) / 2**20, 1))} MiB"
+
+
+def _n(value: float) -> str:
+    """A number without a needless `.0`."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+_SETTING_FALLBACK = {
+    "memory_gb": {"docker": "the container memory limit (`docker run --memory`; `memory_gb=` in deploy_configuration for a LocalWebservice)",
+                  "k8s": "resources.limits.memory", "": "the memory limit (`memory_gb=` in deploy_configuration)"},
+}
+
+
+def setting(config: dict[str, Any] | None, key: str, target_kind: str = "") -> str:
+    """The name of a setting in the dialect the user deployed with (from the config), else a sensible default."""
+    names = (config or {}).get("settings") or {}
+    if names.get(key):
+        return str(names[key])
+    fallback = _SETTING_FALLBACK.get(key, {})
+    return fallback.get(target_kind) or fallback.get("") or key
+
+
+def current_memory_limit(states: list[dict[str, Any]] | None, config: dict[str, Any] | None) -> int | None:
+    """The memory limit in force: the container's own limit first, else the deployment config's."""
+    for state in states or []:
+        if state.get("memory_limit_bytes"):
+            return int(state["memory_limit_bytes"])
+    value = (config or {}).get("memory_limit_bytes")
+    return int(value) if value else None
+
+
+_INSUFFICIENT = re.compile(r"(\d+) Insufficient ([\w./-]+)")
+_OTHER_REASONS = (("untolerated taint", "untolerated taints"), ("didn't match Pod's node affinity", "node affinity/selector"),
+                  ("Too many pods", "pods per node"), ("didn't match node selector", "node affinity/selector"))
+
+
+def scarce_resources(message: str | None) -> list[str]:
+    """What a FailedScheduling message says is missing: `0/3 nodes are available: 3 Insufficient nvidia.com/gpu` → [nvidia.com/gpu]."""
+    text = message or ""
+    found = [name.rstrip(".,") for _, name in _INSUFFICIENT.findall(text)]
+    found += [label for needle, label in _OTHER_REASONS if needle in text]
+    return list(dict.fromkeys(found))
+
+
+def largest_free(nodes: list[dict[str, Any]] | None, resource: str) -> float:
+    """The most of `resource` any one schedulable node has free (allocatable minus requests)."""
+    return max((float(n.get("free", {}).get(resource, n.get("allocatable", {}).get(resource, 0.0)))
+                for n in nodes or [] if not n.get("unschedulable")), default=0.0)
+
+
+TEMPLATE_FUNCTIONS: dict[str, Any] = {
+    "scarce_resources": scarce_resources,
+    "largest_free": largest_free,
+    "setting": setting,
+    "current_memory_limit": current_memory_limit,
+    "replicas": replicas,
+    "suggest_memory_gb": suggest_memory_gb,
+    "probe_budget": probe_budget,
+    "spike_headroom": spike_headroom,
+    "utilization_fraction": utilization_fraction,
+    "ceil": math.ceil,
+    "max": max,
+    "min": min,
+}
+TEMPLATE_FILTERS: dict[str, Any] = {"gb": gb, "mib": mib, "num": _n}

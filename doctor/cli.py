@@ -1,0 +1,90 @@
+"""The command line edge: parses arguments, maps DoctorError to exit codes, and is the only place
+(with the reporters) that writes to the terminal. Subcommands load lazily so `--help` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from doctor import __version__
+
+# subcommand -> "module:attribute" of its click command; one module per subcommand
+COMMANDS: dict[str, str] = {
+    "check": "doctor.commands.check:check",
+    "collect": "doctor.commands.collect:collect",
+    "rules": "doctor.commands.rules:rules",
+    "replicas": "doctor.commands.replicas:replicas",
+    "explain": "doctor.commands.rules:explain",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+_HELP = {
+    "check": "Diagnose a service: a Docker container, a Kubernetes workload or an offline bundle.",
+    "collect": "Write a support bundle (secrets redacted) for offline diagnosis.",
+    "rules": "List, show, lint and test rules; print the rule JSON Schema.",
+    "replicas": "Replicas needed for a load, by the Azure ML autoscaling formula.",
+    "explain": "What a rule looks for, why, and how to fix it.",
+    "preflight": "Run score.py as the server would, before deploying, and predict its failures.",
+    "probe": "Send real scoring requests to a URL and diagnose the answers.",
+    "simulate": "Replay an access log through the autoscaler model and predict 503s.",
+}
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mldoctor")
+def cli() -> None:
+    """mldoctor: why does my model service not start, keep restarting, or answer 502/503/504?"""
+
+
+def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 findings, 2 bad input, 3 unreachable, 130 interrupted)."""
+    from doctor.errors import DoctorError
+
+    try:
+        result: Any = cli.main(args=argv, prog_name=prog, standalone_mode=False)
+    except DoctorError as err:
+        click.echo(f"{prog}: error: {err}", err=True)
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return int(err.exit_code)
+    except click.ClickException as err:
+        err.show()
+        return 2
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo(f"{prog}: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return int(result or 0)
+
+
+def kubectl_main() -> int:
+    """Entry point of `kubectl mldoctor ...` (kubectl's plugin mechanism)."""
+    return main(prog="kubectl mldoctor")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

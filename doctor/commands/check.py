@@ -1,0 +1,122 @@
+"""`mldoctor check TARGET`: collect, diagnose, report, and exit with a code a CI gate can use."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from doctor.evidence import Evidence, Severity
+from doctor.findings import Report
+
+FORMATS = ["console", "json", "markdown", "junit"]
+
+
+def report_options(func: Any) -> Any:
+    """The options every diagnosing command shares (check, preflight, probe, simulate)."""
+    for option in reversed([
+        click.option("--config", "configs", multiple=True, type=click.Path(dir_okay=False),
+                     help="Service configuration file (deployment config, environment, score.py); repeatable."),
+        click.option("--format", "fmt", default="console", show_default=True, help="Report format: " + ", ".join(FORMATS)),
+        click.option("--output", "-o", default=None, help="Write the report to this file (atomically) instead of stdout."),
+        click.option("--fail-on", default="error", show_default=True,
+                     type=click.Choice(["info", "warning", "error", "critical"]), help="Exit 1 when a finding is at or above this."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule file or directory; repeatable."),
+        click.option("--ignore", multiple=True, help="Rule id to leave out; repeatable."),
+        click.option("--color/--no-color", default=None, help="Colour in the console report (default: when a terminal)."),
+    ]):
+        func = option(func)
+    return func
+
+
+@click.command()
+@click.argument("target")
+@report_options
+@click.option("--since", default=None, help="Only evidence newer than this (e.g. 30m, 1h, 2d).")
+@click.option("--context", default=None, help="Kubernetes context (as kubectl).")
+@click.option("-n", "--namespace", default=None, help="Kubernetes namespace (as kubectl).")
+@click.option("--kubeconfig", default=None, help="Path to a kubeconfig (as kubectl).")
+@click.option("-A", "--all-namespaces", is_flag=True, help="Kubernetes: check every deployment in every namespace.")
+def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
+          all_namespaces: bool, **report_opts: Any) -> int:
+    """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
+    from doctor.targets import Options, open_target
+
+    opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
+                   all_namespaces=all_namespaces)
+    with open_target(target, opts) as evidences:
+        return diagnose_and_report(evidences, **report_opts)
+
+
+def _since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    from doctor.errors import InputError
+    from doctor.logs import parse_duration
+
+    try:
+        return datetime.now(timezone.utc) - parse_duration(text)
+    except ValueError as err:
+        raise InputError(str(err), "--since") from None
+
+
+def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = (), fmt: str = "console",
+                        output: str | None = None, fail_on: str = "error", rule_dirs: Sequence[str] = (),
+                        ignore: Sequence[str] = (), color: bool | None = None) -> int:
+    """Add config files, run the rules, render, write; the exit code for the worst finding."""
+    from doctor.errors import InputError, UnreachableError
+    from doctor.output import write_output
+    from doctor.report import REPORTERS
+    from doctor.rules.engine import diagnose
+    from doctor.rules.loader import load_rules
+
+    if fmt not in REPORTERS:
+        raise InputError(f"unknown format {fmt!r} (choose from {', '.join(sorted(REPORTERS))})", "--format")
+    rules = load_rules([Path(p) for p in rule_dirs])
+    extra = load_config_files(configs)
+    reports = []
+    for evidence in evidences:
+        evidence.configs.extend(extra)
+        if evidence.is_empty() and evidence.collector_errors:
+            raise UnreachableError("nothing could be collected: " + "; ".join(
+                f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
+        reports.append(diagnose(evidence, rules, ignore))
+    use_color = sys.stdout.isatty() if color is None else color
+    text = "".join(REPORTERS[fmt](r, use_color and not output) for r in reports) if len(reports) == 1 or fmt != "json" \
+        else _json_many(reports)
+    write_output(text, output)
+    return exit_code(reports, Severity.parse(fail_on))
+
+
+def _json_many(reports: list[Report]) -> str:
+    import json
+
+    from doctor.report.jsonfmt import report_dict
+
+    return json.dumps({"schema": "mldoctor.reports/v1", "reports": [report_dict(r) for r in reports]}, indent=2) + "\n"
+
+
+def load_config_files(paths: Sequence[str]) -> list[Any]:
+    """The --config files understood; InputError for a file that is none of the known kinds."""
+    from doctor.config import read_config
+    from doctor.errors import InputError
+
+    facts = []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            raise InputError("no such config file", name)
+        found = read_config(path, name)
+        if not found:
+            raise InputError("not recognised as a deployment config, environment file, scoring script "
+                             "or deploy output", name)
+        facts.extend(found)
+    return facts
+
+
+def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
+    """1 when any report has a finding at or above `fail_on`, else 0."""
+    return 1 if any(r.at_or_above(fail_on) for r in reports) else 0

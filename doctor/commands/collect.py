@@ -1,0 +1,36 @@
+"""`mldoctor collect TARGET --output bundle.tar.gz`: a support bundle in the contract layout, secrets redacted."""
+
+from __future__ import annotations
+
+import click
+
+from doctor.errors import InputError
+
+
+@click.command()
+@click.argument("target")
+@click.option("--output", "-o", required=True, help="The bundle to write (.tar.gz).")
+@click.option("--since", default=None, help="Only evidence newer than this (e.g. 30m, 1h).")
+@click.option("--context", default=None, help="Kubernetes context.")
+@click.option("-n", "--namespace", default=None, help="Kubernetes namespace.")
+@click.option("--kubeconfig", default=None, help="Path to a kubeconfig.")
+def collect(target: str, output: str, since: str | None, context: str | None, namespace: str | None,
+            kubeconfig: str | None) -> int:
+    """Collect the raw evidence of TARGET (docker:NAME or k8s:...) into a bundle."""
+    from doctor.commands.check import _since
+    from doctor.targets import kind_of
+
+    kind = kind_of(target)
+    if kind == "docker" or kind == "bare":
+        from doctor.collect.docker import collect_bundle
+
+        collect_bundle(target.removeprefix("docker:"), output, _since(since))
+    elif kind == "k8s":
+        from doctor.collect.k8s import collect_bundle as k8s_bundle
+
+        k8s_bundle(target.removeprefix("k8s:"), output, _since(since), context=context, namespace=namespace,
+                   kubeconfig=kubeconfig)
+    else:
+        raise InputError("collect needs a live target (docker:NAME or k8s:...), not a bundle", target)
+    click.echo(f"wrote {output}", err=True)
+    return 0

@@ -1,0 +1,245 @@
+"""Service configuration files understood by content: Azure ML v1/v2 deployment configs, environment
+files, scoring scripts, Kubernetes objects. Each becomes a ConfigFact with dialect-neutral keys, the
+name of each setting in the user's own dialect (`settings`), and the documented defaults it assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from doctor.convert import quantity
+from doctor.errors import InputError
+from doctor.evidence import ConfigFact
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+GIB = 1024**3
+
+# normalised key -> (v1 deploymentconfig.json path, v1 SDK parameter, documented default) (azureml-facts §2.1)
+V1_KEYS: dict[str, tuple[str, str, Any]] = {
+    "memory_gb": ("containerResourceRequirements.memoryInGB", "memory_gb", 0.5),
+    "memory_gb_limit": ("containerResourceRequirements.memoryInGBLimit", "memory_gb_limit", None),
+    "cpu_cores": ("containerResourceRequirements.cpu", "cpu_cores", 0.1),
+    "gpu_cores": ("gpuCores", "gpu_cores", None),
+    "autoscale_enabled": ("autoScaler.autoscaleEnabled", "autoscale_enabled", None),
+    "autoscale_min_replicas": ("autoScaler.minReplicas", "autoscale_min_replicas", 1),
+    "autoscale_max_replicas": ("autoScaler.maxReplicas", "autoscale_max_replicas", 10),
+    "autoscale_refresh_seconds": ("autoScaler.refreshPeriodInSeconds", "autoscale_refresh_seconds", 1),
+    "autoscale_target_utilization": ("autoScaler.targetUtilization", "autoscale_target_utilization", 70),
+    "scoring_timeout_ms": ("scoringTimeoutMs", "scoring_timeout_ms", 60000),
+    "max_concurrent_requests": ("maxConcurrentRequestsPerContainer", "replica_max_concurrent_requests", 1),
+    "max_request_wait_time_ms": ("maxQueueWaitMs", "max_request_wait_time", 500),
+    "num_replicas": ("numReplicas", "num_replicas", None),
+    "liveness_initial_delay": ("livenessProbeRequirements.initialDelaySeconds", "initial_delay_seconds", 310),
+    "liveness_period": ("livenessProbeRequirements.periodSeconds", "period_seconds", 10),
+    "liveness_timeout": ("livenessProbeRequirements.timeoutSeconds", "timeout_seconds", 2),
+    "liveness_failure_threshold": ("livenessProbeRequirements.failureThreshold", "failure_threshold", 3),
+}
+_V1_MARKERS = ("computeType", "containerResourceRequirements", "autoScaler", "memory_gb", "cpu_cores",
+               "autoscale_enabled", "scoringTimeoutMs", "scoring_timeout_ms", "livenessProbeRequirements")
+# v2 online deployment YAML (azureml-facts §2.4, §2.5): normalised key -> (YAML path, default)
+V2_KEYS: dict[str, tuple[str, Any]] = {
+    "request_timeout_ms": ("request_settings.request_timeout_ms", 5000),
+    "max_concurrent_requests": ("request_settings.max_concurrent_requests_per_instance", 1),
+    "max_request_wait_time_ms": ("request_settings.max_queue_wait_ms", 500),
+    "instance_count": ("instance_count", None),
+    "instance_type": ("instance_type", None),
+    "liveness_initial_delay": ("liveness_probe.initial_delay", 10),
+    "liveness_period": ("liveness_probe.period", 10),
+    "liveness_timeout": ("liveness_probe.timeout", 2),
+    "liveness_failure_threshold": ("liveness_probe.failure_threshold", 30),
+    "readiness_failure_threshold": ("readiness_probe.failure_threshold", 30),
+    "autoscale_min_replicas": ("scale_settings.min_instances", 1),
+    "autoscale_max_replicas": ("scale_settings.max_instances", 1),
+    "autoscale_target_utilization": ("scale_settings.target_utilization_percentage", 70),
+}
+
+
+def read_config(path: Path, label: str | None = None) -> list[ConfigFact]:
+    """What the file is and says (empty when it is none of the known kinds); InputError when malformed."""
+    label = label or str(path)
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise InputError(f"larger than {MAX_CONFIG_BYTES} bytes", label)
+        text = path.read_bytes().decode("utf-8", "replace")
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", label) from None
+    for reader in READERS:
+        facts = reader(text, label)
+        if facts:
+            return facts
+    return []
+
+
+def _structured(text: str, label: str) -> Any:
+    stripped = text.lstrip()
+    if not stripped or stripped.startswith(("def ", "import ", "from ", "#!", "\"\"\"")):
+        return None
+    try:
+        if stripped[:1] in "{[":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", label) from None
+    except yaml.YAMLError:
+        return None  # plain text (a deploy log, requirements.txt) is not YAML: other readers decide
+    except RecursionError:
+        raise InputError("nested too deeply to read", label) from None
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _lines(text: str, keys: list[str]) -> dict[str, int]:
+    """The line each setting's last path segment first appears on, for SARIF locations."""
+    found: dict[str, int] = {}
+    lines = text.splitlines()
+    for key in keys:
+        leaf = key.split(".")[-1]
+        for number, line in enumerate(lines, 1):
+            if re.search(rf"[\"']?\b{re.escape(leaf)}\b[\"']?\s*[:=]", line):
+                found[key] = number
+                break
+    return found
+
+
+def _v1(text: str, label: str) -> list[ConfigFact]:
+    data = _structured(text, label)
+    if not isinstance(data, dict) or not any(k in data for k in _V1_MARKERS):
+        return []
+    sdk = any(v[1] in data for v in V1_KEYS.values()) and not any(k in data for k in ("containerResourceRequirements", "autoScaler"))
+    values: dict[str, Any] = {"compute_type": str(data.get("computeType") or data.get("compute_type") or "").lower() or None}
+    settings: dict[str, str] = {}
+    assumed = []
+    for key, (json_path, param, default) in V1_KEYS.items():
+        value = data.get(param) if sdk else _get(data, json_path)
+        settings[key] = f"{param}=" if sdk else json_path
+        if value is None and default is not None:
+            value = default
+            assumed.append(key)
+        values[key] = value
+    if values["autoscale_enabled"] is None:
+        values["autoscale_enabled"] = values["num_replicas"] is None
+        assumed.append("autoscale_enabled")
+    if values.get("memory_gb") is not None:
+        values["memory_limit_bytes"] = int(float(values.get("memory_gb_limit") or values["memory_gb"]) * GIB)
+    values["settings"] = settings
+    values["dialect"] = "v1-sdk" if sdk else "v1-json"
+    return [ConfigFact(label, "azureml-v1", values, tuple(assumed), _lines(text, list(settings.values())))]
+
+
+def _v2(text: str, label: str) -> list[ConfigFact]:
+    data = _structured(text, label)
+    if not isinstance(data, dict) or "endpoint_name" not in data and "managedOnlineDeployment" not in str(data.get("$schema", "")):
+        return []
+    kubernetes = "kubernetesOnline" in str(data.get("$schema", "")) or "resources" in data
+    values: dict[str, Any] = {"name": data.get("name"), "endpoint_name": data.get("endpoint_name"),
+                              "model": data.get("model") if isinstance(data.get("model"), str) else None}
+    settings, assumed = {}, []
+    for key, (path, default) in V2_KEYS.items():
+        value = _get(data, path)
+        settings[key] = path
+        if value is None and default is not None:
+            value, _ = default, assumed.append(key)
+        values[key] = value
+    limits = _get(data, "resources.limits") or {}
+    if isinstance(limits, dict) and limits.get("memory"):
+        values["memory_limit_bytes"] = int(quantity(limits["memory"]) or 0) or None
+        settings["memory_gb"] = "resources.limits.memory"
+    else:
+        settings["memory_gb"] = "instance_type"
+    values["settings"] = settings
+    values["dialect"] = "v2-kubernetes" if kubernetes else "v2-managed"
+    values["environment_variables"] = data.get("environment_variables") or {}
+    kind = "azureml-v2-kubernetes" if kubernetes else "azureml-v2-managed"
+    return [ConfigFact(label, kind, values, tuple(assumed), _lines(text, list(settings.values())))]
+
+
+_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(?:([<>=!~]=?|===)\s*([^\s;#,]+))?")
+
+
+def _environment(text: str, label: str) -> list[ConfigFact]:
+    data = _structured(text, label) if text.lstrip()[:1] not in ("-",) or "dependencies" in text else None
+    packages: list[str] = []
+    if isinstance(data, dict) and "dependencies" in data:
+        for dep in data.get("dependencies") or []:
+            if isinstance(dep, str):
+                packages.append(dep.replace(" ", ""))
+            elif isinstance(dep, dict):
+                packages.extend(str(p).replace(" ", "") for p in dep.get("pip") or [])
+        source = "conda"
+    elif _looks_like_requirements(text):
+        packages = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+        source = "pip"
+    else:
+        return []
+    parsed = {}
+    for spec in packages:
+        match = _REQ.match(spec)
+        if match:
+            name = re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")
+            parsed[name] = (match.group(2) or "") + (match.group(3) or "")
+    values = {"packages": parsed, "requirements": packages, "format": source}
+    return [ConfigFact(label, "environment", values, (), _lines(text, ["dependencies", "pip"]))]
+
+
+def _looks_like_requirements(text: str) -> bool:
+    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("#")]
+    return bool(lines) and all(_REQ.match(l) and " " not in l.split(";")[0].strip() for l in lines[:50]) \
+        and not any(l.endswith(":") for l in lines)
+
+
+def _score_script(text: str, label: str) -> list[ConfigFact]:
+    if not re.search(r"^\s*def\s+(init|run)\s*\(", text, re.M):
+        return []
+    from doctor import scoring
+
+    return [ConfigFact(label, "score-script", scoring.analyse(text, label))]
+
+
+def _deploy_output(text: str, label: str) -> list[ConfigFact]:
+    markers = ("Running", "Succeeded", "Failed", "Service deployment", "ResourceNotReady", "WebserviceException",
+               "Deployment failed", "CrashLoopBackOff", "wait_for_deployment", "Operation ID")
+    if sum(1 for m in markers if m in text) < 2:
+        return []
+    codes = sorted(set(re.findall(r'"code":\s*"(\w+)"', text)))
+    return [ConfigFact(label, "deploy-output", {"error_codes": codes, "text": text[-20000:]})]
+
+
+def from_k8s_object(obj: dict[str, Any], source: str) -> list[ConfigFact]:
+    """A Deployment / StatefulSet / HPA / Service object's settings (replicas, limits, autoscaler state)."""
+    kind = obj.get("kind")
+    meta = obj.get("metadata") or {}
+    if kind == "HorizontalPodAutoscaler":
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        limited = [c for c in status.get("conditions") or [] if c.get("type") == "ScalingLimited" and c.get("status") == "True"]
+        target = next((m.get("resource", {}).get("target", {}).get("averageUtilization")
+                       for m in spec.get("metrics") or [] if m.get("type") == "Resource"), None)
+        values = {"name": meta.get("name"), "min_replicas": spec.get("minReplicas", 1), "max_replicas": spec.get("maxReplicas"),
+                  "current_replicas": status.get("currentReplicas"), "desired_replicas": status.get("desiredReplicas"),
+                  "target_utilization": target or spec.get("targetCPUUtilizationPercentage"),
+                  "scaling_limited": bool(limited), "scaling_limited_message": limited[0].get("message") if limited else None}
+        return [ConfigFact(source, "hpa", values)]
+    if kind in ("Deployment", "StatefulSet"):
+        spec = obj.get("spec") or {}
+        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+        limits = (containers[0].get("resources") or {}).get("limits") or {} if containers else {}
+        values = {"name": meta.get("name"), "replicas": spec.get("replicas"),
+                  "ready_replicas": (obj.get("status") or {}).get("readyReplicas"),
+                  "memory_limit_bytes": int(quantity(limits.get("memory")) or 0) or None,
+                  "settings": {"memory_gb": "resources.limits.memory"}, "dialect": "kubernetes"}
+        return [ConfigFact(source, "k8s-" + kind.lower(), values)]
+    return []
+
+
+READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _environment, _deploy_output]

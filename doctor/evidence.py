@@ -1,0 +1,227 @@
+"""The normalised evidence every collector produces and every rule reads.
+
+The flow is one direction: collect -> evidence -> rules -> findings -> report. Collectors (offline
+bundle, Docker, Kubernetes, preflight) turn raw sources into these records; rules never see a
+Docker or Kubernetes object. Log text is not held here: a `LogSource` knows how to open its bytes,
+so a 1 GB log is streamed once by the scanner and never loaded whole.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+
+class Severity(str, Enum):
+    """Finding severity, ordered: info < warning < error < critical."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order, for comparisons and sorting."""
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        """The severity named by `text` (case-insensitive); ValueError when there is none."""
+        return cls(text.strip().lower())
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What is being diagnosed: kind is `docker`, `k8s`, `bundle` or `preflight`."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogSource:
+    """One log stream (a container's current or previous log, an access log), opened lazily as bytes."""
+
+    name: str  # where it came from, as shown in evidence: "docker/score-svc/logs.txt"
+    container: str  # "score-svc" or "pod/container"
+    opener: Callable[[], BinaryIO]
+    previous: bool = False
+    kind: str = "container"  # "container" or "access"
+    size: int | None = None
+
+    def open(self) -> BinaryIO:
+        """A fresh binary stream over the whole log."""
+        return self.opener()
+
+    @classmethod
+    def from_path(cls, name: str, container: str, path: Path, **kw: Any) -> "LogSource":
+        """A source reading the file at `path`."""
+        return cls(name, container, lambda: open(path, "rb"), size=path.stat().st_size, **kw)
+
+    @classmethod
+    def from_bytes(cls, name: str, container: str, data: bytes, **kw: Any) -> "LogSource":
+        """A source over bytes already in memory (small logs, tests, preflight output)."""
+        return cls(name, container, lambda: io.BytesIO(data), size=len(data), **kw)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A Kubernetes event or a Docker engine event about the target."""
+
+    source: str
+    object_kind: str
+    object_name: str
+    reason: str
+    message: str
+    type: str = "Normal"
+    count: int = 1
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A liveness/readiness/startup probe's timing, in seconds."""
+
+    kind: str
+    initial_delay: float = 0
+    period: float = 10
+    timeout: float = 1
+    failure_threshold: int = 3
+    success_threshold: int = 1
+
+    @property
+    def budget_seconds(self) -> float:
+        """How long start-up may take before the probe gives up: initial_delay + failure_threshold x period."""
+        return self.initial_delay + self.failure_threshold * self.period
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerState:
+    """The state of one container (Docker container or a pod's container), with its resources."""
+
+    source: str
+    container: str
+    pod: str | None = None
+    status: str = "unknown"  # running | waiting | terminated | exited | restarting | created | pending
+    reason: str | None = None  # CrashLoopBackOff, ImagePullBackOff, OOMKilled, Error, ...
+    message: str | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+    restart_count: int = 0
+    ready: bool | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_reason: str | None = None
+    last_exit_code: int | None = None
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    memory_limit_bytes: int | None = None
+    memory_request_bytes: int | None = None
+    cpu_limit: float | None = None
+    cpu_request: float | None = None
+    gpu_request: int = 0
+    image: str | None = None
+    health: str | None = None  # Docker healthcheck status
+    restart_policy: str | None = None
+    probes: tuple[Probe, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()  # already redacted
+    phase: str | None = None  # pod phase
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for expressions and templates."""
+        return _plain(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A Kubernetes node's capacity, allocatable and what its pods already request."""
+
+    source: str
+    name: str
+    allocatable: dict[str, float] = field(default_factory=dict)
+    capacity: dict[str, float] = field(default_factory=dict)
+    requested: dict[str, float] = field(default_factory=dict)
+    taints: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    ready: bool = True
+    unschedulable: bool = False
+
+    def free(self, resource: str) -> float:
+        """Allocatable minus what scheduled pods request."""
+        return self.allocatable.get(resource, 0.0) - self.requested.get(resource, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFact:
+    """A service configuration file understood: `kind` says which dialect, `values` the settings."""
+
+    source: str
+    kind: str  # azureml-v1 | azureml-v2-managed | azureml-v2-kubernetes | k8s-deployment | hpa | environment | score-script | deploy-output
+    values: dict[str, Any]
+    assumed: tuple[str, ...] = ()  # keys whose value is a documented default, not read from the file
+    lines: dict[str, int] = field(default_factory=dict)  # key -> line in the file, for SARIF
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorError:
+    """A collector that could not collect: the report lists it, the run goes on."""
+
+    collector: str
+    error: str
+
+
+@dataclass
+class Evidence:
+    """Everything collected about one target."""
+
+    target: Target
+    logs: list[LogSource] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    states: list[ContainerState] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    configs: list[ConfigFact] = field(default_factory=list)
+    collector_errors: list[CollectorError] = field(default_factory=list)
+    since: datetime | None = None
+    now: datetime | None = None  # the collection time, for "recent" judgements
+    predicted: bool = False  # preflight: findings are predictions
+    notes: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """True when nothing at all was collected."""
+        return not (self.logs or self.events or self.states or self.nodes or self.configs)
+
+    def summary(self) -> dict[str, int]:
+        """How much of each kind of evidence there is, for 'what was checked'."""
+        return {
+            "logs": len([s for s in self.logs if s.kind == "container"]),
+            "access_logs": len([s for s in self.logs if s.kind == "access"]),
+            "events": len(self.events),
+            "containers": len(self.states),
+            "nodes": len(self.nodes),
+            "configs": len(self.configs),
+        }
+
+
+def _plain(obj: Any) -> Any:
+    """Dataclasses, tuples and datetimes turned into JSON-friendly plain values."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return {name: _plain(getattr(obj, name)) for name in obj.__dataclass_fields__}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return obj
+
+
+plain = _plain

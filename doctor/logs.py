@@ -1,0 +1,100 @@
+"""Streaming over log bytes: bounded chunks of whole lines, and timestamps read off a line."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import BinaryIO, Iterator
+
+CHUNK_BYTES = 8 * 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024  # a longer "line" is cut: a hostile log without newlines stays bounded
+
+# `docker logs --timestamps` / `kubectl logs --timestamps`: RFC 3339 with nanoseconds, then a space.
+_ISO = re.compile(
+    rb"^\[?(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?\s?(Z|[+-]\d\d:?\d\d)?\]?"
+)
+# gunicorn access log `[25/Nov/2026:15:31:27 +0000]`
+_CLF = re.compile(rb"\[(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-]\d{4})\]")
+_MONTHS = {m: i for i, m in enumerate(
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"], 1)}
+
+
+def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Blocks of whole lines (each ends with a newline, but maybe the last), in bounded memory."""
+    carry = b""
+    while True:
+        data = stream.read(chunk_bytes)
+        if not data:
+            break
+        block = carry + data if carry else data
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            if len(block) < MAX_LINE_BYTES:
+                carry = block
+                continue
+            yield block + b"\n"  # no newline in a megabyte: cut the line rather than grow forever
+            carry = b""
+            continue
+        carry = block[cut + 1:]
+        yield block[: cut + 1]
+    if carry:
+        yield carry + b"\n"
+
+
+def line_time(line: bytes) -> datetime | None:
+    """The timestamp a log line starts with (or an access-log time inside it), as aware UTC; None if none."""
+    match = _ISO.match(line)
+    if match:
+        return _iso_time(match)
+    match = _CLF.search(line, 0, 200)
+    if match:
+        return _clf_time(match)
+    return None
+
+
+def strip_time_prefix(line: str) -> str:
+    """The line without the `--timestamps` prefix Docker and kubectl add, for excerpts."""
+    if len(line) > 31 and line[4] == "-" and line[10] == "T":
+        head, sep, rest = line.partition(" ")
+        if sep and head.endswith("Z"):
+            return rest
+    return line
+
+
+def _iso_time(match: re.Match[bytes]) -> datetime | None:
+    year, month, day, hour, minute, second, frac, zone = match.groups()
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                         int((frac or b"0")[:6].ljust(6, b"0")), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return value - _offset(zone)
+
+
+def _offset(zone: bytes | None) -> timedelta:
+    if not zone or zone == b"Z":
+        return timedelta(0)
+    text = zone.replace(b":", b"")
+    sign = -1 if text[:1] == b"-" else 1
+    return sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5]))
+
+
+def _clf_time(match: re.Match[bytes]) -> datetime | None:
+    day, mon, year, hour, minute, second, zone = match.groups()
+    month = _MONTHS.get(mon)
+    if month is None:
+        return None
+    try:
+        value = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return value - _offset(zone)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `5m`, `1h`, `2d`, `1h30m` as a timedelta; ValueError when unreadable."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)", text.strip())
+    if not parts or "".join(n + u for n, u in parts) != re.sub(r"\s+", "", text.strip()):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h, 2d)")
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    return timedelta(seconds=sum(float(n) * unit[u] for n, u in parts))

@@ -1,0 +1,82 @@
+"""The terminal report (rich): findings by severity with evidence, cause and fix, then what was checked."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+from doctor.findings import Finding, Report
+
+_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "bold yellow", "info": "cyan"}
+_STATUS = {"failing": "bold red", "warning": "bold yellow", "healthy": "bold green"}
+
+
+def render(report: Report, color: bool = False) -> str:
+    """The report for a person at a terminal."""
+    from rich.console import Console
+
+    width = min(shutil.get_terminal_size((110, 24)).columns, 140)
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
+                      width=width, highlight=False, soft_wrap=False)
+    _header(console, report)
+    for finding in report.findings:
+        _finding(console, finding)
+    _checks(console, report)
+    return buf.getvalue()
+
+
+def _header(console: object, report: Report) -> None:
+    from rich.text import Text
+
+    status = report.status.upper()
+    line = Text.assemble(("mldoctor ", "bold"), f"{report.target.kind}:{report.target.name}  ",
+                         (status, _STATUS[report.status]))
+    if report.predicted:
+        line.append("  (predicted by preflight)", style="italic")
+    console.print(line)  # type: ignore[attr-defined]
+    counts = {}
+    for f in report.findings:
+        counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
+    if counts:
+        console.print(", ".join(f"{n} {s}" for s, n in counts.items()))  # type: ignore[attr-defined]
+    console.print()  # type: ignore[attr-defined]
+
+
+def _finding(console: object, f: Finding) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
+    body = Table.grid(padding=(0, 1))
+    body.add_column(style="bold", no_wrap=True)
+    body.add_column(overflow="fold")
+    body.add_row("Cause", escape(f.cause))
+    body.add_row("Fix", escape(f.fix))
+    for ex in f.evidence:
+        where = f"{ex.source}:{ex.line}" if ex.line else ex.source
+        body.add_row("Evidence", f"[dim]{escape(where)}[/dim]\n{escape(ex.excerpt)}")
+    title = f"[{_STYLE[f.severity.value]}]{f.severity.value.upper()}[/] {escape(f.rule_id)}: {escape(f.title)}"
+    console.print(Panel(body, title=title, title_align="left", border_style=_STYLE[f.severity.value].split()[-1]))  # type: ignore[attr-defined]
+
+
+def _checks(console: object, report: Report) -> None:
+    from rich.markup import escape
+
+    counts: dict[str, int] = {}
+    for check in report.checks:
+        counts[check.result] = counts.get(check.result, 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in report.evidence_summary.items() if v)
+    console.print(f"Checked {len(report.checks)} rules ({', '.join(f'{n} {r}' for r, n in sorted(counts.items()))}) "  # type: ignore[attr-defined]
+                  f"on: {summary or 'no evidence'}.")
+    skipped = [c for c in report.checks if c.result == "skipped"]
+    for check in skipped[:12]:
+        console.print(f"  [dim]skipped {escape(check.rule_id)}: {escape(check.reason)}[/dim]")  # type: ignore[attr-defined]
+    for note in report.notes:
+        console.print(f"  [dim]note: {escape(note)}[/dim]")  # type: ignore[attr-defined]
+    for err in report.collector_errors:
+        console.print(f"[yellow]Not collected[/yellow] {escape(err.collector)}: {escape(err.error)}")  # type: ignore[attr-defined]
+    if not report.findings:
+        console.print("[green]No problem found.[/green]" if not report.evidence_summary or any(report.evidence_summary.values())  # type: ignore[attr-defined]
+                      else "[yellow]Nothing was collected, so nothing could be checked.[/yellow]")

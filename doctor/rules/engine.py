@@ -1,0 +1,458 @@
+"""Evidence in, findings out: one scan of every log for all rules, then each rule's condition tree.
+
+Log conditions are aggregated per log source (a boot loop is in one container's log, not spread
+over three replicas), with exact counts, first/last times, the busiest time window, captured groups
+and a few excerpt lines, in memory bounded by the number of rules, not by log size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from doctor.evidence import Evidence, LogSource
+from doctor.findings import Check, Excerpt, Finding, Report, order_findings
+from doctor.logs import line_time, strip_time_prefix
+from doctor.redact import redact_text
+from doctor.rules import exprs, templates
+from doctor.rules.model import (
+    AllCond, AnyCond, Condition, EventCond, ExprCond, LogCond, NotCond, Rule, RuleSet, walk,
+)
+from doctor.scan import make_scanner
+
+MAX_EXCERPT = 400
+MAX_DISTINCT = 20
+
+
+# --- scanning ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LogAgg:
+    """What one log condition found in one log source."""
+
+    source: LogSource
+    count: int = 0
+    explained: int = 0  # hits discounted by `unless_after`
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    max_in_window: int | None = None
+    window: deque[datetime] = field(default_factory=deque)
+    first_line: int = 0
+    last_line: int = 0
+    excerpts: list[tuple[int, str]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)
+    first_groups: dict[str, str] = field(default_factory=dict)
+    distinct: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, number: int, text: str, when: datetime | None, groups: dict[str, str], within: timedelta | None) -> None:
+        """Count one matching line."""
+        self.count += 1
+        self.first_line = self.first_line or number
+        self.last_line = number
+        if when is not None:
+            self.first_time = self.first_time or when
+            self.last_time = when
+            if within is not None:
+                self._slide(when, within)
+        if len(self.excerpts) < 3:
+            self.excerpts.append((number, text))
+        else:
+            self.excerpts[-1] = (number, text)  # keep the first two and the latest
+        self.groups = groups or self.groups
+        self.first_groups = self.first_groups or groups
+        for key, value in groups.items():
+            seen = self.distinct.setdefault(key, [])
+            if value not in seen and len(seen) < MAX_DISTINCT:
+                seen.append(value)
+
+    def _slide(self, when: datetime, within: timedelta) -> None:
+        self.window.append(when)
+        while self.window and when - self.window[0] > within:
+            self.window.popleft()
+        self.max_in_window = max(self.max_in_window or 0, len(self.window))
+
+    def binding(self) -> dict[str, Any]:
+        """The values a rule can use: counts, times, captures."""
+        span = (self.last_time - self.first_time).total_seconds() if self.first_time and self.last_time else None
+        return {
+            "count": self.count, "explained": self.explained, "max_in_window": self.max_in_window,
+            "first_time": _iso(self.first_time), "last_time": _iso(self.last_time), "span_seconds": span,
+            "first_line": self.first_line, "last_line": self.last_line, "source": self.source.name,
+            "container": self.source.container, "previous": self.source.previous,
+            "groups": dict(self.groups), "first_groups": dict(self.first_groups), "values": {k: list(v) for k, v in self.distinct.items()},
+            "excerpt": self.excerpts[0][1] if self.excerpts else "",
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _source_applies(cond: LogCond, source: LogSource) -> bool:
+    if cond.source == "any":
+        return source.kind == "container"
+    if cond.source in ("access", "model-dir"):
+        return source.kind == cond.source
+    return source.kind == "container" and source.previous == (cond.source == "previous")
+
+
+class _Plan:
+    """Every pattern of every log condition, numbered once, scanned in one pass per source."""
+
+    def __init__(self, conds: list[LogCond]) -> None:
+        self.conds = conds
+        self.patterns: list[str] = []
+        index: dict[str, int] = {}
+        self.users: dict[int, list[tuple[int, bool]]] = {}  # pattern -> [(cond, is_after)]
+        for ci, cond in enumerate(conds):
+            after = cond.unless_after.patterns if cond.unless_after else ()
+            for pattern, is_after in [(p, False) for p in cond.patterns] + [(p, True) for p in after]:
+                if pattern not in index:
+                    index[pattern] = len(self.patterns)
+                    self.patterns.append(pattern)
+                self.users.setdefault(index[pattern], []).append((ci, is_after))
+
+    def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
+        """Per condition, one aggregate per log source it applies to."""
+        results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
+        if not self.patterns:
+            return results
+        scanner = make_scanner(self.patterns, engine)
+        for source in sources:
+            applies = [i for i, c in enumerate(self.conds) if _source_applies(c, source)]
+            if not applies:
+                continue
+            aggs = {i: LogAgg(source) for i in applies}
+            self._scan_source(scanner, source, aggs)
+            for i, agg in aggs.items():
+                results[i].append(agg)
+        return results
+
+    def _scan_source(self, scanner: Any, source: LogSource, aggs: dict[int, LogAgg]) -> None:
+        recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
+        with source.open() as stream:
+            for hit in scanner.scan(stream):
+                when = line_time(hit.line)
+                text: str | None = None
+                for pattern_index, match in hit.matches:
+                    groups = {k: v.decode("utf-8", "replace") for k, v in match.groupdict().items() if v is not None}
+                    for ci, is_after in self.users.get(pattern_index, ()):
+                        agg = aggs.get(ci)
+                        if agg is None:
+                            continue
+                        cond = self.conds[ci]
+                        if is_after:
+                            recent[(ci, _key(cond, groups))] = (hit.number, when)
+                            continue
+                        if _explained(cond, recent.get((ci, _key(cond, groups))), hit.number, when):
+                            agg.explained += 1
+                            continue
+                        if text is None:
+                            text = _excerpt(hit.line)
+                        agg.add(hit.number, text, when, groups, cond.within)
+
+
+def _key(cond: LogCond, groups: dict[str, str]) -> tuple[str, ...]:
+    same = cond.unless_after.same if cond.unless_after else ()
+    return tuple(groups.get(name, "") for name in same)
+
+
+def _explained(cond: LogCond, seen: tuple[int, datetime | None] | None, number: int, when: datetime | None) -> bool:
+    if cond.unless_after is None or seen is None:
+        return False
+    line, at = seen
+    after = cond.unless_after
+    if after.within is not None and at is not None and when is not None:
+        return timedelta(0) <= when - at <= after.within
+    return 0 <= number - line <= after.lines
+
+
+def _excerpt(line: bytes) -> str:
+    text = strip_time_prefix(line.decode("utf-8", "replace").rstrip("\r"))
+    return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT] + "…"
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """Whether a condition holds, the values it binds and the evidence it points at."""
+
+    ok: bool
+    bindings: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Excerpt] = field(default_factory=list)
+
+
+class Context:
+    """Evidence prepared once for every rule: scan results and plain dicts for expressions."""
+
+    def __init__(self, evidence: Evidence, logs: dict[int, list[LogAgg]], plan_index: dict[int, int]) -> None:
+        self.evidence = evidence
+        self.logs = logs
+        self.plan_index = plan_index
+        self.now = evidence.now
+        self.states = [_state_dict(s, evidence.now) for s in evidence.states]
+        self.nodes = [_node_dict(n) for n in evidence.nodes]
+        self.configs = [{"kind": c.kind, "source": c.source, "assumed": list(c.assumed), **c.values}
+                        for c in evidence.configs]
+        self.config = merged_config(evidence)
+        self._traffic: dict[str, Any] | None = None
+
+    def traffic(self) -> dict[str, Any] | None:
+        """Traffic statistics from access logs, computed on first use."""
+        if self._traffic is None:
+            from doctor import traffic
+
+            self._traffic = traffic.stats_for(self.evidence)
+        return self._traffic or None
+
+
+def merged_config(evidence: Evidence) -> dict[str, Any]:
+    """Every understood config file's values in one dict (later files win), with `dialects` and `assumed`."""
+    merged: dict[str, Any] = {"dialects": [], "assumed": [], "sources": []}
+    for fact in evidence.configs:
+        merged.update(fact.values)
+        merged["dialects"].append(fact.kind)
+        merged["assumed"].extend(fact.assumed)
+        merged["sources"].append(fact.source)
+    return merged
+
+
+def _state_dict(state: Any, now: datetime | None) -> dict[str, Any]:
+    data = state.as_dict()
+    for name in ("started_at", "finished_at", "last_started_at", "last_finished_at"):
+        value = getattr(state, name)
+        data[name + "_ago_s"] = (now - value).total_seconds() if now and value else None
+    data["env"] = {k: v for k, v in state.env}
+    data["probes"] = {p.kind: {**_plain_probe(p), "budget_seconds": p.budget_seconds} for p in state.probes}
+    return data
+
+
+def _plain_probe(probe: Any) -> dict[str, Any]:
+    return {k: getattr(probe, k) for k in probe.__dataclass_fields__}
+
+
+def _node_dict(node: Any) -> dict[str, Any]:
+    keys = set(node.allocatable) | set(node.requested)
+    return {"name": node.name, "allocatable": node.allocatable, "capacity": node.capacity,
+            "requested": node.requested, "free": {k: node.free(k) for k in keys},
+            "taints": list(node.taints), "labels": node.labels, "ready": node.ready,
+            "unschedulable": node.unschedulable}
+
+
+def evaluate(cond: Condition, ctx: Context, bound: dict[str, Any]) -> Outcome:
+    """Whether the condition holds on the evidence, with what it binds."""
+    if isinstance(cond, AllCond):
+        out = Outcome(True)
+        for part in cond.parts:
+            res = evaluate(part, ctx, {**bound, **out.bindings})
+            if not res.ok:
+                return Outcome(False)
+            out.bindings.update(res.bindings)
+            out.evidence.extend(res.evidence)
+        return out
+    if isinstance(cond, AnyCond):
+        results = [evaluate(part, ctx, bound) for part in cond.parts]
+        out = Outcome(any(r.ok for r in results))
+        for res in (r for r in results if r.ok):
+            out.bindings.update(res.bindings)
+            out.evidence.extend(res.evidence)
+        return out
+    if isinstance(cond, NotCond):
+        return Outcome(not evaluate(cond.part, ctx, bound).ok)
+    return _LEAVES[type(cond)](cond, ctx, bound)
+
+
+def _bind(name: str | None, value: Any) -> dict[str, Any]:
+    return {name: value} if name else {}
+
+
+def _eval_log(cond: LogCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
+    aggs = ctx.logs.get(ctx.plan_index[id(cond)], [])
+    good = [a for a in aggs if a.count >= cond.min_count
+            and (cond.within is None or a.max_in_window is None or a.max_in_window >= cond.min_count)]
+    if not good:
+        return Outcome(False)
+    best = max(good, key=lambda a: (a.max_in_window or a.count, a.count))
+    binding = best.binding()
+    binding["sources"] = len(good)
+    binding["total"] = sum(a.count for a in good)
+    evidence = [Excerpt(best.source.name, text, line) for line, text in best.excerpts]
+    return Outcome(True, _bind(cond.bind, binding), evidence)
+
+
+def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
+    hits = []
+    for ev in ctx.evidence.events:
+        if cond.type and ev.type != cond.type:
+            continue
+        if cond.reason and not re.search(cond.reason, ev.reason):
+            continue
+        match = re.search(cond.message, ev.message) if cond.message else None
+        if cond.message and match is None:
+            continue
+        hits.append((ev, match.groupdict() if match else {}))
+    total = sum(ev.count for ev, _ in hits)
+    if not hits or total < cond.min_count:
+        return Outcome(False)
+    latest, groups = max(hits, key=lambda h: (h[0].last_time.timestamp() if h[0].last_time else 0))
+    binding = {"count": total, "events": len(hits), "reason": latest.reason, "message": latest.message,
+               "object": f"{latest.object_kind}/{latest.object_name}", "groups": groups,
+               "first_time": _iso(min((h[0].first_time for h in hits if h[0].first_time), default=None)),
+               "last_time": _iso(latest.last_time)}
+    evidence = [Excerpt(ev.source, f"{ev.type} {ev.reason} {ev.object_kind}/{ev.object_name}: {ev.message}"
+                        + (f" (x{ev.count})" if ev.count > 1 else "")) for ev, _ in hits[:3]]
+    return Outcome(True, _bind(cond.bind, binding), evidence)
+
+
+def _eval_expr(cond: ExprCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
+    if cond.scope == "bindings":
+        return Outcome(exprs.holds(cond.expr, bound))
+    if cond.scope == "traffic":
+        stats = ctx.traffic()
+        ok = stats is not None and exprs.holds(cond.expr, {"t": stats, **bound})
+        return Outcome(ok, _bind(cond.bind, stats) if ok else {},
+                       [Excerpt(s, e) for s, e in (stats or {}).get("excerpts", [])[:3]] if ok else [])
+    items, var = {"state": (ctx.states, "c"), "config": (ctx.configs, "cfg"), "node": (ctx.nodes, "n")}[cond.scope]
+    if cond.kind:
+        items = [i for i in items if re.search(cond.kind, str(i.get("kind", "")))]
+    matched = [i for i in items if exprs.holds(cond.expr, {var: i, **bound})]
+    if not matched:
+        return Outcome(False)
+    binding = {**matched[0], "count": len(matched), "all": matched}
+    return Outcome(True, _bind(cond.bind, binding), [_describe(cond.scope, m) for m in matched[:3]])
+
+
+def _describe(scope: str, item: dict[str, Any]) -> Excerpt:
+    if scope == "state":
+        name = f"{item['pod']}/{item['container']}" if item.get("pod") else item["container"]
+        parts = [f"status={item['status']}"]
+        for key in ("reason", "exit_code", "restart_count", "last_reason", "last_exit_code", "memory_limit_bytes"):
+            if item.get(key) not in (None, 0, "", False):
+                parts.append(f"{key}={item[key]}")
+        if item.get("oom_killed"):
+            parts.append("OOMKilled=true")
+        return Excerpt(item["source"], f"container {name}: " + ", ".join(parts))
+    if scope == "node":
+        return Excerpt("nodes", f"node {item['name']}: allocatable {item['allocatable']}, free {item['free']}")
+    shown = {k: v for k, v in item.items() if k not in ("source", "assumed", "kind") and not isinstance(v, (dict, list))}
+    return Excerpt(item.get("source", "config"), f"{item.get('kind')}: " + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:8]))
+
+
+_LEAVES: dict[type, Any] = {LogCond: _eval_log, EventCond: _eval_event, ExprCond: _eval_expr}
+
+
+# --- diagnosis --------------------------------------------------------------------------------
+
+
+_SCOPE_EVIDENCE = {"state": "states", "config": "configs", "node": "nodes", "traffic": "traffic"}
+
+
+def _needed(rule: Rule) -> set[str]:
+    if rule.needs:
+        return set(rule.needs)
+    needs: set[str] = set()
+    for cond in _positive(rule.when):
+        if isinstance(cond, LogCond):
+            needs.add("traffic" if cond.source == "access" else "logs")
+        elif isinstance(cond, EventCond):
+            needs.add("events")
+        elif isinstance(cond, ExprCond) and cond.scope in _SCOPE_EVIDENCE:
+            needs.add(_SCOPE_EVIDENCE[cond.scope])
+    return needs
+
+
+def _positive(cond: Condition) -> list[Condition]:
+    if isinstance(cond, NotCond):
+        return []
+    if isinstance(cond, (AllCond, AnyCond)):
+        return [c for part in cond.parts for c in _positive(part)]
+    return [cond]
+
+
+def _available(evidence: Evidence) -> set[str]:
+    have = set()
+    if any(s.kind == "container" for s in evidence.logs):
+        have.add("logs")
+    if any(s.kind == "access" for s in evidence.logs) or any(s.kind == "container" for s in evidence.logs):
+        have.add("traffic")
+    for name in ("events", "states", "nodes", "configs"):
+        if getattr(evidence, name):
+            have.add(name)
+    return have
+
+
+def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), engine: str = "auto") -> Report:
+    """Run every rule on the evidence: the report with findings ordered and every check's result."""
+    ignored = set(ignore)
+    active = [r for r in rules if r.id not in ignored]
+    conds = [c for r in active for c in walk(r.when) if isinstance(c, LogCond)]
+    plan = _Plan(conds)
+    ctx = Context(evidence, plan.run(evidence.logs, engine), {id(c): i for i, c in enumerate(conds)})
+    have = _available(evidence)
+    findings: dict[str, Finding] = {}
+    checks: dict[str, Check] = {}
+    for rule in active:
+        finding, check = _run_rule(rule, ctx, have)
+        checks[rule.id] = check
+        if finding:
+            findings[rule.id] = finding
+    _suppress(active, findings, checks)
+    for rule_id in sorted(ignored & set(rules.rules)):
+        checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
+    return Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
+                  list(evidence.collector_errors), evidence.summary(), list(evidence.notes), evidence.predicted)
+
+
+def _run_rule(rule: Rule, ctx: Context, have: set[str]) -> tuple[Finding | None, Check]:
+    needs = _needed(rule)
+    if needs and not needs & have:
+        return None, Check(rule.id, "skipped", f"no {', '.join(sorted(needs))} collected")
+    outcome = evaluate(rule.when, ctx, {})
+    if not outcome.ok:
+        return None, Check(rule.id, "clear", f"checked {_looked_at(needs, ctx.evidence)}")
+    finding = build_finding(rule, outcome, ctx)
+    return finding, Check(rule.id, "matched", finding.title)
+
+
+def _looked_at(needs: set[str], evidence: Evidence) -> str:
+    summary = evidence.summary()
+    parts = [f"{summary.get(n, 0)} {n}" for n in sorted(needs) if n in summary]
+    return ", ".join(parts) or "the evidence"
+
+
+def build_finding(rule: Rule, outcome: Outcome, ctx: Context) -> Finding:
+    """The finding's texts rendered over the bindings and computed values."""
+    context: dict[str, Any] = {"config": ctx.config, "nodes": ctx.nodes, "states": ctx.states,
+                               "target": {"kind": ctx.evidence.target.kind, "name": ctx.evidence.target.name},
+                               "predicted": ctx.evidence.predicted, **outcome.bindings}
+    values: dict[str, Any] = {}
+    for name, expr in rule.values:
+        values[name] = templates.evaluate(expr, context)
+        context[name] = values[name]
+    render = lambda text: redact_text(templates.render(text, context))  # noqa: E731
+    seen: set[tuple[str, str]] = set()
+    evidence = []
+    for ex in outcome.evidence:
+        if (ex.source, ex.excerpt) not in seen:
+            seen.add((ex.source, ex.excerpt))
+            evidence.append(Excerpt(ex.source, redact_text(ex.excerpt), ex.line))
+    return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
+                   tuple(evidence[:8]), {k: v for k, v in values.items() if v is not None},
+                   rule.references, rule.priority, ctx.evidence.predicted)
+
+
+def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> None:
+    matched = set(findings)
+    for rule in rules:
+        if rule.id not in matched:
+            continue
+        for other in rule.suppresses:
+            if other in findings and other != rule.id:
+                del findings[other]
+                checks[other] = Check(other, "skipped", f"suppressed: {rule.id} explains the same evidence more specifically")

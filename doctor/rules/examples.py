@@ -1,0 +1,128 @@
+"""A rule's inline examples turned into evidence and run, for the test suite and `mldoctor rules test`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from doctor import convert
+from doctor.evidence import ConfigFact, ContainerState, Event, Evidence, LogSource, Node, Probe, Target
+from doctor.rules.model import Example, Rule, RuleSet
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    """One example's outcome: did the rule behave as the example says, and if not, why."""
+
+    rule_id: str
+    example: str
+    where: str
+    passed: bool
+    detail: str
+
+
+def example_evidence(example: Example) -> Evidence:
+    """The evidence an example describes (logs as text, events/states/nodes/configs as mappings)."""
+    data = example.data
+    ev = Evidence(Target("example", example.name), now=convert.parse_time(data.get("now")))
+    for key, previous in (("logs", False), ("previous_logs", True)):
+        if data.get(key):
+            ev.logs.append(LogSource.from_bytes(f"example/{key}", "app", data[key].encode(), previous=previous))
+    if data.get("access_log"):
+        ev.logs.append(LogSource.from_bytes("example/access.log", "app", data["access_log"].encode(), kind="access"))
+    ev.events.extend(_event(e) for e in data.get("events") or [])
+    for item in data.get("states") or []:
+        ev.states.extend(_states(item))
+    ev.nodes.extend(_node(n) for n in data.get("nodes") or [])
+    ev.configs.extend(_config(c) for c in data.get("configs") or [])
+    return ev
+
+
+def _event(item: dict[str, Any]) -> Event:
+    if "involvedObject" in item or "Action" in item:
+        return convert.k8s_event(item, "example") if "involvedObject" in item else convert.docker_event(item, "example")
+    return Event(source="example", object_kind=item.get("object_kind", "Pod"), object_name=item.get("object_name", "app"),
+                 reason=item.get("reason", ""), message=item.get("message", ""), type=item.get("type", "Warning"),
+                 count=int(item.get("count", 1)), first_time=convert.parse_time(item.get("first_time")),
+                 last_time=convert.parse_time(item.get("last_time")))
+
+
+def _states(item: dict[str, Any]) -> list[ContainerState]:
+    if "docker_inspect" in item:
+        return [convert.docker_state(item["docker_inspect"], "example")]
+    if isinstance(item.get("pod"), dict):
+        return convert.k8s_pod_states(item["pod"], "example")
+    names = {f.name for f in fields(ContainerState)}
+    kwargs = {k: v for k, v in item.items() if k in names and k not in ("probes",)}
+    for key in ("started_at", "finished_at", "last_started_at", "last_finished_at"):
+        if key in kwargs:
+            kwargs[key] = convert.parse_time(kwargs[key])
+    probes = tuple(Probe(**p) for p in item.get("probes") or [])
+    return [ContainerState(source="example", container=item.get("container", "app"), probes=probes,
+                           **{k: v for k, v in kwargs.items() if k != "container"})]
+
+
+def _node(item: dict[str, Any]) -> Node:
+    if "metadata" in item:
+        return convert.k8s_node(item, [], "example")
+    return Node(source="example", name=item.get("name", "node"), allocatable=item.get("allocatable", {}),
+                capacity=item.get("capacity", {}), requested=item.get("requested", {}),
+                taints=tuple(item.get("taints", ())), labels=item.get("labels", {}))
+
+
+def _config(item: dict[str, Any]) -> ConfigFact:
+    if "text" in item:
+        import tempfile
+        from pathlib import Path
+
+        from doctor.config import read_config
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / item.get("name", "config")
+            path.write_text(item["text"])
+            facts = read_config(path, item.get("name", "config"))
+        if not facts:
+            raise ValueError(f"example config {item.get('name', 'config')!r} is not recognised")
+        return facts[0]
+    return ConfigFact(item.get("source", "example"), item["kind"], dict(item.get("values") or {}),
+                      tuple(item.get("assumed") or ()))
+
+
+def run_example(rule: Rule, example: Example, context_rules: RuleSet | None = None) -> ExampleResult:
+    """Run one example against its rule alone and compare with what the example expects."""
+    from doctor.rules.engine import diagnose
+
+    ruleset = RuleSet({rule.id: rule})
+    try:
+        evidence = example_evidence(example)
+    except (ValueError, TypeError, KeyError) as err:
+        return ExampleResult(rule.id, example.name, example.where, False, f"example does not build: {err}")
+    report = diagnose(evidence, ruleset)
+    found = next((f for f in report.findings if f.rule_id == rule.id), None)
+    if example.should_match and found is None:
+        reason = next((c.reason for c in report.checks if c.rule_id == rule.id), "")
+        return ExampleResult(rule.id, example.name, example.where, False, f"expected a match, got none ({reason})")
+    if not example.should_match and found is not None:
+        return ExampleResult(rule.id, example.name, example.where, False, f"expected no match, but it matched: {found.title}")
+    problems = _expectations(example.data.get("expect") or {}, found)
+    return ExampleResult(rule.id, example.name, example.where, not problems, "; ".join(problems) or "ok")
+
+
+def _expectations(expect: dict[str, Any], finding: Any) -> list[str]:
+    problems = []
+    for key, want in (expect.get("values") or {}).items():
+        got = finding.values.get(key) if finding else None
+        if got != want:
+            problems.append(f"value {key}: expected {want!r}, got {got!r}")
+    for needle in expect.get("fix_contains") or []:
+        if finding is None or needle not in finding.fix:
+            problems.append(f"fix does not contain {needle!r}: {finding.fix if finding else ''}")
+    for needle in expect.get("cause_contains") or []:
+        if finding is None or needle not in finding.cause:
+            problems.append(f"cause does not contain {needle!r}: {finding.cause if finding else ''}")
+    return problems
+
+
+def run_examples(rules: RuleSet) -> list[ExampleResult]:
+    """Every example of every rule."""
+    return [run_example(rule, ex) for rule in rules for ex in rule.examples]

@@ -1,0 +1,282 @@
+"""Rule files: YAML read with `yaml.safe_load`, validated against the JSON Schema, built into Rules.
+
+Every problem names the file and line. `load_rules` stops at the first broken file (a broken rule
+must never be skipped silently); `lint_paths` collects every problem for `mldoctor rules lint`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import yaml
+
+from doctor.errors import RuleError
+from doctor.evidence import Severity
+from doctor.logs import parse_duration
+from doctor.rules.model import (
+    After, AllCond, AnyCond, Condition, EventCond, Example, ExprCond, LogCond, NotCond, Rule, RuleSet, walk,
+)
+
+MAX_RULE_FILE_BYTES = 1024 * 1024
+
+
+def builtin_rules_dir() -> Path:
+    """Where the built-in rules are: inside the wheel, or `rules/` beside the package in a checkout."""
+    packaged = Path(str(resources.files("doctor"))) / "builtin_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+@functools.lru_cache(maxsize=1)
+def rule_schema() -> dict[str, Any]:
+    """The JSON Schema every rule file must satisfy."""
+    text = resources.files("doctor").joinpath("schemas/rule.schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files named, or found (recursively) in the directories named, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RuleError("no such rule file or directory", str(path))
+    return found
+
+
+def load_rules(paths: Iterable[Path], builtin: bool = True) -> RuleSet:
+    """The built-in rules (unless `builtin` is false) and the users' rules; RuleError on the first problem."""
+    dirs = ([builtin_rules_dir()] if builtin else []) + list(paths)
+    ruleset = RuleSet()
+    for file in rule_files(dirs):
+        for rule in load_file(file):
+            if rule.id in ruleset.rules:
+                raise RuleError(f"duplicate rule id {rule.id!r} (first in {ruleset.rules[rule.id].where})", rule.where)
+            ruleset.rules[rule.id] = rule
+    return ruleset
+
+
+def lint_paths(paths: Iterable[Path]) -> list[str]:
+    """Every problem in the rule files, as `file:line: message` lines (empty when all is well)."""
+    problems: list[str] = []
+    for file in rule_files(list(paths)):
+        try:
+            for rule in load_file(file):
+                problems.extend(f"{rule.where}: warning: {w}" for w in style_warnings(rule))
+        except RuleError as err:
+            problems.append(str(err))
+    return problems
+
+
+def load_file(path: Path) -> list[Rule]:
+    """The rules of one file (a mapping, or a list of mappings under `rules:`)."""
+    text = _read(path)
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise RuleError(f"not valid YAML: {getattr(err, 'problem', err)}", f"{path}:{line}") from None
+    if isinstance(data, dict) and isinstance(data.get("rules"), list):
+        items = [(item, _child(root, "rules", i), ("rules", i)) for i, item in enumerate(data["rules"])]
+    else:
+        items = [(data, root, ())]
+    return [_build_checked(item, node, path, prefix) for item, node, prefix in items]
+
+
+def _read(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            raise RuleError(f"rule file larger than {MAX_RULE_FILE_BYTES} bytes", str(path))
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise RuleError("not UTF-8 text", str(path)) from None
+    except OSError as err:
+        raise RuleError(f"cannot read: {err.strerror}", str(path)) from None
+
+
+def _child(node: Any, *keys: Any) -> Any:
+    """The YAML node at a path of mapping keys / sequence indexes (the deepest one that exists)."""
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            nxt = node.value[key]
+        else:
+            nxt = None
+        if nxt is None:
+            return node
+        node = nxt
+    return node
+
+
+def _line(root: Any, keys: Iterable[Any]) -> int:
+    node = _child(root, *keys) if root is not None else None
+    return node.start_mark.line + 1 if node is not None else 1
+
+
+def _build_checked(data: Any, root: Any, path: Path, prefix: tuple[Any, ...]) -> Rule:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path).__len__())
+    if errors:
+        err = errors[0]
+        where = f"{path}:{_line(root, list(err.absolute_path))}"
+        at = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        raise RuleError(f"{at}: {err.message}", where)
+    lines = lambda *keys: _line(root, keys)  # noqa: E731 - a small local closure reads best here
+    try:
+        rule = _build(data, path, lines)
+    except _BuildError as err:
+        raise RuleError(err.message, f"{path}:{err.line}") from None
+    _check_rule(rule)
+    return rule
+
+
+class _BuildError(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def _build(data: dict[str, Any], path: Path, lines: Any) -> Rule:
+    when = _condition(data["when"], lines, ("when",))
+    examples = tuple(_examples(data.get("examples") or {}, path, lines))
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        severity=Severity.parse(data["severity"]),
+        cause=data["cause"],
+        fix=data["fix"],
+        when=when,
+        priority=int(data.get("priority", 0)),
+        description=data.get("description", ""),
+        references=tuple(data.get("references") or ()),
+        tags=tuple(data.get("tags") or ()),
+        suppresses=tuple(data.get("suppresses") or ()),
+        needs=tuple(data.get("needs") or ()),
+        values=tuple((k, str(v)) for k, v in (data.get("values") or {}).items()),
+        examples=examples,
+        path=str(path),
+        line=lines(),
+    )
+
+
+def _examples(data: dict[str, Any], path: Path, lines: Any) -> Iterator[Example]:
+    for key, should in (("match", True), ("no_match", False)):
+        for i, item in enumerate(data.get(key) or []):
+            yield Example(item["name"], item, should, f"{path}:{lines('examples', key, i)}")
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _condition(data: dict[str, Any], lines: Any, at: tuple[Any, ...]) -> Condition:
+    (key, value), = data.items()
+    where = f"{lines(*at, key)}"
+    if key in ("all", "any"):
+        parts = tuple(_condition(v, lines, at + (key, i)) for i, v in enumerate(value))
+        return AllCond(parts) if key == "all" else AnyCond(parts)
+    if key == "not":
+        return NotCond(_condition(value, lines, at + ("not",)))
+    if key == "log":
+        return _log(value, where)
+    if key == "event":
+        return EventCond(value.get("reason"), value.get("message"), value.get("type"),
+                         int(value.get("min_count", 1)), value.get("as"), where)
+    if key == "expr":
+        return ExprCond("bindings", value, None, None, where)
+    return ExprCond(key, value["expr"], value.get("kind"), value.get("as"), where)
+
+
+def _log(value: dict[str, Any], where: str) -> LogCond:
+    after = value.get("unless_after")
+    return LogCond(
+        patterns=_patterns(value["pattern"]),
+        source=value.get("source", "any"),
+        min_count=int(value.get("min_count", 1)),
+        within=parse_duration(value["within"]) if value.get("within") else None,
+        unless_after=After(
+            patterns=_patterns(after["pattern"]),
+            same=tuple(after.get("same") or ()),
+            within=parse_duration(after["within"]) if after.get("within") else None,
+            lines=int(after.get("lines", 50)),
+        ) if after else None,
+        bind=value.get("as"),
+        where=where,
+    )
+
+
+def _check_rule(rule: Rule) -> None:
+    """Regexes compile, CEL parses, templates parse: a broken rule fails at load, not mid-report."""
+    from doctor.rules import exprs, templates
+
+    for cond in walk(rule.when):
+        line = f"{rule.path}:{getattr(cond, 'where', '') or rule.line}"
+        if isinstance(cond, LogCond):
+            for pattern in cond.patterns + (cond.unless_after.patterns if cond.unless_after else ()):
+                _check_regex(pattern, line)
+        elif isinstance(cond, EventCond):
+            for pattern in (cond.reason, cond.message):
+                if pattern:
+                    _check_regex(pattern, line)
+        elif isinstance(cond, ExprCond):
+            exprs.check(cond.expr, line)
+            if cond.kind:
+                _check_regex(cond.kind, line)
+    for name, text in (("title", rule.title), ("cause", rule.cause), ("fix", rule.fix)):
+        templates.check_template(text, f"{rule.where} ({name})")
+    for name, text in rule.values:
+        templates.check_expression(text, f"{rule.where} (values.{name})")
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        raise RuleError(f"invalid regular expression {pattern!r}: {err}", where) from None
+
+
+def style_warnings(rule: Rule) -> list[str]:
+    """Things that load but are likely mistakes: patterns that can cross lines, rules without examples."""
+    warnings: list[str] = []
+    if not any(e.should_match for e in rule.examples):
+        warnings.append("no matching example (add examples.match so `rules test` can check the rule)")
+    if not any(not e.should_match for e in rule.examples):
+        warnings.append("no non-matching example (add examples.no_match)")
+    for cond in walk(rule.when):
+        if isinstance(cond, LogCond):
+            for pattern in cond.patterns:
+                warnings.extend(pattern_warnings(pattern))
+    return warnings
+
+
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*]\)[+*{]")
+
+
+def pattern_warnings(pattern: str) -> list[str]:
+    """Why a pattern leaves the dialect a block scanner can honour, or risks slow matching."""
+    out = []
+    if _BACKREF.search(pattern):
+        out.append(f"pattern {pattern!r} uses a back-reference: forces the slow path")
+    if _LOOKAROUND.search(pattern):
+        out.append(f"pattern {pattern!r} uses look-around: forces the slow path")
+    if _NESTED_QUANT.search(pattern):
+        out.append(f"pattern {pattern!r} nests quantifiers (catastrophic backtracking risk)")
+    if re.search(r"\[\^[^\]]*\]", pattern) and "\\n" not in pattern:
+        out.append(f"pattern {pattern!r} has a negated class without \\n: it could span lines in a block scan")
+    return out

@@ -1,0 +1,85 @@
+"""From a TARGET argument to evidence: a bundle, a Docker container or Kubernetes workload(s)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from doctor.errors import InputError, UnreachableError
+from doctor.evidence import Evidence
+
+
+@dataclass(frozen=True)
+class Options:
+    """What collectors need beyond the target itself."""
+
+    since: datetime | None = None
+    context: str | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    all_namespaces: bool = False
+    log_cap_bytes: int | None = None
+    progress: bool = False
+
+
+def kind_of(target: str) -> str:
+    """`bundle`, `docker`, `k8s` or `bare` for a TARGET argument."""
+    if target.startswith("docker:"):
+        return "docker"
+    if target.startswith("k8s:"):
+        return "k8s"
+    path = Path(target)
+    if path.exists() or target.endswith((".tar.gz", ".tgz", ".tar")) or "/" in target:
+        return "bundle"
+    return "bare"
+
+
+@contextlib.contextmanager
+def open_target(target: str, opts: Options) -> Iterator[list[Evidence]]:
+    """The evidence for the target (several for a namespace); temporary files live until the block ends."""
+    kind = kind_of(target)
+    if kind == "bundle":
+        from doctor.bundle import open_bundle
+
+        with open_bundle(Path(target)) as evidence:
+            yield [evidence]
+        return
+    if kind == "docker":
+        yield [_docker(target.removeprefix("docker:"), opts)]
+        return
+    if kind == "k8s":
+        yield _k8s(target.removeprefix("k8s:"), opts)
+        return
+    yield [_bare(target, opts)]
+
+
+def _docker(name: str, opts: Options) -> Evidence:
+    from doctor.collect.docker import collect_docker
+
+    return collect_docker(name, opts.since, log_cap_bytes=opts.log_cap_bytes)
+
+
+def _k8s(spec: str, opts: Options) -> list[Evidence]:
+    from doctor.collect import k8s
+
+    if spec.endswith("/*") or spec == "*" or opts.all_namespaces:
+        return k8s.collect_k8s_namespace(spec.removesuffix("/*").removesuffix("*") or None, opts.since,
+                                         context=opts.context, kubeconfig=opts.kubeconfig,
+                                         all_namespaces=opts.all_namespaces)
+    return [k8s.collect_k8s(spec, opts.since, context=opts.context, namespace=opts.namespace,
+                            kubeconfig=opts.kubeconfig)]
+
+
+def _bare(name: str, opts: Options) -> Evidence:
+    tried = []
+    for label, attempt in (("Docker", lambda: _docker(name, opts)),
+                           ("Kubernetes", lambda: _k8s(f"deployment/{name}", opts)[0])):
+        try:
+            return attempt()
+        except (InputError, UnreachableError, ImportError) as err:
+            tried.append(f"{label}: {err}")
+    raise InputError(f"no container or deployment named {name!r} was found; tried " + "; ".join(tried)
+                     + " (use docker:NAME, k8s:NS/KIND/NAME or a bundle path)", name)

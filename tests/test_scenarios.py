@@ -1,0 +1,36 @@
+"""Every fixture bundle with an expected.yaml: the expected rule is the first error-level finding, and
+the exit code is what a CI gate would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import FIXTURES, ROOT
+
+SCENARIOS = sorted(p.parent for p in FIXTURES.glob("**/expected.yaml") if (p.parent / "manifest.yaml").exists()
+                   or any((p.parent / d).is_dir() for d in ("docker", "k8s", "config", "traffic")))
+RULE_IDS = {r.id for r in __import__("doctor.rules.loader", fromlist=["x"]).load_rules([])}
+REPORT_SCHEMA = __import__("json").loads((ROOT / "doctor/schemas/report.schema.json").read_text())
+
+
+@pytest.mark.parametrize("bundle", SCENARIOS, ids=[str(p.relative_to(FIXTURES)) for p in SCENARIOS])
+def test_scenario(cli, bundle: Path) -> None:  # type: ignore[no-untyped-def]
+    expected = yaml.safe_load((bundle / "expected.yaml").read_text())
+    if expected.get("first_error") and expected["first_error"] not in RULE_IDS:
+        pytest.skip(f"rule {expected['first_error']} is not in the rule pack yet")
+    run = cli("check", str(bundle), "--format", "json")
+    report = run.json()
+    jsonschema.validate(report, REPORT_SCHEMA)
+    errors = [f["rule_id"] for f in report["findings"] if f["severity"] in ("error", "critical")]
+    if expected.get("first_error"):
+        assert errors and errors[0] == expected["first_error"], report["findings"]
+        assert run.code == 1
+    else:
+        assert errors == [], report["findings"]
+        assert run.code == 0
+    for rule_id in expected.get("absent", []):
+        assert rule_id not in [f["rule_id"] for f in report["findings"]]

@@ -8,7 +8,9 @@ devices) into a temporary directory that is removed when the `with` block ends.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -18,12 +20,14 @@ from typing import Any, Iterator
 
 import yaml
 
-from doctor import convert
+from doctor import convert, yamlsafe
 from doctor.errors import InputError
-from doctor.evidence import CollectorError, Evidence, LogSource, Target
+from doctor.evidence import Evidence, LogSource, Target
 
 MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
+# A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
+MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
 KNOWN_DIRS = ("docker", "k8s", "config", "traffic")
 
 
@@ -86,13 +90,17 @@ def _manifest(root: Path) -> dict[str, Any]:
 def load_objects(path: Path, root: Path) -> Any:
     """A JSON or YAML file's content; InputError naming the file and line when it is malformed."""
     rel = str(path.relative_to(root))
+    if path.is_symlink() or not path.is_file():
+        raise InputError("not a regular file (links and devices are refused in bundles)", rel)
     if path.stat().st_size > MAX_OBJECT_FILE_BYTES:
         raise InputError(f"larger than {MAX_OBJECT_FILE_BYTES} bytes", rel)
     text = path.read_bytes().decode("utf-8", "replace")
     try:
         if path.suffix == ".json" or text.lstrip()[:1] in ("{", "["):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yamlsafe.safe_load(text)
+    except yamlsafe.YamlRefused as err:
+        raise InputError(f"refused: {err} at line {err.line}", rel) from None
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", rel) from None
     except yaml.YAMLError as err:
@@ -114,6 +122,24 @@ def _items(data: Any) -> list[dict[str, Any]]:
     return []
 
 
+def log_source(rel: str, container: str, path: Path, evidence: Evidence, **kw: Any) -> LogSource:
+    """A LogSource for a bundle file; one over the size cap is read from its last MAX_LOG_BYTES, with a note."""
+    if path.is_symlink() or not path.is_file():
+        raise InputError("not a regular file (links and devices are refused in bundles)", rel)
+    size = path.stat().st_size
+    if size <= MAX_LOG_BYTES:
+        return LogSource.from_path(rel, container, path, **kw)
+    evidence.notes.append(f"{rel}: {size} bytes; only the last {MAX_LOG_BYTES} bytes were scanned")
+    return LogSource(rel, container, lambda: _tail(path, MAX_LOG_BYTES), size=MAX_LOG_BYTES, **kw)
+
+
+def _tail(path: Path, limit: int) -> io.BufferedReader:
+    handle = open(path, "rb")
+    handle.seek(-limit, os.SEEK_END)
+    handle.readline()  # start on a whole line
+    return handle
+
+
 def _read_docker(root: Path, evidence: Evidence) -> None:
     base = root / "docker"
     if not base.is_dir():
@@ -126,7 +152,7 @@ def _read_docker(root: Path, evidence: Evidence) -> None:
                 evidence.states.append(convert.docker_state(obj, f"docker/{name}/inspect.json"))
         logs = folder / "logs.txt"
         if logs.is_file():
-            evidence.logs.append(LogSource.from_path(f"docker/{name}/logs.txt", name, logs))
+            evidence.logs.append(log_source(f"docker/{name}/logs.txt", name, logs, evidence))
         model_dir = folder / "model-dir.txt"
         if model_dir.is_file():
             evidence.logs.append(LogSource.from_path(f"docker/{name}/model-dir.txt", name, model_dir, kind="model-dir"))
@@ -181,7 +207,7 @@ def _read_k8s_logs(base: Path, root: Path, evidence: Evidence) -> None:
             previous = log.name.endswith(".previous.log")
             container = log.name.removesuffix(".previous.log").removesuffix(".log")
             rel = str(log.relative_to(root))
-            evidence.logs.append(LogSource.from_path(rel, f"{pod_dir.name}/{container}", log, previous=previous))
+            evidence.logs.append(log_source(rel, f"{pod_dir.name}/{container}", log, evidence, previous=previous))
 
 
 def _read_configs(root: Path, evidence: Evidence) -> None:
@@ -190,13 +216,11 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
         return
     from doctor import config
 
-    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+    for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
         rel = str(path.relative_to(root))
-        try:
-            facts = config.read_config(path, rel)
-        except InputError as err:
-            evidence.collector_errors.append(CollectorError("config", str(err)))
-            continue
+        if path.is_symlink():
+            raise InputError("not a regular file (links and devices are refused in bundles)", rel)
+        facts = config.read_config(path, rel)
         if facts:
             evidence.configs.extend(facts)
         else:
@@ -207,9 +231,9 @@ def _read_traffic(root: Path, evidence: Evidence) -> None:
     base = root / "traffic"
     if not base.is_dir():
         return
-    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+    for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
         rel = str(path.relative_to(root))
-        evidence.logs.append(LogSource.from_path(rel, path.stem, path, kind="access"))
+        evidence.logs.append(log_source(rel, path.stem, path, evidence, kind="access"))
 
 
 def _latest_time(evidence: Evidence) -> datetime:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
     try:
         result: Any = cli.main(args=argv, prog_name=prog, standalone_mode=False)
     except DoctorError as err:
-        click.echo(f"{prog}: error: {err}", err=True)
+        click.echo(f"{prog}: error: {_redacted(err)}", err=True)
         return err.exit_code
     except click.exceptions.Exit as err:
         return int(err.exit_code)
@@ -78,7 +79,19 @@ def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as err:  # noqa: BLE001 - the one place a bug becomes a message instead of a traceback
+        if os.environ.get("MLDOCTOR_DEBUG"):
+            raise
+        click.echo(f"{prog}: internal error: {type(err).__name__}: {_redacted(err)} "
+                   "(a bug in mldoctor: rerun with MLDOCTOR_DEBUG=1 for the traceback and report it)", err=True)
+        return 2
     return int(result or 0)
+
+
+def _redacted(err: BaseException) -> str:
+    from doctor.redact import redact_text
+
+    return redact_text(str(err))
 
 
 def kubectl_main() -> int:

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
+from doctor import yamlsafe
 from doctor.errors import RuleError
 from doctor.evidence import Severity
 from doctor.logs import parse_duration
@@ -81,8 +82,10 @@ def load_file(path: Path) -> list[Rule]:
     """The rules of one file (a mapping, or a list of mappings under `rules:`)."""
     text = _read(path)
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yamlsafe.YamlRefused as err:
+        raise RuleError(f"refused: {err}", f"{path}:{err.line}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -56,6 +56,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     predicted: bool = False
     redacted: bool = True
+    attachments: dict[str, str] = field(default_factory=dict)  # e.g. "traffic.svg" for the HTML report
 
     @property
     def status(self) -> str:

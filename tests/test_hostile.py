@@ -128,3 +128,18 @@ def test_secrets_never_in_any_format(cli, tmp_path: Path) -> None:  # type: igno
         out = cli("check", str(bundle), "--format", fmt).out
         for needle in ("c2VjcmV0a2V5c2VjcmV0", "SIGNATURE", "eyJzdWIiOiJtbCJ9", "Sup3rS3cretPw"):
             assert needle not in out, (fmt, needle)
+
+
+def test_no_redact_is_explicit_and_said(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    bundle = tmp_path / "b"
+    shutil.copytree(FIXTURES / "bundles" / "docker-init-failure", bundle)
+    log = next(bundle.glob("docker/*/logs.txt"))
+    with open(log, "a") as handle:
+        handle.write("2026-11-25T16:52:18.000000000Z RuntimeError: db postgresql://u:Pw0rdXYZ@db:5432/f\n")
+    masked = cli("check", str(bundle), "--format", "json").json()
+    assert masked["redacted"] is True and "Pw0rdXYZ" not in json.dumps(masked)
+    plain = cli("check", str(bundle), "--format", "json", "--no-redact").json()
+    assert plain["redacted"] is False and "Pw0rdXYZ" in json.dumps(plain)
+    assert "NOT REDACTED" in cli("check", str(bundle), "--no-redact", "--no-color").out

@@ -12,7 +12,7 @@ import click
 from doctor.evidence import Evidence, Severity
 from doctor.findings import Report
 
-FORMATS = ["console", "json", "markdown", "junit"]
+FORMATS = ["console", "json", "markdown", "junit", "sarif", "github", "prometheus", "html"]
 
 
 def report_options(func: Any) -> Any:
@@ -27,6 +27,7 @@ def report_options(func: Any) -> Any:
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule file or directory; repeatable."),
         click.option("--ignore", multiple=True, help="Rule id to leave out; repeatable."),
         click.option("--color/--no-color", default=None, help="Colour in the console report (default: when a terminal)."),
+        click.option("--no-redact", is_flag=True, help="Show secrets found in evidence unmasked (the report says so)."),
     ]):
         func = option(func)
     return func
@@ -65,11 +66,11 @@ def _since(text: str | None) -> datetime | None:
 
 def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = (), fmt: str = "console",
                         output: str | None = None, fail_on: str = "error", rule_dirs: Sequence[str] = (),
-                        ignore: Sequence[str] = (), color: bool | None = None) -> int:
+                        ignore: Sequence[str] = (), color: bool | None = None, no_redact: bool = False) -> int:
     """Add config files, run the rules, render, write; the exit code for the worst finding."""
     from doctor.errors import InputError, UnreachableError
     from doctor.output import write_output
-    from doctor.report import REPORTERS
+    from doctor.report import MANY, REPORTERS, render_many
     from doctor.rules.engine import diagnose
     from doctor.rules.loader import load_rules
 
@@ -83,12 +84,26 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
         if evidence.is_empty() and evidence.collector_errors:
             raise UnreachableError("nothing could be collected: " + "; ".join(
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
-        reports.append(diagnose(evidence, rules, ignore))
+        reports.append(diagnose(evidence, rules, ignore, redact=not no_redact))
+        _attach(reports[-1], evidence)
     use_color = sys.stdout.isatty() if color is None else color
     text = "".join(REPORTERS[fmt](r, use_color and not output) for r in reports) if len(reports) == 1 or fmt != "json" \
         else _json_many(reports)
+    if len(reports) > 1 and fmt in MANY:
+        text = render_many(fmt, reports)
     write_output(text, output)
     return exit_code(reports, Severity.parse(fail_on))
+
+
+def _attach(report: Report, evidence: Evidence) -> None:
+    """Extras a reporter may embed: the traffic plot, when the traffic module can draw one."""
+    try:
+        from doctor.traffic.plot import traffic_svg  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return
+    svg = traffic_svg(evidence)
+    if svg:
+        report.attachments["traffic.svg"] = svg
 
 
 def _json_many(reports: list[Report]) -> str:

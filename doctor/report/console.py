@@ -35,6 +35,8 @@ def _header(console: object, report: Report) -> None:
                          (status, _STATUS[report.status]))
     if report.predicted:
         line.append("  (predicted by preflight)", style="italic")
+    if not report.redacted:
+        line.append("  SECRETS NOT REDACTED (--no-redact)", style="bold red")
     console.print(line)  # type: ignore[attr-defined]
     counts = {}
     for f in report.findings:

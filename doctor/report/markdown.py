@@ -16,6 +16,8 @@ def render(report: Report, color: bool = False) -> str:
     out = [f"# mldoctor: {report.target.kind} `{report.target.name}` is **{report.status}**", ""]
     if report.predicted:
         out += ["_Findings are predictions from a local preflight run._", ""]
+    if not report.redacted:
+        out += ["**Secrets are NOT redacted in this report (`--no-redact`).**", ""]
     if not report.findings:
         out += ["No finding at warning or above.", ""]
     for f in report.findings:

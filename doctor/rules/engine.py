@@ -387,7 +387,8 @@ def _available(evidence: Evidence) -> set[str]:
     return have
 
 
-def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), engine: str = "auto") -> Report:
+def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), engine: str = "auto",
+             redact: bool = True) -> Report:
     """Run every rule on the evidence: the report with findings ordered and every check's result."""
     ignored = set(ignore)
     active = [r for r in rules if r.id not in ignored]
@@ -398,25 +399,27 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     findings: dict[str, Finding] = {}
     checks: dict[str, Check] = {}
     for rule in active:
-        finding, check = _run_rule(rule, ctx, have)
+        finding, check = _run_rule(rule, ctx, have, redact)
         checks[rule.id] = check
         if finding:
             findings[rule.id] = finding
     _suppress(active, findings, checks)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
-    return Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
-                  list(evidence.collector_errors), evidence.summary(), list(evidence.notes), evidence.predicted)
+    report = Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
+                    list(evidence.collector_errors), evidence.summary(), list(evidence.notes), evidence.predicted)
+    report.redacted = redact
+    return report
 
 
-def _run_rule(rule: Rule, ctx: Context, have: set[str]) -> tuple[Finding | None, Check]:
+def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> tuple[Finding | None, Check]:
     needs = _needed(rule)
     if needs and not needs & have:
         return None, Check(rule.id, "skipped", f"no {', '.join(sorted(needs))} collected")
     outcome = evaluate(rule.when, ctx, {})
     if not outcome.ok:
         return None, Check(rule.id, "clear", f"checked {_looked_at(needs, ctx.evidence)}")
-    finding = build_finding(rule, outcome, ctx)
+    finding = build_finding(rule, outcome, ctx, redact)
     return finding, Check(rule.id, "matched", finding.title)
 
 
@@ -426,7 +429,7 @@ def _looked_at(needs: set[str], evidence: Evidence) -> str:
     return ", ".join(parts) or "the evidence"
 
 
-def build_finding(rule: Rule, outcome: Outcome, ctx: Context) -> Finding:
+def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = True) -> Finding:
     """The finding's texts rendered over the bindings and computed values."""
     context: dict[str, Any] = {"config": ctx.config, "nodes": ctx.nodes, "states": ctx.states,
                                "target": {"kind": ctx.evidence.target.kind, "name": ctx.evidence.target.name},
@@ -435,15 +438,16 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context) -> Finding:
     for name, expr in rule.values:
         values[name] = templates.evaluate(expr, context)
         context[name] = values[name]
-    render = lambda text: redact_text(templates.render(text, context))  # noqa: E731
+    mask = redact_text if redact else (lambda text: text)
+    render = lambda text: mask(templates.render(text, context))  # noqa: E731
     seen: set[tuple[str, str]] = set()
     evidence = []
     for ex in outcome.evidence:
         if (ex.source, ex.excerpt) not in seen:
             seen.add((ex.source, ex.excerpt))
-            evidence.append(Excerpt(ex.source, redact_text(ex.excerpt), ex.line))
+            evidence.append(Excerpt(ex.source, mask(ex.excerpt), ex.line))
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
-                   tuple(evidence[:8]), {k: v for k, v in values.items() if v is not None},
+                   tuple(evidence[:8]), {k: (mask(v) if isinstance(v, str) else v) for k, v in values.items() if v is not None},
                    rule.references, rule.priority, ctx.evidence.predicted)
 
 

@@ -144,3 +144,20 @@ def test_help_does_not_import_clients() -> None:
             "sys.stderr.write(','.join(m for m in ('docker', 'kubernetes', 'cel', 'rich', 'jinja2') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "check" in run.stdout and run.stderr == ""
+
+
+def test_many_targets_summary_then_details(capsys) -> None:  # type: ignore[no-untyped-def]
+    from doctor.bundle import open_bundle
+    from doctor.commands.check import diagnose_and_report
+
+    with open_bundle(BOOT) as a, open_bundle(HEALTHY) as b:
+        code = diagnose_and_report([a, b], fmt="console", color=False)
+    out = capsys.readouterr().out
+    assert code == 1
+    table = out[: out.index("Checked")]
+    assert "2 targets" in table and table.index("failing") < table.index("healthy")
+    assert "worker-boot-loop" in table
+    with open_bundle(BOOT) as a, open_bundle(HEALTHY) as b:
+        diagnose_and_report([a, b], fmt="json")
+    both = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in both["reports"]] == ["failing", "healthy"]

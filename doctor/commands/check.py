@@ -86,9 +86,15 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
         reports.append(diagnose(evidence, rules, ignore, redact=not no_redact))
         _attach(reports[-1], evidence)
-    use_color = sys.stdout.isatty() if color is None else color
-    text = "".join(REPORTERS[fmt](r, use_color and not output) for r in reports) if len(reports) == 1 or fmt != "json" \
-        else _json_many(reports)
+    use_color = (sys.stdout.isatty() if color is None else color) and not output
+    if fmt == "json" and len(reports) > 1:
+        text = _json_many(reports)
+    else:
+        text = "".join(REPORTERS[fmt](r, use_color) for r in reports)
+        if fmt == "console" and len(reports) > 1:
+            from doctor.report.console import render_summary
+
+            text = render_summary(reports, use_color) + text
     if len(reports) > 1 and fmt in MANY:
         text = render_many(fmt, reports)
     write_output(text, output)

@@ -82,3 +82,23 @@ def _checks(console: object, report: Report) -> None:
     if not report.findings:
         console.print("[green]No problem found.[/green]" if not report.evidence_summary or any(report.evidence_summary.values())  # type: ignore[attr-defined]
                       else "[yellow]Nothing was collected, so nothing could be checked.[/yellow]")
+
+
+def render_summary(reports: list[Report], color: bool = False) -> str:
+    """One line per target (a namespace check): status, worst finding, counts; the details follow."""
+    from rich.console import Console
+    from rich.table import Table
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=140, highlight=False)
+    table = Table(title=f"mldoctor: {len(reports)} targets", title_justify="left")
+    for column in ("target", "status", "errors", "warnings", "first finding"):
+        table.add_column(column)
+    for r in sorted(reports, key=lambda r: ({"failing": 0, "warning": 1, "healthy": 2}[r.status], r.target.name)):
+        errors = len([f for f in r.findings if f.severity.rank >= 2])
+        warnings = len([f for f in r.findings if f.severity.rank == 1])
+        first = f"{r.findings[0].rule_id}: {r.findings[0].title}" if r.findings else ""
+        table.add_row(r.target.name, f"[{_STATUS[r.status]}]{r.status}[/]", str(errors), str(warnings), first[:80])
+    console.print(table)
+    console.print()
+    return buf.getvalue()

@@ -140,6 +140,19 @@ def _tail(path: Path, limit: int) -> io.BufferedReader:
     return handle
 
 
+def _converted(items: list[dict[str, Any]], convert_one: Any, source: str) -> list[Any]:
+    """Each object converted; InputError naming the file and item when one is not the kind of object expected."""
+    out: list[Any] = []
+    for index, item in enumerate(items):
+        try:
+            result = convert_one(item)
+        except (TypeError, AttributeError, ValueError, KeyError, OverflowError) as err:
+            raise InputError(f"item {index} is not a well-formed object of this kind ({type(err).__name__}: {err})",
+                             source) from None
+        out.extend(result if isinstance(result, list) else [result])
+    return out
+
+
 def _read_docker(root: Path, evidence: Evidence) -> None:
     base = root / "docker"
     if not base.is_dir():
@@ -148,8 +161,9 @@ def _read_docker(root: Path, evidence: Evidence) -> None:
         name = folder.name
         inspect = folder / "inspect.json"
         if inspect.is_file():
-            for obj in _items(load_objects(inspect, root)):
-                evidence.states.append(convert.docker_state(obj, f"docker/{name}/inspect.json"))
+            source = f"docker/{name}/inspect.json"
+            evidence.states.extend(_converted(_items(load_objects(inspect, root)),
+                                              lambda obj: convert.docker_state(obj, source), source))
         logs = folder / "logs.txt"
         if logs.is_file():
             evidence.logs.append(log_source(f"docker/{name}/logs.txt", name, logs, evidence))
@@ -171,7 +185,7 @@ def _read_docker_events(path: Path, root: Path, name: str, evidence: Evidence) -
         except json.JSONDecodeError as err:
             raise InputError(f"not valid JSON lines: {err.msg} at line {number}", source) from None
         if isinstance(obj, dict):
-            evidence.events.append(convert.docker_event(obj, source))
+            evidence.events.extend(_converted([obj], lambda o: convert.docker_event(o, source), f"{source}:{number}"))
 
 
 def _read_k8s(root: Path, evidence: Evidence) -> None:
@@ -179,15 +193,17 @@ def _read_k8s(root: Path, evidence: Evidence) -> None:
     if not base.is_dir():
         return
     pods = _k8s_file(base, root, "pods")
-    for pod in pods:
-        evidence.states.extend(convert.k8s_pod_states(pod, "k8s/pods.json"))
-    evidence.events.extend(convert.k8s_event(ev, "k8s/events.json") for ev in _k8s_file(base, root, "events"))
-    evidence.nodes.extend(convert.k8s_node(n, pods, "k8s/nodes.json") for n in _k8s_file(base, root, "nodes"))
+    evidence.states.extend(_converted(pods, lambda p: convert.k8s_pod_states(p, "k8s/pods.json"), "k8s/pods.json"))
+    evidence.events.extend(_converted(_k8s_file(base, root, "events"),
+                                      lambda e: convert.k8s_event(e, "k8s/events.json"), "k8s/events.json"))
+    evidence.nodes.extend(_converted(_k8s_file(base, root, "nodes"),
+                                     lambda n: convert.k8s_node(n, pods, "k8s/nodes.json"), "k8s/nodes.json"))
     from doctor import config
 
     for kind in ("deployments", "replicasets", "statefulsets", "services", "hpa"):
-        for obj in _k8s_file(base, root, kind):
-            evidence.configs.extend(config.from_k8s_object(obj, f"k8s/{kind}.json"))
+        source = f"k8s/{kind}.json"
+        evidence.configs.extend(_converted(_k8s_file(base, root, kind),
+                                           lambda o: config.from_k8s_object(o, source), source))
     _read_k8s_logs(base / "logs", root, evidence)
 
 

@@ -135,3 +135,86 @@ TEMPLATE_FUNCTIONS: dict[str, Any] = {
     "min": min,
 }
 TEMPLATE_FILTERS: dict[str, Any] = {"gb": gb, "mib": mib, "num": _n}
+
+
+# --- rule pack helpers (issue 3) ----------------------------------------------------------------
+
+_MODEL_PATH = re.compile(r"azureml-models/(?P<name>[^/\s'\"]+)(?:/(?P<version>[^/\s'\"]+))?")
+# import name -> pip package, where they differ (the usual suspects in scoring scripts)
+_PIP_NAMES = {"sklearn": "scikit-learn", "cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml",
+              "skimage": "scikit-image", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
+              "google.protobuf": "protobuf", "Crypto": "pycryptodome", "dotenv": "python-dotenv",
+              "azureml_inference_server_http": "azureml-inference-server-http"}
+
+
+def model_from_path(path: str | None) -> dict[str, Any]:
+    """The model a looked-up path implies: `…/azureml-models/NAME/VERSION/…` → name and version."""
+    text = path or ""
+    match = _MODEL_PATH.search(text)
+    if match:
+        return {"name": match.group("name"), "version": match.group("version")}
+    leaf = text.rstrip("/").rsplit("/", 1)[-1]
+    return {"name": leaf or None, "version": None}
+
+
+def model_folders(paths: list[str] | None) -> list[str]:
+    """`NAME/VERSION` of every model folder in a model-dir listing, sorted."""
+    found = set()
+    for path in paths or []:
+        match = _MODEL_PATH.search(path)
+        if match and match.group("version"):
+            found.add(f"{match.group('name')}/{match.group('version')}")
+    return sorted(found)
+
+
+def pip_package(module: str | None) -> str:
+    """The pip package that provides an importable module (`sklearn` → `scikit-learn`)."""
+    name = module or ""
+    top = name.split(".")[0]
+    return _PIP_NAMES.get(name) or _PIP_NAMES.get(top) or top.replace("_", "-")
+
+
+def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] | None,
+                   logged: Any = None, azmlinfsrv: bool = True) -> dict[str, Any]:
+    """The gunicorn worker timeout in force and where it comes from: env, config, the log, or the default."""
+    for state in states or []:
+        value = (state.get("env") or {}).get("WORKER_TIMEOUT")
+        if _is_number(value):
+            return {"seconds": float(value), "source": "the WORKER_TIMEOUT environment variable of the container"}
+    value = ((config or {}).get("environment_variables") or {}).get("WORKER_TIMEOUT")
+    if _is_number(value):
+        return {"seconds": float(value), "source": "environment_variables.WORKER_TIMEOUT in the deployment config"}
+    if _is_number(logged):
+        return {"seconds": float(logged), "source": "the server's start-up log"}
+    if azmlinfsrv:
+        return {"seconds": 300.0, "source": "azmlinfsrv's default (WORKER_TIMEOUT unset)"}
+    return {"seconds": 30.0, "source": "gunicorn's default `--timeout`"}
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def suggest_initial_delay(observed_seconds: float, failure_threshold: float, period: float) -> int:
+    """An initial delay giving 1.5 × the observed start-up, rounded up to 10 s: delay + threshold × period ≥ 1.5 × observed."""
+    needed = float(observed_seconds) * 1.5 - float(failure_threshold) * float(period)
+    return max(10, int(math.ceil(needed / 10.0)) * 10)
+
+
+_SETTING_FALLBACK.update({
+    "worker_timeout": {"": "the `WORKER_TIMEOUT` environment variable (azmlinfsrv passes it to gunicorn as `--timeout`)"},
+    "liveness_initial_delay": {"k8s": "livenessProbe.initialDelaySeconds", "": "the liveness probe's initial delay"},
+    "liveness_failure_threshold": {"k8s": "livenessProbe.failureThreshold", "": "the liveness probe's failure threshold"},
+    "liveness_period": {"k8s": "livenessProbe.periodSeconds", "": "the liveness probe's period"},
+})
+TEMPLATE_FUNCTIONS.update({
+    "model_from_path": model_from_path,
+    "model_folders": model_folders,
+    "pip_package": pip_package,
+    "worker_timeout": worker_timeout,
+    "suggest_initial_delay": suggest_initial_delay,
+})

@@ -144,7 +144,8 @@ def _v2(text: str, label: str) -> list[ConfigFact]:
         return []
     kubernetes = "kubernetesOnline" in str(data.get("$schema", "")) or "resources" in data
     values: dict[str, Any] = {"name": data.get("name"), "endpoint_name": data.get("endpoint_name"),
-                              "model": data.get("model") if isinstance(data.get("model"), str) else None}
+                              "model": data.get("model") if isinstance(data.get("model"), str) else None,
+                              **_model_ref(data.get("model"))}
     settings, assumed = {}, []
     for key, (path, default) in V2_KEYS.items():
         value = _get(data, path)
@@ -158,11 +159,23 @@ def _v2(text: str, label: str) -> list[ConfigFact]:
         settings["memory_gb"] = "resources.limits.memory"
     else:
         settings["memory_gb"] = "instance_type"
+    settings["worker_timeout"] = "environment_variables.WORKER_TIMEOUT"
     values["settings"] = settings
     values["dialect"] = "v2-kubernetes" if kubernetes else "v2-managed"
     values["environment_variables"] = data.get("environment_variables") or {}
     kind = "azureml-v2-kubernetes" if kubernetes else "azureml-v2-managed"
     return [ConfigFact(label, kind, values, tuple(assumed), _lines(text, list(settings.values())))]
+
+
+def _model_ref(model: Any) -> dict[str, Any]:
+    """`azureml:NAME:VERSION` (or an inline `{name, version}`) → model_name, model_version."""
+    if isinstance(model, dict):
+        version = model.get("version")
+        return {"model_name": model.get("name"), "model_version": str(version) if version is not None else None}
+    parts = str(model).removeprefix("azureml:").split(":") if isinstance(model, str) else []
+    if not parts or "/" in parts[0]:
+        return {"model_name": None, "model_version": None}
+    return {"model_name": parts[0], "model_version": parts[1] if len(parts) > 1 else None}
 
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(?:([<>=!~]=?|===)\s*([^\s;#,]+))?")
@@ -189,8 +202,67 @@ def _environment(text: str, label: str) -> list[ConfigFact]:
         if match:
             name = re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")
             parsed[name] = (match.group(2) or "") + (match.group(3) or "")
-    values = {"packages": parsed, "requirements": packages, "format": source}
-    return [ConfigFact(label, "environment", values, (), _lines(text, ["dependencies", "pip"]))]
+    values = {"packages": parsed, "requirements": packages, "format": source, **server_checks(parsed)}
+    names = ["dependencies", "pip", "azureml-defaults", "azureml-inference-server-http", "flask"]
+    return [ConfigFact(label, "environment", values, (), _package_lines(text, names))]
+
+
+def _package_lines(text: str, names: list[str]) -> dict[str, int]:
+    """The line each package (or key) is first named on."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        for name in names:
+            if name not in found and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", line, re.I):
+                found[name] = number
+    return found
+
+
+SERVER_PACKAGES = ("azureml-inference-server-http", "azureml-defaults")
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """`1.0.45` → (1, 0, 45); non-numeric parts stop the tuple (`2.0rc1` → (2, 0))."""
+    parts = []
+    for piece in text.split("."):
+        match = re.match(r"\d+", piece)
+        if not match:
+            break
+        parts.append(int(match.group()))
+    return tuple(parts)
+
+
+def pinned_below(spec: str | None, bound: str) -> bool:
+    """True when a requirement spec pins (or caps) the version below `bound` (`==0.4.10` vs `0.4.11`)."""
+    match = re.match(r"(==|~=|===|<=|<)\s*([\w.*]+)", spec or "")
+    if not match:
+        return False
+    version = version_tuple(match.group(2))
+    return bool(version) and (version < version_tuple(bound) or match.group(1) == "<" and version <= version_tuple(bound))
+
+
+def at_least(spec: str | None, major: int) -> bool:
+    """True when a spec requires (or pins) this major version or later (`flask>=2`, `flask==2.2.5`)."""
+    match = re.match(r"(==|~=|===|>=|>)\s*([\w.*]+)", spec or "")
+    return bool(match) and version_tuple(match.group(2))[:1] >= (major,)
+
+
+def server_checks(packages: dict[str, str]) -> dict[str, Any]:
+    """What an environment says about the inference server (azureml-facts §1.1.10, §1.2.5, §3.8)."""
+    server = next((name for name in SERVER_PACKAGES if name in packages), None)
+    spec = packages.get(server) if server else None
+    flask2 = at_least(packages.get("flask"), 2)
+    old_for_flask2 = pinned_below(packages.get("azureml-inference-server-http"), "0.7.0") or pinned_below(
+        packages.get("azureml-defaults"), "1.44")
+    problems = []
+    if flask2 and old_for_flask2:
+        problems.append("Flask 2 with azureml-inference-server-http < 0.7.0 / azureml-defaults < 1.44 "
+                        "(TypeError: register() takes 3 positional arguments but 4 were given)")
+    if pinned_below(packages.get("azureml-inference-server-http"), "0.4.11"):
+        problems.append("azureml-inference-server-http <= 0.4.10 does not pin Flask's dependencies "
+                        "(ImportError: cannot import name 'Markup' from 'jinja2')")
+    return {"server_package": server, "server_spec": spec, "has_inference_server": server is not None,
+            "server_too_old": server == "azureml-defaults" and pinned_below(spec, "1.0.45"),
+            "flask_spec": packages.get("flask"), "version_problems": problems}
 
 
 def _looks_like_requirements(text: str) -> bool:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "rules": "doctor.commands.rules:rules",
     "replicas": "doctor.commands.replicas:replicas",
     "explain": "doctor.commands.rules:explain",
+    "preflight": "doctor.commands.preflight:preflight",
 }
 
 

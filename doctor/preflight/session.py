@@ -1,0 +1,52 @@
+"""One preflight run: lay out the app root like the service, run the harness, build the Evidence."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from doctor.evidence import Evidence
+from doctor.preflight import predict
+from doctor.preflight.plan import Plan
+from doctor.preflight.runner import Bounds, run_harness
+
+
+def run(plan: Plan, missing: list[tuple[str, str]]) -> Evidence:
+    """Run the plan in a throw-away app root; the predicted Evidence."""
+    with tempfile.TemporaryDirectory(prefix="mldoctor-preflight-") as tmp:
+        app_root = Path(tmp) / "app"
+        app_root.mkdir()
+        env = _environment(plan, app_root)
+        spec = {"script": str(plan.script.resolve()), "samples": [str(s.resolve()) for s in plan.samples],
+                "app_root": str(app_root)}
+        run_seconds = max(2 * plan.timeout_ms / 1000, plan.timeout_ms / 1000 + 1) if plan.timeout_ms else None
+        bounds = Bounds(plan.wall_seconds, plan.max_memory_bytes, run_seconds)
+        measured = run_harness(spec, Path(tmp), env, bounds)
+        return predict.build(plan, measured, str(app_root), missing)
+
+
+def model_dir_for(plan: Plan, app_root: Path) -> str | None:
+    """AZUREML_MODEL_DIR as the service sets it: `azureml-models/NAME/VERSION` linked to --model-dir."""
+    if plan.model_dir is None:
+        return None
+    if plan.model_name is None:
+        return str(plan.model_dir.resolve())
+    folder = app_root / "azureml-models" / plan.model_name
+    folder.mkdir(parents=True)
+    (folder / plan.model_version).symlink_to(plan.model_dir.resolve(), target_is_directory=True)
+    return str(folder / plan.model_version)
+
+
+def _environment(plan: Plan, app_root: Path) -> dict[str, str]:
+    """The child's environment: ours, the deployment's variables, and what the server sets."""
+    env = {**os.environ, **dict(plan.env)}
+    env.pop("PYTHONSTARTUP", None)
+    env.update({"AML_APP_ROOT": str(app_root), "AZUREML_ENTRY_SCRIPT": str(plan.script.resolve()),
+                "WORKER_COUNT": str(plan.worker_count), "PYTHONUNBUFFERED": "1"})
+    model_dir = model_dir_for(plan, app_root)
+    if model_dir:
+        env["AZUREML_MODEL_DIR"] = model_dir
+    if plan.timeout_ms:
+        env["SCORING_TIMEOUT_MS"] = str(int(plan.timeout_ms))
+    return env

@@ -1,0 +1,1 @@
+"""mldoctor preflight shim: stands in for the Azure ML SDK when it is not installed."""

@@ -1,0 +1,1 @@
+"""mldoctor preflight shim of `azureml.contrib`."""

@@ -1,0 +1,1 @@
+"""mldoctor preflight shim of `inference_schema`: decorators only record the parameter names."""

@@ -1,0 +1,1 @@
+"""mldoctor preflight shim of `inference_schema.parameter_types`."""

@@ -1,41 +1,94 @@
-"""Traffic evidence: requests read from access logs (gunicorn, Azure ML inference server, nginx)."""
+"""Traffic evidence: requests read from access logs (gunicorn, Azure ML inference server, nginx).
+
+`stats_for(evidence)` is what rules see as `t`: request counts by status and class, requests per
+second, latency percentiles, 503 bursts against the baseline, and (when the configuration says how
+the service scales) an autoscaler replay of the observed arrivals. Logs are streamed once.
+"""
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from typing import Any
+from typing import Any, Iterator
 
-from doctor.evidence import Evidence
-from doctor.logs import iter_chunks, line_time
+from doctor.evidence import Evidence, LogSource
+from doctor.logs import iter_chunks
+from doctor.traffic.parse import LineParser, Request, is_health
+from doctor.traffic.stats import Accumulator, finish
 
-# gunicorn default access format: h l u t "r" s b "f" "a"
-_GUNICORN = re.compile(rb'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
-# azmlinfsrv >= 0.8 summary line: `POST /score 200 0.918ms 19`
-_AZMLINFSRV = re.compile(rb"azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>[\d.]+)ms")
+__all__ = ["stats_for", "iter_requests", "timeout_ms", "scaling_config"]
+
+
+def traffic_sources(evidence: Evidence) -> list[LogSource]:
+    """Access logs when there are any (they already hold every request), else the container logs."""
+    access = [s for s in evidence.logs if s.kind == "access"]
+    return access or [s for s in evidence.logs if s.kind == "container"]
+
+
+def iter_requests(source: LogSource, parser: LineParser) -> Iterator[tuple[Request, bytes]]:
+    """Scoring requests (health probes left out) of one source, with their lines."""
+    with source.open() as stream:
+        for block in iter_chunks(stream):
+            for line in block.splitlines():
+                request = parser.feed(line)
+                if request is not None and not is_health(request):
+                    yield request, line
 
 
 def stats_for(evidence: Evidence) -> dict[str, Any] | None:
-    """Request counts by status over the access logs (or the container logs' access lines); None without any."""
-    status: Counter[str] = Counter()
-    per_second: Counter[str] = Counter()
-    total = 0
-    for source in evidence.logs:
-        if source.kind not in ("access", "container"):
-            continue
-        with source.open() as stream:
-            for block in iter_chunks(stream):
-                for line in block.splitlines():
-                    match = _AZMLINFSRV.search(line) or _GUNICORN.search(line)
-                    if not match or match.group("path") == b"/":
-                        continue
-                    total += 1
-                    code = match.group("status").decode()
-                    status[code] += 1
-                    when = line_time(line)
-                    if when and code == "503":
-                        per_second[when.strftime("%Y-%m-%dT%H:%M:%S")] += 1
-    if not total:
+    """The traffic statistics (contract in the module docstring of doctor.traffic.stats); None without requests."""
+    acc = Accumulator(timeout_ms=float(timeout_ms(evidence)))
+    for source in traffic_sources(evidence):
+        parser = LineParser(strict=source.kind == "access")
+        before = acc.requests
+        for request, line in iter_requests(source, parser):
+            acc.add(request, source.name, line)
+        acc.malformed += parser.malformed
+        if acc.requests > before:
+            acc.sources.append(source.name)
+    if not acc.requests:
         return None
-    return {"requests": total, "status": dict(status), "peak_503_per_second": max(per_second.values(), default=0),
-            "excerpts": []}
+    stats = finish(acc)
+    stats["simulation"] = _simulation(stats, evidence, acc)
+    return stats
+
+
+def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:
+    from doctor.traffic.simulate import simulate_stats
+
+    run = bool(stats["bursts_503"]) or evidence.target.kind == "simulate"
+    startup = float(next((n.split("=", 1)[1] for n in evidence.notes if n.startswith("startup_s=")), 30))
+    return simulate_stats(stats, scaling_config(evidence), run=run, startup_s=startup, arrivals=acc.per_second)
+
+
+def _values(evidence: Evidence) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for fact in evidence.configs:
+        merged.update(fact.values)
+        merged.setdefault("dialects", []).append(fact.kind)
+    return merged
+
+
+def timeout_ms(evidence: Evidence) -> float:
+    """The scoring timeout in force: `request_timeout_ms` (v2, 5000), `scoring_timeout_ms` (v1, 60000)."""
+    values = _values(evidence)
+    for key in ("request_timeout_ms", "scoring_timeout_ms"):
+        if values.get(key):
+            return float(values[key])
+    return 60000.0
+
+
+def scaling_config(evidence: Evidence) -> dict[str, Any]:
+    """How the service scales, from any understood config: replicas, utilization, concurrency, queue wait."""
+    values = _values(evidence)
+    hpa = next((f.values for f in evidence.configs if f.kind == "hpa"), {})
+    fixed = values.get("num_replicas") or values.get("instance_count")
+    autoscale = values.get("autoscale_enabled")
+    minimum = hpa.get("min_replicas") or values.get("autoscale_min_replicas") or fixed or values.get("replicas") or 1
+    maximum = hpa.get("max_replicas") or values.get("autoscale_max_replicas") or fixed or minimum
+    if fixed and (autoscale is False or "azureml-v2-managed" in values.get("dialects", [])):
+        minimum = maximum = fixed
+    return {"min_replicas": int(minimum), "max_replicas": int(max(maximum, minimum)),
+            "target_utilization": float(hpa.get("target_utilization") or values.get("autoscale_target_utilization") or 70),
+            "max_concurrent": int(values.get("max_concurrent_requests") or 1),
+            "max_wait_ms": float(values.get("max_request_wait_time_ms") or 500),
+            "settings": values.get("settings") or {}, "dialects": values.get("dialects", []),
+            "autoscale": bool(hpa) or autoscale is not False}

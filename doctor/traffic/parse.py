@@ -1,0 +1,113 @@
+"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs.
+
+A container log carries each request twice (the azmlinfsrv summary with its latency, then the
+gunicorn.access line); `LineParser` merges the pair into one request so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from doctor.logs import line_time
+
+# azmlinfsrv >= 0.8: `2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19`
+_SUMMARY = re.compile(
+    rb"\[(?P<pid>\d+)\] azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>[\d.]+)ms\b")
+# gunicorn default / nginx combined: h l u [t] "r" s b "f" "a", then optional numbers:
+# gunicorn `%(L)s` (request seconds) or ingress-nginx `$request_length $request_time [upstream] ... $upstream_response_time`
+_ACCESS = re.compile(
+    rb'(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+    rb'(?P<status>\d{3}|000|-) (?P<bytes>\d+|-)(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?'
+    rb"(?: (?:(?P<reqlen>\d+) )?(?P<rt>\d+\.\d+)\b)?")
+_KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
+_UPSTREAM = re.compile(rb"\] \S+ \S+ \S+ (?P<urt>\d+\.\d+) \d{3}")
+_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
+_CLIENT_ERROR = re.compile(rb"error=(?P<err>[a-z_]+)")
+_LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /')
+HEALTH_PATHS = frozenset({b"/", b"/healthz", b"/health", b"/live", b"/ready", b"/liveness", b"/readiness"})
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One scoring request as a log saw it; status 0 is a client-side failure (no HTTP answer)."""
+
+    time: float | None  # epoch seconds
+    method: str
+    path: str
+    status: int
+    latency_ms: float | None = None
+    client_error: str = ""  # probe only: timeout | empty_reply | reset | refused
+
+
+def parse_line(line: bytes) -> Request | None:
+    """The request a single access or summary line records; None when the line is not one."""
+    match = _SUMMARY.search(line)
+    if match:
+        when = line_time(line)
+        return Request(when.timestamp() if when else None, match["method"].decode(), match["path"].decode(),
+                       int(match["status"]), float(match["ms"]))
+    match = _ACCESS.search(line)
+    if match is None:
+        return None
+    return _from_access(line, match)
+
+
+def _from_access(line: bytes, match: re.Match[bytes]) -> Request:
+    when = line_time(line) or line_time(line[match.start("time") - 1:])
+    status = match["status"]
+    code = 0 if status in (b"-", b"000") else int(status)
+    return Request(when.timestamp() if when else None, match["method"].decode(), match["path"].decode(),
+                   code, _latency(line, match), _client_error(match["ua"]))
+
+
+def _latency(line: bytes, match: re.Match[bytes]) -> float | None:
+    if match["rt"]:
+        return float(match["rt"]) * 1000
+    upstream = _UPSTREAM.search(line, match.end())
+    if upstream:
+        return float(upstream["urt"]) * 1000
+    kv = _KV_TIME.search(line, match.end())
+    return float(kv["rt"]) * 1000 if kv else None
+
+
+def _client_error(agent: bytes | None) -> str:
+    found = _CLIENT_ERROR.search(agent or b"")
+    return found["err"].decode() if found else ""
+
+
+def is_health(request: Request) -> bool:
+    """A liveness/readiness probe request, not scoring traffic."""
+    return request.method in ("GET", "HEAD") and request.path.split("?")[0].encode() in HEALTH_PATHS
+
+
+class LineParser:
+    """Requests out of one source's lines; counts malformed access lines; merges summary + access pairs."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict  # an access log: every non-blank line should be a request
+        self.malformed = 0
+        self._pending: deque[tuple[bytes, str, int]] = deque(maxlen=64)
+
+    def feed(self, line: bytes) -> Request | None:
+        """The new request on this line, if any (None for the gunicorn twin of a summary line)."""
+        if not line.strip():
+            return None
+        request = parse_line(line)
+        if request is None:
+            if self.strict or _LOOKS_ACCESS.search(line):
+                self.malformed += 1
+            return None
+        if _SUMMARY.search(line):
+            self._pending.append((_SUMMARY.search(line)["pid"], request.path, request.status))  # type: ignore[index]
+            return request
+        return None if self._twin(line, request) else request
+
+    def _twin(self, line: bytes, request: Request) -> bool:
+        pid = _PID.search(line)
+        key = (pid.group(1) if pid else b"", request.path, request.status)
+        if pid and key in self._pending:
+            self._pending.remove(key)
+            return True
+        return False

@@ -1,0 +1,231 @@
+"""The guide's autoscaler, replayed over observed arrivals (Azure ML v1 AKS §1.1.7).
+
+Utilization = busy replicas / ready replicas. Above the target the autoscaler adds replicas within
+about a second (they serve after a start-up time); below it for about a minute it removes them.
+A request that finds no free slot waits up to `max_request_wait_time`, then gets 503.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from doctor.traffic.stats import bursts
+
+SCALE_DOWN_AFTER_S = 60.0
+DEFAULT_STARTUP_S = 30.0
+DEFAULT_SERVICE_S = 1.0
+SERVICE_PERCENTILE = "p95"
+MAX_STEPS = 400_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The scaling settings a run uses."""
+
+    min_replicas: int = 1
+    max_replicas: int = 1
+    target_utilization: float = 70.0  # percent
+    max_concurrent: int = 1
+    max_wait_ms: float = 500.0
+    startup_s: float = DEFAULT_STARTUP_S
+
+
+@dataclass
+class Run:
+    """What one replay predicted."""
+
+    rejected: Counter[int] = field(default_factory=Counter)  # second -> 503s
+    replicas: list[tuple[int, int]] = field(default_factory=list)  # (second, ready replicas) at each tick
+    peak_replicas: int = 0
+    hit_max: bool = False
+
+    @property
+    def total_503(self) -> int:
+        """Predicted 503s."""
+        return sum(self.rejected.values())
+
+
+@dataclass
+class _State:
+    ready: int
+    pending: list[float] = field(default_factory=list)
+    busy: list[float] = field(default_factory=list)  # heap of finish times
+    queue: deque[float] = field(default_factory=deque)
+    under_since: float | None = None
+
+
+def replay(arrivals: dict[int, int], service_s: float, settings: Settings) -> Run:
+    """Replay per-second arrival counts through the autoscaler model."""
+    run = Run()
+    if not arrivals:
+        return run
+    first, last = min(arrivals), max(arrivals)
+    dt = max(0.05, (last - first + 1) / MAX_STEPS)
+    state = _State(ready=_initial_replicas(arrivals, first, service_s, settings))
+    steps_per_tick = max(1, round(1 / dt))
+    step, now = 0, float(first)
+    end = last + 1 + settings.max_wait_ms / 1000 + service_s
+    while now < end:
+        _arrive(state, arrivals.get(int(now), 0), now, dt)
+        _serve(state, now, service_s, settings, run)
+        if step % steps_per_tick == 0:
+            _autoscale(state, now, settings, run)
+        step, now = step + 1, first + (step + 1) * dt
+    return run
+
+
+def _initial_replicas(arrivals: dict[int, int], first: int, service_s: float, settings: Settings) -> int:
+    """The steady state before the log: enough replicas for the first minute's mean load, within min/max."""
+    rate = sum(arrivals.get(first + i, 0) for i in range(60)) / 60
+    need = math.ceil(rate * service_s / (settings.target_utilization / 100) / settings.max_concurrent)
+    return max(settings.min_replicas, min(settings.max_replicas, need))
+
+
+def _arrive(state: _State, count: int, now: float, dt: float) -> None:
+    """The arrivals of this step: a second's count spread evenly over the second."""
+    if not count:
+        return
+    offset = now - int(now)
+    for i in range(count):
+        at = int(now) + (i + 0.5) / count
+        if offset <= at - int(now) < offset + dt:
+            state.queue.append(at)
+
+
+def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:
+    """Finish what is done, bring up started replicas, start queued requests, reject those that waited too long."""
+    while state.busy and state.busy[0] <= now:
+        heapq.heappop(state.busy)
+    while state.pending and state.pending[0] <= now:
+        state.pending.pop(0)
+        state.ready += 1
+    slots = state.ready * settings.max_concurrent
+    wait = settings.max_wait_ms / 1000
+    while state.queue:
+        if state.queue[0] + wait < now:
+            run.rejected[int(state.queue.popleft() + wait)] += 1
+        elif len(state.busy) < slots:
+            heapq.heappush(state.busy, max(now, state.queue.popleft()) + service_s)
+        else:
+            break
+
+
+def _autoscale(state: _State, now: float, settings: Settings, run: Run) -> None:
+    """Once a second: scale up eagerly over the target, down after a minute under it."""
+    demand = len(state.busy) + len(state.queue)
+    busy_replicas = demand / settings.max_concurrent
+    target = settings.target_utilization / 100
+    utilization = busy_replicas / state.ready if state.ready else 1.0
+    desired = max(settings.min_replicas, min(settings.max_replicas, math.ceil(busy_replicas / target)))
+    if utilization > target:
+        state.under_since = None
+        missing = desired - state.ready - len(state.pending)
+        state.pending.extend([now + settings.startup_s] * max(0, missing))
+        run.hit_max = run.hit_max or (busy_replicas / target > settings.max_replicas)
+    elif utilization < target:
+        state.under_since = now if state.under_since is None else state.under_since
+        if now - state.under_since >= SCALE_DOWN_AFTER_S and state.ready > desired:
+            state.ready, state.under_since = desired, None
+    run.peak_replicas = max(run.peak_replicas, state.ready)
+    run.replicas.append((int(now), state.ready))
+
+
+def smallest_min_replicas(arrivals: dict[int, int], service_s: float, settings: Settings) -> int | None:
+    """The fewest minimum replicas (max raised to match) with no predicted 503; None beyond a sane bound."""
+    peak = max(arrivals.values(), default=0)
+    upper = max(settings.min_replicas, math.ceil(peak * service_s / settings.max_concurrent / 0.1) + 1)
+
+    def clean(count: int) -> bool:
+        trial = replace(settings, min_replicas=count, max_replicas=max(settings.max_replicas, count))
+        return replay(arrivals, service_s, trial).total_503 == 0
+
+    if not clean(upper):
+        return None
+    low, high = settings.min_replicas, upper
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if clean(middle) else (middle + 1, high)
+    return low
+
+
+def highest_target_utilization(arrivals: dict[int, int], service_s: float, settings: Settings) -> float | None:
+    """The highest target utilization (percent, steps of 5) that avoids every 503 with the current replicas."""
+    for percent in range(int(settings.target_utilization) // 5 * 5, 9, -5):
+        trial = replace(settings, target_utilization=float(percent))
+        if replay(arrivals, service_s, trial).total_503 == 0:
+            return float(percent)
+    return None
+
+
+def settings_from(config: dict[str, Any], startup_s: float = DEFAULT_STARTUP_S) -> Settings:
+    """Settings out of `doctor.traffic.scaling_config(...)`."""
+    return Settings(int(config.get("min_replicas", 1)), int(config.get("max_replicas", 1)),
+                    float(config.get("target_utilization", 70)), int(config.get("max_concurrent", 1)),
+                    float(config.get("max_wait_ms", 500)), startup_s)
+
+
+def service_seconds(stats: dict[str, Any]) -> tuple[float, str]:
+    """The request time to replay with: p95 of successful requests, else a stated default."""
+    value = (stats.get("service_ms") or {}).get(SERVICE_PERCENTILE) or 0
+    if value > 0:
+        return round(value / 1000, 4), f"{SERVICE_PERCENTILE} of successful requests"
+    return DEFAULT_SERVICE_S, "assumed (no latency in the logs)"
+
+
+def simulate_stats(stats: dict[str, Any], config: dict[str, Any], run: bool = True,
+                   startup_s: float = DEFAULT_STARTUP_S, arrivals: dict[int, int] | None = None) -> dict[str, Any]:
+    """The replay under the current settings and the smallest settings that avoid its 503s, as plain values."""
+    settings = settings_from(config, startup_s)
+    service, basis = service_seconds(stats)
+    current = {"min_replicas": settings.min_replicas, "max_replicas": settings.max_replicas,
+               "target_utilization": settings.target_utilization, "max_concurrent": settings.max_concurrent,
+               "max_wait_ms": settings.max_wait_ms, "startup_s": startup_s}
+    empty = {"ran": False, "predicted_503": 0, "predicted_bursts": [], "current": current, "service_s": service,
+             "service_basis": basis, "recommended": {}, "peak_replicas": 0, "hit_max": False}
+    arrivals = dict(arrivals) if arrivals else per_second_arrivals(stats)
+    if not run or not arrivals:
+        return empty
+    result = replay(arrivals, service, settings)
+    out = {**empty, "ran": True, "predicted_503": result.total_503, "peak_replicas": result.peak_replicas,
+           "hit_max": result.hit_max, "predicted_bursts": _windows(result.rejected, arrivals),
+           "capacity": _capacity_series(result, stats)}
+    if result.total_503:
+        out["recommended"] = _recommend(arrivals, service, settings)
+    return out
+
+
+def _recommend(arrivals: dict[int, int], service: float, settings: Settings) -> dict[str, Any]:
+    minimum = smallest_min_replicas(arrivals, service, settings)
+    rec: dict[str, Any] = {"min_replicas": minimum, "max_replicas": max(settings.max_replicas, minimum or 0) or None,
+                           "target_utilization": highest_target_utilization(arrivals, service, settings)}
+    if minimum is not None:
+        trial = replace(settings, min_replicas=minimum, max_replicas=max(settings.max_replicas, minimum))
+        rec["predicted_503"] = replay(arrivals, service, trial).total_503
+    return rec
+
+
+def _windows(rejected: Counter[int], arrivals: dict[int, int]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in b.items()} for b in bursts(rejected, Counter(arrivals))]
+
+
+def per_second_arrivals(stats: dict[str, Any]) -> dict[int, int]:
+    """Per-second arrival counts rebuilt from the statistics' series (exact when its step is 1 s)."""
+    series = stats.get("series") or {}
+    start, step = series.get("start_s"), series.get("step_s", 1)
+    if start is None:
+        return {}
+    out: dict[int, int] = {}
+    for index, rate in enumerate(series.get("rps", [])):
+        for second in range(step):
+            out[start + index * step + second] = round(rate)
+    return {k: v for k, v in out.items() if v}
+
+
+def _capacity_series(result: Run, stats: dict[str, Any]) -> list[list[int]]:
+    """Ready replicas over time (second, replicas), thinned to at most 240 points, for charts."""
+    step = max(1, len(result.replicas) // 240)
+    return [list(p) for p in result.replicas[::step]]

@@ -1,0 +1,162 @@
+"""Traffic statistics in bounded memory: per-second counters, a latency histogram, 503 bursts."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from doctor.traffic.parse import Request
+
+BURST_GAP_S = 60  # 503 seconds closer than this belong to one burst
+MIN_BURST_503 = 3  # a single 503 (or two) is not a burst
+MAX_EXCERPTS = 5
+SERIES_POINTS = 240
+_BUCKET = math.log(1.02)  # latency histogram: 2 % wide buckets, so percentiles are within 2 %
+
+
+@dataclass
+class Accumulator:
+    """Everything the statistics need, fed one request at a time."""
+
+    timeout_ms: float = 60000.0
+    requests: int = 0
+    status: Counter[int] = field(default_factory=Counter)
+    per_second: Counter[int] = field(default_factory=Counter)
+    per_second_503: Counter[int] = field(default_factory=Counter)
+    latency_buckets: Counter[int] = field(default_factory=Counter)
+    latency_max: float = 0.0
+    latency_count: int = 0
+    latency_ok: Counter[int] = field(default_factory=Counter)  # successful requests only: the service time
+    slow: int = 0
+    client_errors: Counter[str] = field(default_factory=Counter)
+    malformed: int = 0
+    sources: list[str] = field(default_factory=list)
+    excerpts: list[list[str]] = field(default_factory=list)
+    excerpt_codes: set[int] = field(default_factory=set)
+
+    def add(self, request: Request, source: str, line: bytes) -> None:
+        """Count one scoring request."""
+        self.requests += 1
+        self.status[request.status] += 1
+        if request.client_error:
+            self.client_errors[request.client_error] += 1
+        if request.time is not None:
+            second = int(request.time)
+            self.per_second[second] += 1
+            if request.status == 503:
+                self.per_second_503[second] += 1
+        if request.latency_ms is not None:
+            self._latency(request)
+        self._excerpt(request, source, line)
+
+    def _latency(self, request: Request) -> None:
+        value = max(request.latency_ms or 0.0, 0.001)
+        bucket = round(math.log(value) / _BUCKET)
+        self.latency_buckets[bucket] += 1
+        if 200 <= request.status < 400:
+            self.latency_ok[bucket] += 1
+        self.latency_count += 1
+        self.latency_max = max(self.latency_max, value)
+        if value >= self.timeout_ms:
+            self.slow += 1
+
+    def _excerpt(self, request: Request, source: str, line: bytes) -> None:
+        if request.status < 400 and request.status != 0:
+            return
+        # the first line of each failing status: representative, and bounded
+        if len(self.excerpts) < MAX_EXCERPTS and request.status not in self.excerpt_codes:
+            self.excerpt_codes.add(request.status)
+            self.excerpts.append([source, line.decode("utf-8", "replace").strip()[:400]])
+
+
+def percentile(buckets: Counter[int], fraction: float) -> float:
+    """The value below which `fraction` of the histogram lies (bucket midpoint, in ms)."""
+    total = sum(buckets.values())
+    if not total:
+        return 0.0
+    rank, seen = fraction * total, 0
+    for bucket in sorted(buckets):
+        seen += buckets[bucket]
+        if seen >= rank:
+            return round(math.exp(bucket * _BUCKET), 3)
+    return round(math.exp(max(buckets) * _BUCKET), 3)
+
+
+def bursts(per_second_503: Counter[int], per_second: Counter[int]) -> list[dict[str, Any]]:
+    """Runs of seconds with 503s (gaps under BURST_GAP_S merged) well above the 503 rate outside the run."""
+    runs: list[list[int]] = []
+    for second in sorted(per_second_503):
+        if runs and second - runs[-1][-1] <= BURST_GAP_S:
+            runs[-1].append(second)
+        else:
+            runs.append([second])
+    span = max(per_second) - min(per_second) + 1 if per_second else 0
+    total = sum(per_second_503.values())
+    found = []
+    for run in runs:
+        count = sum(per_second_503[s] for s in run)
+        width = run[-1] - run[0] + 1
+        baseline = (total - count) / (span - width) if span > width else 0.0
+        if count >= MIN_BURST_503 and count > 3 * baseline * width:
+            found.append({"start": _iso(run[0]), "end": _iso(run[-1]), "count": count,
+                          "peak_per_second": max(per_second_503[s] for s in run),
+                          "start_s": run[0], "end_s": run[-1]})
+    return sorted(found, key=lambda b: -int(b["count"]))
+
+
+def finish(acc: Accumulator) -> dict[str, Any]:
+    """The statistics dict of the contract (see doctor.traffic)."""
+    status = {str(k): v for k, v in sorted(acc.status.items())}
+    classes = _classes(acc.status)
+    found = bursts(acc.per_second_503, acc.per_second)
+    first, last = (min(acc.per_second), max(acc.per_second)) if acc.per_second else (None, None)
+    peak_second, peak = max(acc.per_second.items(), key=lambda kv: (kv[1], -kv[0]), default=(None, 0))
+    duration = (last - first + 1) if first is not None and last is not None else 0
+    return {
+        "requests": acc.requests, "status": status, "status_class": classes,
+        "errors_5xx": classes.get("5xx", 0), **{f"count_{c}": acc.status.get(c, 0) for c in (503, 504, 502, 500, 429, 408)},
+        "first_time": _iso(first), "last_time": _iso(last), "duration_s": duration,
+        "peak_rps": peak, "peak_rps_time": _iso(peak_second), "mean_rps": round(sum(acc.per_second.values()) / duration, 3) if duration else 0,
+        "peak_503_per_second": max(acc.per_second_503.values(), default=0),
+        "bursts_503": found, "burst_count": len(found), "has_latency": acc.latency_count > 0,
+        "latency_ms": {name: min(percentile(acc.latency_buckets, q), round(acc.latency_max, 3))
+                       for name, q in (("p50", .5), ("p95", .95), ("p99", .99))}
+        | {"max": round(acc.latency_max, 3)},
+        "service_ms": {name: percentile(acc.latency_ok, q) for name, q in (("p50", .5), ("p95", .95))},
+        "slow_requests": acc.slow, "timeout_ms": acc.timeout_ms,
+        "client_errors": dict(acc.client_errors), "client_timeouts": acc.client_errors.get("timeout", 0),
+        "malformed_lines": acc.malformed, "sources": list(acc.sources), "excerpts": acc.excerpts[:MAX_EXCERPTS],
+        "series": series(acc.per_second, acc.per_second_503),
+    }
+
+
+def _classes(status: Counter[int]) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for code, count in status.items():
+        out[f"{code // 100}xx" if code else "client_error"] += count
+    return dict(out)
+
+
+def series(per_second: Counter[int], per_second_503: Counter[int], points: int = SERIES_POINTS) -> dict[str, Any]:
+    """Requests and 503s per second, averaged into at most `points` buckets, for charts."""
+    if not per_second:
+        return {"start": "", "step_s": 1, "rps": [], "rps_503": []}
+    first, last = min(per_second), max(per_second)
+    step = max(1, math.ceil((last - first + 1) / points))
+    size = (last - first) // step + 1
+    rps, bad = [0.0] * size, [0.0] * size
+    for second, count in per_second.items():
+        rps[(second - first) // step] += count / step
+    for second, count in per_second_503.items():
+        bad[(second - first) // step] += count / step
+    return {"start": _iso(first), "start_s": first, "step_s": step, "rps": [round(v, 3) for v in rps],
+            "rps_503": [round(v, 3) for v in bad]}
+
+
+def _iso(second: int | None) -> str:
+    if second is None:
+        return ""
+    return datetime.fromtimestamp(second, timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,72 @@
+"""Parsers on real-format lines: azmlinfsrv summary, gunicorn access (plain and inside azmlinfsrv), legacy,
+nginx / ingress-nginx, health probes and malformed lines."""
+
+from __future__ import annotations
+
+from doctor.evidence import Evidence, LogSource, Target
+from doctor.traffic import stats_for
+from doctor.traffic.parse import LineParser, parse_line
+
+SUMMARY = b"2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19"
+TWIN = (b'2026-11-25 15:31:27,525 I [10362] gunicorn.access - 127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] '
+        b'"POST /score HTTP/1.1" 200 19 "-" "curl/7.88.1"')
+LEGACY = b'127.0.0.1 - - [19/Jun/2019:07:41:44 +0000] "GET /score HTTP/1.0" 500 4 "-" "Mozilla/5.0 (Windows NT 10.0)"'
+INGRESS = (b'10.244.0.1 - - [25/Nov/2026:15:32:29 +0000] "POST /score HTTP/1.1" 504 160 "-" "python-requests/2.32.3" '
+           b'1532 60.002 [ml-scorer-80] [] 10.244.0.5:5001 0 60.001 504 6ad0e511')
+NGINX = b'10.0.0.9 - - [25/Nov/2026:15:32:30 +0000] "POST /score HTTP/1.1" 503 197 "-" "curl/8.5.0"'
+
+
+def test_summary_line_has_latency() -> None:
+    request = parse_line(SUMMARY)
+    assert request and request.status == 200 and request.latency_ms == 0.918 and request.path == "/score"
+
+
+def test_legacy_ingress_and_nginx_lines() -> None:
+    legacy, ingress, nginx = parse_line(LEGACY), parse_line(INGRESS), parse_line(NGINX)
+    assert legacy and legacy.status == 500 and legacy.method == "GET"
+    assert ingress and ingress.status == 504 and ingress.latency_ms == 60002.0
+    assert nginx and nginx.status == 503 and nginx.latency_ms is None
+
+
+def test_summary_and_access_twin_count_once() -> None:
+    parser = LineParser(strict=False)
+    assert [parser.feed(line) is not None for line in (SUMMARY, TWIN)] == [True, False]
+
+
+def _stats(text: bytes, kind: str = "access") -> dict:  # type: ignore[type-arg]
+    ev = Evidence(Target("bundle", "t"))
+    ev.logs.append(LogSource.from_bytes("t.log", "app", text, kind=kind))
+    stats = stats_for(ev)
+    assert stats is not None
+    return stats
+
+
+def test_malformed_lines_are_counted_and_skipped() -> None:
+    text = b"\n".join([NGINX, b"this is not an access line", b'10.0.0.9 - - [garbage "POST', LEGACY, b""])
+    stats = _stats(text)
+    assert stats["requests"] == 2 and stats["malformed_lines"] == 2
+
+
+def test_health_probes_are_not_scoring_traffic() -> None:
+    probe = b'2026-11-25 15:31:28,525 I [9] gunicorn.access - 10.0.0.1 - - [25/Nov/2026:15:31:28 +0000] "GET / HTTP/1.1" 200 7 "-" "kube-probe/1.30"'
+    stats = _stats(b"\n".join([SUMMARY, TWIN, probe]), kind="container")
+    assert stats["requests"] == 1 and stats["has_latency"] and stats["malformed_lines"] == 0
+
+
+def test_contract_keys_present() -> None:
+    stats = _stats(NGINX + b"\n" + LEGACY)
+    for key in ("requests", "status", "status_class", "errors_5xx", "count_503", "count_504", "count_502", "count_500",
+                "count_429", "count_408", "first_time", "last_time", "duration_s", "peak_rps", "peak_rps_time", "mean_rps",
+                "peak_503_per_second", "bursts_503", "burst_count", "has_latency", "latency_ms", "slow_requests",
+                "malformed_lines", "sources", "excerpts"):
+        assert key in stats, key
+    assert stats["status_class"] == {"5xx": 2} and stats["burst_count"] == 0 and stats["latency_ms"]["p50"] == 0
+
+
+def test_single_503_is_not_a_burst_but_a_spike_is() -> None:
+    line = '10.0.0.9 - - [25/Nov/2026:15:32:{:02d} +0000] "POST /score HTTP/1.1" {} 19 "-" "curl/8.5.0"'
+    calm = [line.format(s, 200) for s in range(40)] + [line.format(41, 503)]
+    assert _stats("\n".join(calm).encode())["burst_count"] == 0
+    spike = calm + [line.format(50, 503)] * 6
+    burst = _stats("\n".join(spike).encode())["bursts_503"]
+    assert len(burst) == 1 and burst[0]["count"] == 7 and burst[0]["peak_per_second"] == 6

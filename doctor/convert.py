@@ -70,8 +70,15 @@ def docker_state(inspect: dict[str, Any], source: str) -> ContainerState:
         image=config.get("Image"),
         health=health,
         restart_policy=(host.get("RestartPolicy") or {}).get("Name") or None,
-        env=tuple(_split_env(e) for e in (config.get("Env") or [])),
+        env=tuple(_safe_env(*_split_env(str(e))) for e in (config.get("Env") or [])),
     )
+
+
+def _safe_env(name: str, value: str) -> tuple[str, str]:
+    """An environment entry with its value masked when it is (or looks like) a secret."""
+    from doctor.redact import MASK, is_secret_name, redact_text
+
+    return name, (MASK if is_secret_name(name) and value else redact_text(value))
 
 
 def _split_env(item: str) -> tuple[str, str]:
@@ -159,7 +166,8 @@ def _k8s_container(meta: dict[str, Any], pstatus: dict[str, Any], container: dic
         gpu_request=_int(quantity(limits.get("nvidia.com/gpu") or requests.get("nvidia.com/gpu"))) or 0,
         image=container.get("image"),
         probes=tuple(_probes(container)),
-        env=tuple((e.get("name", ""), str(e.get("value", ""))) for e in container.get("env") or [] if "value" in e),
+        env=tuple(_safe_env(str(e.get("name", "")), str(e.get("value", ""))) for e in container.get("env") or []
+                  if isinstance(e, dict) and "value" in e),
         phase=pstatus.get("phase"),
     )
 

@@ -1,28 +1,68 @@
-"""Secrets removed from what mldoctor shows or writes: env values, connection strings, SAS and bearer tokens."""
+"""Secrets removed from what mldoctor shows or writes: env values, connection strings, SAS and bearer
+tokens, JWTs, cloud access keys, private keys, passwords in URLs and `*_KEY=` / `password=` settings.
+
+A secret found in text becomes `***REDACTED-xxxxxx***`, where `xxxxxx` is a keyed hash with a key made
+fresh for each run: the same secret reads the same all through one report (so a reader can tell that
+two lines carry the same key) but cannot be looked up or matched across reports.
+"""
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
+import os
 import re
-from typing import Any
+from typing import Any, Callable
 
 MASK = "***REDACTED***"
+_RUN_KEY = os.urandom(16)
 
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CONNECTION_?STRING|CREDENTIAL|SAS", re.IGNORECASE)
-# Names that match the pattern above but only ever hold paths or ids, kept so rules can read them.
-_NOT_SECRET = frozenset({"KEYS_DIR", "AML_APP_INSIGHTS_ENABLED"})
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CONNECTION_?STRING|CREDENTIAL|SAS|AUTH", re.IGNORECASE)
+# Names that match the pattern above but only ever hold paths, ids or switches, kept so rules can read them.
+_NOT_SECRET = frozenset({"KEYS_DIR", "AML_APP_INSIGHTS_ENABLED", "AUTH_ENABLED", "TOKEN_AUTH_ENABLED",
+                         "AZUREML_AUTH_ENABLED", "PWD"})
 
-_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(AccountKey=)[^;\s\"']+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(SharedAccessKey=)[^;\s\"']+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"((?:^|[?&;\s\"'])sig=)[^&\s\"']+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(\bBearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(\bAuthorization:\s*Basic\s+)[A-Za-z0-9+/]+=*", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(://[^:/@\s]+:)[^@\s/]+(@)"), r"\1" + MASK + r"\2"),
+# (pattern, group holding the secret): the text around the secret stays readable.
+_SECRET_TEXT: tuple[tuple[str, int], ...] = (
+    (r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----", 0),
+    (r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|AccessKey|Password|Pwd)=([^;\s\"'&]+)", 1),
+    (r"(?i)(?:^|[?&;\s\"'])sig=([^&\s\"';]+)", 1),
+    (r"(?i)\bBearer\s+([A-Za-z0-9\-._~+/]+=*)", 1),
+    (r"(?i)\bBasic\s+([A-Za-z0-9+/]{8,}=*)", 1),
+    (r"\b(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})", 1),
+    (r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b", 1),
+    (r"(?i)aws_secret_access_key\s*[=:]\s*[\"']?([A-Za-z0-9/+=]{40})", 1),
+    (r"://[^:/@\s\"']*:([^@\s/\"']+)@", 1),
+    (r"(?i)\b[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CONNECTION_STRING)\s*[=:]\s*[\"']?([^\s\"',;}]{6,})", 1),
+    (r"(?i)\"(?:primaryKey|secondaryKey|password|apiKey|api_key|accessToken|clientSecret)\"\s*:\s*\"([^\"]{4,})\"", 1),
 )
-# Literal markers looked up with bytes.find (fast); only lines holding one go through the regexes.
-_BYTE_HINTS = (b"AccountKey=", b"accountkey=", b"ACCOUNTKEY=", b"AccessKey=", b"accesskey=", b"sig=", b"SIG=",
-               b"Bearer ", b"bearer ", b"BEARER ", b"Basic ", b"basic ", b"://")
+_TEXT = [(re.compile(p), g) for p, g in _SECRET_TEXT]
+_BYTES = [(re.compile(p.encode()), g) for p, g in _SECRET_TEXT]
+_BYTE_HINTS = (b"key", b"sig=", b"bearer", b"basic ", b"://", b"eyj", b"akia", b"asia", b"secret", b"token",
+               b"password", b"pwd=", b"private")
+
+
+def placeholder(secret: str | bytes) -> str:
+    """The stable, per-run placeholder of one secret."""
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return f"***REDACTED-{hmac.new(_RUN_KEY, raw, hashlib.sha256).hexdigest()[:6]}***"
+
+
+def _replacer(group: int, as_bytes: bool) -> Callable[[re.Match[Any]], Any]:
+    def replace(match: re.Match[Any]) -> Any:
+        whole, secret = match.group(0), match.group(group)
+        if not secret or "REDACTED" in (secret.decode("utf-8", "replace") if as_bytes else secret):
+            return whole
+        start, end = match.start(group) - match.start(0), match.end(group) - match.start(0)
+        mask = placeholder(secret)
+        return whole[:start] + (mask.encode() if as_bytes else mask) + whole[end:]
+
+    return replace
+
+
+_TEXT_SUBS = [(p, _replacer(g, False)) for p, g in _TEXT]
+_BYTE_SUBS = [(p, _replacer(g, True)) for p, g in _BYTES]
 
 
 def is_secret_name(name: str) -> bool:
@@ -31,38 +71,20 @@ def is_secret_name(name: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """`text` with connection-string keys, SAS signatures, bearer tokens and URL passwords masked."""
-    for pattern, repl in _VALUE_PATTERNS:
+    """`text` with every secret-looking value replaced by its placeholder."""
+    for pattern, repl in _TEXT_SUBS:
         text = pattern.sub(repl, text)
     return text
 
 
 def redact_bytes(data: bytes) -> bytes:
-    """Like `redact_text` for a block of raw log lines; cheap when nothing secret-looking is present."""
-    spans = _hint_lines(data)
-    if not spans:
+    """Like `redact_text` for raw log bytes; cheap when nothing secret-looking is present."""
+    lowered = data.lower()
+    if not any(hint in lowered for hint in _BYTE_HINTS):
         return data
-    out, pos = [], 0
-    for start, end in spans:
-        out.append(data[pos:start])
-        out.append(redact_text(data[start:end].decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape"))
-        pos = end
-    out.append(data[pos:])
-    return b"".join(out)
-
-
-def _hint_lines(data: bytes) -> list[tuple[int, int]]:
-    """(start, end) of every line that holds a secret marker, sorted and distinct."""
-    spans: set[tuple[int, int]] = set()
-    for hint in _BYTE_HINTS:
-        at = data.find(hint)
-        while at >= 0:
-            start = data.rfind(b"\n", 0, at) + 1
-            end = data.find(b"\n", at)
-            end = len(data) if end < 0 else end
-            spans.add((start, end))
-            at = data.find(hint, end)
-    return sorted(spans)
+    for pattern, repl in _BYTE_SUBS:
+        data = pattern.sub(repl, data)
+    return data
 
 
 def redact_env_item(item: str) -> str:

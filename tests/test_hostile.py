@@ -123,7 +123,7 @@ def test_secrets_never_in_any_format(cli, tmp_path: Path) -> None:  # type: igno
     with open(log, "a") as handle:
         for secret in secrets:
             handle.write(f"2026-11-25T16:52:18.000000000Z RuntimeError: could not connect with {secret}\n")
-    assert "***REDACTED***" in cli("check", str(bundle), "--format", "json").out  # the lines are shown, masked
+    assert "***REDACTED-" in cli("check", str(bundle), "--format", "json").out  # the lines are shown, masked
     for fmt in ("console", "json", "markdown", "junit"):
         out = cli("check", str(bundle), "--format", fmt).out
         for needle in ("c2VjcmV0a2V5c2VjcmV0", "SIGNATURE", "eyJzdWIiOiJtbCJ9", "Sup3rS3cretPw"):

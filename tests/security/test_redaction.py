@@ -1,0 +1,74 @@
+"""Every secret in the corpus is redacted, in every report format, in error messages and in bundles,
+and the same secret maps to the same placeholder within a run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from security.corpus import CORPUS
+from doctor.redact import redact_bytes, redact_text
+
+
+@pytest.mark.parametrize("name,text,secret", CORPUS, ids=[c[0] for c in CORPUS])
+def test_redact_text_and_bytes(name: str, text: str, secret: str) -> None:
+    assert secret not in redact_text(text)
+    assert secret.encode() not in redact_bytes(text.encode())
+    assert "REDACTED" in redact_text(text)
+
+
+def test_same_secret_same_placeholder() -> None:
+    a = redact_text("conn AccountKey=AAAAbbbbCCCCdddd1234==; again AccountKey=AAAAbbbbCCCCdddd1234==;")
+    b = redact_text("other AccountKey=ZZZZyyyyXXXXwwww9876==;")
+    found = re.findall(r"\*\*\*REDACTED-[0-9a-f]{6}\*\*\*", a)
+    assert len(found) == 2 and found[0] == found[1]
+    assert found[0] not in b
+
+
+def test_ordinary_lines_untouched() -> None:
+    for line in ("2026-11-25 15:32:47,194 E [18429] gunicorn.error - Worker (pid:18430) exited with code 3",
+                 '127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 19 "-" "curl/7.88.1"',
+                 "KeyError: 'SCALER_PATH'", "Model not found in cache or in root at ./model"):
+        assert redact_text(line) == line
+
+
+def _planted_bundle(tmp_path: Path) -> Path:
+    bundle = tmp_path / "b"
+    shutil.copytree(FIXTURES / "bundles" / "docker-init-failure", bundle)
+    log = next(bundle.glob("docker/*/logs.txt"))
+    with open(log, "a") as handle:
+        for _, text, _ in CORPUS:
+            for line in text.splitlines():
+                handle.write(f"2026-11-25T16:52:18.000000000Z RuntimeError: {line}\n")
+    inspect = next(bundle.glob("docker/*/inspect.json"))
+    data = json.loads(inspect.read_text())
+    data[0]["Config"]["Env"] += ["AZUREML_ENDPOINT_KEY=Xq7Jk2Lm9Np4Rs6Tv8Wx0Yz1Ab3Cd5Ef", "STORAGE_CONNECTION_STRING=" + CORPUS[0][1]]
+    inspect.write_text(json.dumps(data))
+    (bundle / "config").mkdir()
+    (bundle / "config" / "deploymentconfig.json").write_text(json.dumps(
+        {"computeType": "aks", "containerResourceRequirements": {"cpu": 0.5, "memoryInGB": 1.0},
+         "keys": {"primaryKey": "Xq7Jk2Lm9Np4Rs6Tv8Wx0Yz1Ab3Cd5Ef"}}))
+    return bundle
+
+
+def test_no_secret_in_any_format(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from doctor.report import REPORTERS
+
+    bundle = _planted_bundle(tmp_path)
+    assert "REDACTED" in cli("check", str(bundle), "--format", "json").out
+    for fmt in sorted(REPORTERS):
+        run = cli("check", str(bundle), "--format", fmt)
+        for name, _, secret in CORPUS:
+            assert secret not in run.out + run.err, (fmt, name)
+
+
+def test_no_secret_in_error_messages(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / f"postgresql:__scorer:Hunter2Pass!@db"
+    run = cli("check", str(tmp_path / "b" / "x?sig=k3yS1gN4tUr3abc"))
+    assert run.code == 2 and "k3yS1gN4tUr3" not in run.err
+    del bad

@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -22,9 +21,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from doctor.convert import k8s_event, k8s_node, k8s_pod_states, quantity
+from doctor.convert import k8s_event, k8s_node, k8s_pod_states
 from doctor.errors import InputError, UnreachableError
-from doctor.evidence import CollectorError, ConfigFact, Evidence, LogSource, Target
+from doctor.evidence import CollectorError, Evidence, LogSource, Target
 
 TIMEOUT = (5.0, 30.0)  # connect, read seconds, on every call
 RETRIES = 4  # extra tries on 429/5xx/timeouts, with back-off
@@ -36,8 +35,8 @@ HEALTHY_LOG_SAMPLES = 1
 KINDS = {"deployment": "deployment", "deploy": "deployment", "deployments": "deployment",
          "statefulset": "statefulset", "sts": "statefulset", "statefulsets": "statefulset",
          "service": "service", "svc": "service", "services": "service", "pod": "pod", "po": "pod", "pods": "pod"}
-_SENSITIVE = re.compile(r"KEY|TOKEN|PASSWORD|SECRET|PASSWD|CREDENTIAL|CONNECTION_?STRING", re.I)
 _RETRYABLE = {429, 500, 502, 503, 504}
+_CONFIG_STEMS = ("deployments", "replicasets", "statefulsets", "services", "hpa")  # as doctor.bundle reads them
 _LIST_CALLS = {  # plural -> (api class, namespaced list, all-namespaces list)
     "pods": ("CoreV1Api", "list_namespaced_pod", "list_pod_for_all_namespaces"),
     "events": ("CoreV1Api", "list_namespaced_event", "list_event_for_all_namespaces"),
@@ -133,7 +132,8 @@ class Api:
         while True:
             kw = {k: v for k, v in (("label_selector", label), ("field_selector", field_sel), ("_continue", token)) if v}
             page = json.loads(self.call(api, method, *args, limit=PAGE_LIMIT, **kw).data)
-            items += page.get("items") or []
+            api_version, kind = page.get("apiVersion", "v1"), str(page.get("kind", "List")).removesuffix("List")
+            items += [{"apiVersion": api_version, "kind": kind, **item} for item in page.get("items") or []]
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
@@ -240,6 +240,8 @@ class K8sRaw:
 
     def evidence(self) -> Evidence:
         """The normalised Evidence, through the same converters the bundle reader uses."""
+        from doctor.config import from_k8s_object
+
         pods = self.items("pods")
         return Evidence(
             target=Target("k8s", self.target),
@@ -247,53 +249,13 @@ class K8sRaw:
             events=[k8s_event(e, "k8s/events.json") for e in self.items("events")],
             states=[s for p in pods for s in k8s_pod_states(p, "k8s/pods.json")],
             nodes=[k8s_node(n, self.node_pods, "k8s/nodes.json") for n in self.items("nodes")],
-            configs=workload_facts(self.items("deployments"), "k8s/deployments.json")
-            + workload_facts(self.items("statefulsets"), "k8s/statefulsets.json")
-            + [hpa_fact(h, "k8s/hpa.json") for h in self.items("hpa")],
+            configs=[f for stem in _CONFIG_STEMS for o in self.items(stem)
+                     for f in from_k8s_object(o, f"k8s/{stem}.json")],
             collector_errors=list(self.errors),
             since=self.since,
             now=self.now,
             notes=list(self.notes),
         )
-
-
-def hpa_fact(hpa: dict[str, Any], source: str) -> ConfigFact:
-    """An autoscaling/v2 HPA as a ConfigFact of kind `hpa`."""
-    spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
-    conds = {c.get("type"): c for c in status.get("conditions") or []}
-    limited = conds.get("ScalingLimited") or {}
-    target = next((m["resource"]["target"].get("averageUtilization") for m in spec.get("metrics") or []
-                   if m.get("type") == "Resource" and (m.get("resource") or {}).get("name") == "cpu"), None)
-    current = next((m["resource"]["current"].get("averageUtilization") for m in status.get("currentMetrics") or []
-                    if m.get("type") == "Resource" and (m.get("resource") or {}).get("name") == "cpu"), None)
-    ref = spec.get("scaleTargetRef") or {}
-    return ConfigFact(source=source, kind="hpa", values={
-        "name": (hpa.get("metadata") or {}).get("name"), "scale_target": f"{ref.get('kind')}/{ref.get('name')}",
-        "min_replicas": spec.get("minReplicas", 1), "max_replicas": spec.get("maxReplicas"),
-        "current_replicas": status.get("currentReplicas"), "desired_replicas": status.get("desiredReplicas"),
-        "target_cpu_utilization": target, "current_cpu_utilization": current,
-        "scaling_limited": limited.get("status") == "True", "scaling_limited_reason": limited.get("reason"),
-        "scaling_limited_message": limited.get("message"),
-        "at_max": status.get("currentReplicas") is not None and status.get("currentReplicas") == spec.get("maxReplicas"),
-    })
-
-
-def workload_facts(objs: list[dict[str, Any]], source: str) -> list[ConfigFact]:
-    """Deployments/statefulsets as ConfigFacts of kind `k8s-deployment` (replicas, resources, probes)."""
-    facts = []
-    for obj in objs:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
-        facts.append(ConfigFact(source=source, kind="k8s-deployment", values={
-            "kind": obj.get("kind") or ("StatefulSet" if "statefulsets" in source else "Deployment"),
-            "name": (obj.get("metadata") or {}).get("name"), "namespace": (obj.get("metadata") or {}).get("namespace"),
-            "replicas": spec.get("replicas", 1), "ready_replicas": status.get("readyReplicas", 0),
-            "containers": {c.get("name"): {"image": c.get("image"), "resources": c.get("resources") or {},
-                                           "memory_limit_bytes": quantity(((c.get("resources") or {}).get("limits") or {}).get("memory")),
-                                           "livenessProbe": c.get("livenessProbe"), "readinessProbe": c.get("readinessProbe")}
-                           for c in containers},
-        }))
-    return facts
 
 
 # --- from a target to its objects ----------------------------------------------------------------
@@ -518,14 +480,25 @@ def _fetch_log(api: Api, job: LogJob, since_seconds: int | None, root: Path) -> 
     written = 0
     try:
         with open(path, "wb") as out:
-            for chunk in resp.stream(1 << 16):
+            while chunk := resp.read1(1 << 16):  # read1: what has arrived, so a cut loses nothing already read
                 written += out.write(chunk)
     except (HTTPError, OSError) as err:
         job.raw.errors.append(CollectorError("k8s", f"the log {job.name} was cut off after {written} bytes "
                                                     f"({type(err).__name__}); the part read is kept"))
     finally:
         resp.release_conn()
+    _redact_file(path)
     return LogSource.from_path(job.name, f"{job.pod}/{job.container}", path, previous=job.previous)
+
+
+def _redact_file(path: Path) -> None:
+    """Mask connection-string keys, SAS signatures and tokens in a downloaded log (bounded by the tail)."""
+    from doctor.redact import redact_bytes
+
+    data = path.read_bytes()
+    clean = redact_bytes(data)
+    if clean != data:
+        path.write_bytes(clean)
 
 
 def _log_root() -> Path:
@@ -538,7 +511,9 @@ def _log_root() -> Path:
 
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy with env values of *KEY*/*TOKEN*/*PASSWORD*/*SECRET* vars, managedFields and last-applied removed."""
+    """A copy whose secret-named env values are masked, without managedFields and last-applied-configuration."""
+    from doctor.redact import MASK, is_secret_name, redact_text
+
     obj = json.loads(json.dumps(obj))
     meta = obj.get("metadata") or {}
     meta.pop("managedFields", None)
@@ -547,8 +522,8 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     pod_spec = ((spec.get("template") or {}).get("spec")) or spec
     for container in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
         for env in container.get("env") or []:
-            if "value" in env and _SENSITIVE.search(str(env.get("name"))):
-                env["value"] = "**REDACTED**"
+            if "value" in env:
+                env["value"] = MASK if is_secret_name(str(env.get("name"))) and env["value"] else redact_text(str(env["value"]))
     return obj
 
 
@@ -560,13 +535,14 @@ def _redact_all(raw: K8sRaw) -> None:
 # --- entry points --------------------------------------------------------------------------------
 
 
-def _since(since: timedelta | datetime | None, now: datetime | None) -> tuple[int | None, datetime | None]:
-    """`sinceSeconds` for log calls and the cut-off time, from a duration or a time."""
-    now = now or datetime.now(timezone.utc)
+def _since(since: timedelta | datetime | None, server_now: datetime | None) -> tuple[int | None, datetime | None]:
+    """`sinceSeconds` for log calls and the cut-off time: a duration counts back from the server's clock,
+    a time is measured against ours (as kubectl's --since and --since-time)."""
     if since is None:
         return None, None
-    start = now - since if isinstance(since, timedelta) else since
-    return max(1, int((now - start).total_seconds())), start
+    if isinstance(since, timedelta):
+        return max(1, int(since.total_seconds())), (server_now or datetime.now(timezone.utc)) - since
+    return max(1, int((datetime.now(timezone.utc) - since).total_seconds())), since
 
 
 def _open(context: str | None, kubeconfig: str | None) -> tuple[Api, str]:
@@ -610,13 +586,20 @@ def collect_k8s(spec: str, since: timedelta | datetime | None = None, context: s
     return collect_k8s_raw(spec, since, context, namespace, kubeconfig).evidence()
 
 
-def collect_k8s_namespace_raw(spec: str, since: timedelta | datetime | None = None, context: str | None = None,
+def namespace_of(spec: str | None) -> str | None:
+    """The namespace named by `k8s:NS/*`, `NS/*`, `NS` or `*` (None: the context's)."""
+    body = (spec or "").removeprefix("k8s:").removesuffix("*").strip("/")
+    if "/" in body:
+        raise InputError(f"not a namespace target: {spec!r} (expected k8s:NAMESPACE/*)")
+    return body or None
+
+
+def collect_k8s_namespace_raw(spec: str | None, since: timedelta | datetime | None = None, context: str | None = None,
                               namespace: str | None = None, kubeconfig: str | None = None,
                               all_namespaces: bool = False) -> list[K8sRaw]:
     """One K8sRaw per deployment of a namespace (or of all namespaces), from one list call per kind."""
-    target = parse_spec(spec) if spec not in ("", "k8s:") else TargetSpec(None, "deployment", "*")
     api, default_ns = _open(context, kubeconfig)
-    ns = None if all_namespaces else (target.namespace or namespace or default_ns)
+    ns = None if all_namespaces else (namespace_of(spec) or namespace or default_ns)
     lists = Lists(api, ns)
     raws = []
     rsets, pods = lists.get("replicasets"), lists.get("pods")
@@ -633,7 +616,7 @@ def collect_k8s_namespace_raw(spec: str, since: timedelta | datetime | None = No
     return _finish(api, lists, raws, since)
 
 
-def collect_k8s_namespace(spec: str, since: timedelta | datetime | None = None, context: str | None = None,
+def collect_k8s_namespace(spec: str | None, since: timedelta | datetime | None = None, context: str | None = None,
                           namespace: str | None = None, kubeconfig: str | None = None,
                           all_namespaces: bool = False) -> list[Evidence]:
     """Evidence for every deployment of `k8s:NAMESPACE/*` (or every namespace)."""
@@ -679,14 +662,43 @@ def _write_list(path: Path, items: list[dict[str, Any]], kind: tuple[str, str]) 
 
 
 def collect_k8s_bundle(spec: str, root: Path, since: timedelta | datetime | None = None, context: str | None = None,
-                       namespace: str | None = None, kubeconfig: str | None = None) -> list[CollectorError]:
+                       namespace: str | None = None, kubeconfig: str | None = None) -> K8sRaw:
     """Collect one target (or `NAMESPACE/*`) live and write it in the bundle layout under `root`."""
-    target = parse_spec(spec)
-    raws = collect_k8s_namespace_raw(spec, since, context, namespace, kubeconfig) if target.name == "*" else \
-        [collect_k8s_raw(spec, since, context, namespace, kubeconfig)]
+    body = spec.removeprefix("k8s:")
+    raws = collect_k8s_namespace_raw(body, since, context, namespace, kubeconfig) if body.endswith("*") else \
+        [collect_k8s_raw(body, since, context, namespace, kubeconfig)]
     merged = _merge(raws)
     write_bundle(merged, root)
+    _write_manifest(merged, root)
+    return merged
+
+
+def collect_bundle(spec: str, output: str | Path, since: timedelta | datetime | None = None, context: str | None = None,
+                   namespace: str | None = None, kubeconfig: str | None = None) -> list[CollectorError]:
+    """`mldoctor collect k8s:…`: the bundle as a .tar.gz at `output` (written whole or not at all)."""
+    import tarfile
+
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="mldoctor-k8s-bundle-") as tmp:
+        merged = collect_k8s_bundle(spec, Path(tmp), since, context, namespace, kubeconfig)
+        partial = output.with_name(output.name + ".part")
+        with tarfile.open(partial, "w:gz") as tar:
+            for path in sorted(Path(tmp).rglob("*")):
+                if path.is_file():
+                    tar.add(path, arcname=str(path.relative_to(tmp)))
+        partial.replace(output)
     return merged.errors
+
+
+def _write_manifest(raw: K8sRaw, root: Path) -> None:
+    import yaml
+
+    from doctor import __version__
+
+    doc = {"target": f"k8s:{raw.target}", "namespace": raw.namespace,
+           "collected_at": (raw.now or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z"),
+           "tool": f"mldoctor {__version__}", "collector_errors": [e.error for e in raw.errors], "notes": raw.notes}
+    (root / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
 def _merge(raws: list[K8sRaw]) -> K8sRaw:
@@ -702,4 +714,5 @@ def _merge(raws: list[K8sRaw]) -> K8sRaw:
         merged.logs += raw.logs
         merged.errors += [e for e in raw.errors if e not in merged.errors]
         merged.node_pods = merged.node_pods or raw.node_pods
+        merged.now, merged.since = merged.now or raw.now, merged.since or raw.since
     return merged

@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -127,10 +127,16 @@ class MockApiServer:
         with self.lock:
             return next((f for f in self.faults if f.applies(path, query)), None)
 
-    def record(self, req: Request) -> None:
-        """Append to the request log."""
+    def record(self, req: Request) -> int:
+        """Append to the request log (on arrival, so a slow answer is counted at once); its index."""
         with self.lock:
             self.requests.append(req)
+            return len(self.requests) - 1
+
+    def set_status(self, index: int, status: int) -> None:
+        """Fill in the status a logged request was answered with."""
+        with self.lock:
+            self.requests[index] = replace(self.requests[index], status=status)
 
     def writes(self) -> list[Request]:
         """Every request with a write verb."""
@@ -302,6 +308,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mock: MockApiServer
 
+    def setup(self) -> None:
+        """No Nagle: headers and body go out at once, as from a real apiserver (no 40 ms delayed-ACK stalls)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence the default stderr access log."""
 
@@ -334,6 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         self._drain_body()
         fault = self.mock.take_fault(url.path, query) if method == "GET" else None
+        index = self.mock.record(Request(method, url.path, query))
         try:
             if fault and fault.delay:
                 time.sleep(fault.delay)
@@ -342,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
             code, body, headers = self.mock.answer(method, url.path, query)
         except Answer as ans:
             code, body, headers = ans.code, ans.body(), ans.headers
-        self.mock.record(Request(method, url.path, query, code))
+        self.mock.set_status(index, code)
         self._send(code, body, headers, fault.drop_after if fault else None)
 
     def _drain_body(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,19 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "k8s"
 
 
 def _renamed(obj: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    """A deep copy with every occurrence of `old` replaced (names, labels, owner references)."""
-    return json.loads(json.dumps(obj).replace(old, new))
+    """A deep copy renamed `old` -> `new` in names, labels, selectors and owner references (containers keep theirs)."""
+    obj = copy.deepcopy(obj)
+    for meta in (obj["metadata"], ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}):
+        for key in ("name", "generateName"):
+            if key in meta:
+                meta[key] = meta[key].replace(old, new, 1)
+        labels = meta.get("labels") or {}
+        labels.update({k: new for k in ("app", "azuremlappname") if labels.get(k) == old})
+        for ref in meta.get("ownerReferences") or []:
+            ref["name"] = ref["name"].replace(old, new, 1)
+    match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    match.update({"app": new} if match.get("app") == old else {})
+    return obj
 
 
 def _new_uid(obj: dict[str, Any], seed: str) -> None:

@@ -218,3 +218,18 @@ TEMPLATE_FUNCTIONS.update({
     "worker_timeout": worker_timeout,
     "suggest_initial_delay": suggest_initial_delay,
 })
+
+
+def seconds_between(start: Any, end: Any) -> float | None:
+    """Seconds from one ISO time to another (as bindings and states carry them); None when either is missing."""
+    from datetime import datetime
+
+    try:
+        first = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        last = datetime.fromisoformat(str(end).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return round((last - first).total_seconds(), 3)
+
+
+TEMPLATE_FUNCTIONS["seconds_between"] = seconds_between

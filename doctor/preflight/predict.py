@@ -19,7 +19,8 @@ MB = 1024 * 1024
 BOOT_LOOP_BOOTS = 3  # gunicorn re-boots a worker killed while starting; three boots show the loop
 
 
-def build(plan: Plan, measured: Measurement, app_root: str, missing: list[tuple[str, str]]) -> Evidence:
+def build(plan: Plan, measured: Measurement, app_root: str, missing: list[tuple[str, str]],
+          listing: list[str] | None = None) -> Evidence:
     """The Evidence of one preflight run, marked predicted."""
     name = plan.script.name
     evidence = Evidence(Target("preflight", str(plan.script)), predicted=True, now=datetime.now(timezone.utc))
@@ -31,6 +32,9 @@ def build(plan: Plan, measured: Measurement, app_root: str, missing: list[tuple[
     if access:
         evidence.logs.append(LogSource.from_bytes("preflight/frontend-access.log (predicted)", name, access,
                                                   kind="access"))
+    if listing:
+        evidence.logs.append(LogSource.from_bytes("preflight/model-dir.txt", name,
+                                                  "".join(f"{p}\n" for p in listing).encode(), kind="model-dir"))
     if missing:
         evidence.logs.append(LogSource.from_bytes("preflight/environment-check.log (predicted)", name,
                                                   _import_lines(missing)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from doctor.evidence import Evidence
 from doctor.preflight import predict
-from doctor.preflight.plan import Plan
+from doctor.preflight.plan import APP_ROOT, Plan
 from doctor.preflight.runner import Bounds, run_harness
 
 
@@ -20,10 +20,21 @@ def run(plan: Plan, missing: list[tuple[str, str]]) -> Evidence:
         env = _environment(plan, app_root)
         spec = {"script": str(plan.script.resolve()), "samples": [str(s.resolve()) for s in plan.samples],
                 "app_root": str(app_root)}
-        run_seconds = max(2 * plan.timeout_ms / 1000, plan.timeout_ms / 1000 + 1) if plan.timeout_ms else None
+        run_seconds = max(2 * plan.timeout_ms / 1000, plan.timeout_ms / 1000 + 3) if plan.timeout_ms else None
         bounds = Bounds(plan.wall_seconds, plan.max_memory_bytes, run_seconds)
         measured = run_harness(spec, Path(tmp), env, bounds)
-        return predict.build(plan, measured, str(app_root), missing)
+        return predict.build(plan, measured, str(app_root), missing, _listing(app_root))
+
+
+def _listing(app_root: Path, limit: int = 1000) -> list[str]:
+    """Every file under the app root's `azureml-models`, as the service's paths (for model-not-found)."""
+    found: list[str] = []
+    for root, _dirs, files in os.walk(app_root / "azureml-models", followlinks=True):
+        relative = os.path.relpath(root, app_root)
+        found.extend(f"{APP_ROOT}/{relative}/{name}" for name in sorted(files))
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def model_dir_for(plan: Plan, app_root: Path) -> str | None:

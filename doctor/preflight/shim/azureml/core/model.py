@@ -5,6 +5,9 @@ from typing import Optional
 
 from azureml.exceptions import ModelNotFoundException
 
+# the SDK's text; kept off the `raise` line so the traceback's source line does not repeat it
+_NOT_FOUND = "Model not found in cache or in root at ./{}. For more info,set logging level to DEBUG."
+
 
 def _single_entry(path: str) -> str:
     """A version folder holding one file or folder resolves to that entry, as in the SDK."""
@@ -42,5 +45,4 @@ class Model:
                 return found
         if os.path.exists(model_name):
             return model_name
-        raise ModelNotFoundException("Model not found in cache or in root at ./{}. For more info,"
-                                     "set logging level to DEBUG.".format(model_name))
+        raise ModelNotFoundException(_NOT_FOUND.format(model_name))

@@ -1,0 +1,94 @@
+"""Benchmark: `mldoctor check docker:NAME` against `docker logs NAME > /dev/null` on a container with ~1 GB of logs.
+
+Creates (or reuses, with --keep) a container from the locally built busybox image that writes azmlinfsrv-style
+log lines until it has written --size-mb, then times both commands in the same run and prints wall time and
+peak RSS of each (the engine's own work, the same for both, is not in either RSS). Needs .ci/docker.sh first.
+
+    python bench/docker_logs.py [--size-mb 1024] [--repeat 1] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+IMAGE = "mldoctor-test-busybox:1"
+NAME = "mldoctor-bench-logs"
+LINE = ('2026-11-25 15:31:27,525 I [10362] gunicorn.access - 127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] '
+        '"POST /score HTTP/1.1" 200 19 "-" "python-requests/2.31"')
+# A few lines of trouble in front, so the check has something to find besides volume.
+PROLOGUE = ("Booting worker with pid: 7", "WORKER TIMEOUT (pid:7)", "Booting worker with pid: 9")
+
+
+def run_measured(argv: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in KiB and exit status of `argv`, its stdout sent to /dev/null."""
+    with open(os.devnull, "wb") as null:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        print(f"  {' '.join(argv)} exited {proc.returncode}: {err[-400:]}", file=sys.stderr)
+    return wall, usage.ru_maxrss, proc.returncode
+
+
+def ensure_container(client: Any, size_mb: int) -> None:
+    """A stopped container whose log holds about `size_mb` MB of lines (made once; kept with --keep)."""
+    import docker
+
+    try:
+        c = client.containers.get(NAME)
+        if c.labels.get("size_mb") == str(size_mb) and c.status == "exited":
+            return
+        c.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    script = "; ".join(f"echo '{p}'" for p in PROLOGUE) + f"; yes '{LINE}' | head -c {size_mb * 1_000_000}"
+    started = time.perf_counter()
+    c = client.containers.run(IMAGE, ["sh", "-c", script], name=NAME, detach=True, network_mode="none",
+                              labels={"size_mb": str(size_mb)})
+    c.wait()
+    print(f"wrote {size_mb} MB of logs in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+
+def main() -> int:
+    """Build the container, time both commands, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the container for the next run")
+    args = parser.parse_args()
+    import docker
+
+    client = docker.from_env()
+    ensure_container(client, args.size_mb)
+    log_path = client.api.inspect_container(NAME)["LogPath"]
+    print(f"container {NAME}: json-file log {os.stat(log_path).st_size / 1e6:.0f} MB on disk")
+    commands = {
+        "docker logs > /dev/null": ["docker", "logs", NAME],
+        "mldoctor check --format json": [sys.executable, "-m", "doctor", "check", f"docker:{NAME}", "--format", "json"],
+    }
+    results: dict[str, list[tuple[float, int, int]]] = {k: [] for k in commands}
+    for _ in range(args.repeat):
+        for label, argv in commands.items():
+            results[label].append(run_measured(argv))
+    print(f"{'command':32} {'wall s':>8} {'peak RSS MiB':>13} {'exit':>5}")
+    for label, runs in results.items():
+        wall = min(r[0] for r in runs)
+        rss = max(r[1] for r in runs) / 1024
+        print(f"{label:32} {wall:8.1f} {rss:13.0f} {runs[-1][2]:5d}")
+    base, ours = (min(r[0] for r in runs) for runs in results.values())
+    print(f"ratio mldoctor / docker logs: {ours / base:.2f}x (target <= 1.3x)")
+    if not args.keep:
+        client.api.remove_container(NAME, force=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,517 @@
+"""Live evidence from one Docker container: logs, inspect, engine events, the model folder's listing.
+
+Strictly read-only: only GET endpoints of the engine API (inspect, logs, events, archive) are used;
+nothing is ever exec'd, started, stopped, killed or removed. The `docker` SDK is imported lazily so
+`mldoctor --help` does not pay for it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import difflib
+import json
+import os
+import posixpath
+import re
+import shutil
+import struct
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
+
+from doctor.convert import docker_event, docker_state
+from doctor.errors import InputError, UnreachableError
+from doctor.evidence import CollectorError, Evidence, LogSource, Target
+from doctor.redact import redact_bytes, redact_inspect
+
+Progress = Callable[[int, int | None], None]  # (log bytes read so far, expected total or None)
+
+STREAM_CHUNK = 1 << 20
+MAX_EVENTS = 10_000
+MAX_LISTING = 200  # like the inference server's own "Model Directory Contents" tree
+MAX_LISTING_BYTES = 256 << 20  # a tar of a big model is read only this far for its names
+APP_ROOT = "/var/azureml-app"
+
+# Log texts that name a model path that is not there (azureml-facts §3.4, §3.9).
+_MISSING_PATH = re.compile(
+    rb"No such file or directory: '([^'\n]+)'"
+    rb"|Model directory is not set or does not exist: (\S+)"
+    rb"|Model not found in cache or in root at (\S+?)\.?(?:\s|$)"
+    rb"|SavedModel file does not exist at: (\S+)"
+)
+_MISSING_HINTS = (b"No such file", b"does not exist", b"Model not found")
+
+
+@dataclass
+class DockerRaw:
+    """What was read from the engine, in the raw forms the bundle layout stores."""
+
+    name: str
+    inspect: dict[str, Any]  # redacted
+    log_path: Path | None = None
+    log_bytes: int = 0  # kept in log_path
+    log_streamed: int = 0  # read from the engine
+    log_truncated: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    model_listing: list[str] | None = None
+    missing_paths: list[str] = field(default_factory=list)
+    errors: list[CollectorError] = field(default_factory=list)
+    since: datetime | None = None
+    now: datetime | None = None
+
+
+def collect_docker(name: str, since: datetime | None, log_cap_bytes: int | None = None,
+                   progress: Progress | None = None) -> Evidence:
+    """Evidence about container `name` on the engine DOCKER_HOST (or the default socket) points at."""
+    return evidence_from_raw(collect_docker_raw(name, since, log_cap_bytes, progress))
+
+
+def collect_docker_raw(name: str, since: datetime | None, log_cap_bytes: int | None = None,
+                       progress: Progress | None = None, workdir: Path | None = None) -> DockerRaw:
+    """Read inspect, logs (to a temp file), events and, when a model path is missing, the model folder."""
+    client = _client()
+    try:
+        inspect = _inspect(client, name)
+        now = datetime.now(timezone.utc)
+        raw = DockerRaw(name=_container_name(inspect, name), inspect=redact_inspect(inspect), since=since, now=now)
+        workdir = workdir or _temp_dir()
+        workdir.mkdir(parents=True, exist_ok=True)
+        _collect_logs(client, inspect, raw, workdir, log_cap_bytes, progress)
+        _collect_events(client, inspect, raw)
+        _collect_model_listing(client, inspect, raw)
+        return raw
+    finally:
+        client.close()
+
+
+def evidence_from_raw(raw: DockerRaw) -> Evidence:
+    """The normalised evidence for what `collect_docker_raw` read."""
+    base = f"docker/{raw.name}"
+    evidence = Evidence(target=Target("docker", raw.name), since=raw.since, now=raw.now)
+    evidence.states.append(docker_state(raw.inspect, f"{base}/inspect.json"))
+    if raw.log_path is not None:
+        evidence.logs.append(LogSource.from_path(f"{base}/logs.txt", raw.name, raw.log_path))
+    evidence.events.extend(docker_event(obj, f"{base}/events.json") for obj in raw.events)
+    if raw.model_listing is not None:
+        listing = "".join(f"{line}\n" for line in raw.model_listing).encode()
+        evidence.logs.append(LogSource.from_bytes(f"{base}/model-dir.txt", raw.name, listing, kind="model-dir"))
+    evidence.collector_errors.extend(raw.errors)
+    if raw.log_truncated:
+        evidence.notes.append(f"{base}/logs.txt: {raw.log_streamed} bytes; only the last {raw.log_bytes} bytes "
+                              "were scanned")
+    return evidence
+
+
+# --- engine and container ---------------------------------------------------------------------
+
+
+def _client() -> Any:
+    """A client for the engine, checked with a ping; UnreachableError says how to check it."""
+    import docker  # lazy: only the Docker collector needs the SDK
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # the SDK wraps some failures, requests and OSError raise others
+        raise UnreachableError(_unreachable_message(exc)) from exc
+    return client
+
+
+def _unreachable_message(exc: Exception) -> str:
+    """What failed and how the user can check the engine themselves."""
+    host = os.environ.get("DOCKER_HOST")
+    where = f"DOCKER_HOST={host}" if host else "the default socket unix:///var/run/docker.sock (DOCKER_HOST is unset)"
+    return (f"cannot reach the Docker engine at {where}: {_short(exc)}. "
+            "Check that the engine runs (`docker run hello-world` or `docker version`), that DOCKER_HOST points "
+            "at it, and that you may use its socket (`ls -l /var/run/docker.sock`; be root or in the `docker` group)")
+
+
+def _short(exc: Exception) -> str:
+    """The first line of an exception's text, without the SDK's long wrapping."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def _inspect(client: Any, name: str) -> dict[str, Any]:
+    """`docker inspect NAME`; InputError with similar names when there is no such container."""
+    import docker
+
+    try:
+        return dict(client.api.inspect_container(name))
+    except docker.errors.NotFound as exc:
+        raise InputError(_not_found_message(client, name)) from exc
+    except docker.errors.APIError as exc:
+        raise UnreachableError(f"the Docker engine refused to inspect container {name!r}: {_short(exc)}") from exc
+
+
+def _not_found_message(client: Any, name: str) -> str:
+    """No such container, with the closest names on the engine."""
+    try:
+        names = [n.lstrip("/") for c in client.api.containers(all=True) for n in c.get("Names") or []]
+    except Exception:  # listing is only a courtesy here
+        names = []
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+    if close:
+        return f"no Docker container named {name!r}; did you mean: {', '.join(close)}?"
+    if names:
+        shown = ", ".join(sorted(names)[:10]) + (" …" if len(names) > 10 else "")
+        return f"no Docker container named {name!r}; containers on this engine: {shown}"
+    return f"no Docker container named {name!r}, and the engine has no containers (`docker ps -a`)"
+
+
+def _container_name(inspect: dict[str, Any], asked: str) -> str:
+    """The container's own name (what `docker ps` shows), or what was asked for."""
+    return str(inspect.get("Name") or asked).lstrip("/") or asked
+
+
+def _temp_dir() -> Path:
+    """A private temp folder removed when the process exits."""
+    path = Path(tempfile.mkdtemp(prefix="mldoctor-docker-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def _collect_logs(client: Any, inspect: dict[str, Any], raw: DockerRaw, workdir: Path,
+                  cap: int | None, progress: Progress | None) -> None:
+    """Stream stdout+stderr with timestamps into a temp file, keeping the last `cap` bytes like bundles do."""
+    path = workdir / f"{raw.name}.logs.txt"
+    assert raw.now is not None
+    sink = TailSink(path, cap if cap is not None else _default_cap(), progress, _log_file_size(inspect))
+    try:
+        for block in _log_blocks(client, inspect, raw.since, raw.now):
+            sink.write(block)
+    except Exception as exc:  # a broken stream still leaves what was read usable
+        raw.errors.append(CollectorError("docker-logs", f"{raw.name}: {_short(exc)}"))
+    raw.log_truncated = sink.finish()
+    raw.log_path, raw.log_bytes, raw.log_streamed = path, path.stat().st_size, sink.streamed
+    raw.missing_paths = _missing_paths(path) if raw.log_bytes else []
+
+
+def _default_cap() -> int:
+    """The same cap the bundle reader applies, so a live check and its bundle scan the same bytes."""
+    from doctor.bundle import MAX_LOG_BYTES
+
+    return MAX_LOG_BYTES
+
+
+class TailSink:
+    """Keeps the last `cap` bytes of a stream in bounded disk: two segment files written in turn."""
+
+    def __init__(self, path: Path, cap: int, progress: Progress | None = None, total: int | None = None) -> None:
+        self.path, self.cap, self.progress, self.total = path, max(cap, 1), progress, total
+        self.segments = (path.with_name(path.name + ".0"), path.with_name(path.name + ".1"))
+        self.current, self.segment_bytes, self.streamed, self.rotated = 0, 0, 0, False
+        self.file: BinaryIO = open(self.segments[0], "wb")
+
+    def write(self, block: bytes) -> None:
+        """Append a block of whole lines; past `cap` bytes in a segment, start over in the other one."""
+        self.file.write(block)
+        self.segment_bytes += len(block)
+        self.streamed += len(block)
+        if self.progress is not None:
+            self.progress(self.streamed, self.total)
+        if self.segment_bytes >= self.cap:
+            self.file.close()
+            self.current ^= 1
+            self.file, self.segment_bytes, self.rotated = open(self.segments[self.current], "wb"), 0, True
+
+    def finish(self) -> bool:
+        """Leave the kept bytes (whole lines) at `path`; True when older bytes were dropped."""
+        self.file.close()
+        newer, older = self.segments[self.current], self.segments[self.current ^ 1]
+        if not self.rotated:
+            newer.replace(self.path)
+            older.unlink(missing_ok=True)
+            return False
+        with open(self.path, "wb") as out:
+            room = self.cap - self.segment_bytes
+            if room > 0:
+                _copy_from(older, older.stat().st_size - room, out)
+            _copy_from(newer, max(self.segment_bytes - self.cap, 0), out)
+        newer.unlink()
+        older.unlink()
+        return True
+
+
+def _copy_from(src: Path, offset: int, out: BinaryIO) -> None:
+    """Copy `src` from `offset` on (from the next whole line when `offset` cuts one) into `out`."""
+    with open(src, "rb") as inp:
+        if offset > 0:
+            inp.seek(offset - 1)
+            if inp.read(1) != b"\n":
+                inp.readline()
+        shutil.copyfileobj(inp, out, STREAM_CHUNK)
+
+
+def _log_file_size(inspect: dict[str, Any]) -> int | None:
+    """Size of the engine's json-file log, when it is on this machine and readable: a progress total."""
+    try:
+        return os.stat(str(inspect.get("LogPath") or "")).st_size or None
+    except OSError:
+        return None
+
+
+def _log_blocks(client: Any, inspect: dict[str, Any], since: datetime | None, until: datetime) -> Iterator[bytes]:
+    """The container's log as blocks of whole lines.
+
+    The SDK's own `logs(stream=True)` reads each multiplexed frame with two socket reads, far too slow
+    for gigabytes of log; this reads the same GET endpoint in 1 MiB chunks and demultiplexes in bulk.
+    """
+    api = client.api
+    params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": 0, "tail": "all",
+                              "until": f"{until.timestamp():.9f}"}
+    if since is not None:
+        params["since"] = f"{since.timestamp():.9f}"
+    response = api._get(api._url("/containers/{0}/logs", inspect["Id"]), params=params, stream=True)
+    api._raise_for_status(response)
+    try:
+        chunks = response.iter_content(chunk_size=STREAM_CHUNK)
+        tty = bool((inspect.get("Config") or {}).get("Tty"))
+        yield from (chunks if tty else demux(chunks))
+    finally:
+        response.close()
+
+
+def demux(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Payloads of Docker's multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size)."""
+    buf = b""
+    unpack = struct.Struct(">I").unpack_from
+    for chunk in chunks:
+        buf = buf + chunk if buf else chunk
+        pos, end, parts = 0, len(buf), []
+        while end - pos >= 8:
+            stop = pos + 8 + unpack(buf, pos + 4)[0]
+            if stop > end:
+                break
+            parts.append(buf[pos + 8:stop])
+            pos = stop
+        buf = buf[pos:]
+        if parts:
+            yield b"".join(parts)
+
+
+def _close_quietly(gen: Iterator[bytes]) -> None:
+    """Close a generator (and so the HTTP response) left early."""
+    close = getattr(gen, "close", None)
+    if close is not None:
+        close()
+
+
+def _missing_paths(path: Path, limit: int = 20) -> list[str]:
+    """Model paths the log says are missing, first seen first (one cheap pass over the file)."""
+    from doctor.logs import iter_chunks
+
+    found: list[str] = []
+    with open(path, "rb") as stream:
+        for block in iter_chunks(stream):
+            if not any(hint in block for hint in _MISSING_HINTS):
+                continue
+            for match in _MISSING_PATH.finditer(block):
+                text = next(g for g in match.groups() if g).decode("utf-8", "replace")
+                if text not in found:
+                    found.append(text)
+            if len(found) >= limit:
+                break
+    return found[:limit]
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _collect_events(client: Any, inspect: dict[str, Any], raw: DockerRaw) -> None:
+    """The engine's events about this container in the window; a failure becomes a CollectorError."""
+    start = raw.since or _created(inspect) or raw.now
+    assert raw.now is not None and start is not None
+    try:
+        stream = client.api.events(since=int(start.timestamp()), until=int(raw.now.timestamp()) + 1,
+                                   filters={"container": inspect["Id"]}, decode=True)
+        for obj in stream:
+            raw.events.append(obj)
+            if len(raw.events) >= MAX_EVENTS:
+                break
+        _close_quietly(stream)
+    except Exception as exc:  # events are optional evidence
+        raw.errors.append(CollectorError("docker-events", f"{raw.name}: {_short(exc)}"))
+
+
+def _created(inspect: dict[str, Any]) -> datetime | None:
+    """When the container was created."""
+    from doctor.convert import parse_time
+
+    return parse_time(inspect.get("Created"))
+
+
+# --- model folder ----------------------------------------------------------------------------
+
+
+def _collect_model_listing(client: Any, inspect: dict[str, Any], raw: DockerRaw) -> None:
+    """When the log names a missing model path, list what exists in the model folder (archive API)."""
+    if not raw.missing_paths:
+        return
+    env = dict(item.partition("=")[::2] for item in (inspect.get("Config") or {}).get("Env") or [])
+    root = model_root(raw.missing_paths[0], env, (inspect.get("Config") or {}).get("WorkingDir") or "")
+    try:
+        existing = _nearest_existing(client, inspect["Id"], root)
+        if existing is None:
+            raw.model_listing = [f"# nothing exists at {root} or above it"]
+            return
+        raw.model_listing = _list_dir(client, inspect["Id"], existing)
+    except Exception as exc:  # the listing only adds detail to a finding
+        raw.errors.append(CollectorError("docker-archive", f"{raw.name}: listing {root}: {_short(exc)}"))
+
+
+def model_root(missing: str, env: dict[str, str], workdir: str) -> str:
+    """The folder worth listing for a missing model path: the `azureml-models` root when in it."""
+    app_root = env.get("AML_APP_ROOT") or APP_ROOT
+    path = missing if missing.startswith("/") else posixpath.join(app_root, missing)
+    path = posixpath.normpath(path)
+    marker = "/azureml-models"
+    if marker in path:
+        return path[: path.index(marker) + len(marker)]
+    model_dir = env.get("AZUREML_MODEL_DIR")
+    if model_dir and path.startswith(model_dir.rstrip("/") + "/"):
+        return model_dir.rstrip("/")
+    return posixpath.dirname(path) or "/"
+
+
+def _nearest_existing(client: Any, cid: str, path: str) -> str | None:
+    """`path` or its closest existing ancestor below `/`, asked through the archive stat (HEAD)."""
+    import docker
+
+    while path not in ("", "/"):
+        try:
+            _stat(client, cid, path)
+            return path
+        except docker.errors.NotFound:
+            path = posixpath.dirname(path)
+    return None
+
+
+def _stat(client: Any, cid: str, path: str) -> dict[str, Any]:
+    """The archive API's stat of one path (HEAD /containers/ID/archive): raises NotFound when absent."""
+    api = client.api
+    response = api.head(api._url("/containers/{0}/archive", cid), params={"path": path})
+    api._raise_for_status(response)
+    header = response.headers.get("x-docker-container-path-stat") or ""
+    return dict(json.loads(base64.b64decode(header) or b"{}")) if header else {}
+
+
+def _list_dir(client: Any, cid: str, path: str) -> list[str]:
+    """Every path under `path` inside the container, one per line, directories with a trailing `/`."""
+    stream, _ = client.api.get_archive(cid, path, chunk_size=STREAM_CHUNK)
+    reader = _ChunkReader(stream, MAX_LISTING_BYTES)
+    parent = posixpath.dirname(path.rstrip("/"))
+    lines: list[str] = []
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+            for member in tar:
+                lines.append(posixpath.join(parent, member.name) + ("/" if member.isdir() else ""))
+                if len(lines) >= MAX_LISTING:
+                    lines.append(f"# listing cut at {MAX_LISTING} entries")
+                    break
+    except (tarfile.ReadError, _ListingCut):
+        lines.append(f"# listing cut after {MAX_LISTING_BYTES >> 20} MiB of archive")
+    finally:
+        _close_quietly(stream)
+    return lines
+
+
+class _ListingCut(Exception):
+    """The archive grew past what a listing is worth reading."""
+
+
+class _ChunkReader:
+    """A read-only file over an iterator of byte chunks, stopping after `limit` bytes."""
+
+    def __init__(self, chunks: Iterable[bytes], limit: int) -> None:
+        self._chunks, self._buf, self._read, self._limit = iter(chunks), b"", 0, limit
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left when negative)."""
+        while size < 0 or len(self._buf) < size:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._read += len(chunk)
+            if self._read > self._limit:
+                raise _ListingCut()
+            self._buf += chunk
+        size = len(self._buf) if size < 0 else size
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+# --- bundle ----------------------------------------------------------------------------------
+
+
+def write_docker_bundle(raw: DockerRaw, out_dir: Path) -> list[Path]:
+    """Write `docker/NAME/{inspect.json,logs.txt,events.json,model-dir.txt}` under `out_dir`, redacted."""
+    base = Path(out_dir) / "docker" / raw.name
+    base.mkdir(parents=True, exist_ok=True)
+    written = [base / "inspect.json"]
+    (base / "inspect.json").write_text(json.dumps([raw.inspect], indent=2) + "\n", encoding="utf-8")
+    if raw.log_path is not None:
+        written.append(_copy_redacted(raw.log_path, base / "logs.txt"))
+    if raw.events:
+        lines = "".join(json.dumps(obj, separators=(",", ":")) + "\n" for obj in raw.events)
+        (base / "events.json").write_text(lines, encoding="utf-8")
+        written.append(base / "events.json")
+    if raw.model_listing is not None:
+        (base / "model-dir.txt").write_text("".join(f"{p}\n" for p in raw.model_listing), encoding="utf-8")
+        written.append(base / "model-dir.txt")
+    return written
+
+
+def _copy_redacted(src: Path, dest: Path) -> Path:
+    """Copy a log in bounded blocks, masking connection-string keys, SAS signatures and tokens."""
+    from doctor.logs import iter_chunks
+
+    with open(src, "rb") as inp, open(dest, "wb") as out:
+        for block in iter_chunks(inp):
+            out.write(redact_bytes(block))
+    return dest
+
+
+def write_manifest(raw: DockerRaw, root: Path) -> Path:
+    """`manifest.yaml`: target, collection time, tool version, what could not be collected."""
+    import yaml
+
+    from doctor import __version__
+
+    doc = {"target": f"docker:{raw.name}", "collected_at": _iso(raw.now), "since": _iso(raw.since),
+           "tool": f"mldoctor {__version__}", "collector_errors": [f"{e.collector}: {e.error}" for e in raw.errors],
+           "notes": evidence_from_raw(raw).notes}
+    path = Path(root) / "manifest.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _iso(when: datetime | None) -> str | None:
+    """An aware time as RFC 3339 with `Z`, or None."""
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if when else None
+
+
+def collect_bundle(name: str, output: str | Path, since: datetime | None = None,
+                   log_cap_bytes: int | None = None, progress: Progress | None = None) -> list[CollectorError]:
+    """`mldoctor collect docker:NAME`: the bundle as a .tar.gz at `output` (written whole or not at all)."""
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="mldoctor-docker-bundle-") as tmp:
+        raw = collect_docker_raw(name, since, log_cap_bytes, progress, workdir=Path(tmp) / "work")
+        root = Path(tmp) / "bundle"
+        root.mkdir()
+        write_docker_bundle(raw, root)
+        write_manifest(raw, root)
+        partial = output.with_name(output.name + ".part")
+        with tarfile.open(partial, "w:gz") as tar:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    tar.add(path, arcname=str(path.relative_to(root)))
+        partial.replace(output)
+    return raw.errors

@@ -1,0 +1,102 @@
+"""Fixtures for the tests against a real Docker engine: the engine, the test image, the scenario containers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from docker_scenarios import IMAGE, PREFIX, SCENARIOS, Scenario, app_tar, create, remove
+
+REPO = Path(__file__).resolve().parents[2]
+SETUP = REPO / ".ci" / "docker.sh"
+
+
+def _ready_client() -> Any | None:
+    """A client for an engine that answers and has the test image, or None."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+        client.images.get(IMAGE)
+        return client
+    except Exception:
+        return None
+
+
+def _start_engine() -> str:
+    """Run .ci/docker.sh (root only): installs, starts dockerd, builds the image. Its output tail."""
+    if os.geteuid() != 0 or not SETUP.exists():
+        return "not root, so .ci/docker.sh was not run"
+    done = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=900)
+    return (done.stdout + done.stderr)[-800:]
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A Docker client; skips (loudly) when no engine can be started, fails if MLDOCTOR_REQUIRE_DOCKER=1."""
+    client = _ready_client()
+    if client is None:
+        detail = _start_engine()
+        client = _ready_client()
+        if client is None:
+            reason = f"NO DOCKER ENGINE COULD BE STARTED; Docker tests skipped. .ci/docker.sh said: {detail}"
+            if os.environ.get("MLDOCTOR_REQUIRE_DOCKER") == "1":
+                pytest.fail(reason)
+            pytest.skip(reason)
+    yield client
+    client.close()
+
+
+# The boot loop makes an `oom` event a few times a second, and the engine keeps only its last 256
+# events: left running, it would push every other scenario's events out. It runs alone, briefly.
+LONE = ("bootloop",)
+
+
+@pytest.fixture(scope="session")
+def scenarios(docker_client: Any) -> Iterator[dict[str, Scenario]]:
+    """The scenario containers, all started at once so they misbehave in parallel; removed at the end."""
+    tar = app_tar()
+    started = [s for s in SCENARIOS.values() if s.key not in LONE]
+    # vfs copies the whole image per container: creating and removing in parallel saves most of the wait.
+    with ThreadPoolExecutor(4) as pool:
+        try:
+            list(pool.map(lambda s: create(docker_client, s, tar), started))
+            yield {s.key: s for s in started}
+        finally:
+            list(pool.map(lambda s: remove(docker_client, s.name), started))
+
+
+@pytest.fixture
+def lone_scenario(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[Scenario]:
+    """One scenario that must run alone (named by the test's parametrisation), removed right after."""
+    scenario = SCENARIOS[request.param]
+    try:
+        create(docker_client, scenario, app_tar())
+        yield scenario
+    finally:
+        remove(docker_client, scenario.name)
+
+
+@pytest.fixture
+def scratch(docker_client: Any) -> Iterator[list[str]]:
+    """Names of extra containers a test creates; removed after it."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        remove(docker_client, name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder needs the engine."""
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.docker)
+
+
+__all__ = ["PREFIX"]

@@ -1,0 +1,163 @@
+"""Scenario containers that really misbehave: real gunicorn + Flask + an Azure-ML-style score.py.
+
+Each scenario is created from the locally built `mldoctor-test-py:1` image (see `.ci/docker.sh`),
+gets the app and score scripts copied in under /var/azureml-app, listens on its own loopback port
+(`--network host`), and is then driven (requests, bursts) until it shows its behaviour.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+IMAGE = "mldoctor-test-py:1"
+PREFIX = "mldoctor-t-"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "docker-scenarios"
+APP_ROOT = "/var/azureml-app"
+MODEL_DIR_V1 = f"{APP_ROOT}/azureml-models/sklearn-model/1"
+MODEL_DIR_V2 = f"{APP_ROOT}/azureml-models/sklearn-model/2"
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One misbehaving service: how to start it and when it has shown its behaviour."""
+
+    key: str
+    script: str
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    gunicorn_args: tuple[str, ...] = ()
+    memory: int | None = None
+    restart: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The container name."""
+        return PREFIX + self.key
+
+
+SCENARIOS = {s.key: s for s in (
+    Scenario("bootloop", "score_big_init.py", 5101, {"MODEL_MB": "400"}, memory=160 * MiB),
+    Scenario("main-oom", "score_big_init.py", 5102, {"MODEL_MB": "400", "WORKER_PRELOAD": "true"},
+             ("--preload",), memory=160 * MiB),
+    Scenario("init-raise", "score_init_raise.py", 5103, restart="on-failure"),
+    Scenario("model-missing", "score_ok.py", 5104, {"AZUREML_MODEL_DIR": MODEL_DIR_V2}),
+    Scenario("no-module", "score_importerr.py", 5105),
+    Scenario("run-raise", "score_ok.py", 5106),
+    Scenario("slow-run", "score_slow.py", 5107, {"RUN_SECONDS": "8", "WORKER_TIMEOUT": "2"}, ("--timeout", "2")),
+    Scenario("overload", "score_slow.py", 5108,
+             {"RUN_SECONDS": "1", "MAX_CONCURRENT_REQUESTS_PER_CONTAINER": "1", "MAX_QUEUE_WAIT_MS": "100"},
+             ("--worker-class", "gthread", "--threads", "12")),
+    Scenario("healthy", "score_ok.py", 5109),
+)}
+
+
+def app_tar() -> bytes:
+    """The app, the score scripts and a small pickled model (version 1 only), as `azureml-app/...`."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path in sorted(FIXTURES.glob("*.py")):
+            tar.add(path, arcname=f"azureml-app/{path.name}")
+        model = pickle.dumps({"w": 2.0, "b": 0.5})
+        info = tarfile.TarInfo("azureml-app/azureml-models/sklearn-model/1/model.pkl")
+        info.size = len(model)
+        tar.addfile(info, io.BytesIO(model))
+    return buf.getvalue()
+
+
+def create(client: Any, scenario: Scenario, tar: bytes) -> Any:
+    """Create and start the scenario's container (any leftover of the same name is removed first)."""
+    remove(client, scenario.name)
+    env = {"AZUREML_ENTRY_SCRIPT": f"{APP_ROOT}/{scenario.script}", "AZUREML_MODEL_DIR": MODEL_DIR_V1,
+           "PYTHONUNBUFFERED": "1", "WORKER_COUNT": "1",
+           # secrets a real deployment carries: they must come out redacted
+           "AML_APP_INSIGHTS_KEY": "00000000-1111-2222-3333-444444444444",
+           "STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0a2V5;",
+           **scenario.env}
+    command = ["gunicorn", "-c", f"{APP_ROOT}/gunicorn_conf.py", "-b", f"127.0.0.1:{scenario.port}", "-w", "1",
+               "--chdir", APP_ROOT, *scenario.gunicorn_args, "app:app"]
+    kwargs: dict[str, Any] = {}
+    if scenario.memory:
+        kwargs.update(mem_limit=scenario.memory, memswap_limit=scenario.memory)
+    if scenario.restart:
+        kwargs["restart_policy"] = {"Name": scenario.restart, "MaximumRetryCount": 20}
+    container = client.containers.create(IMAGE, command, name=scenario.name, environment=env, network_mode="host",
+                                         working_dir=APP_ROOT, labels={"mldoctor-test": "1"}, **kwargs)
+    container.put_archive("/var", tar)
+    container.start()
+    return container
+
+
+def remove(client: Any, name: str) -> None:
+    """Remove a test container if it exists (test set-up and teardown only; never the collector)."""
+    import docker
+
+    try:
+        client.api.remove_container(name, force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def logs(client: Any, name: str) -> str:
+    """The container's whole log so far (tests only: the logs are small)."""
+    return client.api.logs(name, stdout=True, stderr=True).decode("utf-8", "replace")
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `check` until it holds; fail the test with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def wait_ready(client: Any, scenario: Scenario, timeout: float = 60) -> None:
+    """Wait until the worker logged that it serves traffic."""
+    wait_for(lambda: "ready for serving traffic" in logs(client, scenario.name), timeout,
+             f"{scenario.name} to serve traffic")
+
+
+def post(port: int, body: str, timeout: float = 10) -> int:
+    """POST /score; the HTTP status, or 0 when the connection broke without an answer."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/score", data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return 0
+
+
+def burst(port: int, count: int, body: str = '{"data": [1]}') -> list[int]:
+    """`count` concurrent POSTs at once; their statuses."""
+    statuses: list[int] = [0] * count
+    gate = threading.Barrier(count)
+
+    def one(i: int) -> None:
+        gate.wait()
+        statuses[i] = post(port, body, timeout=20)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+GOOD = json.dumps({"data": [1, 2, 3]})
+BAD = json.dumps({"data": ["boom"]})

@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "rules": "doctor.commands.rules:rules",
     "replicas": "doctor.commands.replicas:replicas",
     "explain": "doctor.commands.rules:explain",
+    "probe": "doctor.commands.probe:probe",
+    "simulate": "doctor.commands.simulate:simulate",
     "preflight": "doctor.commands.preflight:preflight",
 }
 

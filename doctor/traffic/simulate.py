@@ -229,3 +229,15 @@ def _capacity_series(result: Run, stats: dict[str, Any]) -> list[list[int]]:
     """Ready replicas over time (second, replicas), thinned to at most 240 points, for charts."""
     step = max(1, len(result.replicas) // 240)
     return [list(p) for p in result.replicas[::step]]
+
+
+def simulation_evidence(paths: list[Any], startup_s: float, now: Any = None) -> Any:
+    """Evidence of kind `simulate`: the access logs, with the replay switched on (configs are added by the caller)."""
+    from doctor.evidence import Evidence, LogSource, Target
+
+    evidence = Evidence(Target("simulate", ", ".join(str(p) for p in paths)), now=now, predicted=True)
+    for path in paths:
+        evidence.logs.append(LogSource.from_path(str(path), path.stem, path, kind="access"))
+    evidence.notes.append(f"startup_s={startup_s:g}")
+    evidence.notes.append("simulate: findings are predictions of the autoscaler model over the observed arrivals")
+    return evidence

@@ -8,8 +8,10 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-_MODEL_LOADERS = {"load", "load_model", "loads", "from_pretrained", "joblib", "pickle", "get_model_path",
-                  "read_pickle", "InferenceSession", "load_learner"}
+# calls that load a model whatever they are called on
+_MODEL_LOADERS = {"load_model", "from_pretrained", "get_model_path", "read_pickle", "InferenceSession", "load_learner"}
+# `<module>.load(...)` / `.loads(...)` loads a model only on these modules (`json.loads(data)` in run() is normal)
+_LOADER_MODULES = {"joblib", "pickle", "torch", "dill", "cloudpickle", "onnx", "keras", "mlflow", "xgb", "lgb"}
 
 
 def analyse(text: str, label: str) -> dict[str, Any]:
@@ -29,6 +31,8 @@ def analyse(text: str, label: str) -> dict[str, Any]:
         "run_args": len(run.args.args) if run else None,
         "imports": sorted(_imports(tree)),
         "model_names": sorted(_model_names(tree)),
+        "model_path_line": min((n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call)
+                                and _call_name(n) == "get_model_path"), default=None),
         "loads_model_in_run": _first_loader_line(run) if run else None,
         "returns_exception_text": _returns_exception(run) if run else None,
         "syntax_error": None,
@@ -63,18 +67,43 @@ def _model_names(tree: ast.AST) -> set[str]:
 
 
 def _first_loader_line(func: ast.FunctionDef) -> int | None:
-    for node in ast.walk(func):
-        if isinstance(node, ast.Call) and _call_name(node) in _MODEL_LOADERS:
-            return node.lineno
-    return None
+    """The first line in the function that loads a model (a file read on every request)."""
+    lines = [node.lineno for node in ast.walk(func) if isinstance(node, ast.Call) and _is_loader(node)]
+    return min(lines, default=None)
+
+
+def _is_loader(node: ast.Call) -> bool:
+    name = _call_name(node)
+    if name in _MODEL_LOADERS:
+        return True
+    func = node.func
+    return (name in ("load", "loads") and isinstance(func, ast.Attribute)
+            and _root_name(func.value) in _LOADER_MODULES)
+
+
+def _root_name(node: ast.expr) -> str:
+    """`torch` for `torch.jit`, `mlflow` for `mlflow.pyfunc`."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _returns_exception(func: ast.FunctionDef) -> int | None:
-    """The line of an `except ... as e:` in run() that returns `str(e)` (internals leak to clients)."""
+    """The line of an `except ... as e:` in run() that returns `e`'s text, directly or via a variable (`result = str(e)`)."""
     for node in ast.walk(func):
         if isinstance(node, ast.ExceptHandler) and node.name:
+            tainted = {node.name} | _assigned_from(node, node.name)
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Return) and inner.value is not None and any(
-                        isinstance(n, ast.Name) and n.id == node.name for n in ast.walk(inner.value)):
+                if isinstance(inner, ast.Return) and inner.value is not None and _mentions(inner.value, tainted):
                     return inner.lineno
     return None
+
+
+def _assigned_from(handler: ast.ExceptHandler, name: str) -> set[str]:
+    """Variables assigned from an expression that mentions `name` inside the handler."""
+    return {target.id for inner in ast.walk(handler) if isinstance(inner, ast.Assign) and _mentions(inner.value, {name})
+            for target in inner.targets if isinstance(target, ast.Name)}
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))

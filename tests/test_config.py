@@ -1,0 +1,67 @@
+"""Service configuration understood by content: dialects, documented defaults, server/Flask checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from doctor.config import read_config, server_checks
+
+
+def _read(tmp_path: Path, name: str, text: str) -> dict:  # type: ignore[type-arg]
+    path = tmp_path / name
+    path.write_text(text)
+    facts = read_config(path, name)
+    assert facts, f"{name} not recognised"
+    return {"kind": facts[0].kind, "assumed": facts[0].assumed, **facts[0].values}
+
+
+def test_v1_deploymentconfig_json_names_json_keys_and_assumes_defaults(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "deploymentconfig.json",
+                 '{"computeType": "aks", "containerResourceRequirements": {"cpu": 0.5, "memoryInGB": 1.0}}')
+    assert fact["kind"] == "azureml-v1" and fact["memory_limit_bytes"] == 1024**3
+    assert fact["settings"]["memory_gb"] == "containerResourceRequirements.memoryInGB"
+    assert fact["scoring_timeout_ms"] == 60000 and "scoring_timeout_ms" in fact["assumed"]
+    assert fact["liveness_initial_delay"] == 310
+
+
+def test_v1_sdk_parameters_in_yaml_name_sdk_parameters(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "deploy.yml", "memory_gb: 2\nautoscale_max_replicas: 4\n")
+    assert fact["settings"]["memory_gb"] == "memory_gb="
+    assert fact["autoscale_max_replicas"] == 4 and "autoscale_target_utilization" in fact["assumed"]
+
+
+def test_v2_managed_yaml_model_and_defaults(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "blue.yml", "name: blue\nendpoint_name: credit\nmodel: azureml:credit-model:3\n"
+                 "instance_type: Standard_DS3_v2\ninstance_count: 1\n")
+    assert fact["kind"] == "azureml-v2-managed"
+    assert (fact["model_name"], fact["model_version"]) == ("credit-model", "3")
+    assert fact["request_timeout_ms"] == 5000 and "request_timeout_ms" in fact["assumed"]
+    assert fact["settings"]["worker_timeout"] == "environment_variables.WORKER_TIMEOUT"
+
+
+def test_conda_file_without_server_is_flagged(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "conda.yml", "name: s\ndependencies:\n  - python=3.10\n  - pip:\n      - joblib==1.3.2\n")
+    assert fact["kind"] == "environment" and fact["has_inference_server"] is False
+
+
+def test_requirements_with_current_server(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "requirements.txt", "azureml-inference-server-http==1.5.1\nflask==2.3.3\n")
+    assert fact["has_inference_server"] and fact["version_problems"] == []
+
+
+@pytest.mark.parametrize("packages, broken", [
+    ({"flask": "==2.0.1", "azureml-defaults": "==1.43.0"}, True),
+    ({"flask": ">=2", "azureml-inference-server-http": "~=0.6.1"}, True),
+    ({"azureml-inference-server-http": "==0.4.10"}, True),
+    ({"flask": "==2.2", "azureml-defaults": ">=1.44"}, False),
+    ({"flask": "==1.1.4", "azureml-defaults": "==1.43.0"}, False),
+])
+def test_known_broken_server_flask_combinations(packages: dict[str, str], broken: bool) -> None:
+    assert bool(server_checks(packages)["version_problems"]) is broken
+
+
+def test_azureml_defaults_older_than_1_0_45() -> None:
+    assert server_checks({"azureml-defaults": "==1.0.40"})["server_too_old"]
+    assert not server_checks({"azureml-defaults": ">=1.0.45"})["server_too_old"]

@@ -309,9 +309,28 @@ def from_k8s_object(obj: dict[str, Any], source: str) -> list[ConfigFact]:
         values = {"name": meta.get("name"), "replicas": spec.get("replicas"),
                   "ready_replicas": (obj.get("status") or {}).get("readyReplicas"),
                   "memory_limit_bytes": int(quantity(limits.get("memory")) or 0) or None,
-                  "settings": {"memory_gb": "resources.limits.memory"}, "dialect": "kubernetes"}
+                  "settings": {**K8S_SETTINGS}, "dialect": "kubernetes",
+                  **(_k8s_container(containers[0]) if containers else {})}
         return [ConfigFact(source, "k8s-" + kind.lower(), values)]
     return []
+
+
+K8S_SETTINGS = {"memory_gb": "resources.limits.memory", "liveness_initial_delay": "livenessProbe.initialDelaySeconds",
+                "liveness_failure_threshold": "livenessProbe.failureThreshold", "liveness_period": "livenessProbe.periodSeconds",
+                "worker_timeout": "the WORKER_TIMEOUT env entry of the container"}
+# Kubernetes probe defaults when a field is absent (kubernetes.io: initialDelaySeconds 0, periodSeconds 10, failureThreshold 3)
+_K8S_PROBE = {"initialDelaySeconds": ("liveness_initial_delay", 0), "periodSeconds": ("liveness_period", 10),
+              "failureThreshold": ("liveness_failure_threshold", 3)}
+
+
+def _k8s_container(container: dict[str, Any]) -> dict[str, Any]:
+    """The first container's env (plain values only) and liveness probe timing."""
+    env = {e["name"]: e["value"] for e in container.get("env") or [] if "name" in e and "value" in e}
+    values: dict[str, Any] = {"environment_variables": env}
+    probe = container.get("livenessProbe")
+    if isinstance(probe, dict):
+        values.update({key: probe.get(field, default) for field, (key, default) in _K8S_PROBE.items()})
+    return values
 
 
 READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _environment, _deploy_output]

@@ -65,3 +65,17 @@ def test_known_broken_server_flask_combinations(packages: dict[str, str], broken
 def test_azureml_defaults_older_than_1_0_45() -> None:
     assert server_checks({"azureml-defaults": "==1.0.40"})["server_too_old"]
     assert not server_checks({"azureml-defaults": ">=1.0.45"})["server_too_old"]
+
+
+def test_kubernetes_deployment_probe_env_and_setting_names() -> None:
+    from doctor.config import from_k8s_object
+
+    obj = {"kind": "Deployment", "metadata": {"name": "scorer"}, "spec": {"replicas": 2, "template": {"spec": {
+        "containers": [{"name": "scorer", "resources": {"limits": {"memory": "2Gi"}},
+                        "env": [{"name": "WORKER_TIMEOUT", "value": "120"}, {"name": "KEY", "valueFrom": {}}],
+                        "livenessProbe": {"initialDelaySeconds": 10, "periodSeconds": 10}}]}}}}
+    values = from_k8s_object(obj, "k8s/deployments.json")[0].values
+    assert values["memory_limit_bytes"] == 2 * 1024**3
+    assert values["environment_variables"] == {"WORKER_TIMEOUT": "120"}
+    assert (values["liveness_initial_delay"], values["liveness_failure_threshold"]) == (10, 3)
+    assert values["settings"]["liveness_initial_delay"] == "livenessProbe.initialDelaySeconds"

@@ -1,8 +1,10 @@
-"""YAML for untrusted input: `yaml.safe_load`, after refusing alias bombs and absurd nesting.
+"""YAML for untrusted input: safe loading (no Python objects) that also refuses alias bombs and absurd nesting.
 
-`safe_load` already refuses arbitrary Python objects; what it does not refuse is a "billion laughs"
+`yaml.safe_load` refuses arbitrary Python objects; what it does not refuse is a "billion laughs"
 document whose few aliases expand exponentially once anything walks the result (schema validation,
-JSON output). Counting alias and nesting events first is linear in the text.
+JSON output). The document is composed once (libyaml's C parser when present), the node graph is
+checked — each node visited once, so the check is linear — and only then constructed with the safe
+constructor. `compose` also returns the node tree, for file:line in messages.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import yaml
 
 MAX_ALIASES = 100
 MAX_DEPTH = 100
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlRefused(ValueError):
@@ -23,15 +26,19 @@ class YamlRefused(ValueError):
         self.line = line
 
 
-def check_events(text: str) -> None:
-    """YamlRefused when the document has too many aliases or nests too deeply."""
-    aliases = depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            aliases += 1
-            if aliases > MAX_ALIASES:
-                raise YamlRefused(f"more than {MAX_ALIASES} aliases (a YAML alias bomb?)", event.start_mark.line + 1)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+def compose(text: str) -> Any:
+    """The checked node tree of a one-document YAML text (None for an empty one)."""
+    _check_depth(text)  # before composing: the C composer recurses and would crash on absurd nesting
+    node = yaml.compose(text, Loader=_Loader)
+    if node is not None:
+        _check(node)
+    return node
+
+
+def _check_depth(text: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):  # the event parser keeps its own stack: no recursion
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
                 raise YamlRefused(f"nested more than {MAX_DEPTH} levels deep", event.start_mark.line + 1)
@@ -39,7 +46,33 @@ def check_events(text: str) -> None:
             depth -= 1
 
 
+def _check(root: Any) -> None:
+    seen: set[int] = set()
+    repeats = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            repeats += 1  # an alias: the same node reached again
+            if repeats > MAX_ALIASES:
+                raise YamlRefused(f"more than {MAX_ALIASES} aliases (a YAML alias bomb?)", node.start_mark.line + 1)
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise YamlRefused(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((part, depth + 1) for pair in node.value for part in pair)
+
+
+def construct(node: Any) -> Any:
+    """Plain Python data from a composed node, with the safe constructor."""
+    if node is None:
+        return None
+    return yaml.SafeLoader("").construct_document(node)
+
+
 def safe_load(text: str) -> Any:
-    """`yaml.safe_load(text)` after `check_events`; raises yaml.YAMLError or YamlRefused."""
-    check_events(text)
-    return yaml.safe_load(text)
+    """Like `yaml.safe_load`, after refusing alias bombs and deep nesting; raises yaml.YAMLError or YamlRefused."""
+    return construct(compose(text))

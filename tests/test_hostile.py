@@ -143,3 +143,11 @@ def test_no_redact_is_explicit_and_said(cli, tmp_path: Path) -> None:  # type: i
     plain = cli("check", str(bundle), "--format", "json", "--no-redact").json()
     assert plain["redacted"] is False and "Pw0rdXYZ" in json.dumps(plain)
     assert "NOT REDACTED" in cli("check", str(bundle), "--no-redact", "--no-color").out
+
+
+def test_deeply_nested_yaml(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "b" / "k8s").mkdir(parents=True)
+    (tmp_path / "b" / "k8s" / "pods.yaml").write_text("[" * 200000 + "]" * 200000)
+    run = cli("check", str(tmp_path / "b"))
+    _one_line_error(run)
+    assert "nested" in run.err

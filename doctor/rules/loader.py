@@ -82,8 +82,8 @@ def load_file(path: Path) -> list[Rule]:
     """The rules of one file (a mapping, or a list of mappings under `rules:`)."""
     text = _read(path)
     try:
-        data = yamlsafe.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamlsafe.compose(text)
+        data = yamlsafe.construct(root)
     except yamlsafe.YamlRefused as err:
         raise RuleError(f"refused: {err}", f"{path}:{err.line}") from None
     except yaml.YAMLError as err:

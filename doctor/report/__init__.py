@@ -29,4 +29,18 @@ REPORTERS: dict[str, Reporter] = {
     "json": _lazy("jsonfmt", "render"),
     "markdown": _lazy("markdown", "render"),
     "junit": _lazy("junit", "render"),
+    "sarif": _lazy("sarif", "render"),
+    "github": _lazy("github", "render"),
+    "prometheus": _lazy("prometheus", "render"),
+    "html": _lazy("html", "render"),
 }
+
+# formats whose many reports (k8s:NS/*) must merge into one document instead of being concatenated
+MANY: dict[str, str] = {"sarif": "sarif", "prometheus": "prometheus", "html": "html"}
+
+
+def render_many(fmt: str, reports: list[Report]) -> str:
+    """Several reports as one document of a format listed in MANY."""
+    import importlib
+
+    return importlib.import_module(f"doctor.report.{MANY[fmt]}").render_many(reports)  # type: ignore[no-any-return]

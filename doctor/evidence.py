@@ -194,6 +194,7 @@ class Evidence:
     now: datetime | None = None  # the collection time, for "recent" judgements
     predicted: bool = False  # preflight: findings are predictions
     notes: list[str] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived results, computed once
 
     def is_empty(self) -> bool:
         """True when nothing at all was collected."""

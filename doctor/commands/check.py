@@ -102,14 +102,16 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
 
 
 def _attach(report: Report, evidence: Evidence) -> None:
-    """Extras a reporter may embed: the traffic plot, when the traffic module can draw one."""
-    try:
-        from doctor.traffic.plot import traffic_svg  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
+    """Extras a reporter may embed: the traffic chart (SVG for HTML, sparklines for the terminal)."""
+    if not any(s.kind in ("access", "container") for s in evidence.logs):
         return
-    svg = traffic_svg(evidence)
-    if svg:
-        report.attachments["traffic.svg"] = svg
+    from doctor.traffic import stats_for
+    from doctor.traffic.plot import svg_chart, terminal_chart
+
+    stats = stats_for(evidence)
+    if stats:
+        report.attachments["traffic.svg"] = svg_chart(stats)
+        report.attachments["traffic.txt"] = terminal_chart(stats)
 
 
 def _json_many(reports: list[Report]) -> str:

@@ -43,6 +43,9 @@ def _header(console: object, report: Report) -> None:
         counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
     if counts:
         console.print(", ".join(f"{n} {s}" for s, n in counts.items()))  # type: ignore[attr-defined]
+    chart = report.attachments.get("traffic.txt")
+    if chart:
+        console.print(Text(chart, style="dim"))  # type: ignore[attr-defined]
     console.print()  # type: ignore[attr-defined]
 
 

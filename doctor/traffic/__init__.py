@@ -34,7 +34,15 @@ def iter_requests(source: LogSource, parser: LineParser) -> Iterator[tuple[Reque
 
 
 def stats_for(evidence: Evidence) -> dict[str, Any] | None:
-    """The traffic statistics (contract in the module docstring of doctor.traffic.stats); None without requests."""
+    """The traffic statistics (contract in the module docstring of doctor.traffic.stats); None without requests.
+
+    Computed once per evidence (rules and the report's chart share it)."""
+    if "traffic" not in evidence.cache:
+        evidence.cache["traffic"] = _compute(evidence)
+    return evidence.cache["traffic"]  # type: ignore[no-any-return]
+
+
+def _compute(evidence: Evidence) -> dict[str, Any] | None:
     acc = Accumulator(timeout_ms=float(timeout_ms(evidence)))
     for source in traffic_sources(evidence):
         parser = LineParser(strict=source.kind == "access")

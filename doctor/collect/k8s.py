@@ -269,6 +269,7 @@ class Lists:
     namespace: str | None
     errors: K8sRaw = field(default_factory=lambda: K8sRaw("", ""))
     cache: dict[tuple[str, str | None, str | None, str | None], list[dict[str, Any]]] = field(default_factory=dict)
+    indexes: dict[tuple[str, Any, str | None], dict[Any, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def get(self, plural: str, label: str | None = None, field_sel: str | None = None,
             namespace: str | None | bool = True) -> list[dict[str, Any]]:
@@ -284,6 +285,17 @@ class Lists:
                 self.errors.refused(err, "list", plural, ns)
                 self.cache[key] = []
         return self.cache[key]
+
+
+    def index(self, plural: str, key: Callable[[dict[str, Any]], Any], field_sel: str | None = None) -> dict[Any, list[dict[str, Any]]]:
+        """The objects of one list call grouped by `key` (built once per call and key), in server order."""
+        cache_key = (plural, key, field_sel)
+        if cache_key not in self.indexes:
+            grouped: dict[Any, list[dict[str, Any]]] = {}
+            for obj in self.get(plural, field_sel=field_sel):
+                grouped.setdefault(key(obj), []).append(obj)
+            self.indexes[cache_key] = grouped
+        return self.indexes[cache_key]
 
 
 def selector_string(selector: dict[str, Any] | None) -> str:
@@ -303,6 +315,12 @@ def _uid(obj: dict[str, Any]) -> str:
 
 def _name(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("name"))
+
+
+def _owner_uid(obj: dict[str, Any]) -> str | None:
+    """The uid of the controller that owns `obj`."""
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return next((str(r.get("uid")) for r in refs if r.get("controller")), None)
 
 
 def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
@@ -361,13 +379,14 @@ def _pod_names(raw: K8sRaw) -> set[tuple[str, str]]:
 
 
 def _attach_events_and_hpa(lists: Lists, raw: K8sRaw, names: set[tuple[str, str]], pod_only: str | None) -> None:
-    events = lists.get("events", field_sel=f"involvedObject.kind=Pod,involvedObject.name={pod_only}") \
-        if pod_only else lists.get("events")
-    raw.items("events").extend(e for e in events if _involved(e) in names | {("HorizontalPodAutoscaler", n) for _, n in names})
+    field_sel = f"involvedObject.kind=Pod,involvedObject.name={pod_only}" if pod_only else None
+    by_object = lists.index("events", _involved, field_sel)
+    wanted = names | {("HorizontalPodAutoscaler", n) for k, n in names if k in ("Deployment", "StatefulSet")}
+    raw.items("events").extend(e for key in sorted(wanted) for e in by_object.get(key, []))
     workloads = {(k, n) for k, n in names if k in ("Deployment", "StatefulSet")}
     if workloads:
-        hpas = lists.get("horizontalpodautoscalers")
-        raw.items("hpa").extend(h for h in hpas if _scale_target(h) in workloads)
+        by_target = lists.index("horizontalpodautoscalers", _scale_target)
+        raw.items("hpa").extend(h for key in sorted(workloads) for h in by_target.get(key, []))
 
 
 def _involved(event: dict[str, Any]) -> tuple[str, str]:
@@ -511,10 +530,9 @@ def _log_root() -> Path:
 
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose secret-named env values are masked, without managedFields and last-applied-configuration."""
+    """`obj` (changed in place: freshly parsed, never shared) with secret env values masked, no managedFields or last-applied."""
     from doctor.redact import MASK, is_secret_name, redact_text
 
-    obj = json.loads(json.dumps(obj))
     meta = obj.get("metadata") or {}
     meta.pop("managedFields", None)
     (meta.get("annotations") or {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
@@ -602,14 +620,14 @@ def collect_k8s_namespace_raw(spec: str | None, since: timedelta | datetime | No
     ns = None if all_namespaces else (namespace_of(spec) or namespace or default_ns)
     lists = Lists(api, ns)
     raws = []
-    rsets, pods = lists.get("replicasets"), lists.get("pods")
+    rsets, pods = lists.index("replicasets", _owner_uid), lists.index("pods", _owner_uid)
     for dep in lists.get("deployments"):
         dep_ns = str(dep["metadata"].get("namespace") or ns)
         raw = K8sRaw(f"{dep_ns}/deployment/{_name(dep)}", dep_ns)
         raw.items("deployments").append(dep)
-        owned = [r for r in rsets if _owned_by(r, {_uid(dep)})]
+        owned = rsets.get(_uid(dep), [])
         raw.items("replicasets").extend(owned)
-        raw.items("pods").extend(p for p in pods if _owned_by(p, {_uid(r) for r in owned}))
+        raw.items("pods").extend(p for r in owned for p in pods.get(_uid(r), []))
         names = {("Deployment", _name(dep))} | {("ReplicaSet", _name(r)) for r in owned} | _pod_names(raw)
         _attach_events_and_hpa(lists, raw, names, None)
         raws.append(raw)

@@ -6,11 +6,11 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
-from docker_scenarios import IMAGE, PREFIX, SCENARIOS, Scenario, app_tar, create, remove
+from docker_scenarios import IMAGE, PREFIX, SCENARIOS, Driven, Scenario, app_tar, create, drive, remove
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / ".ci" / "docker.sh"
@@ -72,6 +72,19 @@ def scenarios(docker_client: Any) -> Iterator[dict[str, Scenario]]:
             list(pool.map(lambda s: remove(docker_client, s.name), started))
 
 
+@pytest.fixture(scope="session")
+def driven(docker_client: Any, scenarios: dict[str, Scenario]) -> Callable[[str], Driven]:
+    """`driven(key)`: the scenario put through its misbehaviour, once per session, however many tests ask."""
+    cache: dict[str, Driven] = {}
+
+    def get(key: str) -> Driven:
+        if key not in cache:
+            cache[key] = drive(docker_client, scenarios[key])
+        return cache[key]
+
+    return get
+
+
 @pytest.fixture
 def lone_scenario(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[Scenario]:
     """One scenario that must run alone (named by the test's parametrisation), removed right after."""
@@ -80,6 +93,10 @@ def lone_scenario(docker_client: Any, request: pytest.FixtureRequest) -> Iterato
         create(docker_client, scenario, app_tar())
         yield scenario
     finally:
+        try:
+            docker_client.api.unpause(scenario.name)  # a test may have frozen it
+        except Exception:
+            pass
         remove(docker_client, scenario.name)
 
 

@@ -26,6 +26,7 @@ APP_ROOT = "/var/azureml-app"
 MODEL_DIR_V1 = f"{APP_ROOT}/azureml-models/sklearn-model/1"
 MODEL_DIR_V2 = f"{APP_ROOT}/azureml-models/sklearn-model/2"
 MiB = 1 << 20
+RETRIES = 3  # the restart policy gives up after this many, so the evidence stops changing
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def create(client: Any, scenario: Scenario, tar: bytes) -> Any:
     if scenario.memory:
         kwargs.update(mem_limit=scenario.memory, memswap_limit=scenario.memory)
     if scenario.restart:
-        kwargs["restart_policy"] = {"Name": scenario.restart, "MaximumRetryCount": 20}
+        kwargs["restart_policy"] = {"Name": scenario.restart, "MaximumRetryCount": RETRIES}
     container = client.containers.create(IMAGE, command, name=scenario.name, environment=env, network_mode="host",
                                          working_dir=APP_ROOT, labels={"mldoctor-test": "1"}, **kwargs)
     container.put_archive("/var", tar)
@@ -161,3 +162,46 @@ def burst(port: int, count: int, body: str = '{"data": [1]}') -> list[int]:
 
 GOOD = json.dumps({"data": [1, 2, 3]})
 BAD = json.dumps({"data": ["boom"]})
+
+
+@dataclass
+class Driven:
+    """What a scenario was put through: the HTTP statuses its clients saw."""
+
+    scenario: Scenario
+    statuses: list[int] = field(default_factory=list)
+
+
+def _exited(client: Any, name: str) -> Callable[[], bool]:
+    return lambda: client.api.inspect_container(name)["State"]["Status"] == "exited"
+
+
+def _gave_up(client: Any, name: str) -> bool:
+    """True once the restart policy has used its retries and the container stays exited."""
+    obj = client.api.inspect_container(name)
+    return bool(obj["RestartCount"] >= RETRIES and obj["State"]["Status"] == "exited")
+
+
+def drive(client: Any, s: Scenario) -> Driven:
+    """Put the scenario through its misbehaviour and wait until it shows (once per container)."""
+    done = Driven(s)
+    if s.key == "bootloop":
+        wait_for(lambda: logs(client, s.name).count("Booting worker with pid") >= 4, 60, "repeated boots")
+    elif s.key in ("main-oom", "model-missing", "no-module"):
+        wait_for(_exited(client, s.name), 60, f"{s.name} to exit")
+    elif s.key == "init-raise":
+        wait_for(lambda: _gave_up(client, s.name), 90, f"{RETRIES} restarts, then exit")
+    elif s.key == "run-raise":
+        wait_ready(client, s)
+        done.statuses = [post(s.port, BAD) for _ in range(5)] + [post(s.port, GOOD) for _ in range(2)]
+    elif s.key == "slow-run":
+        wait_ready(client, s)
+        done.statuses = [post(s.port, GOOD, timeout=15)]
+        wait_for(lambda: logs(client, s.name).count("Booting worker with pid") >= 2, 20, "WORKER TIMEOUT, reboot")
+    elif s.key == "overload":
+        wait_ready(client, s)
+        done.statuses = burst(s.port, 16)
+    elif s.key == "healthy":
+        wait_ready(client, s)
+        done.statuses = [post(s.port, GOOD) for _ in range(3)]
+    return done

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "rules": "doctor.commands.rules:rules",
     "replicas": "doctor.commands.replicas:replicas",
     "explain": "doctor.commands.rules:explain",
+    "completion": "doctor.commands.completion:completion",
     "probe": "doctor.commands.probe:probe",
     "simulate": "doctor.commands.simulate:simulate",
     "preflight": "doctor.commands.preflight:preflight",
@@ -51,6 +52,7 @@ _HELP = {
     "rules": "List, show, lint and test rules; print the rule JSON Schema.",
     "replicas": "Replicas needed for a load, by the Azure ML autoscaling formula.",
     "explain": "What a rule looks for, why, and how to fix it.",
+    "completion": "Print the shell completion script (bash, zsh or fish).",
     "preflight": "Run score.py as the server would, before deploying, and predict its failures.",
     "probe": "Send real scoring requests to a URL and diagnose the answers.",
     "simulate": "Replay an access log through the autoscaler model and predict 503s.",
@@ -98,8 +100,10 @@ def _redacted(err: BaseException) -> str:
 
 
 def kubectl_main() -> int:
-    """Entry point of `kubectl mldoctor ...` (kubectl's plugin mechanism)."""
-    return main(prog="kubectl mldoctor")
+    """Entry point of `kubectl mldoctor ...` (kubectl's plugin mechanism): `check deployment/scorer -n ml` works."""
+    from doctor.kubectl_plugin import translate
+
+    return main(translate(sys.argv[1:]), prog="kubectl mldoctor")
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.k8smock.plugin import write_kubeconfig  # noqa: E402
-from tests.k8smock.server import MockApiServer  # noqa: E402
-from tests.k8smock.synth import scale_store  # noqa: E402
+from tests.k8smock.plugin import write_kubeconfig
+from tests.k8smock.server import MockApiServer
+from tests.k8smock.synth import scale_store
 
 
 def timed(server: MockApiServer, cmd: list[str]) -> tuple[float, int, int, int]:

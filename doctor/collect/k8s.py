@@ -14,12 +14,13 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from doctor.convert import k8s_event, k8s_node, k8s_pod_states
 from doctor.errors import InputError, UnreachableError
@@ -147,7 +148,7 @@ class Api:
         """`/version`: the cheap first call that tells whether the server answers at all."""
         from kubernetes import client
 
-        resp = client.VersionApi(self.apis["CoreV1Api"].api_client).get_code(
+        resp: Any = client.VersionApi(self.apis["CoreV1Api"].api_client).get_code(
             _preload_content=False, _request_timeout=TIMEOUT)
         self._note_date(resp.headers.get("Date"))
         return dict(json.loads(resp.data))
@@ -171,7 +172,7 @@ def _backoff(attempt: int, retry_after: str | None) -> float:
     """Seconds to wait before try `attempt + 1`: the server's Retry-After, else exponential."""
     if retry_after and retry_after.strip().isdigit():
         return min(float(retry_after), MAX_BACKOFF)
-    return min(0.25 * 2 ** attempt, MAX_BACKOFF)
+    return min(0.25 * 2.0 ** attempt, MAX_BACKOFF)
 
 
 def connect(context: str | None = None, kubeconfig: str | None = None) -> tuple[Api, str]:
@@ -182,10 +183,10 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> tuple[
     path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")
     try:
         if kubeconfig or Path(path).exists() or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-            config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+            config.load_kube_config(config_file=path, context=context, client_configuration=cfg)  # type: ignore[no-untyped-call]
             namespace = _context_namespace(path, context)
         else:
-            config.load_incluster_config(client_configuration=cfg)
+            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
             namespace = _incluster_namespace()
     except (config.ConfigException, OSError) as err:
         raise UnreachableError(f"no usable Kubernetes configuration ({path}, in-cluster): {err}") from err
@@ -196,7 +197,7 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> tuple[
 def _context_namespace(path: str, context: str | None) -> str:
     from kubernetes import config
 
-    contexts, active = config.list_kube_config_contexts(config_file=path)
+    contexts, active = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
     chosen = next((c for c in contexts if c["name"] == context), active) if context else active
     return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
@@ -559,15 +560,15 @@ def _since(since: timedelta | datetime | None, server_now: datetime | None) -> t
     if since is None:
         return None, None
     if isinstance(since, timedelta):
-        return max(1, int(since.total_seconds())), (server_now or datetime.now(timezone.utc)) - since
-    return max(1, int((datetime.now(timezone.utc) - since).total_seconds())), since
+        return max(1, int(since.total_seconds())), (server_now or datetime.now(UTC)) - since
+    return max(1, int((datetime.now(UTC) - since).total_seconds())), since
 
 
 def _open(context: str | None, kubeconfig: str | None) -> tuple[Api, str]:
     api, namespace = connect(context, kubeconfig)
     try:
         api.version()
-    except Exception as err:  # noqa: BLE001 - any failure of the first call means: not reachable
+    except Exception as err:
         raise UnreachableError(f"cannot reach the Kubernetes API server at {api.host}: {type(err).__name__}: {err}") from err
     return api, namespace
 
@@ -714,7 +715,7 @@ def _write_manifest(raw: K8sRaw, root: Path) -> None:
     from doctor import __version__
 
     doc = {"target": f"k8s:{raw.target}", "namespace": raw.namespace,
-           "collected_at": (raw.now or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z"),
+           "collected_at": (raw.now or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
            "tool": f"mldoctor {__version__}", "collector_errors": [e.error for e in raw.errors], "notes": raw.notes}
     (root / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 

@@ -7,4 +7,4 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.k8smock.plugin import k8s_mock  # noqa: E402,F401  (a fixture, used by name)
+from tests.k8smock.plugin import k8s_mock  # noqa: F401  (a fixture, used by name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.k8smock.store import Store
@@ -65,7 +65,7 @@ def _missing(pod: dict[str, Any], container: str, previous: bool) -> bytes:
 def _stamp(line: bytes) -> datetime | None:
     head = line.split(b" ", 1)[0].decode(errors="replace")
     try:
-        return datetime.fromisoformat(head[:26].rstrip("Z") + "+00:00") if head.endswith("Z") else None
+        return datetime.fromisoformat(head[:26].rstrip("Z")).replace(tzinfo=UTC) if head.endswith("Z") else None
     except ValueError:
         return None
 

@@ -105,7 +105,7 @@ class MockApiServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "MockApiServer":
+    def start(self) -> MockApiServer:
         """Start serving in a background thread."""
         self.thread.start()
         return self
@@ -313,7 +313,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
     def date_time_string(self, timestamp: float | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class Store:
 
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {p: [] for p in TYPES})
     logs: dict[tuple[str, str, str, bool], bytes] = field(default_factory=dict)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     resource_version: int = 4711
 
     def add(self, plural: str, *objs: dict[str, Any]) -> None:
@@ -89,7 +89,7 @@ def load_scenario(directory: Path) -> Store:
     store = Store()
     manifest = _manifest(directory)
     if manifest.get("collected_at"):
-        store.now = datetime.fromisoformat(str(manifest["collected_at"]).replace("Z", "+00:00"))
+        store.now = datetime.fromisoformat(str(manifest["collected_at"]))
     for plural, rtype in TYPES.items():
         path = directory / "k8s" / f"{rtype.file}.json"
         if rtype.file and path.exists():

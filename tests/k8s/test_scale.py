@@ -53,3 +53,13 @@ def test_logs_only_for_unhealthy_containers_with_a_bound(k8s_mock: Any, monkeypa
     evidences = k8s.collect_k8s_namespace("k8s:ml-prod/*", kubeconfig=str(cluster.kubeconfig))
     assert [len(e.logs) for e in evidences] == [1, 10, 1, 10]
     assert all(e.previous for e in evidences[1].logs[1::2])
+
+
+def test_all_namespaces_uses_cluster_wide_lists(k8s_mock: Any) -> None:
+    """`-A`: one cluster-wide list per kind (`/apis/apps/v1/deployments`, `/api/v1/pods`, …)."""
+    cluster = k8s_mock(scale_store(3, 4, events_total=30))
+    evidences = k8s.collect_k8s_namespace(None, kubeconfig=str(cluster.kubeconfig), all_namespaces=True)
+    assert [e.target.name for e in evidences] == [f"ml-prod/deployment/scorer{i:04d}" for i in range(3)]
+    paths = {r.path for r in cluster.server.requests}
+    assert {"/apis/apps/v1/deployments", "/api/v1/pods", "/api/v1/events"} <= paths
+    assert not any("/namespaces/" in p and not p.endswith("/log") for p in paths)

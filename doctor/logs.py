@@ -41,6 +41,38 @@ def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[by
         yield carry + b"\n"
 
 
+def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int = 2) -> Iterator[memoryview]:
+    """The blocks of `iter_chunks`, as views over `buffers` reused buffers (no copy per block).
+
+    A view stays valid until `buffers` more views have been asked for; the partial last line is
+    carried into the next buffer. Each view's `.obj` is its buffer and the view starts at offset 0.
+    """
+    size = chunk_bytes + max(chunk_bytes, MAX_LINE_BYTES) + 1
+    pool = [bytearray(size) for _ in range(buffers)]
+    turn, held, buf = 0, 0, pool[0]
+    while True:
+        got = stream.readinto(memoryview(buf)[held:held + chunk_bytes])  # type: ignore[attr-defined]
+        if not got:
+            break
+        end = held + got
+        cut = buf.rfind(b"\n", 0, end)
+        if cut < 0 and end < MAX_LINE_BYTES:
+            held = end
+            continue
+        if cut < 0:
+            buf[end] = 10  # no newline in a megabyte: cut the line rather than grow forever
+            cut = end
+            end += 1
+        yield memoryview(buf)[: cut + 1]
+        turn += 1
+        nxt = pool[turn % buffers]
+        held = end - cut - 1
+        nxt[:held] = buf[cut + 1:end]  # copied only now: the view just given may still be in use
+        buf = nxt
+    if held:
+        yield memoryview(bytes(buf[:held]) + b"\n")
+
+
 def line_time(line: bytes) -> datetime | None:
     """The timestamp a log line starts with (or an access-log time inside it), as aware UTC; None if none."""
     match = _ISO.match(line)

@@ -7,9 +7,11 @@ so a pattern can never match across a line end. Captures are taken from the per-
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Protocol, Sequence
+from typing import BinaryIO, Callable, Iterator, Protocol, Sequence
 
 from doctor.logs import iter_chunks
 
@@ -52,19 +54,19 @@ class ReScanner:
     def _scan_block(self, block: bytes, first_line: int) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         for index, pattern in enumerate(self.patterns):
-            for start, match in _line_matches(pattern, block):
+            for start, match in line_matches(pattern, block):
                 found.setdefault(start, []).append((index, match))
         yield from _numbered(block, first_line, found)
 
 
-def _line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
     """(line start, per-line match) for every line of the block the pattern matches."""
     pos = 0
     end = len(block)
     while pos < end:
         hit = pattern.search(block, pos)
-        if hit is None:
-            return
+        if hit is None or (hit.start() == end and block.endswith(b"\n")):
+            return  # an empty match after the block's last newline is not a line
         start = block.rfind(b"\n", 0, hit.start()) + 1
         stop = block.find(b"\n", hit.start())
         stop = end if stop < 0 else stop
@@ -93,11 +95,27 @@ def match_groups(match: re.Match[bytes], line: bytes) -> dict[str, str]:
     return {k: v.decode("utf-8", "replace") for k, v in match.groupdict().items() if v is not None}
 
 
-SCANNERS: dict[str, type] = {"re": ReScanner}
+def _hyperscan(patterns: Sequence[str]) -> Scanner:
+    from doctor.scan_hs import HyperscanScanner  # imported only when used: hyperscan is optional
+
+    return HyperscanScanner(patterns)
+
+
+SCANNERS: dict[str, Callable[[Sequence[str]], Scanner]] = {"re": ReScanner, "hyperscan": _hyperscan}
+ENGINE_ENV = "MLDOCTOR_SCAN_ENGINE"
+
+
+def default_engine() -> str:
+    """`auto` unless MLDOCTOR_SCAN_ENGINE names an engine (re, hyperscan)."""
+    return os.environ.get(ENGINE_ENV, "auto") or "auto"
 
 
 def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
-    """The fastest scanner available for these patterns (`auto`), or the one named."""
+    """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named."""
     if engine == "auto":
-        engine = "re"
-    return SCANNERS[engine](patterns)  # type: ignore[no-any-return]
+        engine = default_engine()
+    if engine == "auto":
+        engine = "hyperscan" if importlib.util.find_spec("hyperscan") is not None else "re"
+    if engine not in SCANNERS:
+        raise ValueError(f"unknown scan engine {engine!r} (use one of: auto, {', '.join(SCANNERS)})")
+    return SCANNERS[engine](patterns)

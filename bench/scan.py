@@ -1,0 +1,155 @@
+"""Scan benchmark: mldoctor (hyperscan and re engines) against ripgrep on one generated serving log.
+
+Usage: python bench/scan.py [--size-mb 1024] [--engines hyperscan,re] [--repeat 2]
+The log (azmlinfsrv/gunicorn lines, mostly access + summary lines) is generated once under /tmp.
+Prints, per engine: scan-only MB/s, whole `mldoctor check` MB/s and peak RSS; rg -c -f time; the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = Path("/tmp/mldoctor-bench")
+TEMPLATE = ROOT / "fixtures" / "bundles" / "docker-healthy" / "docker" / "mldoctor-t-healthy"
+
+ACCESS = '{ip} - - [25/Nov/2026:{h:02d}:{m:02d}:{s:02d} +0000] "POST /score HTTP/1.1" {code} {size} "-" "python-requests/2.31.0"'
+SUMMARY = "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} I [{pid}] azmlinfsrv - POST /score {code} {lat:.3f}ms {size}"
+RARE = [
+    "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} I [{pid}] gunicorn.error - Booting worker with pid: {pid}",
+    "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} C [1] gunicorn.error - WORKER TIMEOUT (pid:{pid})",
+    "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} E [{pid}] azmlinfsrv - User's init function failed",
+    "Traceback (most recent call last):",
+    '  File "/var/azureml-app/score.py", line 12, in init',
+    "ValueError: could not convert string to float: 'abc'",
+    "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} E [{pid}] azmlinfsrv - Encountered Exception: KeyError: 'data'",
+    "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} I [1] gunicorn.error - Worker (pid:{pid}) exited with code 3",
+]
+
+
+def make_log(path: Path, size: int) -> None:
+    """About `size` bytes of serving log: access and summary lines, 1 in 500 an error/boot line."""
+    rnd = random.Random(7)
+    tmp = path.with_suffix(".part")
+    with open(tmp, "w", encoding="utf-8") as out:
+        written, i = 0, 0
+        while written < size:
+            lines = []
+            for _ in range(10000):
+                i += 1
+                t = i // 40
+                v = {"h": (t // 3600) % 24, "m": (t // 60) % 60, "s": t % 60, "ms": i % 1000, "pid": 30 + i % 7,
+                     "ip": f"10.0.{i % 250}.{i % 200}", "code": 200 if rnd.random() > 0.01 else 503,
+                     "size": rnd.randint(10, 900), "lat": rnd.random() * 90}
+                kind = ACCESS if i % 2 else SUMMARY
+                lines.append((rnd.choice(RARE) if rnd.random() < 0.002 else kind).format(**v))
+            text = "\n".join(lines) + "\n"
+            out.write(text)
+            written += len(text)
+    tmp.rename(path)
+
+
+def bundle(size_mb: int) -> tuple[Path, Path]:
+    """The bundle (healthy fixture's inspect/events, generated log), created once."""
+    root = WORK / f"bundle-{size_mb}mb"
+    container = root / "docker" / "bench"
+    log = container / "logs.txt"
+    if not log.exists():
+        container.mkdir(parents=True, exist_ok=True)
+        for name in ("inspect.json", "events.json"):
+            shutil.copy(TEMPLATE / name, container / name)
+        make_log(log, size_mb * 1024 * 1024)
+    return root, log
+
+
+def patterns_file() -> tuple[Path, list[str]]:
+    """The built-in rules' log patterns, one a line, for rg -f."""
+    sys.path.insert(0, str(ROOT))
+    from doctor.rules.engine import _Plan
+    from doctor.rules.loader import load_rules
+    from doctor.rules.model import LogCond, walk
+
+    rules = load_rules([], builtin=True)
+    pats = _Plan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
+    path = WORK / "patterns.txt"
+    plain = [re.sub(r"\(\?P<\w+>", "(", p) for p in pats]  # rg joins the patterns: names would clash
+    path.write_text("\n".join(plain) + "\n", encoding="utf-8")
+    return path, pats
+
+
+def child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KB) and stdout of a child process."""
+    start = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - start
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[0]} failed: {run.stderr.strip()[-500:]}")
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, run.stdout
+
+
+SCAN_ONLY = """
+import sys, time
+from doctor.scan import make_scanner
+pats = open(sys.argv[1], encoding='utf-8').read().splitlines()
+scanner = make_scanner(pats, sys.argv[3])
+t = time.perf_counter(); n = 0
+with open(sys.argv[2], 'rb') as f:
+    for hit in scanner.scan(f):
+        n += 1
+print(n, time.perf_counter() - t)
+"""
+
+
+def measure(label: str, cmd: list[str], mb: float, repeat: int, env: dict[str, str] | None = None) -> float:
+    """Best wall time of `repeat` runs, printed with MB/s and the peak RSS of each child."""
+    best = float("inf")
+    for _ in range(repeat):
+        wall, _, out = child(["/usr/bin/time", "-f", "%M", *cmd], env)
+        best = min(best, wall)
+    rss = _last_rss(cmd, env)
+    print(f"{label:<34} {best:7.2f} s {mb / best:8.0f} MB/s   peak RSS {rss / 1024:6.1f} MB")
+    return best
+
+
+def _last_rss(cmd: list[str], env: dict[str, str] | None) -> int:
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})})
+    return int(run.stderr.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Generate once, then print every figure in one run."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--engines", default="hyperscan,re")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    WORK.mkdir(exist_ok=True)
+    root, log = bundle(args.size_mb)
+    pats_path, pats = patterns_file()
+    mb = log.stat().st_size / 1e6
+    print(f"log {log} {mb:.0f} MB, {len(pats)} patterns; load: {os.getloadavg()}; cores: {os.cpu_count()}")
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL)  # hot page cache for everyone
+    rg = measure("rg -c -f PATTERNS FILE", ["rg", "-c", "-f", str(pats_path), str(log)], mb, args.repeat)
+    for engine in args.engines.split(","):
+        env = {"MLDOCTOR_SCAN_ENGINE": engine, "PYTHONPATH": str(ROOT)}
+        scan = measure(f"mldoctor scan only ({engine})",
+                       [sys.executable, "-c", SCAN_ONLY, str(pats_path), str(log), engine], mb, args.repeat, env)
+        check = measure(f"mldoctor check ({engine})",
+                        [sys.executable, "-m", "doctor", "check", str(root), "--format", "json"], mb, args.repeat, env)
+        print(f"  ratio vs rg: scan {rg / scan:.2f}, whole check {rg / check:.2f}")
+    print(f"load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

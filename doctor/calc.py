@@ -181,6 +181,10 @@ def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] |
         value = (state.get("env") or {}).get("WORKER_TIMEOUT")
         if _is_number(value):
             return {"seconds": float(value), "source": "the WORKER_TIMEOUT environment variable of the container"}
+    for state in states or []:
+        value = _flag_value(state.get("command") or [], ("--timeout", "-t"))
+        if _is_number(value):
+            return {"seconds": float(value), "source": "gunicorn's `--timeout` in the container command"}
     value = ((config or {}).get("environment_variables") or {}).get("WORKER_TIMEOUT")
     if _is_number(value):
         return {"seconds": float(value), "source": "environment_variables.WORKER_TIMEOUT in the deployment config"}
@@ -189,6 +193,18 @@ def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] |
     if azmlinfsrv:
         return {"seconds": 300.0, "source": "azmlinfsrv's default (WORKER_TIMEOUT unset)"}
     return {"seconds": 30.0, "source": "gunicorn's default `--timeout`"}
+
+
+def _flag_value(command: list[str], names: tuple[str, ...]) -> str | None:
+    """The value of `--flag N`, `--flag=N` or `-t N` in a command line (also inside a `sh -c` string)."""
+    words = [w for part in command for w in str(part).split()]
+    for index, word in enumerate(words):
+        for name in names:
+            if word == name and index + 1 < len(words):
+                return words[index + 1]
+            if word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return None
 
 
 def _is_number(value: Any) -> bool:

@@ -71,7 +71,16 @@ def docker_state(inspect: dict[str, Any], source: str) -> ContainerState:
         health=health,
         restart_policy=(host.get("RestartPolicy") or {}).get("Name") or None,
         env=tuple(_safe_env(*_split_env(str(e))) for e in (config.get("Env") or [])),
+        command=_command([inspect.get("Path")] + list(inspect.get("Args") or [])
+                         if inspect.get("Path") else list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])),
     )
+
+
+def _command(parts: list[Any]) -> tuple[str, ...]:
+    """A command line as strings, secrets masked."""
+    from doctor.redact import redact_text
+
+    return tuple(redact_text(str(p)) for p in parts if p is not None)
 
 
 def _safe_env(name: str, value: str) -> tuple[str, str]:
@@ -166,6 +175,7 @@ def _k8s_container(meta: dict[str, Any], pstatus: dict[str, Any], container: dic
         gpu_request=_int(quantity(limits.get("nvidia.com/gpu") or requests.get("nvidia.com/gpu"))) or 0,
         image=container.get("image"),
         probes=tuple(_probes(container)),
+        command=_command(list(container.get("command") or []) + list(container.get("args") or [])),
         env=tuple(_safe_env(str(e.get("name", "")), str(e.get("value", ""))) for e in container.get("env") or []
                   if isinstance(e, dict) and "value" in e),
         phase=pstatus.get("phase"),

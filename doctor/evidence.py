@@ -134,6 +134,7 @@ class ContainerState:
     restart_policy: str | None = None
     probes: tuple[Probe, ...] = ()
     env: tuple[tuple[str, str], ...] = ()  # already redacted
+    command: tuple[str, ...] = ()  # entrypoint + arguments (redacted), e.g. gunicorn's --timeout
     phase: str | None = None  # pod phase
 
     def as_dict(self) -> dict[str, Any]:

@@ -202,6 +202,8 @@ class Context:
                         for c in evidence.configs]
         self.config = merged_config(evidence)
         self._traffic: dict[str, Any] | None = None
+        self.unbound: dict[str, Any] = {}
+        self.platform = platform_of(evidence)
 
     def traffic(self) -> dict[str, Any] | None:
         """Traffic statistics from access logs, computed on first use."""
@@ -210,6 +212,17 @@ class Context:
 
             self._traffic = traffic.stats_for(self.evidence)
         return self._traffic or None
+
+
+def platform_of(evidence: Evidence) -> str:
+    """`k8s` or `docker` (what a bundle came from, by its contents), else the target's own kind."""
+    if evidence.target.kind in ("docker", "k8s"):
+        return evidence.target.kind
+    if evidence.nodes or any(s.pod for s in evidence.states) or any(e.object_kind == "Pod" for e in evidence.events):
+        return "k8s"
+    if evidence.states or any(s.name.startswith("docker/") for s in evidence.logs):
+        return "docker"
+    return evidence.target.kind
 
 
 def merged_config(evidence: Evidence) -> dict[str, Any]:
@@ -311,8 +324,8 @@ def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome
 
 
 def _eval_expr(cond: ExprCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
-    if cond.scope == "bindings":
-        return Outcome(exprs.holds(cond.expr, bound))
+    if cond.scope == "bindings":  # every name the rule can bind is declared (null until bound), so `x == null` works
+        return Outcome(exprs.holds(cond.expr, {**ctx.unbound, **bound}))
     if cond.scope == "traffic":
         stats = ctx.traffic()
         ok = stats is not None and exprs.holds(cond.expr, {"t": stats, **bound})
@@ -416,6 +429,7 @@ def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> 
     needs = _needed(rule)
     if needs and not needs & have:
         return None, Check(rule.id, "skipped", f"no {', '.join(sorted(needs))} collected")
+    ctx.unbound = {c.bind: None for c in walk(rule.when) if getattr(c, "bind", None)}
     outcome = evaluate(rule.when, ctx, {})
     if not outcome.ok:
         return None, Check(rule.id, "clear", f"checked {_looked_at(needs, ctx.evidence)}")
@@ -432,7 +446,8 @@ def _looked_at(needs: set[str], evidence: Evidence) -> str:
 def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = True) -> Finding:
     """The finding's texts rendered over the bindings and computed values."""
     context: dict[str, Any] = {"config": ctx.config, "nodes": ctx.nodes, "states": ctx.states,
-                               "target": {"kind": ctx.evidence.target.kind, "name": ctx.evidence.target.name},
+                               "target": {"kind": ctx.platform, "name": ctx.evidence.target.name,
+                                          "source": ctx.evidence.target.kind},
                                "predicted": ctx.evidence.predicted, **outcome.bindings}
     values: dict[str, Any] = {}
     for name, expr in rule.values:

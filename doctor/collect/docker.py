@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import base64
 import difflib
+import io
 import json
 import os
 import posixpath
@@ -300,7 +301,7 @@ def _unix_get(sock_path: str, path: str) -> Iterator[bytes]:
         sock.settimeout(SOCKET_TIMEOUT)
         sock.connect(sock_path)
         sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: mldoctor\r\n\r\n".encode())
-        stream = sock.makefile("rb", buffering=STREAM_CHUNK)
+        stream = io.BufferedReader(socket.SocketIO(sock, "rb"), STREAM_CHUNK)
         _expect_ok(stream)
         while True:
             data = stream.read1(STREAM_CHUNK)
@@ -311,7 +312,7 @@ def _unix_get(sock_path: str, path: str) -> Iterator[bytes]:
         sock.close()
 
 
-def _expect_ok(stream: BinaryIO) -> None:
+def _expect_ok(stream: io.BufferedReader[socket.SocketIO]) -> None:
     """Read the status line and headers; an engine error (404, 500) raises with its message."""
     status = stream.readline(65536).decode("latin-1").split(" ", 2)
     while stream.readline(65536) not in (b"\r\n", b"\n", b""):

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from docker_scenarios import IMAGE, PREFIX, SCENARIOS, Driven, Scenario, app_tar, create, drive, remove
+from docker_scenarios import IMAGE, SCENARIOS, Driven, Scenario, app_tar, create, drive, remove
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / ".ci" / "docker.sh"
@@ -115,5 +115,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if Path(str(item.fspath)).parent == Path(__file__).parent:
             item.add_marker(pytest.mark.docker)
 
-
-__all__ = ["PREFIX"]

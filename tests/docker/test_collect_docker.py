@@ -206,3 +206,27 @@ def test_collector_is_read_only(docker_client: Any, driven: Callable[[str], Driv
 
 def test_image_is_local(docker_client: Any) -> None:
     assert docker_client.images.get(IMAGE).id
+
+
+def test_sdk_transport_gives_the_same_log(docker_client: Any, scratch: list[str],
+                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The fallback path (TCP/TLS hosts go through the SDK session) reads the same bytes; bundle logs are redacted."""
+    from doctor.collect import docker as collector
+
+    name = PREFIX + "secrets"
+    scratch.append(name)
+    remove(docker_client, name)
+    script = ("echo 'conn DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0;'; "
+              "echo 'GET https://acct.blob.core.windows.net/m/model.pkl?sv=2022&sig=QUJDRA%3D'; "
+              "echo 'Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2ln' >&2; echo done")
+    docker_client.containers.run("mldoctor-test-busybox:1", ["sh", "-c", script], name=name, detach=True,
+                                 network_mode="none").wait()
+    fast = _log_text(collect_docker(name, None))
+    monkeypatch.setattr(collector, "_unix_socket_path", lambda client: None)
+    raw = collector.collect_docker_raw(name, None)
+    assert _log_text(evidence_from_raw(raw)) == fast and fast.count("\n") == 4
+    write_docker_bundle(raw, tmp_path)
+    dumped = (tmp_path / "docker" / name / "logs.txt").read_text()
+    assert dumped.count("\n") == 4 and "done" in dumped
+    for secret in ("c2VjcmV0", "QUJDRA", "eyJhbGciOi"):
+        assert secret not in dumped

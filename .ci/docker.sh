@@ -11,14 +11,23 @@ ROOTFS=$CACHE/bookworm-rootfs
 
 install_packages() {
     local missing=()
-    command -v dockerd >/dev/null || missing+=(docker.io)
+    { command -v dockerd && command -v docker; } >/dev/null || missing+=(docker.io)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
-    [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+    static_busybox >/dev/null || missing+=(busybox-static)
     if [ ${#missing[@]} -eq 0 ]; then log "packages present"; return 0; fi
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null || log "apt-get update failed"
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || log "apt-get install failed"
+}
+
+# A statically linked busybox (it must run alone inside an empty image).
+static_busybox() {
+    local bb
+    for bb in /bin/busybox /usr/bin/busybox; do
+        if [ -x "$bb" ] && ! ldd "$bb" >/dev/null 2>&1; then echo "$bb"; return 0; fi
+    done
+    return 1
 }
 
 engine_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -68,7 +77,7 @@ build_py_image() {
 build_busybox_image() {
     if have_image "$BB_IMAGE"; then log "$BB_IMAGE present"; return 0; fi
     local bb dir
-    bb=$(command -v busybox) || { log "no busybox binary; skipping $BB_IMAGE"; return 0; }
+    bb=$(static_busybox) || { log "no static busybox; skipping $BB_IMAGE"; return 0; }
     dir=$(mktemp -d)
     mkdir -p "$dir/bin" "$dir/tmp"
     cp "$bb" "$dir/bin/busybox"

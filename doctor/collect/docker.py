@@ -191,11 +191,11 @@ def _collect_logs(client: Any, inspect: dict[str, Any], raw: DockerRaw, workdir:
     try:
         for block in _log_blocks(client, inspect, raw.since, raw.now):
             sink.write(block)
+            note_missing_paths(block, raw.missing_paths)  # while streaming: no second pass over the file
     except Exception as exc:  # a broken stream still leaves what was read usable
         raw.errors.append(CollectorError("docker-logs", f"{raw.name}: {_short(exc)}"))
     raw.log_truncated = sink.finish()
     raw.log_path, raw.log_bytes, raw.log_streamed = path, path.stat().st_size, sink.streamed
-    raw.missing_paths = _missing_paths(path) if raw.log_bytes else []
 
 
 def _default_cap() -> int:
@@ -358,22 +358,14 @@ def _close_quietly(gen: Iterator[bytes]) -> None:
         close()
 
 
-def _missing_paths(path: Path, limit: int = 20) -> list[str]:
-    """Model paths the log says are missing, first seen first (one cheap pass over the file)."""
-    from doctor.logs import iter_chunks
-
-    found: list[str] = []
-    with open(path, "rb") as stream:
-        for block in iter_chunks(stream):
-            if not any(hint in block for hint in _MISSING_HINTS):
-                continue
-            for match in _MISSING_PATH.finditer(block):
-                text = next(g for g in match.groups() if g).decode("utf-8", "replace")
-                if text not in found:
-                    found.append(text)
-            if len(found) >= limit:
-                break
-    return found[:limit]
+def note_missing_paths(block: bytes, found: list[str], limit: int = 20) -> None:
+    """Add the model paths this block of log lines says are missing to `found` (first seen first)."""
+    if len(found) >= limit or not any(hint in block for hint in _MISSING_HINTS):
+        return
+    for match in _MISSING_PATH.finditer(block):
+        text = next(g for g in match.groups() if g).decode("utf-8", "replace")
+        if text not in found and len(found) < limit:
+            found.append(text)
 
 
 # --- events ----------------------------------------------------------------------------------

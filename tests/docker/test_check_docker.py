@@ -1,6 +1,7 @@
 """`mldoctor check docker:NAME` on the real scenario containers: the right finding with the right numbers,
 and `mldoctor collect` → bundle → `mldoctor check BUNDLE` gives the same findings."""
 
+# ruff: noqa: F811  (pytest fixtures imported from docker_fixtures are parameters here)
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
+from docker_fixtures import docker_client, driven, lone_scenario, scenarios  # noqa: F401  (fixtures, used by name)
 from docker_scenarios import MODEL_DIR_V2, RETRIES, Driven, Scenario, drive
 
 pytestmark = pytest.mark.docker

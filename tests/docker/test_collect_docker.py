@@ -1,5 +1,6 @@
 """The live Docker collector against real misbehaving scenario containers."""
 
+# ruff: noqa: F811  (pytest fixtures imported from docker_fixtures are parameters here)
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
+from docker_fixtures import docker_client, driven, lone_scenario, scenarios, scratch  # noqa: F401  (fixtures, used by name)
 from docker_scenarios import IMAGE, PREFIX, RETRIES, Driven, MiB, Scenario, drive, logs, remove, wait_for
 from doctor.collect.docker import collect_docker, collect_docker_raw, evidence_from_raw, write_docker_bundle
 from doctor.errors import InputError, UnreachableError

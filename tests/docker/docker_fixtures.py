@@ -1,4 +1,9 @@
-"""Fixtures for the tests against a real Docker engine: the engine, the test image, the scenario containers."""
+"""Fixtures for the tests against a real Docker engine: the engine, the test image, the scenario containers.
+
+Not a conftest.py on purpose: tests/ has no __init__.py, so a second `conftest` module here would shadow
+tests/conftest.py for `from conftest import ...`. Test modules import these fixtures by name; the state
+lives in this module so the containers are created and driven once per run however many modules ask.
+"""
 
 from __future__ import annotations
 
@@ -58,29 +63,36 @@ def docker_client() -> Iterator[Any]:
 LONE = ("bootloop",)
 
 
+_STARTED: dict[str, Scenario] = {}
+_DRIVEN: dict[str, Driven] = {}
+
+
 @pytest.fixture(scope="session")
 def scenarios(docker_client: Any) -> Iterator[dict[str, Scenario]]:
     """The scenario containers, all started at once so they misbehave in parallel; removed at the end."""
-    tar = app_tar()
     started = [s for s in SCENARIOS.values() if s.key not in LONE]
     # vfs copies the whole image per container: creating and removing in parallel saves most of the wait.
     with ThreadPoolExecutor(4) as pool:
         try:
-            list(pool.map(lambda s: create(docker_client, s, tar), started))
-            yield {s.key: s for s in started}
+            if not _STARTED:
+                tar = app_tar()
+                list(pool.map(lambda s: create(docker_client, s, tar), started))
+                _STARTED.update({s.key: s for s in started})
+            yield dict(_STARTED)
         finally:
             list(pool.map(lambda s: remove(docker_client, s.name), started))
+            _STARTED.clear()
+            _DRIVEN.clear()
 
 
 @pytest.fixture(scope="session")
 def driven(docker_client: Any, scenarios: dict[str, Scenario]) -> Callable[[str], Driven]:
     """`driven(key)`: the scenario put through its misbehaviour, once per session, however many tests ask."""
-    cache: dict[str, Driven] = {}
 
     def get(key: str) -> Driven:
-        if key not in cache:
-            cache[key] = drive(docker_client, scenarios[key])
-        return cache[key]
+        if key not in _DRIVEN:
+            _DRIVEN[key] = drive(docker_client, scenarios[key])
+        return _DRIVEN[key]
 
     return get
 
@@ -107,11 +119,3 @@ def scratch(docker_client: Any) -> Iterator[list[str]]:
     yield names
     for name in names:
         remove(docker_client, name)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder needs the engine."""
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.docker)
-

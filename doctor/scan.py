@@ -7,6 +7,7 @@ so a pattern can never match across a line end. Captures are taken from the per-
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -118,4 +119,10 @@ def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
         engine = "hyperscan" if importlib.util.find_spec("hyperscan") is not None else "re"
     if engine not in SCANNERS:
         raise ValueError(f"unknown scan engine {engine!r} (use one of: auto, {', '.join(SCANNERS)})")
-    return SCANNERS[engine](patterns)
+    return _built(engine, tuple(patterns))
+
+
+@functools.lru_cache(maxsize=8)
+def _built(engine: str, patterns: tuple[str, ...]) -> Scanner:
+    """One compiled scanner per pattern set: a namespace check reuses it for every workload."""
+    return SCANNERS[engine](patterns)  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ SCALE_DOWN_AFTER_S = 60.0
 DEFAULT_STARTUP_S = 30.0
 DEFAULT_SERVICE_S = 1.0
 SERVICE_PERCENTILE = "p95"
-MAX_STEPS = 400_000
+MAX_STEPS = 30_000  # replay steps per run: bounds the cost on long logs (the step grows past 1/20 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +89,12 @@ def _arrive(state: _State, count: int, now: float, dt: float) -> None:
     """The arrivals of this step: a second's count spread evenly over the second."""
     if not count:
         return
-    offset = now - int(now)
-    for i in range(count):
-        at = int(now) + (i + 0.5) / count
-        if offset <= at - int(now) < offset + dt:
-            state.queue.append(at)
+    second = int(now)
+    offset = now - second
+    # arrival i of the second is at (i + 0.5) / count: those in [offset, offset + dt), without looping over all
+    first = max(0, math.ceil(offset * count - 0.5))
+    stop = min(count, math.ceil((offset + dt) * count - 0.5))
+    state.queue.extend(second + (i + 0.5) / count for i in range(first, stop))
 
 
 def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:
@@ -176,6 +177,21 @@ def service_seconds(stats: dict[str, Any]) -> tuple[float, str]:
     return DEFAULT_SERVICE_S, "assumed (no latency in the logs)"
 
 
+WINDOW_BEFORE_S, WINDOW_AFTER_S = 900, 300
+
+
+def around_bursts(arrivals: dict[int, int], bursts: list[dict[str, Any]]) -> dict[int, int]:
+    """The arrivals from 15 minutes before the first 503 burst to 5 minutes after the last, when the log is
+    longer: the autoscaler's state at a burst depends on the minutes before it, not on hours before."""
+    from doctor.convert import parse_time
+
+    times = [t.timestamp() for b in bursts for t in (parse_time(b.get("start")), parse_time(b.get("end"))) if t]
+    if not times or max(arrivals) - min(arrivals) <= WINDOW_BEFORE_S + WINDOW_AFTER_S:
+        return arrivals
+    low, high = min(times) - WINDOW_BEFORE_S, max(times) + WINDOW_AFTER_S
+    return {t: n for t, n in arrivals.items() if low <= t <= high} or arrivals
+
+
 def simulate_stats(stats: dict[str, Any], config: dict[str, Any], run: bool = True,
                    startup_s: float = DEFAULT_STARTUP_S, arrivals: dict[int, int] | None = None) -> dict[str, Any]:
     """The replay under the current settings and the smallest settings that avoid its 503s, as plain values."""
@@ -189,6 +205,7 @@ def simulate_stats(stats: dict[str, Any], config: dict[str, Any], run: bool = Tr
     arrivals = dict(arrivals) if arrivals else per_second_arrivals(stats)
     if not run or not arrivals:
         return empty
+    arrivals = around_bursts(arrivals, stats.get("bursts_503") or [])
     result = replay(arrivals, service, settings)
     out = {**empty, "ran": True, "predicted_503": result.total_503, "peak_replicas": result.peak_replicas,
            "hit_max": result.hit_max, "predicted_bursts": _windows(result.rejected, arrivals),

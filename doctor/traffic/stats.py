@@ -85,6 +85,9 @@ def percentile(buckets: Counter[int], fraction: float) -> float:
     return round(math.exp(max(buckets) * _BUCKET), 3)
 
 
+STEADY_AFTER_S = 300
+
+
 def bursts(per_second_503: Counter[int], per_second: Counter[int]) -> list[dict[str, Any]]:
     """Runs of seconds with 503s (gaps under BURST_GAP_S merged) well above the 503 rate outside the run."""
     runs: list[list[int]] = []
@@ -100,7 +103,9 @@ def bursts(per_second_503: Counter[int], per_second: Counter[int]) -> list[dict[
         count = sum(per_second_503[s] for s in run)
         width = run[-1] - run[0] + 1
         baseline = (total - count) / (span - width) if span > width else 0.0
-        if count >= MIN_BURST_503 and count > 3 * baseline * width:
+        # 503s spread over many minutes at the log's overall rate are a steady error rate, not a burst
+        steady = width > STEADY_AFTER_S and span > 0 and count / width <= 2 * total / span
+        if count >= MIN_BURST_503 and count > 3 * baseline * width and not steady:
             found.append({"start": _iso(run[0]), "end": _iso(run[-1]), "count": count,
                           "peak_per_second": max(per_second_503[s] for s in run),
                           "start_s": run[0], "end_s": run[-1]})

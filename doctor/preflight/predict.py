@@ -66,6 +66,10 @@ def _master_lines(plan: Plan, measured: Measurement) -> bytes:
             out += _line("E", master, "gunicorn.error", f"Worker (pid:{pid + boot}) was sent SIGKILL! Perhaps out of memory?", boot)
             out += _line("I", pid + boot + 1, "gunicorn.error", f"Booting worker with pid: {pid + boot + 1}", boot)
         return out
+    init = measured.phase("init")
+    if init and init.stopped == "wall":
+        return _line("E", pid, "azmlinfsrv", f"init() did not finish within {init.duration_ms / 1000:.1f} s "
+                     f"(stopped by preflight's wall-clock bound)")
     if measured.exit_code == 3:
         return (_line("E", master, "gunicorn.error", f"Worker (pid:{pid}) exited with code 3")
                 + _line("E", master, "gunicorn.error", "Shutting down: Master")

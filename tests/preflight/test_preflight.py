@@ -176,3 +176,12 @@ def test_fallback_rules_pass_their_examples() -> None:
 def test_other_formats(cli: Any, fmt: str) -> None:
     result = cli("preflight", "--entry-script", str(F / "score_init_raises.py"), "--format", fmt)
     assert result.code == 1 and "init" in result.out
+
+
+def test_init_that_never_returns_is_a_finding(cli: Any) -> None:
+    code, report = preflight(cli, "--entry-script", str(F / "score_init_hang.py"), "--sample", str(F / "samples/good.json"),
+                             "--config", str(F / "deploy_small.json"), "--timeout-seconds", "3", budget=10)
+    assert code == 1
+    hang = finding(report, "init-hang")
+    assert 2.5 <= hang["values"]["seconds"] < 6
+    assert report["findings"][0]["rule_id"] == "init-hang"

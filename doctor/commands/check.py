@@ -41,15 +41,36 @@ def report_options(func: Any) -> Any:
 @click.option("-n", "--namespace", default=None, help="Kubernetes namespace (as kubectl).")
 @click.option("--kubeconfig", default=None, help="Path to a kubeconfig (as kubectl).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Kubernetes: check every deployment in every namespace.")
+@click.option("--probe", "probe_url", default=None, help="Also send real scoring requests to this URL and diagnose the answers.")
+@click.option("--probe-sample", type=click.Path(dir_okay=False, exists=True), default=None, help="JSON body for --probe.")
+@click.option("--probe-requests", type=int, default=20, show_default=True, help="How many --probe requests (at most 5000).")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
-          all_namespaces: bool, **report_opts: Any) -> int:
+          all_namespaces: bool, probe_url: str | None, probe_sample: str | None, probe_requests: int,
+          **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
     from doctor.targets import Options, open_target
 
     opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
                    all_namespaces=all_namespaces)
     with open_target(target, opts) as evidences:
+        if probe_url:
+            _add_probe(evidences, probe_url, probe_sample, probe_requests)
         return diagnose_and_report(evidences, **report_opts)
+
+
+def _add_probe(evidences: Sequence[Evidence], url: str, sample: str | None, count: int) -> None:
+    """Live requests to the service, added to its evidence as an access log (the key comes from the environment)."""
+    from doctor.errors import InputError
+    from doctor.traffic import probe as client
+
+    if len(evidences) != 1:
+        raise InputError("--probe goes with a single target, not a namespace", "--probe")
+    body = Path(sample).read_bytes() if sample else client.DEFAULT_BODY
+    plan = client.Plan(url, body, count, 4, 30.0, 120.0, None)
+    client.check_plan(plan)
+    probed = client.evidence_for(client.run(plan), url)
+    evidences[0].logs.extend(probed.logs)
+    evidences[0].notes.extend(probed.notes)
 
 
 def _since(text: str | None) -> datetime | None:

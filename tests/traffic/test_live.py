@@ -92,3 +92,15 @@ def test_simulate_command_predicts_and_recommends(cli, tmp_path: Path) -> None: 
     assert finding["values"]["simulated_503"] > 0 and finding["values"]["simulated_min_replicas"] >= 2
     assert "replicas = ceil(20 ×" in finding["fix"] and "autoScaler.minReplicas" in finding["fix"]
     assert json.dumps(run.json())  # serialisable
+
+
+def test_check_with_probe_adds_live_answers(cli) -> None:  # type: ignore[no-untyped-def]
+    bundle = Path(__file__).resolve().parents[2] / "fixtures" / "bundles" / "docker-healthy"
+    with ScoringServer(slots=1, service_s=0.3, max_wait_s=0.05) as srv:
+        quiet = cli("check", str(bundle), "--format", "json")
+        run = cli("check", str(bundle), "--probe", srv.url, "--probe-requests", "40", "--format", "json")
+    assert quiet.code == 0 and quiet.json()["findings"] == []
+    report = run.json()
+    assert any(n.startswith("probe: 40 request(s)") for n in report["notes"])
+    assert report["evidence"]["access_logs"] == 1
+    assert run.code == 1 and report["findings"][0]["rule_id"] == "overload-503"

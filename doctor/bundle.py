@@ -22,7 +22,7 @@ import yaml
 
 from doctor import convert, yamlsafe
 from doctor.errors import InputError
-from doctor.evidence import Evidence, LogSource, Target
+from doctor.evidence import CollectorError, Evidence, LogSource, Target
 
 MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
@@ -76,7 +76,19 @@ def read_bundle_dir(root: Path, label: str) -> Evidence:
     _read_configs(root, evidence)
     _read_traffic(root, evidence)
     evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
+    _manifest_records(manifest, evidence)
     return evidence
+
+
+def _manifest_records(manifest: dict[str, Any], evidence: Evidence) -> None:
+    """What the collector that wrote the bundle could not collect, and its notes, carried into the report."""
+    for error in manifest.get("collector_errors") or []:
+        if isinstance(error, dict):
+            evidence.collector_errors.append(CollectorError(str(error.get("collector", "bundle")), str(error.get("error", ""))))
+        else:
+            evidence.collector_errors.append(CollectorError("kubernetes" if (manifest.get("target") or "").startswith("k8s:")
+                                                            else "collector", str(error)))
+    evidence.notes.extend(str(n) for n in manifest.get("notes") or [])
 
 
 def _manifest(root: Path) -> dict[str, Any]:
@@ -193,11 +205,12 @@ def _read_k8s(root: Path, evidence: Evidence) -> None:
     if not base.is_dir():
         return
     pods = _k8s_file(base, root, "pods")
+    node_pods = _k8s_file(base, root, "node-pods")  # pods bound to the nodes, all namespaces (for free capacity)
     evidence.states.extend(_converted(pods, lambda p: convert.k8s_pod_states(p, "k8s/pods.json"), "k8s/pods.json"))
     evidence.events.extend(_converted(_k8s_file(base, root, "events"),
                                       lambda e: convert.k8s_event(e, "k8s/events.json"), "k8s/events.json"))
     evidence.nodes.extend(_converted(_k8s_file(base, root, "nodes"),
-                                     lambda n: convert.k8s_node(n, pods, "k8s/nodes.json"), "k8s/nodes.json"))
+                                     lambda n: convert.k8s_node(n, node_pods or pods, "k8s/nodes.json"), "k8s/nodes.json"))
     from doctor import config
 
     for kind in ("deployments", "replicasets", "statefulsets", "services", "hpa"):

@@ -67,8 +67,8 @@ def _k8s(spec: str, opts: Options) -> list[Evidence]:
 
     if spec.endswith("/*") or spec == "*" or opts.all_namespaces:
         return k8s.collect_k8s_namespace(spec.removesuffix("/*").removesuffix("*") or None, opts.since,
-                                         context=opts.context, kubeconfig=opts.kubeconfig,
-                                         all_namespaces=opts.all_namespaces)
+                                         context=opts.context, namespace=opts.namespace,
+                                         kubeconfig=opts.kubeconfig, all_namespaces=opts.all_namespaces)
     return [k8s.collect_k8s(spec, opts.since, context=opts.context, namespace=opts.namespace,
                             kubeconfig=opts.kubeconfig)]
 

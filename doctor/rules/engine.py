@@ -461,8 +461,11 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
         if (ex.source, ex.excerpt) not in seen:
             seen.add((ex.source, ex.excerpt))
             evidence.append(Excerpt(ex.source, mask(ex.excerpt), ex.line))
+    evidence = evidence[:8]  # the most telling first (condition order), then shown in file order
+    first_seen = {src: i for i, src in reversed(list(enumerate(e.source for e in evidence)))}
+    evidence.sort(key=lambda e: (first_seen[e.source], e.line or 0))  # each source's lines in file order
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
-                   tuple(evidence[:8]), {k: (mask(v) if isinstance(v, str) else v) for k, v in values.items() if v is not None},
+                   tuple(evidence), {k: (mask(v) if isinstance(v, str) else v) for k, v in values.items() if v is not None},
                    rule.references, rule.priority, ctx.evidence.predicted)
 
 

@@ -118,3 +118,15 @@ def test_rules_table_lists_every_rule() -> None:
     page = (DOCS / "rules.md").read_text("utf-8")
     for rule in load_rules([]):
         assert f"`{rule.id}`" in page, rule.id
+REDACTION_PAIR = re.compile(r"^in:  (.*)\nout: (.*)$", re.MULTILINE)
+PLACEHOLDER = re.compile(r"\*\*\*REDACTED-[0-9a-f]{6}\*\*\*")
+
+
+def test_redaction_examples_hold() -> None:
+    from doctor.redact import redact_text
+
+    pairs = REDACTION_PAIR.findall((DOCS / "redaction.md").read_text("utf-8"))
+    assert len(pairs) >= 5
+    for before, after in pairs:
+        got = PLACEHOLDER.sub("***REDACTED-xxxxxx***", redact_text(before))
+        assert got == after, f"{before!r}: documented {after!r}, redactor gives {got!r}"

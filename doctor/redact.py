@@ -116,4 +116,15 @@ def redact_inspect(inspect: dict[str, Any]) -> dict[str, Any]:
     labels = config.get("Labels") or {}
     for name, value in list(labels.items()):
         labels[name] = MASK if is_secret_name(name) and value else redact_text(str(value))
-    return out
+    return redact_strings(out)  # type: ignore[no-any-return]
+
+
+def redact_strings(obj: Any) -> Any:
+    """A copy of a JSON-like value with every string passed through `redact_text` (annotations, args, messages)."""
+    if isinstance(obj, str):
+        return redact_text(obj)
+    if isinstance(obj, list):
+        return [redact_strings(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: redact_strings(v) for k, v in obj.items()}
+    return obj

@@ -497,6 +497,18 @@ class _ChunkReader:
 # --- bundle ----------------------------------------------------------------------------------
 
 
+def _redact_event(obj: dict[str, Any]) -> dict[str, Any]:
+    """An engine event with its attributes (the container's labels among them) free of secrets."""
+    from doctor.redact import MASK, is_secret_name, redact_strings
+
+    out: dict[str, Any] = redact_strings(obj)
+    attrs = (out.get("Actor") or {}).get("Attributes") or {}
+    for key, value in list(attrs.items()):
+        if is_secret_name(key) and value:
+            attrs[key] = MASK
+    return out
+
+
 def write_docker_bundle(raw: DockerRaw, out_dir: Path) -> list[Path]:
     """Write `docker/NAME/{inspect.json,logs.txt,events.json,model-dir.txt}` under `out_dir`, redacted."""
     base = Path(out_dir) / "docker" / raw.name
@@ -506,7 +518,7 @@ def write_docker_bundle(raw: DockerRaw, out_dir: Path) -> list[Path]:
     if raw.log_path is not None:
         written.append(_copy_redacted(raw.log_path, base / "logs.txt"))
     if raw.events:
-        lines = "".join(json.dumps(obj, separators=(",", ":")) + "\n" for obj in raw.events)
+        lines = "".join(json.dumps(_redact_event(obj), separators=(",", ":")) + "\n" for obj in raw.events)
         (base / "events.json").write_text(lines, encoding="utf-8")
         written.append(base / "events.json")
     if raw.model_listing is not None:

@@ -532,7 +532,7 @@ def _log_root() -> Path:
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     """`obj` (changed in place: freshly parsed, never shared) with secret env values masked, no managedFields or last-applied."""
-    from doctor.redact import MASK, is_secret_name, redact_text
+    from doctor.redact import MASK, is_secret_name, redact_strings, redact_text
 
     meta = obj.get("metadata") or {}
     meta.pop("managedFields", None)
@@ -543,7 +543,7 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
         for env in container.get("env") or []:
             if "value" in env:
                 env["value"] = MASK if is_secret_name(str(env.get("name"))) and env["value"] else redact_text(str(env["value"]))
-    return obj
+    return redact_strings(obj)  # type: ignore[no-any-return]  # args, annotations, event messages
 
 
 def _redact_all(raw: K8sRaw) -> None:

@@ -35,9 +35,9 @@ def _header(console: object, report: Report) -> None:
                          (status, _STATUS[report.status]))
     if report.predicted:
         line.append("  (predicted by preflight)", style="italic")
-    if not report.redacted:
-        line.append("  SECRETS NOT REDACTED (--no-redact)", style="bold red")
     console.print(line)  # type: ignore[attr-defined]
+    if not report.redacted:
+        console.print(Text("SECRETS NOT REDACTED (--no-redact): do not share this report", style="bold red"))  # type: ignore[attr-defined]
     counts = {}
     for f in report.findings:
         counts[f.severity.value] = counts.get(f.severity.value, 0) + 1

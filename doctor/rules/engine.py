@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from doctor.evidence import Evidence, LogSource
+from doctor.evidence import CollectorError, Evidence, LogSource
 from doctor.findings import Check, Excerpt, Finding, Report, order_findings
 from doctor.logs import line_time, strip_time_prefix
 from doctor.redact import redact_text
@@ -419,8 +419,12 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     _suppress(active, findings, checks)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
+    errors, notes = list(evidence.collector_errors), list(evidence.notes)
+    if redact:  # what collectors said can quote a URL with a SAS token or a password
+        errors = [CollectorError(e.collector, redact_text(e.error)) for e in errors]
+        notes = [redact_text(n) for n in notes]
     report = Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
-                    list(evidence.collector_errors), evidence.summary(), list(evidence.notes), evidence.predicted)
+                    errors, evidence.summary(), notes, evidence.predicted)
     report.redacted = redact
     return report
 
@@ -465,8 +469,19 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
     first_seen = {src: i for i, src in reversed(list(enumerate(e.source for e in evidence)))}
     evidence.sort(key=lambda e: (first_seen[e.source], e.line or 0))  # each source's lines in file order
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
-                   tuple(evidence), {k: (mask(v) if isinstance(v, str) else v) for k, v in values.items() if v is not None},
+                   tuple(evidence), {k: _mask_value(v, mask) for k, v in values.items() if v is not None},
                    rule.references, rule.priority, ctx.evidence.predicted)
+
+
+def _mask_value(value: Any, mask: Any) -> Any:
+    """Strings masked, inside lists and dicts too."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, (list, tuple)):
+        return [_mask_value(v, mask) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_value(v, mask) for k, v in value.items()}
+    return value
 
 
 def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> None:

@@ -58,6 +58,10 @@ def _states(item: dict[str, Any]) -> list[ContainerState]:
         if key in kwargs:
             kwargs[key] = convert.parse_time(kwargs[key])
     probes = tuple(Probe(**p) for p in item.get("probes") or [])
+    if isinstance(kwargs.get("env"), dict):  # `env: {NAME: value}` reads better in a rule file than pairs
+        kwargs["env"] = tuple(kwargs["env"].items())
+    elif "env" in kwargs:
+        kwargs["env"] = tuple(tuple(pair) for pair in kwargs["env"])
     return [ContainerState(source="example", container=item.get("container", "app"), probes=probes,
                            **{k: v for k, v in kwargs.items() if k != "container"})]
 

@@ -72,3 +72,27 @@ def test_no_secret_in_error_messages(cli, tmp_path: Path) -> None:  # type: igno
     run = cli("check", str(tmp_path / "b" / "x?sig=k3yS1gN4tUr3abc"))
     assert run.code == 2 and "k3yS1gN4tUr3" not in run.err
     del bad
+
+
+def test_collector_errors_notes_and_values_redacted(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bundle = _planted_bundle(tmp_path)
+    (bundle / "manifest.yaml").write_text(
+        "target: docker:x\ncollector_errors:\n  - 'GET https://st.blob.core.windows.net/m?sv=1&sig=k3yS1gN4tUr3abcdef failed'\n"
+        "notes:\n  - 'retried postgresql://scorer:Hunter2Pass!@db:5432/fs'\n")
+    out = cli("check", str(bundle), "--format", "json").out
+    assert "k3yS1gN4tUr3" not in out and "Hunter2Pass!" not in out
+    report = json.loads(out)
+    assert report["collector_errors"] and report["notes"]
+
+
+def test_bundle_objects_redacted_everywhere() -> None:
+    from doctor.collect.k8s import redact_object
+    from doctor.redact import redact_inspect
+
+    pod = {"kind": "Pod", "metadata": {"annotations": {"note": CORPUS[1][1]}},
+           "spec": {"containers": [{"name": "s", "args": ["--db", CORPUS[9][1]], "env": [{"name": "X", "value": "ok"}]}]}}
+    text = json.dumps(redact_object(pod))
+    assert CORPUS[1][2] not in text and CORPUS[9][2] not in text
+    inspect = {"Config": {"Env": [], "Labels": {"conn": CORPUS[0][1]}}, "HostConfig": {"Binds": [CORPUS[10][1]]}}
+    text = json.dumps(redact_inspect(inspect))
+    assert CORPUS[0][2] not in text and CORPUS[10][2] not in text

@@ -14,7 +14,7 @@ from doctor.logs import iter_chunks
 from doctor.traffic.parse import LineParser, Request, is_health
 from doctor.traffic.stats import Accumulator, finish
 
-__all__ = ["stats_for", "iter_requests", "timeout_ms", "scaling_config"]
+__all__ = ["stats_for", "compute", "iter_requests", "timeout_ms", "scaling_config"]
 
 
 def traffic_sources(evidence: Evidence) -> list[LogSource]:
@@ -38,17 +38,21 @@ def stats_for(evidence: Evidence) -> dict[str, Any] | None:
 
     Computed once per evidence (rules and the report's chart share it)."""
     if "traffic" not in evidence.cache:
-        evidence.cache["traffic"] = _compute(evidence)
+        evidence.cache["traffic"] = compute(evidence)
     return evidence.cache["traffic"]  # type: ignore[no-any-return]
 
 
-def _compute(evidence: Evidence) -> dict[str, Any] | None:
+def compute(evidence: Evidence, fast: bool = True) -> dict[str, Any] | None:
+    """The statistics, uncached: block at a time (`fast`) or line by line (the reference the fast pass must match)."""
     acc = Accumulator(timeout_ms=float(timeout_ms(evidence)))
     for source in traffic_sources(evidence):
         parser = LineParser(strict=source.kind == "access")
         before = acc.requests
-        for request, line in iter_requests(source, parser):
-            acc.add(request, source.name, line)
+        if fast:
+            _count_fast(source, parser, acc)
+        else:
+            for request, line in iter_requests(source, parser):
+                acc.add(request, source.name, line)
         acc.malformed += parser.malformed
         if acc.requests > before:
             acc.sources.append(source.name)
@@ -57,6 +61,15 @@ def _compute(evidence: Evidence) -> dict[str, Any] | None:
     stats = finish(acc)
     stats["simulation"] = _simulation(stats, evidence, acc)
     return stats
+
+
+def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator) -> None:
+    from doctor.traffic.fast import FastPass
+
+    counter = FastPass(acc, parser, source.name)
+    with source.open() as stream:
+        for block in iter_chunks(stream):
+            counter.feed_block(block)
 
 
 def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:

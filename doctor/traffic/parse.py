@@ -85,10 +85,20 @@ def is_health(request: Request) -> bool:
 class LineParser:
     """Requests out of one source's lines; counts malformed access lines; merges summary + access pairs."""
 
+    PENDING = 64  # summary lines waiting for their gunicorn.access twin
+
     def __init__(self, strict: bool) -> None:
         self.strict = strict  # an access log: every non-blank line should be a request
         self.malformed = 0
-        self._pending: deque[tuple[bytes, str, int]] = deque(maxlen=64)
+        self._pending: deque[tuple[bytes, str, int]] = deque(maxlen=self.PENDING)
+
+    def pending_keys(self) -> deque[tuple[bytes, str, int]]:
+        """The (pid, path, status) of summary lines whose twin has not come yet, oldest first."""
+        return self._pending
+
+    def remember(self, keys: list[tuple[bytes, str, int]]) -> None:
+        """Summary lines seen without their twin (the fast pass read them), oldest first."""
+        self._pending.extend(keys)
 
     def feed(self, line: bytes) -> Request | None:
         """The new request on this line, if any (None for the gunicorn twin of a summary line)."""

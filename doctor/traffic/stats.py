@@ -54,14 +54,30 @@ class Accumulator:
 
     def _latency(self, request: Request) -> None:
         value = max(request.latency_ms or 0.0, 0.001)
-        bucket = round(math.log(value) / _BUCKET)
-        self.latency_buckets[bucket] += 1
-        if 200 <= request.status < 400:
-            self.latency_ok[bucket] += 1
-        self.latency_count += 1
+        self.add_latency(value, bucket_of(value), request.status, 1)
+
+    def add_latency(self, value: float, bucket: int, status: int, count: int) -> None:
+        """Count `count` requests of this (clamped) latency and status."""
+        self.latency_buckets[bucket] += count
+        if 200 <= status < 400:
+            self.latency_ok[bucket] += count
+        self.latency_count += count
         self.latency_max = max(self.latency_max, value)
         if value >= self.timeout_ms:
-            self.slow += 1
+            self.slow += count
+
+    def merge(self, other: "Accumulator") -> None:
+        """Add the counts of `other` (a later stretch of the same log); excerpts are not merged."""
+        self.requests += other.requests
+        for mine, theirs in ((self.status, other.status), (self.per_second, other.per_second),
+                             (self.per_second_503, other.per_second_503), (self.latency_buckets, other.latency_buckets),
+                             (self.latency_ok, other.latency_ok)):
+            mine.update(theirs)
+        self.client_errors.update(other.client_errors)
+        self.latency_max = max(self.latency_max, other.latency_max)
+        self.latency_count += other.latency_count
+        self.slow += other.slow
+        self.malformed += other.malformed
 
     def _excerpt(self, request: Request, source: str, line: bytes) -> None:
         if request.status < 400 and request.status != 0:
@@ -70,6 +86,11 @@ class Accumulator:
         if len(self.excerpts) < MAX_EXCERPTS and request.status not in self.excerpt_codes:
             self.excerpt_codes.add(request.status)
             self.excerpts.append([source, line.decode("utf-8", "replace").strip()[:400]])
+
+
+def bucket_of(value: float) -> int:
+    """The latency histogram bucket of a (positive) value in ms."""
+    return round(math.log(value) / _BUCKET)
 
 
 def percentile(buckets: Counter[int], fraction: float) -> float:

@@ -1,0 +1,104 @@
+"""The block-at-a-time traffic pass gives the very stats dict of the line-by-line reference parser:
+on every fixture bundle and on generated logs (every format, twins, health probes, malformed lines,
+CRLF, non-UTF-8 bytes, lines across chunk and piece borders)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.bundle import read_bundle_dir
+from doctor.evidence import Evidence, LogSource, Target
+from doctor.traffic import compute, fast
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bundles() -> list[Path]:
+    """Every bundle directory under fixtures/ (a scenario with expected.yaml, or a child of fixtures/*/)."""
+    fixtures = ROOT / "fixtures"
+    found = {p.parent for p in fixtures.glob("**/expected.yaml")} | {p for p in fixtures.glob("*/*") if p.is_dir()}
+    return sorted(found)
+
+
+def _both(evidence: Evidence) -> tuple[Any, Any]:
+    return compute(evidence, fast=True), compute(evidence, fast=False)
+
+
+@pytest.mark.parametrize("root", _bundles(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_fixture_bundles(root: Path) -> None:
+    try:
+        evidence = read_bundle_dir(root, root.name)
+    except Exception as exc:  # not every directory under fixtures/ is a bundle
+        pytest.skip(f"not a bundle: {exc}")
+    quick, reference = _both(evidence)
+    assert quick == reference
+
+
+def _summary(rnd: random.Random, t: int, pid: int, path: str, code: int, docker: bool) -> str:
+    ms = rnd.choice(["0.918", "12", str(round(rnd.random() * 3000, 3)), "0.000", "70000.5"])
+    stamp = f"2026-11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},{rnd.randint(0, 999):03d}"
+    prefix = f"2026-11-25T{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}.{rnd.randint(0, 10**9 - 1)}Z " if docker else ""
+    return f"{prefix}{stamp} I [{pid}] azmlinfsrv - {rnd.choice(['POST', 'GET'])} {path} {code} {ms}ms {rnd.randint(1, 900)}"
+
+
+def _access(rnd: random.Random, t: int, path: str, code: str, pid: int | None) -> str:
+    clf = f"25/Nov/2026:{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d} +0000"
+    tail = rnd.choice(["", " 0.300422", " 61.5", ' "rt=0.5"', " 1532 60.002 [up] [] 10.0.0.5:5001 0 60.001 504 6ad"])
+    ua = rnd.choice(["curl/7.88.1", "kube-probe/1.30", "mldoctor-probe error=timeout", "x[1]y"])
+    line = f'10.0.{rnd.randint(0, 9)}.1 - - [{clf}] "{rnd.choice(["POST", "GET", "HEAD"])} {path} HTTP/1.1" {code} 19 "-" "{ua}"{tail}'
+    if pid is None:
+        return line
+    return f"2026-11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},001 I [{pid}] gunicorn.access - {line}"
+
+
+NOISE = ["Traceback (most recent call last):", "", "   ", "garbage \" 200 here", "\xff\xfe broken bytes",
+         "2026-11-25 10:00:00,000 I [1] gunicorn.error - Booting worker with pid: 9", '10.0.0.9 - - [garbage "POST',
+         "2026-13-45 99:00:00,000 I [3] azmlinfsrv - POST /score 200 1.2ms 1", "1969-12-31 23:59:59,500 I [4] azmlinfsrv - POST /score 200 1ms 1"]
+
+
+def _log(seed: int, lines: int) -> bytes:
+    """A random mix of every line shape, twins adjacent or not, with CRLF and broken lines."""
+    rnd, out, t = random.Random(seed), [], 1000 + seed * 7
+    for _ in range(lines):
+        t += rnd.choice([0, 0, 0, 1, 2, 90])
+        pid, path = rnd.choice([7, 8, 9]), rnd.choice(["/score", "/score?x=1", "/", "/healthz", "/ready"])
+        code = rnd.choice([200, 200, 200, 200, 503, 503, 504, 500, 429, 404, 0])
+        kind = rnd.random()
+        if kind < 0.35:
+            out.append(_summary(rnd, t, pid, path, code or 200, rnd.random() < 0.5))
+            if rnd.random() < 0.8:
+                out.append(_access(rnd, t, path, str(code or 200), pid if rnd.random() < 0.9 else pid + 1))
+        elif kind < 0.8:
+            out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), None))
+        else:
+            out.append(rnd.choice(NOISE))
+    ends = [b"\r\n" if rnd.random() < 0.05 else b"\r" if rnd.random() < 0.01 else b"\n" for _ in out]
+    return b"".join(line.encode("latin-1") + end for line, end in zip(out, ends))
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("kind", ["container", "access"])
+def test_generated_logs(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "PIECE_BYTES", random.Random(seed).choice([64, 300, 4096]))  # many piece borders
+    data = _log(seed, 600)
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource.from_bytes("t.log", "app", data, kind=kind))
+    quick, reference = _both(evidence)
+    assert quick == reference
+
+
+def test_chunk_borders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small chunks: lines split across reads come out whole in both passes."""
+    import doctor.logs
+
+    monkeypatch.setattr(doctor.logs, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(doctor.logs.iter_chunks, "__defaults__", (1000,))
+    data = b"".join(_log(seed, 300) for seed in range(3))
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource.from_bytes("t.log", "app", data))
+    quick, reference = _both(evidence)
+    assert quick == reference and quick is not None and quick["requests"] > 100

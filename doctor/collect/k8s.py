@@ -329,12 +329,13 @@ def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
 
 
 def _get_target(api: Api, raw: K8sRaw, kind: str, name: str) -> dict[str, Any] | None:
-    """The target object; None when reading it was refused (recorded); UnreachableError when it does not exist."""
+    """The target object; None when reading it was refused (recorded); InputError (exit 2) when it does not exist."""
     try:
         return api.get(kind, raw.namespace, name)
     except Refused as err:
         if err.status == 404:
-            raise UnreachableError(f'{kind} "{name}" not found in namespace "{raw.namespace}"') from err
+            raise InputError(f'{kind} "{name}" not found in namespace "{raw.namespace}" '
+                             f'(check the name, -n/--namespace and --context; `kubectl get {kind} -n {raw.namespace}`)') from err
         if err.status == 0:
             raise UnreachableError(f"the Kubernetes API server at {api.host} stopped answering: {err}") from err
         raw.refused(err, "get", _GET_CALLS[kind][2], raw.namespace)

@@ -132,11 +132,11 @@ def test_pod_target_uses_a_field_selector(k8s_mock: Any) -> None:
 
 
 def test_context_and_namespace_flags(k8s_mock: Any) -> None:
-    """`--context other` points at namespace default (not found, exit 3); `-n ml-prod` fixes it."""
-    from doctor.errors import UnreachableError
+    """`--context other` points at namespace default (not found: a wrong name is bad input, exit 2); `-n ml-prod` fixes it."""
+    from doctor.errors import InputError, UnreachableError
 
     cluster = k8s_mock("healthy")
-    with pytest.raises(UnreachableError, match='deployment "scorer" not found in namespace "default"'):
+    with pytest.raises(InputError, match='deployment "scorer" not found in namespace "default"'):
         collect(cluster, "k8s:deployment/scorer", context="other")
     ev = collect(cluster, "k8s:deployment/scorer", context="other", namespace="ml-prod")
     assert len(ev.states) == 2

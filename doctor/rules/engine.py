@@ -345,9 +345,13 @@ def _describe(scope: str, item: dict[str, Any]) -> Excerpt:
     if scope == "state":
         name = f"{item['pod']}/{item['container']}" if item.get("pod") else item["container"]
         parts = [f"status={item['status']}"]
-        for key in ("reason", "exit_code", "restart_count", "last_reason", "last_exit_code", "memory_limit_bytes"):
+        for key in ("reason", "exit_code", "restart_count", "last_reason", "last_exit_code"):
             if item.get(key) not in (None, 0, "", False):
                 parts.append(f"{key}={item[key]}")
+        if item.get("memory_limit_bytes"):
+            from doctor.calc import gb
+
+            parts.append(f"memory limit {gb(item['memory_limit_bytes'])}")
         if item.get("oom_killed"):
             parts.append("OOMKilled=true")
         return Excerpt(item["source"], f"container {name}: " + ", ".join(parts))

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import yaml
 
+from doctor import yamlsafe
 from doctor.convert import quantity
 from doctor.errors import InputError
 from doctor.evidence import ConfigFact
@@ -82,11 +83,13 @@ def _structured(text: str, label: str) -> Any:
     try:
         if stripped[:1] in "{[":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yamlsafe.safe_load(text)
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", label) from None
     except yaml.YAMLError:
         return None  # plain text (a deploy log, requirements.txt) is not YAML: other readers decide
+    except yamlsafe.YamlRefused as err:
+        raise InputError(f"refused: {err} at line {err.line}", label) from None
     except RecursionError:
         raise InputError("nested too deeply to read", label) from None
 

@@ -11,10 +11,18 @@ import functools
 import importlib.util
 import os
 import re
+import signal
+import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Protocol, Sequence
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any, BinaryIO, Callable, Iterator, Protocol, Sequence, TypeVar
 
+from doctor.errors import RuleError
 from doctor.logs import iter_chunks
+
+T = TypeVar("T")
+MATCH_SECONDS = 5.0  # one `re` call on one line or block; far beyond any sane pattern, far below "hung"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,79 @@ def _numbered(block: bytes, first_line: int, found: dict[int, list[tuple[int, re
         yield LineHit(number, line, tuple(matches))
 
 
+class _Overrun(Exception):
+    """Raised by the alarm inside a `re` call that ran past its time."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _Overrun
+
+
+def bounded(search: Callable[[bytes], T], text: bytes, pattern: re.Pattern[bytes]) -> T:
+    """`search(text)`, stopped after MATCH_SECONDS per started MiB (RuleError naming the pattern): `re` can backtrack for ever.
+
+    The bound needs SIGALRM, so it holds on the main thread (where the CLI scans); elsewhere it is unbounded.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return search(text)
+    seconds = MATCH_SECONDS * (1 + len(text) // (1 << 20))
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return search(text)
+    except _Overrun:
+        raise RuleError(f"pattern {pattern.pattern.decode('utf-8', 'replace')!r} ran over {seconds:g} s on "
+                        "{len(text)} bytes (catastrophic backtracking): rewrite it without nested quantifiers "
+                        "(`mldoctor rules lint` finds them)") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def nested_quantifier(pattern: str) -> bool:
+    """Whether an unbounded repeat holds another with nothing fixed between iterations, like `(a+)+`."""
+    try:
+        return _risky(_parser.parse(pattern))
+    except (re.error, RecursionError):
+        return False
+
+
+def _risky(items: Any) -> bool:
+    for op, av in items:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            if av[1] == sre.MAXREPEAT and _unbounded(av[2]) and not _separated(av[2]):
+                return True
+        if any(_risky(sub) for sub in _children(op, av)):
+            return True
+    return False
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns directly inside one parsed item."""
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op is sre.SUBPATTERN:
+        return [av[-1]]
+    if op is sre.BRANCH:
+        return list(av[1])
+    if op in (sre.ASSERT, sre.ASSERT_NOT, sre.ATOMIC_GROUP):
+        return [av[-1]]
+    return []
+
+
+def _unbounded(items: Any) -> bool:
+    return any((op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT)
+               or any(_unbounded(sub) for sub in _children(op, av)) for op, av in items)
+
+
+def _separated(items: Any) -> bool:
+    """A literal every iteration must match (`(?:\\w+\\.)*`): iterations cannot be split two ways."""
+    items = list(items)
+    while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return any(op is sre.LITERAL for op, _ in items)
+
+
 def match_groups(match: re.Match[bytes], line: bytes) -> dict[str, str]:
     """Named groups of a match as text; a match found on the block is re-based to its line."""
     return {k: v.decode("utf-8", "replace") for k, v in match.groupdict().items() if v is not None}
@@ -125,4 +206,4 @@ def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
 @functools.lru_cache(maxsize=8)
 def _built(engine: str, patterns: tuple[str, ...]) -> Scanner:
     """One compiled scanner per pattern set: a namespace check reuses it for every workload."""
-    return SCANNERS[engine](patterns)  # type: ignore[no-any-return]
+    return SCANNERS[engine](patterns)

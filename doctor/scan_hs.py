@@ -1,32 +1,39 @@
 """The fast engine: hyperscan finds which patterns hit which lines, `re` then reads captures on those lines only.
 
 Hyperscan runs in block mode over each block of whole lines, split at a newline into two halves that
-are scanned in two threads (hyperscan releases the GIL), while the previous block's hits are turned
-into `LineHit`s. It reports every end offset of every match; an end is mapped to its line and the
-pattern is confirmed on that line alone with `re`, so results equal the reference `ReScanner`'s.
+are scanned in two threads (hyperscan releases the GIL). The same worker then maps each match end to
+its line and numbers the lines (counting newlines is the costliest Python-side step: done in the
+workers, it overlaps the other half's scan). The main thread confirms each (line, pattern) with `re`
+on that line alone, so results equal the reference `ReScanner`'s, and builds the `LineHit`s.
 Patterns hyperscan cannot take (look-around, back-references, `\\A`/`\\Z`, empty matches) are scanned
-with `re`, just those, in the same pass.
+with `re`, just those, in the same pass. Every `re` call is time-bounded (see `bounded`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import threading
+from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO, Iterator, Sequence
+from typing import Any, BinaryIO, Generator, Iterator, Sequence
 
 import hyperscan
 
 from doctor.logs import iter_blocks
-from doctor.scan import LineHit, compile_line_pattern, line_matches
-
-Found = dict[int, list[tuple[int, "re.Match[bytes]"]]]
+from doctor.scan import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
 _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
 # A trailing `.*` (maybe in a group) adds nothing to "does this line match" but one report per byte.
 _TRAILING_ANY = re.compile(r"(?:\(\?P<\w+>\.\*\)|\(\?:\.\*\)|\(\.\*\)|(?<!\\)\.\*)$")
 THREADS = 2
+MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
+
+# Per part: [(line start, line number relative to the part's first line, hyperscan ids)], newlines in part.
+PartHits = tuple[list[tuple[int, int, list[int]]], int]
 
 
 def hs_expression(pattern: str) -> bytes | None:
@@ -53,28 +60,79 @@ def accepts(expression: bytes) -> bool:
     return True
 
 
+def cache_dir() -> Path | None:
+    """Where compiled databases are kept between runs; None when MLDOCTOR_CACHE_DIR is set empty."""
+    configured = os.environ.get("MLDOCTOR_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mldoctor"
+
+
+def build_database(candidates: Sequence[bytes]) -> tuple[list[int], Any]:
+    """(positions hyperscan takes, database over them): from the cache, else compiled (0.2 s) and cached."""
+    path = _cache_path(candidates)
+    cached = _load_cached(path) if path else None
+    if cached is not None:
+        return cached
+    try:
+        taken = list(range(len(candidates)))
+        db = compile_database(candidates) if candidates else None
+    except hyperscan.error:  # one expression hyperscan refuses: find which, compile the rest
+        taken = [i for i, expr in enumerate(candidates) if accepts(expr)]
+        db = compile_database([candidates[i] for i in taken]) if taken else None
+    if path and db is not None:
+        _store(path, taken, db)
+    return taken, db
+
+
+def _cache_path(candidates: Sequence[bytes]) -> Path | None:
+    where = cache_dir()
+    if where is None or not candidates:
+        return None
+    key = hashlib.sha256(json.dumps([getattr(hyperscan, "__version__", ""), [c.hex() for c in candidates]]).encode()).hexdigest()
+    return where / f"hs-{key[:40]}.db"
+
+
+def _load_cached(path: Path) -> tuple[list[int], Any] | None:
+    """A cached (positions, database); None when absent or unreadable (it is then rebuilt)."""
+    try:
+        head, _, blob = path.read_bytes().partition(b"\n")
+        return [int(i) for i in json.loads(head)], hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+    except (OSError, ValueError, TypeError, hyperscan.error):
+        return None
+
+
+def _store(path: Path, taken: list[int], db: Any) -> None:
+    """Written to a temporary name and renamed: a reader never sees half a file; failures only cost speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(json.dumps(taken).encode() + b"\n" + hyperscan.dumpb(db))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 class HyperscanScanner:
     """Hyperscan over blocks in two threads for the patterns it takes, `re` for the rest."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
-        fast: list[tuple[int, bytes]] = []
-        for index, pattern in enumerate(patterns):
-            expr = hs_expression(pattern)
-            if expr and accepts(expr):
-                fast.append((index, expr))
-        self.fast_ids = [index for index, _ in fast]
+        self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # confirmed under a time bound
+        exprs = [(index, hs_expression(pattern)) for index, pattern in enumerate(patterns)]
+        candidates = [(index, expr) for index, expr in exprs if expr]
+        taken, self.db = build_database([expr for _, expr in candidates])
+        self.fast_ids = [candidates[k][0] for k in taken]
         fast_set = set(self.fast_ids)
         self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set]
-        self.db = compile_database([expr for _, expr in fast]) if fast else None
-        self.scratch = hyperscan.Scratch(self.db) if self.db else None
+        self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
         self.local = threading.local()  # one scratch per scanning thread
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order."""
         first_line = 1
         with ThreadPoolExecutor(THREADS) as pool:
-            pending: tuple[memoryview, list[Future[list[int]]]] | None = None
+            pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in iter_blocks(stream, buffers=2):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
@@ -83,75 +141,105 @@ class HyperscanScanner:
             if pending is not None:
                 yield from self._finish(*pending, first_line)
 
-    def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[Future[list[int]]]:
-        if self.db is None:
-            return []
+    def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[tuple[int, Future[PartHits]]]:
+        """One or two parts of the block, each scanned and line-numbered in a worker."""
         data: Any = block.obj
-        middle = data.find(b"\n", len(block) // 2, len(block) - 1) if len(block) > 1 << 16 else -1
-        if middle < 0:
-            return [pool.submit(self._scan_part, block, 0)]
-        return [pool.submit(self._scan_part, block[: middle + 1], 0),
-                pool.submit(self._scan_part, block[middle + 1:], middle + 1)]
+        middle = data.find(b"\n", len(block) // 2, len(block) - 1) if len(block) > MIN_SPLIT else -1
+        bounds = [(0, len(block))] if middle < 0 else [(0, middle + 1), (middle + 1, len(block))]
+        return [(lo, pool.submit(self._scan_part, data, lo, hi)) for lo, hi in bounds]
 
-    def _scan_part(self, part: memoryview, base: int) -> list[int]:
-        """Match reports as a flat list: id, absolute end, id, end, ..."""
+    def _scan_part(self, data: Any, lo: int, hi: int) -> PartHits:
+        """The part's hit lines (start, relative number, ids) in order, and its newline count."""
+        if self.db is None:
+            return [], data.count(b"\n", lo, hi)
         reports: list[int] = []
         add = reports.extend
 
         def on_match(id_: int, start: int, end: int, flags: int, context: Any) -> None:
-            add((id_, base + end))
+            add((id_, end))
 
         scratch = getattr(self.local, "scratch", None)
         if scratch is None:
             scratch = self.local.scratch = self.scratch.clone()
-        self.db.scan(part, match_event_handler=on_match, scratch=scratch)
-        return reports
+        self.db.scan(memoryview(data)[lo:hi], match_event_handler=on_match, scratch=scratch)
+        return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
 
-    def _finish(self, block: memoryview, futures: list[Future[list[int]]], first_line: int) -> Iterator[LineHit]:
+    def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]],
+                first_line: int) -> Generator[LineHit, None, int]:
         """The block's hits in line order; returns the number of the next block's first line."""
         data: Any = block.obj
-        found: Found = {}
-        for future in futures:
-            self._confirm(block, future.result(), found)
+        found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]] = {}
+        number = first_line
+        for lo, future in parts:
+            hits, newlines = future.result()
+            for start, relative, ids in hits:
+                self._confirm(data, start, number + relative, ids, found)
+            number += newlines
         if self.slow_ids:
-            whole = bytes(block)
-            for index in self.slow_ids:
-                for start, match in line_matches(self.patterns[index], whole):
-                    found.setdefault(start, []).append((index, match))
-        number, counted_to = first_line, 0
+            self._fallback(block, first_line, found)
         for start in sorted(found):
-            number += data.count(b"\n", counted_to, start)
-            counted_to = start
+            line_number, matches = found[start]
             stop = data.find(b"\n", start, len(block))
-            yield LineHit(number, bytes(block[start:stop]), tuple(sorted(found[start], key=_first)))
-        return number + data.count(b"\n", counted_to, len(block))
+            yield LineHit(line_number, bytes(block[start:stop]), tuple(sorted(matches, key=_first)))
+        return number
 
-    def _confirm(self, block: memoryview, reports: list[int], found: Found) -> None:
-        """Map each report to its line; check each (line, pattern) once with `re` on the line alone."""
-        data: Any = block.obj
-        seen: set[tuple[int, int]] = set()
-        lines: dict[int, bytes] = {}
-        for k in range(0, len(reports), 2):
-            id_, end = reports[k], reports[k + 1]
-            for start in _line_starts(data, end, len(block)):
-                if (start, id_) in seen:
-                    continue
-                seen.add((start, id_))
-                line = lines.get(start)
-                if line is None:
-                    line = lines[start] = bytes(block[start:data.find(b"\n", start, len(block))])
-                index = self.fast_ids[id_]
-                match = self.patterns[index].search(line)
-                if match is not None:
-                    found.setdefault(start, []).append((index, match))
+    def _confirm(self, data: Any, start: int, number: int, ids: list[int],
+                 found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]]) -> None:
+        """Check each pattern hyperscan saw on the line with `re` on the line alone."""
+        line = bytes(data[start:data.find(b"\n", start)])
+        for id_ in ids:
+            index = self.fast_ids[id_]
+            pattern = self.patterns[index]
+            match = bounded(pattern.search, line, pattern) if index in self.risky else pattern.search(line)
+            if match is not None:
+                found.setdefault(start, (number, []))[1].append((index, match))
+
+    def _fallback(self, block: memoryview, first_line: int,
+                  found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]]) -> None:
+        """The patterns hyperscan cannot take, with `re` over the whole block (line numbers counted here)."""
+        whole = bytes(block)
+        slow: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
+        for index in self.slow_ids:
+            pattern = self.patterns[index]
+            for start, match in bounded(lambda text: list(line_matches(pattern, text)), whole, pattern):
+                slow.setdefault(start, []).append((index, match))
+        number, counted_to = first_line, 0
+        for start in sorted(slow):
+            number += whole.count(b"\n", counted_to, start)
+            counted_to = start
+            found.setdefault(start, (number, []))[1].extend(slow[start])
 
 
-def _line_starts(data: Any, end: int, length: int) -> tuple[int, ...]:
+def _hit_lines(data: Any, lo: int, hi: int, reports: list[int]) -> dict[int, list[int]]:
+    """Line start -> hyperscan ids (each once) for the match ends reported in data[lo:hi]."""
+    lines: dict[int, list[int]] = {}
+    for k in range(0, len(reports), 2):
+        id_, end = reports[k], lo + reports[k + 1]
+        for start in _line_starts(data, lo, end, hi):
+            ids = lines.setdefault(start, [])
+            if id_ not in ids:
+                ids.append(id_)
+    return lines
+
+
+def _number_lines(data: Any, lo: int, hi: int, lines: dict[int, list[int]]) -> PartHits:
+    """Each hit line's number relative to the part's first line, and the part's newline count."""
+    out: list[tuple[int, int, list[int]]] = []
+    relative, counted_to = 0, lo
+    for start in sorted(lines):
+        relative += data.count(b"\n", counted_to, start)
+        counted_to = start
+        out.append((start, relative, lines[start]))
+    return out, relative + data.count(b"\n", counted_to, hi)
+
+
+def _line_starts(data: Any, lo: int, end: int, hi: int) -> tuple[int, ...]:
     """The line a match ending at `end` lies in; after a newline also the next line (an empty match there)."""
-    if end == 0:
-        return (0,)
-    start = data.rfind(b"\n", 0, end - 1) + 1
-    if data[end - 1] == 10 and end < length:
+    if end == lo:
+        return (lo,)
+    start = data.rfind(b"\n", lo, end - 1) + 1
+    start = max(start, lo)
+    if data[end - 1] == 10 and end < hi:
         return (start, end)
     return (start,)
 

@@ -126,3 +126,19 @@ def test_check_same_findings_with_both_engines(bundle: Path, cli: Any, monkeypat
         report.pop("generated_at", None)
         out[engine] = json.dumps(report, sort_keys=True)
     assert out["re"] == out["hyperscan"]
+
+
+def test_database_cache_rebuilt_when_broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLDOCTOR_CACHE_DIR", str(tmp_path))
+    hs.HyperscanScanner(PATTERNS)
+    cached, = tmp_path.glob("hs-*.db")
+    cached.write_bytes(b"[0]\n" + b"garbage" * 100)
+    data = b"\n".join(LINES * 3)
+    assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
+
+
+def test_nested_quantifiers_are_found() -> None:
+    from doctor.scan import nested_quantifier
+
+    assert all(map(nested_quantifier, [r"(a+)+$", r"(a*)*b", r"(\w+\s?)+=", r"((ab)+)+", r"x(?:\d+)*y"]))
+    assert not any(map(nested_quantifier, [r"(?:[A-Za-z_]\w*\.)*\w+Error", r"(a+b)+", r"a+b+", r"(\d+)"] + PATTERNS[:-len(AWKWARD)]))

@@ -18,3 +18,29 @@ def test_no_client_imports(args: list[str]) -> None:
             "sys.stderr.write(','.join(m for m in ('docker', 'kubernetes') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.stderr == ""
+
+
+HEAVY = ("prompt_toolkit", "cel.cli", "typer")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["rules", "list"]])
+def test_cel_without_its_repl(args: list[str]) -> None:
+    """CEL predicates are checked through the extension module alone, never the `cel` package's REPL."""
+    code = (f"import sys\nfrom doctor.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+            f"sys.stderr.write(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stderr == ""
+
+
+def test_help_imports_no_rule_machinery() -> None:
+    code = ("import sys\nfrom doctor.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(','.join(m for m in ('cel', 'cel.cel', 'jsonschema', 'jinja2', 'hyperscan', 'yaml')"
+            " if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stderr == ""
+
+
+def test_predicates_still_evaluate() -> None:
+    from doctor.rules import exprs
+
+    assert exprs.holds('x > 1 && "a" in y', {"x": 2, "y": ["a"]}) and not exprs.holds("x > 1", {"x": 0})

@@ -72,7 +72,8 @@ def lint_paths(paths: Iterable[Path]) -> list[str]:
     for file in rule_files(list(paths)):
         try:
             for rule in load_file(file):
-                problems.extend(f"{rule.where}: warning: {w}" for w in style_warnings(rule))
+                problems.extend(f"{rule.where}: {w}" if w.startswith(ERROR) else f"{rule.where}: warning: {w}"
+                                for w in style_warnings(rule))
         except RuleError as err:
             problems.append(str(err))
     return problems
@@ -268,18 +269,77 @@ def style_warnings(rule: Rule) -> list[str]:
 
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
-_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[+*]\)[+*{]")
+_BLOCK_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
+ERROR = "error: "  # a pattern_warnings message with this prefix is a lint error, not a warning
+
+# Lines every serving log is full of: a rule pattern matching most of them runs on every request line.
+COMMON_LINES = (
+    '10.0.3.7 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 512 "-" "python-requests/2.31.0"',
+    '127.0.0.1 - - [25/Nov/2026:15:31:28 +0000] "GET / HTTP/1.1" 200 7 "-" "kube-probe/1.29"',
+    "2026-11-25 15:31:27,120 I [31] azmlinfsrv - POST /score 200 3.104ms 512",
+    "2026-11-25 15:31:27,220 I [32] azmlinfsrv - GET / 200 0.412ms 7",
+    "2026-11-25T15:31:27.123456789Z 2026-11-25 15:31:27,320 I [33] azmlinfsrv - POST /score 200 12.9ms 88",
+    'INFO:     10.0.1.4:51234 - "POST /score HTTP/1.1" 200 OK',
+    "2026-11-25 15:31:28,001 | root | INFO | 200",
+    "2026-11-25 15:31:28,002 | root | INFO | Scoring request received",
+    "[2026-11-25 15:31:28 +0000] [31] [INFO] Handling signal: winch",
+    "2026-11-25 15:31:29,500 I [1] azmlinfsrv - Request took 4.1 ms",
+)
 
 
 def pattern_warnings(pattern: str) -> list[str]:
-    """Why a pattern leaves the dialect a block scanner can honour, or risks slow matching."""
-    out = []
+    """Why a pattern leaves the dialect a block scanner can honour, or risks slow matching (ERROR-prefixed: refuse)."""
+    checks = (_nested_problem, _backref_problem, _lookaround_problem, _anchor_problem, _empty_problem,
+              _common_problem, _negated_class_problem)
+    return [message for check in checks if (message := check(pattern))]
+
+
+def _nested_problem(pattern: str) -> str | None:
+    from doctor.scan import nested_quantifier
+
+    if nested_quantifier(pattern):
+        return (f"{ERROR}pattern {pattern!r} nests quantifiers (like `(a+)+`): catastrophic backtracking can "
+                "hang a scan on a hostile line; make the repeats unambiguous (e.g. a literal between them)")
+    return None
+
+
+def _backref_problem(pattern: str) -> str | None:
     if _BACKREF.search(pattern):
-        out.append(f"pattern {pattern!r} uses a back-reference: forces the slow path")
+        return f"pattern {pattern!r} uses a back-reference: forces the slow path (Python re over every block)"
+    return None
+
+
+def _lookaround_problem(pattern: str) -> str | None:
     if _LOOKAROUND.search(pattern):
-        out.append(f"pattern {pattern!r} uses look-around: forces the slow path")
-    if _NESTED_QUANT.search(pattern):
-        out.append(f"pattern {pattern!r} nests quantifiers (catastrophic backtracking risk)")
+        return f"pattern {pattern!r} uses look-around: forces the slow path (Python re over every block)"
+    return None
+
+
+def _anchor_problem(pattern: str) -> str | None:
+    if _BLOCK_ANCHOR.search(pattern):
+        return f"pattern {pattern!r} uses \\A, \\Z or \\z: use ^ and $ (each line is matched on its own)"
+    return None
+
+
+def _empty_problem(pattern: str) -> str | None:
+    if _compiled(pattern).search("") is not None:
+        return f"pattern {pattern!r} can match the empty string: it matches every line and forces the slow path"
+    return None
+
+
+def _common_problem(pattern: str) -> str | None:
+    hits = sum(1 for line in COMMON_LINES if _compiled(pattern).search(line))
+    if hits * 2 > len(COMMON_LINES):
+        return (f"pattern {pattern!r} matches most lines ({hits} of {len(COMMON_LINES)} common serving-log "
+                "lines): slows every scan; use a traffic condition instead")
+    return None
+
+
+def _negated_class_problem(pattern: str) -> str | None:
     if re.search(r"\[\^[^\]]*\]", pattern) and "\\n" not in pattern:
-        out.append(f"pattern {pattern!r} has a negated class without \\n: it could span lines in a block scan")
-    return out
+        return f"pattern {pattern!r} has a negated class without \\n: it could span lines in a block scan"
+    return None
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)

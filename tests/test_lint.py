@@ -1,0 +1,85 @@
+"""`mldoctor rules lint` on bad rule files: dialect problems, slow patterns, and patterns that could hang a scan."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.errors import RuleError
+from doctor.rules.loader import builtin_rules_dir
+from doctor.scan import make_scanner
+
+RULE = """id: {id}
+title: t
+severity: warning
+cause: c
+fix: f
+when:
+  log: {{pattern: '{pattern}'}}
+examples:
+  match: [{{name: m, logs: "x"}}]
+  no_match: [{{name: n, logs: "y"}}]
+"""
+
+# pattern -> what lint must say about it (a part of the message), and whether it is an error
+BAD = {
+    r"(a+)+$": ("nests quantifiers", True),
+    r"(\w+\s?)+=": ("nests quantifiers", True),
+    r"timeout\Z": ("\\A, \\Z or \\z", False),
+    r"\AWORKER": ("\\A, \\Z or \\z", False),
+    r"x*": ("empty string", False),
+    r"(?:error)?": ("empty string", False),
+    r" 200 ": ("matches most lines", False),
+    r"\d{4}-\d\d-\d\d": ("matches most lines", False),
+    r"(?<=pid )\d+": ("look-around", False),
+    r"(\w+) \1 failed": ("back-reference", False),
+}
+
+
+def write_rule(tmp_path: Path, name: str, pattern: str) -> Path:
+    """One rule file with this log pattern (examples present, so only the pattern is at fault)."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(RULE.format(id=name, pattern=pattern.replace("'", "''")), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("pattern", list(BAD), ids=list(BAD))
+def test_lint_flags_bad_pattern(pattern: str, tmp_path: Path, cli: Any) -> None:
+    expected, is_error = BAD[pattern]
+    run = cli("rules", "lint", str(write_rule(tmp_path, "bad", pattern)))
+    flagged = [line for line in run.out.splitlines() if expected in line]
+    assert flagged, run.out
+    assert all((": warning: " not in line) == is_error for line in flagged)
+    assert run.code == (2 if is_error else 0)
+
+
+@pytest.mark.parametrize("pattern", [r"WORKER TIMEOUT \(pid:(?P<pid>\d+)\)", r"(?:[A-Za-z_]\w*\.)*\w+Error: (.*)",
+                                     r"Booting worker with pid:? (\d+)"])
+def test_lint_passes_good_pattern(pattern: str, tmp_path: Path, cli: Any) -> None:
+    run = cli("rules", "lint", str(write_rule(tmp_path, "good", pattern)))
+    assert run.code == 0 and run.out == "", run.out
+
+
+def test_builtin_rules_lint_clean(cli: Any) -> None:
+    run = cli("rules", "lint", str(builtin_rules_dir()))
+    assert run.code == 0 and run.out == "", run.out
+
+
+HOSTILE = b"2026-11-25 15:31:27 ok\n" + b"a" * 50000 + b"!\n" + b"aaaa\n"
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(?=a)(a+)+$", r"(a+)+b|(?<=x)y"])
+def test_hostile_line_does_not_hang_scan(pattern: str) -> None:
+    """A hang check, not a speed test: naive `re` takes minutes-to-forever here."""
+    scanner = make_scanner([pattern], "auto")
+    start = time.monotonic()
+    try:
+        hits = [h.number for h in scanner.scan(io.BytesIO(HOSTILE))]
+        assert hits == ([3] if "$" in pattern else [])
+    except RuleError as err:
+        assert "catastrophic backtracking" in str(err)
+    assert time.monotonic() - start < 20

@@ -7,6 +7,7 @@ the service scales) an autoscaler replay of the observed arrivals. Logs are stre
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 from doctor.evidence import Evidence, LogSource
@@ -38,7 +39,8 @@ def stats_for(evidence: Evidence) -> dict[str, Any] | None:
 
     Computed once per evidence (rules and the report's chart share it)."""
     if "traffic" not in evidence.cache:
-        evidence.cache["traffic"] = compute(evidence)
+        # MLDOCTOR_TRAFFIC_REFERENCE=1: the line-by-line pass (benchmarks, and a way out should the fast one misread)
+        evidence.cache["traffic"] = compute(evidence, fast=not os.environ.get("MLDOCTOR_TRAFFIC_REFERENCE"))
     return evidence.cache["traffic"]  # type: ignore[no-any-return]
 
 

@@ -12,13 +12,15 @@ client errors) the block goes through `LineParser.feed` line by line, as before.
 from __future__ import annotations
 
 import re
+import math
 from collections import Counter
-from operator import itemgetter
+from itertools import repeat
+from operator import ge, itemgetter, mul, truediv
 from typing import Callable, Iterator
 
 from doctor.logs import line_time
 from doctor.traffic.parse import _LOOKS_ACCESS, _PID, _SUMMARY, HEALTH_PATHS, LineParser, is_health, parse_line
-from doctor.traffic.stats import MAX_EXCERPTS, Accumulator, bucket_of
+from doctor.traffic.stats import _BUCKET, MAX_EXCERPTS, Accumulator, bucket_of
 
 PIECE_BYTES = 1024 * 1024  # rows of one piece at a time: bounded memory
 
@@ -37,7 +39,7 @@ _O = rb"([^\n]*)\n"
 ROWS = re.compile(_S + rb"(?:" + _TWIN + rb")?|" + _A + b"|" + _O)
 # row: 0 sec, 1 pid, 2 method+path, 3 path, 4 status, 5 ms, 6 twin | 7 time, 8 method+path, 9 status, 10 rt | 11 other
 _COUNT_KEY = itemgetter(0, 2, 4, 6, 7, 8, 9)
-_LATENCY_KEY = itemgetter(2, 4, 5, 8, 9, 10)
+_GROUP_S, _GROUP_A = itemgetter(2, 4), itemgetter(8, 9)
 _OTHER = itemgetter(11)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
@@ -52,7 +54,8 @@ class FastPass:
     def __init__(self, acc: Accumulator, parser: LineParser, source: str) -> None:
         self.acc, self.parser, self.source = acc, parser, source
         self._seconds: dict[bytes, int | None] = {}
-        self._values: dict[tuple[bytes, float], tuple[float, int]] = {}
+        self._iso, self._clf = SecondCache(_iso_second, 17), SecondCache(_clf_second, 18)
+        self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
 
     def feed_block(self, block: bytes) -> None:
@@ -77,7 +80,7 @@ class FastPass:
         lone = self._counts(Counter(map(_COUNT_KEY, rows)), tmp)
         self._twins(rows, lone)
         self._others(rows, tmp, lone)
-        self._latencies(Counter(map(_LATENCY_KEY, rows)), tmp)
+        self._latencies(rows, tmp)
         self._check_excerpts(tmp)
         if lone:
             self.parser.remember(_last_summaries(rows))
@@ -89,9 +92,9 @@ class FastPass:
         for (sec, mp_s, st_s, twin, time_a, mp_a, st_a), n in keys.items():
             if sec:
                 lone = lone or not twin
-                second, status, mp = self._second(sec, _iso_second), int(st_s), mp_s
+                second, status, mp = self._second(sec, self._iso), int(st_s), mp_s
             elif time_a:
-                second, status, mp = self._second(time_a, _clf_second), 0 if st_a == b"-" else int(st_a), mp_a
+                second, status, mp = self._second(time_a, self._clf), 0 if st_a == b"-" else int(st_a), mp_a
             else:
                 continue
             if self._is_health(mp):
@@ -130,17 +133,37 @@ class FastPass:
                 elif not is_health(request):
                     tmp.add(request, self.source, line)
 
-    def _latencies(self, keys: Counter[tuple[bytes, ...]], tmp: Accumulator) -> None:
-        """The latency histogram of the S/P rows (ms) and A rows with a request time (seconds)."""
-        for (mp_s, st_s, ms, mp_a, st_a, rt), n in keys.items():
-            if ms:
-                (value, bucket), status, mp = self._value(ms, 1.0), int(st_s), mp_s
-            elif rt:
-                (value, bucket), status, mp = self._value(rt, 1000.0), 0 if st_a == b"-" else int(st_a), mp_a
-            else:
+    def _latencies(self, rows: list[tuple[bytes, ...]], tmp: Accumulator) -> None:
+        """The latency histogram of S/P rows (ms) and A rows with a request time (s), counted per bucket in C."""
+        for column, group, scale in ((5, _GROUP_S, 1.0), (10, _GROUP_A, 1000.0)):
+            texts = list(map(itemgetter(column), rows))
+            distinct = set(texts)
+            distinct.discard(b"")
+            if not distinct:
                 continue
-            if not self._is_health(mp):
-                tmp.add_latency(value, bucket, status, n)
+            table, values = self._table(distinct, scale)
+            keys = Counter(zip(map(group, rows), map(table.__getitem__, texts)))
+            for ((mp, code), cls), n in keys.items():
+                if cls is not None and not self._is_health(mp):
+                    tmp.add_counts(cls[0], cls[1], 0 if code == b"-" else int(code), n)
+            if any(cls is not None and self._is_health(mp) for (mp, _), cls in keys):
+                distinct = {text for (mp, _), text in zip(map(group, rows), texts) if text and not self._is_health(mp)}
+            tmp.latency_max = max(tmp.latency_max, max(map(values.__getitem__, distinct), default=0.0))
+
+    def _table(self, texts: set[bytes], scale: float) -> tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]:
+        """Latency text -> (bucket, slow) and -> clamped value, filled once per distinct text (b'' -> None)."""
+        table, values = self._tables.setdefault(scale, ({}, {}))
+        if len(values) > 1_000_000:
+            table.clear()  # bounded memory on logs of all-distinct latencies
+            values.clear()
+        new = list(texts - values.keys())
+        # the accumulator's arithmetic, mapped in C: max(latency, 0.001), round(log(value) / _BUCKET)
+        found = list(map(max, map(mul, map(float, new), repeat(scale)), repeat(0.001)))
+        values.update(zip(new, found))
+        buckets = map(round, map(truediv, map(math.log, found), repeat(_BUCKET)))
+        table.update(zip(new, zip(buckets, map(ge, found, repeat(self.acc.timeout_ms)))))
+        table[b""] = None
+        return table, values
 
     def _check_excerpts(self, tmp: Accumulator) -> None:
         """A failing status not excerpted yet needs its first line: found in order."""
@@ -154,16 +177,9 @@ class FastPass:
             return self._seconds[text]
         except KeyError:
             second = self._seconds[text] = parse(text)
+            if len(self._seconds) > 100_000:
+                self._seconds.clear()  # bounded on logs spanning months
             return second
-
-    def _value(self, text: bytes, scale: float) -> tuple[float, int]:
-        """Latency (clamped as the accumulator does) and its histogram bucket, once per distinct text."""
-        try:
-            return self._values[text, scale]
-        except KeyError:
-            value = max(float(text) * scale, 0.001)
-            found = self._values[text, scale] = (value, bucket_of(value))
-            return found
 
     def _is_health(self, mp: bytes) -> bool:
         try:
@@ -182,6 +198,28 @@ def _iso_second(text: bytes) -> int | None:
 def _clf_second(text: bytes) -> int | None:
     when = line_time(b"[" + text + b"]")
     return int(when.timestamp()) if when else None
+
+
+class SecondCache:
+    """Epoch seconds of time texts, parsed once per distinct minute (`:ss` added to the minute's epoch)."""
+
+    def __init__(self, parse: Callable[[bytes], int | None], at: int) -> None:
+        self.parse, self.at = parse, at  # at: where `ss` starts in the text
+        self.minutes: dict[bytes, int | None] = {}
+
+    def __call__(self, text: bytes) -> int | None:
+        """The epoch second of `text`, exactly as the reference reads it."""
+        ss = text[self.at:self.at + 2]
+        if not (ss.isdigit() and ss < b"60"):
+            return self.parse(text)  # an impossible second: the reference says None, let it say so
+        minute = text[:self.at] + b"00" + text[self.at + 2:]
+        try:
+            base = self.minutes[minute]
+        except KeyError:
+            base = self.minutes[minute] = self.parse(minute)
+            if len(self.minutes) > 100_000:
+                self.minutes.clear()
+        return None if base is None else base + int(ss)
 
 
 def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int]]:

@@ -54,16 +54,16 @@ class Accumulator:
 
     def _latency(self, request: Request) -> None:
         value = max(request.latency_ms or 0.0, 0.001)
-        self.add_latency(value, bucket_of(value), request.status, 1)
+        self.add_counts(bucket_of(value), value >= self.timeout_ms, request.status, 1)
+        self.latency_max = max(self.latency_max, value)
 
-    def add_latency(self, value: float, bucket: int, status: int, count: int) -> None:
-        """Count `count` requests of this (clamped) latency and status."""
+    def add_counts(self, bucket: int, slow: bool, status: int, count: int) -> None:
+        """Count `count` latencies of one histogram bucket and status (the maximum is the caller's)."""
         self.latency_buckets[bucket] += count
         if 200 <= status < 400:
             self.latency_ok[bucket] += count
         self.latency_count += count
-        self.latency_max = max(self.latency_max, value)
-        if value >= self.timeout_ms:
+        if slow:
             self.slow += count
 
     def merge(self, other: "Accumulator") -> None:

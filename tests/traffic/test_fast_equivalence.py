@@ -12,6 +12,7 @@ import pytest
 
 from doctor.bundle import read_bundle_dir
 from doctor.evidence import Evidence, LogSource, Target
+from doctor import traffic
 from doctor.traffic import compute, fast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,12 @@ def _bundles() -> list[Path]:
 
 def _both(evidence: Evidence) -> tuple[Any, Any]:
     return compute(evidence, fast=True), compute(evidence, fast=False)
+
+
+@pytest.fixture
+def arrivals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The autoscaler replay (slow on long generated spans) replaced by what it reads: the arrivals."""
+    monkeypatch.setattr(traffic, "_simulation", lambda stats, evidence, acc: dict(acc.per_second))
 
 
 @pytest.mark.parametrize("root", _bundles(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -82,7 +89,7 @@ def _log(seed: int, lines: int) -> bytes:
 
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("kind", ["container", "access"])
-def test_generated_logs(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_logs(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
     monkeypatch.setattr(fast, "PIECE_BYTES", random.Random(seed).choice([64, 300, 4096]))  # many piece borders
     data = _log(seed, 600)
     evidence = Evidence(Target("bundle", "t"))
@@ -91,7 +98,7 @@ def test_generated_logs(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch) -
     assert quick == reference
 
 
-def test_chunk_borders(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunk_borders(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
     """Small chunks: lines split across reads come out whole in both passes."""
     import doctor.logs
 

@@ -58,8 +58,14 @@ def open_target(target: str, opts: Options) -> Iterator[list[Evidence]]:
 
 def _docker(name: str, opts: Options) -> Evidence:
     from doctor.collect.docker import collect_docker
+    from doctor.progress import clear_line, stderr_progress
 
-    return collect_docker(name, opts.since, log_cap_bytes=opts.log_cap_bytes)
+    progress = stderr_progress(f"reading the log of {name}") if opts.progress else None
+    try:
+        return collect_docker(name, opts.since, log_cap_bytes=opts.log_cap_bytes, progress=progress)
+    finally:
+        if progress:
+            clear_line()
 
 
 def _k8s(spec: str, opts: Options) -> list[Evidence]:

@@ -161,3 +161,22 @@ def test_many_targets_summary_then_details(capsys) -> None:  # type: ignore[no-u
         diagnose_and_report([a, b], fmt="json")
     both = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in both["reports"]] == ["failing", "healthy"]
+
+
+def test_progress_only_on_a_terminal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from doctor import progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert progress.stderr_progress("x") is None
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    draw = progress.stderr_progress("reading the log of svc")
+    assert draw is not None
+    draw(512 * 2**20, 1024 * 2**20)
+    assert "reading the log of svc: 512 MiB of ~1,024 MiB" in tty.getvalue()

@@ -41,17 +41,18 @@ def report_options(func: Any) -> Any:
 @click.option("-n", "--namespace", default=None, help="Kubernetes namespace (as kubectl).")
 @click.option("--kubeconfig", default=None, help="Path to a kubeconfig (as kubectl).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Kubernetes: check every deployment in every namespace.")
+@click.option("--log-cap", default=None, help="Read at most this much of each live log, the newest part (e.g. 500M, 2G).")
 @click.option("--probe", "probe_url", default=None, help="Also send real scoring requests to this URL and diagnose the answers.")
 @click.option("--probe-sample", type=click.Path(dir_okay=False, exists=True), default=None, help="JSON body for --probe.")
 @click.option("--probe-requests", type=int, default=20, show_default=True, help="How many --probe requests (at most 5000).")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
-          all_namespaces: bool, probe_url: str | None, probe_sample: str | None, probe_requests: int,
-          **report_opts: Any) -> int:
+          all_namespaces: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
+          probe_requests: int, **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
     from doctor.targets import Options, open_target
 
     opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
-                   all_namespaces=all_namespaces)
+                   all_namespaces=all_namespaces, log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=True)
     with open_target(target, opts) as evidences:
         if probe_url:
             _add_probe(evidences, probe_url, probe_sample, probe_requests)
@@ -71,6 +72,19 @@ def _add_probe(evidences: Sequence[Evidence], url: str, sample: str | None, coun
     probed = client.evidence_for(client.run(plan), url)
     evidences[0].logs.extend(probed.logs)
     evidences[0].notes.extend(probed.notes)
+
+
+def size_bytes(text: str | None, option: str) -> int | None:
+    """`500M`, `2G`, `1Gi`, `1048576` as bytes; InputError naming the option when unreadable."""
+    if not text:
+        return None
+    from doctor.convert import quantity
+    from doctor.errors import InputError
+
+    value = quantity(text.strip().replace("B", "").replace("b", ""))
+    if value is None or value <= 0:
+        raise InputError(f"not a size: {text!r} (use e.g. 500M, 2G)", option)
+    return int(value)
 
 
 def _since(text: str | None) -> datetime | None:

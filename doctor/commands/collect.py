@@ -14,17 +14,25 @@ from doctor.errors import InputError
 @click.option("--context", default=None, help="Kubernetes context.")
 @click.option("-n", "--namespace", default=None, help="Kubernetes namespace.")
 @click.option("--kubeconfig", default=None, help="Path to a kubeconfig.")
+@click.option("--log-cap", default=None, help="Keep at most this much of each log, the newest part (e.g. 500M, 2G).")
 def collect(target: str, output: str, since: str | None, context: str | None, namespace: str | None,
-            kubeconfig: str | None) -> int:
+            kubeconfig: str | None, log_cap: str | None) -> int:
     """Collect the raw evidence of TARGET (docker:NAME or k8s:...) into a bundle."""
-    from doctor.commands.check import _since
+    from doctor.commands.check import _since, size_bytes
     from doctor.targets import kind_of
 
     kind = kind_of(target)
     if kind == "docker" or kind == "bare":
         from doctor.collect.docker import collect_bundle
+        from doctor.progress import clear_line, stderr_progress
 
-        collect_bundle(target.removeprefix("docker:"), output, _since(since))
+        name = target.removeprefix("docker:")
+        progress = stderr_progress(f"collecting the log of {name}")
+        try:
+            collect_bundle(name, output, _since(since), log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=progress)
+        finally:
+            if progress:
+                clear_line()
     elif kind == "k8s":
         from doctor.collect.k8s import collect_bundle as k8s_bundle
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import math
 from collections import Counter
-from itertools import repeat
+from itertools import filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
 from typing import Callable, Iterator
 
@@ -23,6 +23,7 @@ from doctor.traffic.parse import _LOOKS_ACCESS, _PID, _SUMMARY, HEALTH_PATHS, Li
 from doctor.traffic.stats import _BUCKET, MAX_EXCERPTS, Accumulator, bucket_of
 
 PIECE_BYTES = 1024 * 1024  # rows of one piece at a time: bounded memory
+SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one
 
 _DT = rb"(?:19[7-9]|[2-9]\d\d)\d-\d\d-\d\d"  # from 1970: int(timestamp) is then the floor second
 _HMS = rb"\d\d:\d\d:\d\d"
@@ -60,11 +61,19 @@ class FastPass:
 
     def feed_block(self, block: bytes) -> None:
         """Count every request of a block of whole lines."""
-        for start, end in _pieces(block):
+        for start, end in _pieces(block, 0, len(block), PIECE_BYTES):
             try:
                 self.acc.merge(self._piece(block, start, end))
             except Ordered:
-                self._ordered(block[start:end])
+                self._retry(block, start, end)
+
+    def _retry(self, block: bytes, start: int, end: int) -> None:
+        """A piece that needs order, in small pieces: only those that need it go line by line."""
+        for small_start, small_end in _pieces(block, start, end, SMALL_PIECE_BYTES):
+            try:
+                self.acc.merge(self._piece(block, small_start, small_end))
+            except Ordered:
+                self._ordered(block[small_start:small_end])
 
     def _ordered(self, piece: bytes) -> None:
         for line in piece.splitlines():
@@ -156,7 +165,7 @@ class FastPass:
         if len(values) > 1_000_000:
             table.clear()  # bounded memory on logs of all-distinct latencies
             values.clear()
-        new = list(texts - values.keys())
+        new = list(filterfalse(values.__contains__, texts))  # not `texts - values.keys()`: that copies the keys
         # the accumulator's arithmetic, mapped in C: max(latency, 0.001), round(log(value) / _BUCKET)
         found = list(map(max, map(mul, map(float, new), repeat(scale)), repeat(0.001)))
         values.update(zip(new, found))
@@ -233,11 +242,10 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
     return found[::-1]
 
 
-def _pieces(block: bytes) -> Iterator[tuple[int, int]]:
-    """Spans of whole lines of about PIECE_BYTES."""
-    start = 0
-    while start < len(block):
-        cut = block.find(b"\n", start + PIECE_BYTES)
-        end = len(block) if cut < 0 else cut + 1
+def _pieces(block: bytes, start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
+    """Spans of whole lines of about `size` bytes between `start` and `stop` (both at line starts)."""
+    while start < stop:
+        cut = block.find(b"\n", start + size, stop)
+        end = stop if cut < 0 else cut + 1
         yield start, end
         start = end

@@ -52,10 +52,10 @@ def _summary(rnd: random.Random, t: int, pid: int, path: str, code: int, docker:
     return f"{prefix}{stamp} I [{pid}] azmlinfsrv - {rnd.choice(['POST', 'GET'])} {path} {code} {ms}ms {rnd.randint(1, 900)}"
 
 
-def _access(rnd: random.Random, t: int, path: str, code: str, pid: int | None) -> str:
+def _access(rnd: random.Random, t: int, path: str, code: str, pid: int | None, clean: bool = False) -> str:
     clf = f"25/Nov/2026:{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d} +0000"
     tail = rnd.choice(["", " 0.300422", " 61.5", ' "rt=0.5"', " 1532 60.002 [up] [] 10.0.0.5:5001 0 60.001 504 6ad"])
-    ua = rnd.choice(["curl/7.88.1", "kube-probe/1.30", "mldoctor-probe error=timeout", "x[1]y"])
+    ua = rnd.choice(["curl/7.88.1", "kube-probe/1.30"] + ([] if clean else ["mldoctor-probe error=timeout", "x[1]y"]))
     line = f'10.0.{rnd.randint(0, 9)}.1 - - [{clf}] "{rnd.choice(["POST", "GET", "HEAD"])} {path} HTTP/1.1" {code} 19 "-" "{ua}"{tail}'
     if pid is None:
         return line
@@ -67,8 +67,8 @@ NOISE = ["Traceback (most recent call last):", "", "   ", "garbage \" 200 here",
          "2026-13-45 99:00:00,000 I [3] azmlinfsrv - POST /score 200 1.2ms 1", "1969-12-31 23:59:59,500 I [4] azmlinfsrv - POST /score 200 1ms 1"]
 
 
-def _log(seed: int, lines: int) -> bytes:
-    """A random mix of every line shape, twins adjacent or not, with CRLF and broken lines."""
+def _log(seed: int, lines: int, clean: bool = False) -> bytes:
+    """A random mix of every line shape, twins adjacent or not, with CRLF and broken lines (`clean`: mostly fast shapes)."""
     rnd, out, t = random.Random(seed), [], 1000 + seed * 7
     for _ in range(lines):
         t += rnd.choice([0, 0, 0, 1, 2, 90])
@@ -77,21 +77,25 @@ def _log(seed: int, lines: int) -> bytes:
         kind = rnd.random()
         if kind < 0.35:
             out.append(_summary(rnd, t, pid, path, code or 200, rnd.random() < 0.5))
-            if rnd.random() < 0.8:
-                out.append(_access(rnd, t, path, str(code or 200), pid if rnd.random() < 0.9 else pid + 1))
+            if rnd.random() < (0.99 if clean else 0.8):
+                twin = pid if clean or rnd.random() < 0.9 else pid + 1
+                out.append(_access(rnd, t, path, str(code or 200), twin, clean))
         elif kind < 0.8:
-            out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), None))
-        else:
-            out.append(rnd.choice(NOISE))
+            out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), None, clean))
+        elif not clean or rnd.random() < 0.1:
+            out.append(rnd.choice(NOISE[:3] if clean else NOISE))
     ends = [b"\r\n" if rnd.random() < 0.05 else b"\r" if rnd.random() < 0.01 else b"\n" for _ in out]
     return b"".join(line.encode("latin-1") + end for line, end in zip(out, ends))
 
 
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("kind", ["container", "access"])
-def test_generated_logs(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
-    monkeypatch.setattr(fast, "PIECE_BYTES", random.Random(seed).choice([64, 300, 4096]))  # many piece borders
-    data = _log(seed, 600)
+@pytest.mark.parametrize("clean", [False, True], ids=["rough", "clean"])
+def test_generated_logs(seed: int, kind: str, clean: bool, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    sizes = random.Random(seed)
+    monkeypatch.setattr(fast, "PIECE_BYTES", sizes.choice([64, 300, 4096, 20000]))  # many piece borders
+    monkeypatch.setattr(fast, "SMALL_PIECE_BYTES", sizes.choice([1, 100, 1000]))
+    data = _log(seed, 600, clean)
     evidence = Evidence(Target("bundle", "t"))
     evidence.logs.append(LogSource.from_bytes("t.log", "app", data, kind=kind))
     quick, reference = _both(evidence)

@@ -87,12 +87,14 @@ class FastPass:
         rows = ROWS.findall(block, start, end)
         tmp = Accumulator(timeout_ms=self.acc.timeout_ms)
         lone = self._counts(Counter(map(_COUNT_KEY, rows)), tmp)
-        self._twins(rows, lone)
+        reordered = self._twins(rows, lone)
         self._others(rows, tmp, lone)
         self._latencies(rows, tmp)
         self._check_excerpts(tmp)
         if lone:
             self.parser.remember(_last_summaries(rows))
+        elif reordered is not None:
+            self.parser.reorder(reordered)
         return tmp
 
     def _counts(self, keys: Counter[tuple[bytes, ...]], tmp: Accumulator) -> bool:
@@ -116,14 +118,25 @@ class FastPass:
                     tmp.per_second_503[second] += n
         return lone
 
-    def _twins(self, rows: list[tuple[bytes, ...]], lone: bool) -> None:
-        """Summary+twin pairs leave the pending deque as it was only when it is short and holds none of them."""
+    def _twins(self, rows: list[tuple[bytes, ...]], lone: bool) -> list[tuple[bytes, str, int]] | None:
+        """The pending deque after the piece's summary+twin pairs, when they change its order; else None.
+
+        A pair appends its key and removes the first equal one: with the deque short of full, that moves
+        an equal key already pending to the end and leaves everything else as it was."""
         pending = self.parser.pending_keys()
         if not (pending or lone):
-            return
-        pairs = {(r[1], r[3].decode(), int(r[4])) for r in rows if r[6]}
-        if pairs and (lone or len(pending) >= LineParser.PENDING or pairs & set(pending)):
+            return None
+        keys = [(r[1], r[3].decode(), int(r[4])) for r in rows if r[6]]
+        if keys and (lone or len(pending) >= LineParser.PENDING):
             raise Ordered
+        if not keys or not pending or set(pending).isdisjoint(keys):
+            return None
+        order = list(pending)
+        for key in keys:
+            if key in order:
+                order.remove(key)
+                order.append(key)
+        return order
 
     def _others(self, rows: list[tuple[bytes, ...]], tmp: Accumulator, lone: bool) -> None:
         """Lines of no fast shape, read by the reference parser; order-dependent ones send the piece back."""

@@ -100,6 +100,11 @@ class LineParser:
         """Summary lines seen without their twin (the fast pass read them), oldest first."""
         self._pending.extend(keys)
 
+    def reorder(self, keys: list[tuple[bytes, str, int]]) -> None:
+        """The pending summaries, same ones in a new order (after twins the fast pass matched)."""
+        self._pending.clear()
+        self._pending.extend(keys)
+
     def feed(self, line: bytes) -> Request | None:
         """The new request on this line, if any (None for the gunicorn twin of a summary line)."""
         if not line.strip():

@@ -113,3 +113,20 @@ def test_chunk_borders(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
     evidence.logs.append(LogSource.from_bytes("t.log", "app", data))
     quick, reference = _both(evidence)
     assert quick == reference and quick is not None and quick["requests"] > 100
+
+
+def test_twins_after_lone_summaries(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    """Some summaries never get their twin, some twins come twice: pairs of the same key then reorder the deque."""
+    summary = "2026-11-25 10:00:{s:02d},001 I [{p}] azmlinfsrv - POST /score {c} 1.5ms 9"
+    twin = ('2026-11-25 10:00:{s:02d},002 I [{p}] gunicorn.access - 127.0.0.1 - - [25/Nov/2026:10:00:{s:02d} +0000] '
+            '"POST /score HTTP/1.1" {c} 9 "-" "x"')
+    rnd, lines = random.Random(1), []
+    for i in range(3000):
+        fields = {"s": i % 60, "p": rnd.choice([7, 8]), "c": rnd.choice([200, 200, 503])}
+        lines.append(summary.format(**fields))
+        lines += [twin.format(**fields)] * (rnd.random() < 0.97) + [twin.format(**fields)] * (rnd.random() < 0.01)
+    monkeypatch.setattr(fast, "PIECE_BYTES", 5000)
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource.from_bytes("t.log", "app", ("\n".join(lines) + "\n").encode()))
+    quick, reference = _both(evidence)
+    assert quick == reference and quick is not None and quick["requests"] == 3000

@@ -83,3 +83,20 @@ def test_hostile_line_does_not_hang_scan(pattern: str) -> None:
     except RuleError as err:
         assert "catastrophic backtracking" in str(err)
     assert time.monotonic() - start < 20
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(?=a)(a+)+$"])
+def test_hostile_line_does_not_hang_check(pattern: str, tmp_path: Path, cli: Any) -> None:
+    """`mldoctor check` with a user rule that backtracks for ever on one log line ends (a hang check)."""
+    import shutil
+
+    from conftest import FIXTURES
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(FIXTURES / "bundles" / "docker-healthy", bundle)
+    log, = bundle.glob("docker/*/logs.txt")
+    log.write_bytes(log.read_bytes() + HOSTILE)
+    start = time.monotonic()
+    run = cli("check", str(bundle), "--rules", str(write_rule(tmp_path, "hostile", pattern)), "--format", "json")
+    assert time.monotonic() - start < 20
+    assert run.code in (0, 1) or "catastrophic backtracking" in run.err, run.err

@@ -14,7 +14,7 @@ from doctor.logs import line_time
 
 # azmlinfsrv >= 0.8: `2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19`
 _SUMMARY = re.compile(
-    rb"\[(?P<pid>\d+)\] azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>[\d.]+)ms\b")
+    rb"\[(?P<pid>\d+)\] azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>\d+(?:\.\d+)?)ms\b")
 # gunicorn default / nginx combined: h l u [t] "r" s b "f" "a", then optional numbers:
 # gunicorn `%(L)s` (request seconds) or ingress-nginx `$request_length $request_time [upstream] ... $upstream_response_time`
 _ACCESS = re.compile(
@@ -46,7 +46,7 @@ def parse_line(line: bytes) -> Request | None:
     match = _SUMMARY.search(line)
     if match:
         when = line_time(line)
-        return Request(when.timestamp() if when else None, match["method"].decode(), match["path"].decode(),
+        return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
                        int(match["status"]), float(match["ms"]))
     match = _ACCESS.search(line)
     if match is None:
@@ -58,8 +58,13 @@ def _from_access(line: bytes, match: re.Match[bytes]) -> Request:
     when = line_time(line) or line_time(line[match.start("time") - 1:])
     status = match["status"]
     code = 0 if status in (b"-", b"000") else int(status)
-    return Request(when.timestamp() if when else None, match["method"].decode(), match["path"].decode(),
+    return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
                    code, _latency(line, match), _client_error(match["ua"]))
+
+
+def _text(raw: bytes) -> str:
+    """Bytes from a log as text; a path that is not UTF-8 is kept, its bad bytes replaced."""
+    return raw.decode("utf-8", "replace")
 
 
 def _latency(line: bytes, match: re.Match[bytes]) -> float | None:

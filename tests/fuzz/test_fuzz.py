@@ -83,6 +83,8 @@ def test_raw_bytes_in_object_files(tmp_path_factory, data, name) -> None:  # typ
     b"[2023-11-23 14:43:47 +0000] [1] [ERROR] Worker (pid:7) exited with code 3",
     b'127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 503 19 "-" "curl/7.88.1"',
     b"9999-99-99T99:99:99Z broken time", b"[31/Feb/2026:25:61:61 +0000]", b"\r", b"\x00" * 50])), max_size=60))
+@example(lines=[b"2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 1.2.3ms 19",
+                b'127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /sc\xffore HTTP/1.1" 200 19 "-" "curl/7.88.1"'])
 def test_logs_any_bytes(tmp_path_factory, lines) -> None:  # type: ignore[no-untyped-def]
     _check(_bundle(tmp_path_factory.mktemp("f"), "docker/svc/logs.txt", b"\n".join(lines)))
     _check(_bundle(tmp_path_factory.mktemp("f"), "traffic/access.log", b"\n".join(lines)))

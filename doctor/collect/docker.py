@@ -10,31 +10,37 @@ from __future__ import annotations
 import atexit
 import base64
 import difflib
-import io
 import json
 import os
 import posixpath
 import re
 import shutil
-import socket
-import struct
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urlencode
 
-from doctor.convert import docker_event, docker_state
+from doctor.collect.docker_bundle import write_docker_bundle, write_manifest
+from doctor.collect.docker_logs import (
+    STREAM_CHUNK,
+    Progress,
+    TailSink,
+    _close_quietly,
+    _sdk_get,
+    _unix_get,
+    demux,
+)
+from doctor.collect.docker_raw import DockerRaw, evidence_from_raw
 from doctor.errors import InputError, UnreachableError
-from doctor.evidence import CollectorError, Evidence, LogSource, Target
-from doctor.redact import redact_bytes, redact_inspect
+from doctor.evidence import CollectorError, Evidence
+from doctor.redact import redact_inspect
 
-Progress = Callable[[int, int | None], None]  # (log bytes read so far, expected total or None)
+__all__ = ["APP_ROOT", "MAX_EVENTS", "MAX_LISTING", "MAX_LISTING_BYTES", "STREAM_CHUNK", "DockerRaw", "Progress",
+           "TailSink", "collect_bundle", "collect_docker", "collect_docker_raw", "demux", "evidence_from_raw",
+           "model_root", "note_missing_paths", "write_docker_bundle", "write_manifest"]
 
-STREAM_CHUNK = 1 << 20
-SOCKET_TIMEOUT = 300.0  # seconds without a byte from the engine before giving up
 MAX_EVENTS = 10_000
 MAX_LISTING = 200  # like the inference server's own "Model Directory Contents" tree
 MAX_LISTING_BYTES = 256 << 20  # a tar of a big model is read only this far for its names
@@ -48,24 +54,6 @@ _MISSING_PATH = re.compile(
     rb"|SavedModel file does not exist at: (\S+)"
 )
 _MISSING_HINTS = (b"No such file", b"does not exist", b"Model not found")
-
-
-@dataclass
-class DockerRaw:
-    """What was read from the engine, in the raw forms the bundle layout stores."""
-
-    name: str
-    inspect: dict[str, Any]  # redacted
-    log_path: Path | None = None
-    log_bytes: int = 0  # kept in log_path
-    log_streamed: int = 0  # read from the engine
-    log_truncated: bool = False
-    events: list[dict[str, Any]] = field(default_factory=list)
-    model_listing: list[str] | None = None
-    missing_paths: list[str] = field(default_factory=list)
-    errors: list[CollectorError] = field(default_factory=list)
-    since: datetime | None = None
-    now: datetime | None = None
 
 
 def collect_docker(name: str, since: datetime | None, log_cap_bytes: int | None = None,
@@ -90,24 +78,6 @@ def collect_docker_raw(name: str, since: datetime | None, log_cap_bytes: int | N
         return raw
     finally:
         client.close()
-
-
-def evidence_from_raw(raw: DockerRaw) -> Evidence:
-    """The normalised evidence for what `collect_docker_raw` read."""
-    base = f"docker/{raw.name}"
-    evidence = Evidence(target=Target("docker", raw.name), since=raw.since, now=raw.now)
-    evidence.states.append(docker_state(raw.inspect, f"{base}/inspect.json"))
-    if raw.log_path is not None:
-        evidence.logs.append(LogSource.from_path(f"{base}/logs.txt", raw.name, raw.log_path))
-    evidence.events.extend(docker_event(obj, f"{base}/events.json") for obj in raw.events)
-    if raw.model_listing is not None:
-        listing = "".join(f"{line}\n" for line in raw.model_listing).encode()
-        evidence.logs.append(LogSource.from_bytes(f"{base}/model-dir.txt", raw.name, listing, kind="model-dir"))
-    evidence.collector_errors.extend(raw.errors)
-    if raw.log_truncated:
-        evidence.notes.append(f"{base}/logs.txt: {raw.log_streamed} bytes; only the last {raw.log_bytes} bytes "
-                              "were scanned")
-    return evidence
 
 
 # --- engine and container ---------------------------------------------------------------------
@@ -205,55 +175,6 @@ def _default_cap() -> int:
     return MAX_LOG_BYTES
 
 
-class TailSink:
-    """Keeps the last `cap` bytes of a stream in bounded disk: two segment files written in turn."""
-
-    def __init__(self, path: Path, cap: int, progress: Progress | None = None, total: int | None = None) -> None:
-        self.path, self.cap, self.progress, self.total = path, max(cap, 1), progress, total
-        self.segments = (path.with_name(path.name + ".0"), path.with_name(path.name + ".1"))
-        self.current, self.segment_bytes, self.streamed, self.rotated = 0, 0, 0, False
-        self.file: BinaryIO = open(self.segments[0], "wb")
-
-    def write(self, block: bytes) -> None:
-        """Append a block of whole lines; past `cap` bytes in a segment, start over in the other one."""
-        self.file.write(block)
-        self.segment_bytes += len(block)
-        self.streamed += len(block)
-        if self.progress is not None:
-            self.progress(self.streamed, self.total)
-        if self.segment_bytes >= self.cap:
-            self.file.close()
-            self.current ^= 1
-            self.file, self.segment_bytes, self.rotated = open(self.segments[self.current], "wb"), 0, True
-
-    def finish(self) -> bool:
-        """Leave the kept bytes (whole lines) at `path`; True when older bytes were dropped."""
-        self.file.close()
-        newer, older = self.segments[self.current], self.segments[self.current ^ 1]
-        if not self.rotated:
-            newer.replace(self.path)
-            older.unlink(missing_ok=True)
-            return False
-        with open(self.path, "wb") as out:
-            room = self.cap - self.segment_bytes
-            if room > 0:
-                _copy_from(older, older.stat().st_size - room, out)
-            _copy_from(newer, max(self.segment_bytes - self.cap, 0), out)
-        newer.unlink()
-        older.unlink()
-        return True
-
-
-def _copy_from(src: Path, offset: int, out: BinaryIO) -> None:
-    """Copy `src` from `offset` on (from the next whole line when `offset` cuts one) into `out`."""
-    with open(src, "rb") as inp:
-        if offset > 0:
-            inp.seek(offset - 1)
-            if inp.read(1) != b"\n":
-                inp.readline()
-        shutil.copyfileobj(inp, out, STREAM_CHUNK)
-
-
 def _log_file_size(inspect: dict[str, Any]) -> int | None:
     """Size of the engine's json-file log, when it is on this machine and readable: a progress total."""
     try:
@@ -288,74 +209,6 @@ def _unix_socket_path(client: Any) -> str | None:
         return None
     path = host[len("unix://"):]
     return path if os.path.exists(path) else None
-
-
-def _unix_get(sock_path: str, path: str) -> Iterator[bytes]:
-    """GET `path` over the unix socket as HTTP/1.0, so the body comes unchunked; its raw body in big reads.
-
-    Through requests/urllib3 the engine's chunked answer costs a Python round per log line (each frame is
-    its own HTTP chunk): ten times slower than `docker logs` on a gigabyte. HTTP/1.0 has no chunking.
-    """
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(SOCKET_TIMEOUT)
-        sock.connect(sock_path)
-        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: mldoctor\r\n\r\n".encode())
-        stream = io.BufferedReader(socket.SocketIO(sock, "rb"), STREAM_CHUNK)
-        _expect_ok(stream)
-        while True:
-            data = stream.read1(STREAM_CHUNK)
-            if not data:
-                return
-            yield data
-    finally:
-        sock.close()
-
-
-def _expect_ok(stream: io.BufferedReader[socket.SocketIO]) -> None:
-    """Read the status line and headers; an engine error (404, 500) raises with its message."""
-    status = stream.readline(65536).decode("latin-1").split(" ", 2)
-    while stream.readline(65536) not in (b"\r\n", b"\n", b""):
-        pass
-    if len(status) < 2 or status[1] != "200":
-        body = stream.read(4096).decode("utf-8", "replace").strip()
-        raise OSError(f"engine answered {' '.join(status[1:]).strip()}: {body[:300]}")
-
-
-def _sdk_get(client: Any, cid: str, params: dict[str, Any]) -> Iterator[bytes]:
-    """The same GET through the SDK's session (TCP, TLS, ssh hosts): slower, but any transport."""
-    api = client.api
-    response = api._get(api._url("/containers/{0}/logs", cid), params=params, stream=True)
-    api._raise_for_status(response)
-    try:
-        yield from response.iter_content(chunk_size=STREAM_CHUNK)
-    finally:
-        response.close()
-
-
-def demux(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Payloads of Docker's multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size)."""
-    buf = b""
-    unpack = struct.Struct(">I").unpack_from
-    for chunk in chunks:
-        buf = buf + chunk if buf else chunk
-        pos, end, parts = 0, len(buf), []
-        while end - pos >= 8:
-            stop = pos + 8 + unpack(buf, pos + 4)[0]
-            if stop > end:
-                break
-            parts.append(buf[pos + 8:stop])
-            pos = stop
-        buf = buf[pos:]
-        if parts:
-            yield b"".join(parts)
-
-
-def _close_quietly(gen: Iterator[bytes]) -> None:
-    """Close a generator (and so the HTTP response) left early."""
-    close = getattr(gen, "close", None)
-    if close is not None:
-        close()
 
 
 def note_missing_paths(block: bytes, found: list[str], limit: int = 20) -> None:
@@ -495,65 +348,6 @@ class _ChunkReader:
 
 
 # --- bundle ----------------------------------------------------------------------------------
-
-
-def _redact_event(obj: dict[str, Any]) -> dict[str, Any]:
-    """An engine event with its attributes (the container's labels among them) free of secrets."""
-    from doctor.redact import MASK, is_secret_name, redact_strings
-
-    out: dict[str, Any] = redact_strings(obj)
-    attrs = (out.get("Actor") or {}).get("Attributes") or {}
-    for key, value in list(attrs.items()):
-        if is_secret_name(key) and value:
-            attrs[key] = MASK
-    return out
-
-
-def write_docker_bundle(raw: DockerRaw, out_dir: Path) -> list[Path]:
-    """Write `docker/NAME/{inspect.json,logs.txt,events.json,model-dir.txt}` under `out_dir`, redacted."""
-    base = Path(out_dir) / "docker" / raw.name
-    base.mkdir(parents=True, exist_ok=True)
-    written = [base / "inspect.json"]
-    (base / "inspect.json").write_text(json.dumps([raw.inspect], indent=2) + "\n", encoding="utf-8")
-    if raw.log_path is not None:
-        written.append(_copy_redacted(raw.log_path, base / "logs.txt"))
-    if raw.events:
-        lines = "".join(json.dumps(_redact_event(obj), separators=(",", ":")) + "\n" for obj in raw.events)
-        (base / "events.json").write_text(lines, encoding="utf-8")
-        written.append(base / "events.json")
-    if raw.model_listing is not None:
-        (base / "model-dir.txt").write_text("".join(f"{p}\n" for p in raw.model_listing), encoding="utf-8")
-        written.append(base / "model-dir.txt")
-    return written
-
-
-def _copy_redacted(src: Path, dest: Path) -> Path:
-    """Copy a log in bounded blocks, masking connection-string keys, SAS signatures and tokens."""
-    from doctor.logs import iter_chunks
-
-    with open(src, "rb") as inp, open(dest, "wb") as out:
-        for block in iter_chunks(inp):
-            out.write(redact_bytes(block))
-    return dest
-
-
-def write_manifest(raw: DockerRaw, root: Path) -> Path:
-    """`manifest.yaml`: target, collection time, tool version, what could not be collected."""
-    import yaml
-
-    from doctor import __version__
-
-    doc = {"target": f"docker:{raw.name}", "collected_at": _iso(raw.now), "since": _iso(raw.since),
-           "tool": f"mldoctor {__version__}", "collector_errors": [f"{e.collector}: {e.error}" for e in raw.errors],
-           "notes": evidence_from_raw(raw).notes}
-    path = Path(root) / "manifest.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _iso(when: datetime | None) -> str | None:
-    """An aware time as RFC 3339 with `Z`, or None."""
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if when else None
 
 
 def collect_bundle(name: str, output: str | Path, since: datetime | None = None,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from doctor.collect import k8s
+from doctor.collect import k8s, k8s_api
 from doctor.errors import UnreachableError
 from tests.k8s.test_collect import collect, log_text
 
@@ -14,7 +14,7 @@ from tests.k8s.test_collect import collect, log_text
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Back-off capped at 10 ms so retry tests stay fast (Retry-After is still honoured up to the cap)."""
-    monkeypatch.setattr(k8s, "MAX_BACKOFF", 0.01)
+    monkeypatch.setattr(k8s_api, "MAX_BACKOFF", 0.01)
 
 
 def test_403_on_nodes_is_reported_and_the_run_goes_on(k8s_mock: Any) -> None:
@@ -65,13 +65,13 @@ def test_500_is_retried_then_reported(k8s_mock: Any) -> None:
     ev = collect(cluster)
     (err,) = ev.collector_errors
     assert 'list events in namespace "ml-prod" failed (500)' in err.error
-    assert cluster.server.count(r"/events$") == k8s.RETRIES + 1
+    assert cluster.server.count(r"/events$") == k8s_api.RETRIES + 1
     assert ev.states and ev.logs
 
 
 def test_slow_answer_times_out_and_is_retried(k8s_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """An answer slower than the read timeout is abandoned and asked again."""
-    monkeypatch.setattr(k8s, "TIMEOUT", (2.0, 0.5))
+    monkeypatch.setattr(k8s_api, "TIMEOUT", (2.0, 0.5))
     cluster = k8s_mock("healthy")
     cluster.server.add_fault(r"/events$", delay=1.5, times=1)
     ev = collect(cluster)

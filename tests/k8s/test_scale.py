@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from doctor.collect import k8s
+from doctor.collect import k8s, k8s_api
 from tests.k8s.test_collect import collect
 from tests.k8smock.synth import scale_store
 
@@ -40,7 +40,7 @@ def test_single_target_request_count_is_flat(k8s_mock: Any) -> None:
 
 def test_pagination_follows_continue(k8s_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a page of 7, 40 pods take 6 pages and all arrive."""
-    monkeypatch.setattr(k8s, "PAGE_LIMIT", 7)
+    monkeypatch.setattr(k8s_api, "PAGE_LIMIT", 7)
     cluster = k8s_mock(scale_store(1, 40, events_total=10))
     ev = collect(cluster, "k8s:ml-prod/deployment/scorer0000")
     assert len({s.pod for s in ev.states}) == 40

@@ -73,11 +73,30 @@ def collect_docker_raw(name: str, since: datetime | None, log_cap_bytes: int | N
         workdir = workdir or _temp_dir()
         workdir.mkdir(parents=True, exist_ok=True)
         _collect_logs(client, inspect, raw, workdir, log_cap_bytes, progress)
+        if not _still_there(client, inspect, raw):
+            return raw
         _collect_events(client, inspect, raw)
         _collect_model_listing(client, inspect, raw)
         return raw
     finally:
         client.close()
+
+
+def _still_there(client: Any, inspect: dict[str, Any], raw: DockerRaw) -> bool:
+    """After the log: is the container (and the engine) still there? A log stream that simply ends cannot say
+    whether it was cut, so a container removed or an engine stopped mid-collection is found here and recorded."""
+    import docker
+
+    try:
+        client.api.inspect_container(inspect.get("Id") or raw.name)
+        return True
+    except docker.errors.NotFound:
+        raw.errors.append(CollectorError("docker", f"{raw.name} was removed while it was being collected: "
+                                                   "its log may be incomplete; events and the model folder not read"))
+    except Exception as exc:  # the engine itself stopped answering
+        raw.errors.append(CollectorError("docker", f"the engine stopped answering during collection ({_short(exc)}): "
+                                                   f"the log of {raw.name} may be incomplete; events not read"))
+    return False
 
 
 # --- engine and container ---------------------------------------------------------------------

@@ -22,7 +22,8 @@ def _bundles() -> list[Path]:
     """Every bundle directory under fixtures/ (a scenario with expected.yaml, or a child of fixtures/*/)."""
     fixtures = ROOT / "fixtures"
     found = {p.parent for p in fixtures.glob("**/expected.yaml")} | {p for p in fixtures.glob("*/*") if p.is_dir()}
-    return sorted(found)
+    layout = ("docker", "k8s", "config", "traffic")
+    return sorted(p for p in found if any((p / d).is_dir() for d in layout))  # preflight's model/ and samples/ are not bundles
 
 
 def _both(evidence: Evidence) -> tuple[Any, Any]:

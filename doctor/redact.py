@@ -108,22 +108,18 @@ def redact_inspect(inspect: dict[str, Any]) -> dict[str, Any]:
     config = out.get("Config") or {}
     if "Env" in config:
         config["Env"] = redact_env(config.get("Env"))
-    for key in ("Cmd", "Entrypoint"):
-        if isinstance(config.get(key), list):
-            config[key] = [redact_text(str(arg)) for arg in config[key]]
-    if isinstance(out.get("Args"), list):
-        out["Args"] = [redact_text(str(arg)) for arg in out["Args"]]
     labels = config.get("Labels") or {}
     for name, value in list(labels.items()):
-        labels[name] = MASK if is_secret_name(name) and value else redact_text(str(value))
-    return redact_strings(out)  # type: ignore[no-any-return]
+        if is_secret_name(name) and value:
+            labels[name] = MASK
+    return redact_strings(out)  # type: ignore[no-any-return]  # command line, args, other labels: by content
 
 
 def redact_strings(obj: Any) -> Any:
     """A copy of a JSON-like value with every string passed through `redact_text` (annotations, args, messages)."""
     if isinstance(obj, str):
         return redact_text(obj)
-    if isinstance(obj, list):
+    if isinstance(obj, (list, tuple)):
         return [redact_strings(v) for v in obj]
     if isinstance(obj, dict):
         return {k: redact_strings(v) for k, v in obj.items()}

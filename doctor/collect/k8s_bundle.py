@@ -13,7 +13,7 @@ from doctor.collect.k8s_raw import K8sRaw, _uid
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     """`obj` (changed in place: freshly parsed, never shared) with secret env values masked, no managedFields or last-applied."""
-    from doctor.redact import MASK, is_secret_name, redact_strings, redact_text
+    from doctor.redact import MASK, is_secret_name, redact_strings
 
     meta = obj.get("metadata") or {}
     meta.pop("managedFields", None)
@@ -22,8 +22,8 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     pod_spec = ((spec.get("template") or {}).get("spec")) or spec
     for container in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
         for env in container.get("env") or []:
-            if "value" in env:
-                env["value"] = MASK if is_secret_name(str(env.get("name"))) and env["value"] else redact_text(str(env["value"]))
+            if env.get("value") and is_secret_name(str(env.get("name"))):
+                env["value"] = MASK  # by name; every other string is masked by content just below
     return redact_strings(obj)  # type: ignore[no-any-return]  # args, annotations, event messages
 
 

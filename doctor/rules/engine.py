@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from doctor.evidence import CollectorError, Evidence, LogSource
 from doctor.findings import Check, Excerpt, Finding, Report, order_findings
 from doctor.logs import line_time, strip_time_prefix
-from doctor.redact import redact_text
+from doctor.redact import redact_strings, redact_text
 from doctor.rules import exprs, templates
 from doctor.rules.model import (
     AllCond, AnyCond, Condition, EventCond, ExprCond, LogCond, NotCond, Rule, RuleSet, walk,
@@ -201,17 +201,14 @@ class Context:
         self.configs = [{"kind": c.kind, "source": c.source, "assumed": list(c.assumed), **c.values}
                         for c in evidence.configs]
         self.config = merged_config(evidence)
-        self._traffic: dict[str, Any] | None = None
         self.unbound: dict[str, Any] = {}
         self.platform = platform_of(evidence)
 
     def traffic(self) -> dict[str, Any] | None:
-        """Traffic statistics from access logs, computed on first use."""
-        if self._traffic is None:
-            from doctor import traffic
+        """Traffic statistics from access logs (computed once per evidence, by `stats_for`)."""
+        from doctor import traffic
 
-            self._traffic = traffic.stats_for(self.evidence)
-        return self._traffic or None
+        return traffic.stats_for(self.evidence) or None
 
 
 def platform_of(evidence: Evidence) -> str:
@@ -473,19 +470,8 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
     first_seen = {src: i for i, src in reversed(list(enumerate(e.source for e in evidence)))}
     evidence.sort(key=lambda e: (first_seen[e.source], e.line or 0))  # each source's lines in file order
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
-                   tuple(evidence), {k: _mask_value(v, mask) for k, v in values.items() if v is not None},
+                   tuple(evidence), {k: (redact_strings(v) if redact else v) for k, v in values.items() if v is not None},
                    rule.references, rule.priority, ctx.evidence.predicted)
-
-
-def _mask_value(value: Any, mask: Any) -> Any:
-    """Strings masked, inside lists and dicts too."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, (list, tuple)):
-        return [_mask_value(v, mask) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_value(v, mask) for k, v in value.items()}
-    return value
 
 
 def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> None:

@@ -245,10 +245,7 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
         return
     from doctor import config
 
-    for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            raise InputError("not a regular file (links and devices are refused in bundles)", rel)
+    for path, rel in _regular_files(base, root):
         facts = config.read_config(path, rel)
         if facts:
             evidence.configs.extend(facts)
@@ -260,9 +257,19 @@ def _read_traffic(root: Path, evidence: Evidence) -> None:
     base = root / "traffic"
     if not base.is_dir():
         return
+    for path, rel in _regular_files(base, root):
+        evidence.logs.append(log_source(rel, path.stem, path, evidence, kind="access"))
+
+
+def _regular_files(base: Path, root: Path) -> list[tuple[Path, str]]:
+    """Every file below `base` with its bundle-relative name; InputError for a link (or a device) among them."""
+    found = []
     for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
         rel = str(path.relative_to(root))
-        evidence.logs.append(log_source(rel, path.stem, path, evidence, kind="access"))
+        if path.is_symlink():
+            raise InputError("not a regular file (links and devices are refused in bundles)", rel)
+        found.append((path, rel))
+    return found
 
 
 def _latest_time(evidence: Evidence) -> datetime:

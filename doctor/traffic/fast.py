@@ -1,8 +1,10 @@
 """The traffic pass a block at a time: one compiled regex over the block, counting in C, the line parser as fallback.
 
-Every line of a block falls in one of four shapes: an azmlinfsrv summary line (S), a summary line
-directly followed by its gunicorn.access twin (P), a plain gunicorn/nginx access line (A), or any
-other line (O, handed to `parse_line`, the reference). The shapes are strict enough that the
+Every line of a block falls in one of five shapes: an azmlinfsrv summary line (S), a summary line
+directly followed by its gunicorn.access twin (P), a plain gunicorn/nginx access line (A), a
+gunicorn.access line of the inference server's format with no summary before it (T: what a server
+without azmlinfsrv summaries, or one whose summaries went elsewhere, logs), or any other line (O,
+handed to `parse_line`, the reference). The shapes are strict enough that the
 reference parser reads each S/P/A line exactly as the regex does (tests/traffic/test_fast_equivalence.py).
 Rows are counted with `collections.Counter` over tuples, timestamps are parsed once per distinct
 second. Where order matters (a summary whose twin comes later, a first excerpt for a failing status,
@@ -36,12 +38,17 @@ _TWIN = (rb"(?:" + _DT + rb"T" + _HMS + rb"\.\d{1,9}Z )?" + _DT + rb" " + _HMS +
 _A = (rb"[\w.:]+ [^\s\[]+ [^\s\[]+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
       rb"\"([A-Z]+ [^\s\"\[]+)(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
       rb"(?: (\d+\.\d+))?\r?\n")
+_T = (rb"(" + _DT + rb"[T ]" + _HMS + rb")(?:\.\d{1,9}Z " + _DT + rb" " + _HMS + rb")?,\d{1,9} [A-Z] "
+      rb"\[(\d+)\] gunicorn\.access - [\w.:]+ [^\s\[]+ [^\s\[]+ \[[^\]\r\n]*\] "
+      rb"\"([A-Z]+ ([^\s\"\[]+))(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
+      rb"(?: (\d+\.\d+))?\r?\n")
 _O = rb"([^\n]*)\n"
-ROWS = re.compile(_S + rb"(?:" + _TWIN + rb")?|" + _A + b"|" + _O)
-# row: 0 sec, 1 pid, 2 method+path, 3 path, 4 status, 5 ms, 6 twin | 7 time, 8 method+path, 9 status, 10 rt | 11 other
-_COUNT_KEY = itemgetter(0, 2, 4, 6, 7, 8, 9)
-_GROUP_S, _GROUP_A = itemgetter(2, 4), itemgetter(8, 9)
-_OTHER = itemgetter(11)
+ROWS = re.compile(_S + rb"(?:" + _TWIN + rb")?|" + _A + b"|" + _T + b"|" + _O)
+# row: 0 sec, 1 pid, 2 method+path, 3 path, 4 status, 5 ms, 6 twin | 7 time, 8 method+path, 9 status, 10 rt
+#      | 11 sec, 12 pid, 13 method+path, 14 path, 15 status, 16 rt | 17 other
+_COUNT_KEY = itemgetter(0, 2, 4, 6, 7, 8, 9, 11, 13, 15)
+_GROUP_S, _GROUP_A, _GROUP_T = itemgetter(2, 4), itemgetter(8, 9), itemgetter(13, 15)
+_OTHER = itemgetter(17)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
 
@@ -100,12 +107,16 @@ class FastPass:
     def _counts(self, keys: Counter[tuple[bytes, ...]], tmp: Accumulator) -> bool:
         """Requests, statuses and per-second counts of the S/P/A rows; True when a lone summary was seen."""
         lone = False
-        for (sec, mp_s, st_s, twin, time_a, mp_a, st_a), n in keys.items():
+        for (sec, mp_s, st_s, twin, time_a, mp_a, st_a, sec_t, mp_t, st_t), n in keys.items():
             if sec:
                 lone = lone or not twin
                 second, status, mp = self._second(sec, self._iso), int(st_s), mp_s
             elif time_a:
                 second, status, mp = self._second(time_a, self._clf), 0 if st_a == b"-" else int(st_a), mp_a
+            elif sec_t:
+                second, status, mp = self._second(sec_t, self._iso), 0 if st_t == b"-" else int(st_t), mp_t
+                if second is None:
+                    raise Ordered  # the reference then reads the time in brackets: rare, per line
             else:
                 continue
             if self._is_health(mp):
@@ -126,6 +137,8 @@ class FastPass:
         pending = self.parser.pending_keys()
         if not (pending or lone):
             return None
+        if any(map(itemgetter(11), rows)) and (lone or not set(pending).isdisjoint(_lone_twin_keys(rows))):
+            raise Ordered  # a lone twin that may be a pending summary's: only order can tell
         keys = [(r[1], r[3].decode(), int(r[4])) for r in rows if r[6]]
         if keys and (lone or len(pending) >= LineParser.PENDING):
             raise Ordered
@@ -157,7 +170,7 @@ class FastPass:
 
     def _latencies(self, rows: list[tuple[bytes, ...]], tmp: Accumulator) -> None:
         """The latency histogram of S/P rows (ms) and A rows with a request time (s), counted per bucket in C."""
-        for column, group, scale in ((5, _GROUP_S, 1.0), (10, _GROUP_A, 1000.0)):
+        for column, group, scale in ((5, _GROUP_S, 1.0), (10, _GROUP_A, 1000.0), (16, _GROUP_T, 1000.0)):
             texts = list(map(itemgetter(column), rows))
             distinct = set(texts)
             distinct.discard(b"")
@@ -253,6 +266,11 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
             if len(found) >= LineParser.PENDING:
                 break
     return found[::-1]
+
+
+def _lone_twin_keys(rows: list[tuple[bytes, ...]]) -> set[tuple[bytes, str, int]]:
+    """The keys (pid, path, status) the reference looks up in its pending deque for the piece's T rows."""
+    return {(r[12], r[14].decode("utf-8", "replace"), 0 if r[15] == b"-" else int(r[15])) for r in rows if r[11]}
 
 
 def _pieces(block: bytes, start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:

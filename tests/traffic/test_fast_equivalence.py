@@ -82,7 +82,8 @@ def _log(seed: int, lines: int, clean: bool = False) -> bytes:
                 twin = pid if clean or rnd.random() < 0.9 else pid + 1
                 out.append(_access(rnd, t, path, str(code or 200), twin, clean))
         elif kind < 0.8:
-            out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), None, clean))
+            lone_twin = rnd.choice([pid, None])  # a gunicorn.access line with no summary before it, or a plain one
+            out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), lone_twin, clean))
         elif not clean or rnd.random() < 0.1:
             out.append(rnd.choice(NOISE[:3] if clean else NOISE))
     ends = [b"\r\n" if rnd.random() < 0.05 else b"\r" if rnd.random() < 0.01 else b"\n" for _ in out]
@@ -131,3 +132,18 @@ def test_twins_after_lone_summaries(monkeypatch: pytest.MonkeyPatch, arrivals: N
     evidence.logs.append(LogSource.from_bytes("t.log", "app", ("\n".join(lines) + "\n").encode()))
     quick, reference = _both(evidence)
     assert quick == reference and quick is not None and quick["requests"] == 3000
+
+
+def test_lone_twin_lines(arrivals: None) -> None:
+    """gunicorn.access lines in the server's format with no summary before them are requests; one whose
+    summary came earlier without it (interleaved workers) is that summary's twin, counted once."""
+    twin = ('2026-11-25T10:00:{s:02d}.123456789Z 2026-11-25 10:00:{s:02d},002 I [{p}] gunicorn.access - 127.0.0.1 - - '
+            '[25/Nov/2026:10:00:{s:02d} +0000] "POST /score HTTP/1.1" {c} 9 "-" "python-requests/2.31"')
+    summary = "2026-11-25 10:00:{s:02d},001 I [{p}] azmlinfsrv - POST /score {c} 1.5ms 9"
+    lines = [twin.format(s=i % 60, p=7, c=200 if i % 10 else 503) for i in range(5000)]
+    lines[3000:3000] = [summary.format(s=1, p=8, c=200), twin.format(s=1, p=9, c=200), twin.format(s=1, p=8, c=200)]
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource.from_bytes("t.log", "app", ("\n".join(lines) + "\n").encode()))
+    quick, reference = _both(evidence)
+    assert quick == reference and quick is not None
+    assert quick["requests"] == 5002 and quick["status"]["503"] == 500

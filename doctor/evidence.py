@@ -196,6 +196,16 @@ class Evidence:
     predicted: bool = False  # preflight: findings are predictions
     notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived results, computed once
+    # A live collection still streaming its log (read as it grows); `settle()` waits for it.
+    pending: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+
+    def settle(self) -> bool:
+        """Wait for a collection still running and take in what it read after the log (events, errors, ...).
+
+        False when the log bytes read while it streamed are not the final log (it outgrew the size cap and
+        only its tail is kept): whoever read them must read the log again."""
+        pending, self.pending = self.pending, None
+        return pending() if pending is not None else True
 
     def is_empty(self) -> bool:
         """True when nothing at all was collected."""

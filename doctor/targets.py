@@ -62,10 +62,23 @@ def _docker(name: str, opts: Options) -> Evidence:
 
     progress = stderr_progress(f"reading the log of {name}") if opts.progress else None
     try:
-        return collect_docker(name, opts.since, log_cap_bytes=opts.log_cap_bytes, progress=progress)
-    finally:
+        evidence = collect_docker(name, opts.since, log_cap_bytes=opts.log_cap_bytes, progress=progress,
+                                  follow=True)  # the check reads the log as it streams in
+    except BaseException:
         if progress:
             clear_line()
+        raise
+    if progress and evidence.pending is not None:
+        settle = evidence.pending
+
+        def settled() -> bool:
+            try:
+                return settle()
+            finally:
+                clear_line()
+
+        evidence.pending = settled
+    return evidence
 
 
 def _k8s(spec: str, opts: Options) -> list[Evidence]:

@@ -33,8 +33,9 @@ from doctor.collect.docker_logs import (
     demux,
 )
 from doctor.collect.docker_raw import DockerRaw, evidence_from_raw
+from doctor.follow import Growing, Writer, follow_in_child
 from doctor.errors import InputError, UnreachableError
-from doctor.evidence import CollectorError, Evidence
+from doctor.evidence import CollectorError, Evidence, LogSource
 from doctor.redact import redact_inspect
 
 __all__ = ["APP_ROOT", "MAX_EVENTS", "MAX_LISTING", "MAX_LISTING_BYTES", "STREAM_CHUNK", "DockerRaw", "Progress",
@@ -57,8 +58,13 @@ _MISSING_HINTS = (b"No such file", b"does not exist", b"Model not found")
 
 
 def collect_docker(name: str, since: datetime | None, log_cap_bytes: int | None = None,
-                   progress: Progress | None = None) -> Evidence:
-    """Evidence about container `name` on the engine DOCKER_HOST (or the default socket) points at."""
+                   progress: Progress | None = None, follow: bool = False) -> Evidence:
+    """Evidence about container `name` on the engine DOCKER_HOST (or the default socket) points at.
+
+    With `follow`, it returns as soon as the container is inspected: the log streams in a background
+    thread and the evidence's log is read as it grows (`Evidence.settle()` waits for the rest)."""
+    if follow:
+        return _collect_following(name, since, log_cap_bytes, progress)
     return evidence_from_raw(collect_docker_raw(name, since, log_cap_bytes, progress))
 
 
@@ -67,19 +73,70 @@ def collect_docker_raw(name: str, since: datetime | None, log_cap_bytes: int | N
     """Read inspect, logs (to a temp file), events and, when a model path is missing, the model folder."""
     client = _client()
     try:
-        inspect = _inspect(client, name)
-        now = datetime.now(timezone.utc)
-        raw = DockerRaw(name=_container_name(inspect, name), inspect=redact_inspect(inspect), since=since, now=now)
-        workdir = workdir or _temp_dir()
-        workdir.mkdir(parents=True, exist_ok=True)
-        _collect_logs(client, inspect, raw, workdir, log_cap_bytes, progress)
-        if not _still_there(client, inspect, raw):
-            return raw
-        _collect_events(client, inspect, raw)
-        _collect_model_listing(client, inspect, raw)
+        inspect, raw = _start(client, name, since)
+        _read_rest(client, inspect, raw, workdir or _temp_dir(), log_cap_bytes, progress)
         return raw
     finally:
         client.close()
+
+
+def _start(client: Any, name: str, since: datetime | None) -> tuple[dict[str, Any], DockerRaw]:
+    """The container's inspect (InputError when there is none) and the record the rest is read into."""
+    inspect = _inspect(client, name)
+    now = datetime.now(timezone.utc)
+    return inspect, DockerRaw(name=_container_name(inspect, name), inspect=redact_inspect(inspect), since=since, now=now)
+
+
+def _read_rest(client: Any, inspect: dict[str, Any], raw: DockerRaw, workdir: Path, cap: int | None,
+               progress: Progress | None, growing: Writer | None = None) -> None:
+    """The log, then (while the container and engine are still there) its events and the model folder."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    _collect_logs(client, inspect, raw, workdir, cap, progress, growing)
+    if _still_there(client, inspect, raw):
+        _collect_events(client, inspect, raw)
+        _collect_model_listing(client, inspect, raw)
+
+
+def _collect_following(name: str, since: datetime | None, cap: int | None, progress: Progress | None) -> Evidence:
+    """The evidence of the inspect now, its log read as it streams in; `settle()` adds events and the rest.
+
+    The log, events and model folder are read in a forked child process (`follow_in_child`), with a
+    client of its own, so reading the engine's stream never waits behind the analysis for the GIL."""
+    client = _client()
+    try:
+        inspect, started = _start(client, name, since)
+    finally:
+        client.close()
+    workdir = _temp_dir() / "log"
+    growing = Growing()
+
+    def read(writer: Writer) -> DockerRaw:
+        raw, own = started, _client()
+        try:
+            _read_rest(own, inspect, raw, workdir, cap, progress, writer)
+        except Exception as exc:  # a collector that fails does not sink the report
+            raw.errors.append(CollectorError("docker", f"{raw.name}: {_short(exc)}"))
+        finally:
+            own.close()
+        return raw
+
+    path = TailSink.first_segment(workdir / f"{started.name}.logs.txt")
+    done = follow_in_child(read, growing, path, f"mldoctor-docker-{started.name}")
+    evidence = evidence_from_raw(started)
+    following = LogSource(f"docker/{started.name}/logs.txt", started.name, growing.open)
+    evidence.logs.append(following)
+
+    def settle() -> bool:
+        complete = evidence_from_raw(done.result())
+        at = next(i for i, s in enumerate(evidence.logs) if s is following)
+        evidence.logs[at:at + 1] = complete.logs  # the final log file (and the model folder listing)
+        evidence.events.extend(complete.events)
+        evidence.collector_errors.extend(complete.collector_errors)
+        evidence.notes.extend(complete.notes)
+        return not growing.abandoned
+
+    evidence.pending = settle
+    return evidence
 
 
 def _still_there(client: Any, inspect: dict[str, Any], raw: DockerRaw) -> bool:
@@ -172,11 +229,11 @@ def _temp_dir() -> Path:
 
 
 def _collect_logs(client: Any, inspect: dict[str, Any], raw: DockerRaw, workdir: Path,
-                  cap: int | None, progress: Progress | None) -> None:
+                  cap: int | None, progress: Progress | None, growing: Writer | None = None) -> None:
     """Stream stdout+stderr with timestamps into a temp file, keeping the last `cap` bytes like bundles do."""
     path = workdir / f"{raw.name}.logs.txt"
     assert raw.now is not None
-    sink = TailSink(path, cap if cap is not None else _default_cap(), progress, _log_file_size(inspect))
+    sink = TailSink(path, cap if cap is not None else _default_cap(), progress, _log_file_size(inspect), growing)
     try:
         for block in _log_blocks(client, inspect, raw.since, raw.now):
             sink.write(block)

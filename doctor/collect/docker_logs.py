@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import socket
 import struct
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
+
+from doctor.follow import Writer
 
 Progress = Callable[[int, int | None], None]  # (log bytes read so far, expected total or None)
 
@@ -16,13 +19,25 @@ SOCKET_TIMEOUT = 300.0  # seconds without a byte from the engine before giving u
 
 
 class TailSink:
-    """Keeps the last `cap` bytes of a stream in bounded disk: two segment files written in turn."""
+    """Keeps the last `cap` bytes of a stream in bounded disk: two segment files written in turn.
 
-    def __init__(self, path: Path, cap: int, progress: Progress | None = None, total: int | None = None) -> None:
+    With `growing`, readers follow the first segment while it is written (the check analyses the log as it
+    streams in); a stream longer than `cap` abandons them, since the log kept is then only its tail."""
+
+    def __init__(self, path: Path, cap: int, progress: Progress | None = None, total: int | None = None,
+                 growing: Writer | None = None) -> None:
         self.path, self.cap, self.progress, self.total = path, max(cap, 1), progress, total
-        self.segments = (path.with_name(path.name + ".0"), path.with_name(path.name + ".1"))
+        self.segments = (self.first_segment(path), path.with_name(path.name + ".1"))
         self.current, self.segment_bytes, self.streamed, self.rotated = 0, 0, 0, False
         self.file: BinaryIO = open(self.segments[0], "wb")
+        self.growing = growing
+        if growing is not None:
+            growing.started(self.segments[0])
+
+    @staticmethod
+    def first_segment(path: Path) -> Path:
+        """The file the stream's first `cap` bytes go to (what readers follow)."""
+        return path.with_name(path.name + ".0")
 
     def write(self, block: bytes) -> None:
         """Append a block of whole lines; past `cap` bytes in a segment, start over in the other one."""
@@ -33,15 +48,26 @@ class TailSink:
             self.progress(self.streamed, self.total)
         if self.segment_bytes >= self.cap:
             self.file.close()
+            if self.growing is not None:
+                self.growing.abandon()
+                self.growing = None
             self.current ^= 1
             self.file, self.segment_bytes, self.rotated = open(self.segments[self.current], "wb"), 0, True
+        elif self.growing is not None:
+            self.file.flush()
+            self.growing.grew(self.segment_bytes)
 
     def finish(self) -> bool:
         """Leave the kept bytes (whole lines) at `path`; True when older bytes were dropped."""
         self.file.close()
         newer, older = self.segments[self.current], self.segments[self.current ^ 1]
         if not self.rotated:
-            newer.replace(self.path)
+            if self.growing is not None:  # readers may still open the first segment: it stays, linked to `path`
+                self.path.unlink(missing_ok=True)
+                os.link(newer, self.path)
+                self.growing.finish()
+            else:
+                newer.replace(self.path)
             older.unlink(missing_ok=True)
             return False
         with open(self.path, "wb") as out:
@@ -69,31 +95,49 @@ def _unix_get(sock_path: str, path: str) -> Iterator[bytes]:
 
     Through requests/urllib3 the engine's chunked answer costs a Python round per log line (each frame is
     its own HTTP chunk): ten times slower than `docker logs` on a gigabyte. HTTP/1.0 has no chunking.
+    Each read waits in the kernel for a whole megabyte (MSG_WAITALL): one Python round per megabyte, so a
+    check analysing the log in other threads as it streams in does not keep the engine waiting.
     """
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(SOCKET_TIMEOUT)
         sock.connect(sock_path)
         sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: mldoctor\r\n\r\n".encode())
-        stream = io.BufferedReader(socket.SocketIO(sock, "rb"), STREAM_CHUNK)
-        _expect_ok(stream)
+        body = _expect_ok(sock)
+        if body:
+            yield body
         while True:
-            data = stream.read1(STREAM_CHUNK)
-            if not data:
+            buf = bytearray(STREAM_CHUNK)
+            got = sock.recv_into(buf, STREAM_CHUNK, socket.MSG_WAITALL)
+            if not got:
                 return
-            yield data
+            yield bytes(buf[:got]) if got < STREAM_CHUNK else bytes(buf)
     finally:
         sock.close()
 
 
-def _expect_ok(stream: io.BufferedReader[socket.SocketIO]) -> None:
-    """Read the status line and headers; an engine error (404, 500) raises with its message."""
-    status = stream.readline(65536).decode("latin-1").split(" ", 2)
-    while stream.readline(65536) not in (b"\r\n", b"\n", b""):
-        pass
+def _expect_ok(sock: socket.socket) -> bytes:
+    """Read the status line and headers; the body bytes read with them. An engine error (404, 500) raises."""
+    head = b""
+    while b"\r\n\r\n" not in head and b"\n\n" not in head:
+        data = sock.recv(65536)
+        if not data:
+            break
+        head += data
+        if len(head) > 1 << 20:
+            raise OSError("engine answered with over a megabyte of headers")
+    cut = head.find(b"\r\n\r\n")
+    headers, body = (head[:cut], head[cut + 4:]) if cut >= 0 else head.partition(b"\n\n")[::2]
+    status = headers.split(b"\n", 1)[0].decode("latin-1").split(" ", 2)
     if len(status) < 2 or status[1] != "200":
-        body = stream.read(4096).decode("utf-8", "replace").strip()
-        raise OSError(f"engine answered {' '.join(status[1:]).strip()}: {body[:300]}")
+        while len(body) < 4096:
+            data = sock.recv(4096)
+            if not data:
+                break
+            body += data
+        text = body[:4096].decode("utf-8", "replace").strip()
+        raise OSError(f"engine answered {' '.join(status[1:]).strip()}: {text[:300]}")
+    return body
 
 
 def _sdk_get(client: Any, cid: str, params: dict[str, Any]) -> Iterator[bytes]:

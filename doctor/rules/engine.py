@@ -408,7 +408,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     active = [r for r in rules if r.id not in ignored]
     conds = [c for r in active for c in walk(r.when) if isinstance(c, LogCond)]
     plan = _Plan(conds)
-    ctx = Context(evidence, plan.run(evidence.logs, engine), {id(c): i for i, c in enumerate(conds)})
+    ctx = Context(evidence, _scan(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
     have = _available(evidence)
     findings: dict[str, Finding] = {}
     checks: dict[str, Check] = {}
@@ -428,6 +428,29 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
                     errors, evidence.summary(), notes, evidence.predicted)
     report.redacted = redact
     return report
+
+
+def _scan(plan: _Plan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
+    """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives, its traffic
+    counted meanwhile in a second thread; what the collector read after it (the model folder) is scanned then."""
+    if evidence.pending is None:
+        return plan.run(evidence.logs, engine)
+    from doctor.follow import background
+    from doctor.traffic import stats_for, traffic_sources
+
+    streaming = list(evidence.logs)
+    traffic = background(lambda: stats_for(evidence), "mldoctor-traffic") if traffic_sources(evidence) else None
+    scanned = plan.run(streaming, engine)
+    fresh = evidence.settle()
+    if traffic is not None:
+        traffic.result()
+    if not fresh:  # the log outgrew the size cap while it streamed: read its kept tail again
+        evidence.cache.pop("traffic", None)
+        return plan.run(evidence.logs, engine)
+    late = plan.run([s for s in evidence.logs if not any(s is seen for seen in streaming)], engine)
+    for index, aggs in late.items():
+        scanned[index].extend(aggs)
+    return scanned
 
 
 def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> tuple[Finding | None, Check]:

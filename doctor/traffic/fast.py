@@ -29,26 +29,28 @@ SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: f
 
 _DT = rb"(?:19[7-9]|[2-9]\d\d)\d-\d\d-\d\d"  # from 1970: int(timestamp) is then the floor second
 _HMS = rb"\d\d:\d\d:\d\d"
-_S = (rb"(" + _DT + rb"[T ]" + _HMS + rb")(?:\.\d{1,9}Z " + _DT + rb" " + _HMS + rb")?,\d{1,9} [A-Z] "
-      rb"\[(?P<pid>\d+)\] azmlinfsrv - ([A-Z]+ (?P<path>/[^\s\"]*)) (?P<st>\d{3}) (\d+(?:\.\d+)?)ms"
+# Both server shapes start with the same time and `[pid] `: matched once, then either rest (S, P or T).
+_PREFIX = (rb"(" + _DT + rb"[T ]" + _HMS + rb")(?:\.\d{1,9}Z " + _DT + rb" " + _HMS + rb")?,\d{1,9} [A-Z] "
+           rb"\[(?P<pid>\d+)\] ")
+_S = (rb"azmlinfsrv - ([A-Z]+ (?P<path>/[^\s\"]*)) (?P<st>\d{3}) (\d+(?:\.\d+)?)ms"
       rb"(?:[ \t][^\r\n]*)?\r?\n")
 _TWIN = (rb"(?:" + _DT + rb"T" + _HMS + rb"\.\d{1,9}Z )?" + _DT + rb" " + _HMS + rb",\d{1,9} [A-Z] "
          rb"\[(?P=pid)\] (g)unicorn\.access - [\w.:]+ [^\s\[]+ [^\s\[]+ \[[^\]\r\n]*\] "
          rb"\"[A-Z]+ (?P=path)(?: HTTP/[\d.]+)?\" (?P=st) (?:\d+|-)[^\r\n\[]*\r?\n")
+_T = (rb"gunicorn\.access - [\w.:]+ [^\s\[]+ [^\s\[]+ \[[^\]\r\n]*\] "
+      rb"\"([A-Z]+ ([^\s\"\[]+))(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
+      rb"(?: (\d+\.\d+))?\r?\n")
 _A = (rb"[\w.:]+ [^\s\[]+ [^\s\[]+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
       rb"\"([A-Z]+ [^\s\"\[]+)(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
       rb"(?: (\d+\.\d+))?\r?\n")
-_T = (rb"(" + _DT + rb"[T ]" + _HMS + rb")(?:\.\d{1,9}Z " + _DT + rb" " + _HMS + rb")?,\d{1,9} [A-Z] "
-      rb"\[(\d+)\] gunicorn\.access - [\w.:]+ [^\s\[]+ [^\s\[]+ \[[^\]\r\n]*\] "
-      rb"\"([A-Z]+ ([^\s\"\[]+))(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
-      rb"(?: (\d+\.\d+))?\r?\n")
 _O = rb"([^\n]*)\n"
-ROWS = re.compile(_S + rb"(?:" + _TWIN + rb")?|" + _A + b"|" + _T + b"|" + _O)
-# row: 0 sec, 1 pid, 2 method+path, 3 path, 4 status, 5 ms, 6 twin | 7 time, 8 method+path, 9 status, 10 rt
-#      | 11 sec, 12 pid, 13 method+path, 14 path, 15 status, 16 rt | 17 other
-_COUNT_KEY = itemgetter(0, 2, 4, 6, 7, 8, 9, 11, 13, 15)
-_GROUP_S, _GROUP_A, _GROUP_T = itemgetter(2, 4), itemgetter(8, 9), itemgetter(13, 15)
-_OTHER = itemgetter(17)
+# A line starting with a date never matches _A (`[\w.:]+ ` stops at the first `-`): the order is free.
+ROWS = re.compile(_PREFIX + rb"(?:" + _S + rb"(?:" + _TWIN + rb")?|" + _T + rb")|" + _A + b"|" + _O)
+# row: 0 sec, 1 pid (S, P and T) | 2 method+path, 3 path, 4 status, 5 ms, 6 twin (S, P) | 7 method+path,
+#      8 path, 9 status, 10 rt (T) | 11 time, 12 method+path, 13 status, 14 rt (A) | 15 other
+_COUNT_KEY = itemgetter(0, 2, 4, 6, 11, 12, 13, 7, 9)
+_GROUP_S, _GROUP_A, _GROUP_T = itemgetter(2, 4), itemgetter(12, 13), itemgetter(7, 9)
+_OTHER = itemgetter(15)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
 
@@ -107,14 +109,14 @@ class FastPass:
     def _counts(self, keys: Counter[tuple[bytes, ...]], tmp: Accumulator) -> bool:
         """Requests, statuses and per-second counts of the S/P/A rows; True when a lone summary was seen."""
         lone = False
-        for (sec, mp_s, st_s, twin, time_a, mp_a, st_a, sec_t, mp_t, st_t), n in keys.items():
-            if sec:
+        for (sec, mp_s, st_s, twin, time_a, mp_a, st_a, mp_t, st_t), n in keys.items():
+            if st_s:
                 lone = lone or not twin
                 second, status, mp = self._second(sec, self._iso), int(st_s), mp_s
             elif time_a:
                 second, status, mp = self._second(time_a, self._clf), 0 if st_a == b"-" else int(st_a), mp_a
-            elif sec_t:
-                second, status, mp = self._second(sec_t, self._iso), 0 if st_t == b"-" else int(st_t), mp_t
+            elif st_t:
+                second, status, mp = self._second(sec, self._iso), 0 if st_t == b"-" else int(st_t), mp_t
                 if second is None:
                     raise Ordered  # the reference then reads the time in brackets: rare, per line
             else:
@@ -137,7 +139,7 @@ class FastPass:
         pending = self.parser.pending_keys()
         if not (pending or lone):
             return None
-        if any(map(itemgetter(11), rows)) and (lone or not set(pending).isdisjoint(_lone_twin_keys(rows))):
+        if any(map(itemgetter(9), rows)) and (lone or not set(pending).isdisjoint(_lone_twin_keys(rows))):
             raise Ordered  # a lone twin that may be a pending summary's: only order can tell
         keys = [(r[1], r[3].decode(), int(r[4])) for r in rows if r[6]]
         if keys and (lone or len(pending) >= LineParser.PENDING):
@@ -170,7 +172,7 @@ class FastPass:
 
     def _latencies(self, rows: list[tuple[bytes, ...]], tmp: Accumulator) -> None:
         """The latency histogram of S/P rows (ms) and A rows with a request time (s), counted per bucket in C."""
-        for column, group, scale in ((5, _GROUP_S, 1.0), (10, _GROUP_A, 1000.0), (16, _GROUP_T, 1000.0)):
+        for column, group, scale in ((5, _GROUP_S, 1.0), (14, _GROUP_A, 1000.0), (10, _GROUP_T, 1000.0)):
             texts = list(map(itemgetter(column), rows))
             distinct = set(texts)
             distinct.discard(b"")
@@ -261,7 +263,7 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
     """The pending keys of the last lone summary rows, oldest first (the deque keeps 64)."""
     found: list[tuple[bytes, str, int]] = []
     for row in reversed(rows):
-        if row[0] and not row[6]:
+        if row[4] and not row[6]:
             found.append((row[1], row[3].decode(), int(row[4])))
             if len(found) >= LineParser.PENDING:
                 break
@@ -270,7 +272,7 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
 
 def _lone_twin_keys(rows: list[tuple[bytes, ...]]) -> set[tuple[bytes, str, int]]:
     """The keys (pid, path, status) the reference looks up in its pending deque for the piece's T rows."""
-    return {(r[12], r[14].decode("utf-8", "replace"), 0 if r[15] == b"-" else int(r[15])) for r in rows if r[11]}
+    return {(r[1], r[8].decode("utf-8", "replace"), 0 if r[9] == b"-" else int(r[9])) for r in rows if r[9]}
 
 
 def _pieces(block: bytes, start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 import math
 from collections import Counter
-from itertools import filterfalse, repeat
+from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from doctor.logs import line_time
 from doctor.traffic.parse import _LOOKS_ACCESS, _PID, _SUMMARY, HEALTH_PATHS, LineParser, is_health, parse_line
@@ -44,13 +44,17 @@ _A = (rb"[\w.:]+ [^\s\[]+ [^\s\[]+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})
       rb"\"([A-Z]+ [^\s\"\[]+)(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
       rb"(?: (\d+\.\d+))?\r?\n")
 _O = rb"([^\n]*)\n"
+T_REST = re.compile(_T)
 # A line starting with a date never matches _A (`[\w.:]+ ` stops at the first `-`): the order is free.
-ROWS = re.compile(_PREFIX + rb"(?:" + _S + rb"(?:" + _TWIN + rb")?|" + _T + rb")|" + _A + b"|" + _O)
-# row: 0 sec, 1 pid (S, P and T) | 2 method+path, 3 path, 4 status, 5 ms, 6 twin (S, P) | 7 method+path,
-#      8 path, 9 status, 10 rt (T) | 11 time, 12 method+path, 13 status, 14 rt (A) | 15 other
-_COUNT_KEY = itemgetter(0, 2, 4, 6, 11, 12, 13, 7, 9)
-_GROUP_S, _GROUP_A, _GROUP_T = itemgetter(2, 4), itemgetter(12, 13), itemgetter(7, 9)
-_OTHER = itemgetter(15)
+# A T line is taken whole here (its rest repeats, second after second) and its rest parsed once per distinct
+# text with T_REST; a rest T_REST does not take makes the line an O line (prefix + rest).
+ROWS = re.compile(rb"(" + _PREFIX + rb")(?:" + _S + rb"(?:" + _TWIN + rb")?|(gunicorn\.access - [^\n]*\n))|"
+                  + _A + b"|" + _O)
+# row: 0 prefix, 1 sec, 2 pid (S, P and T) | 3 method+path, 4 path, 5 status, 6 ms, 7 twin (S, P) | 8 rest (T)
+#      | 9 time, 10 method+path, 11 status, 12 rt (A) | 13 other
+_COUNT_KEY = itemgetter(1, 2, 3, 5, 7, 9, 10, 11, 8)
+_GROUP_S, _GROUP_A = itemgetter(3, 5), itemgetter(10, 11)
+_OTHER = itemgetter(13)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
 
@@ -67,6 +71,7 @@ class FastPass:
         self._iso, self._clf = SecondCache(_iso_second, 17), SecondCache(_clf_second, 18)
         self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
+        self._rests: dict[bytes, tuple[bytes, bytes, bytes, bytes] | None] = {}
 
     def feed_block(self, block: bytes) -> None:
         """Count every request of a block of whole lines."""
@@ -95,10 +100,11 @@ class FastPass:
             raise Ordered  # client errors (probe logs): rare, per line
         rows = ROWS.findall(block, start, end)
         tmp = Accumulator(timeout_ms=self.acc.timeout_ms)
-        lone = self._counts(Counter(map(_COUNT_KEY, rows)), tmp)
-        reordered = self._twins(rows, lone)
-        self._others(rows, tmp, lone)
+        lone, lone_twins, twin_times, unread = self._counts(Counter(map(_COUNT_KEY, rows)), tmp)
+        reordered = self._twins(rows, lone, lone_twins)
+        self._others(rows, tmp, lone, unread)
         self._latencies(rows, tmp)
+        self._twin_latencies(twin_times, tmp)
         self._check_excerpts(tmp)
         if lone:
             self.parser.remember(_last_summaries(rows))
@@ -106,19 +112,31 @@ class FastPass:
             self.parser.reorder(reordered)
         return tmp
 
-    def _counts(self, keys: Counter[tuple[bytes, ...]], tmp: Accumulator) -> bool:
-        """Requests, statuses and per-second counts of the S/P/A rows; True when a lone summary was seen."""
-        lone = False
-        for (sec, mp_s, st_s, twin, time_a, mp_a, st_a, mp_t, st_t), n in keys.items():
+    def _counts(self, keys: Counter[tuple[bytes, ...]],
+                tmp: Accumulator) -> tuple[bool, set[tuple[bytes, str, int]], Counter[tuple[bytes, ...]], bool]:
+        """Requests, statuses and per-second counts of the S/P/A/T rows. Also: whether a lone summary was seen,
+        the keys of the T rows, their (method+path, status, request time) counts, whether a T rest was unread."""
+        lone, unread = False, False
+        lone_twins: set[tuple[bytes, str, int]] = set()
+        twin_times: Counter[tuple[bytes, ...]] = Counter()
+        for (sec, pid, mp_s, st_s, twin, time_a, mp_a, st_a, rest), n in keys.items():
             if st_s:
                 lone = lone or not twin
                 second, status, mp = self._second(sec, self._iso), int(st_s), mp_s
             elif time_a:
                 second, status, mp = self._second(time_a, self._clf), 0 if st_a == b"-" else int(st_a), mp_a
-            elif st_t:
-                second, status, mp = self._second(sec, self._iso), 0 if st_t == b"-" else int(st_t), mp_t
+            elif rest:
+                fields = self._rest(rest)
+                if fields is None:
+                    unread = True  # read as an O line by `_others`
+                    continue
+                mp, path, st_t, rt = fields
+                second, status = self._second(sec, self._iso), 0 if st_t == b"-" else int(st_t)
                 if second is None:
                     raise Ordered  # the reference then reads the time in brackets: rare, per line
+                lone_twins.add((pid, path.decode("utf-8", "replace"), status))
+                if rt:
+                    twin_times[(mp, st_t, rt)] += n
             else:
                 continue
             if self._is_health(mp):
@@ -129,9 +147,21 @@ class FastPass:
                 tmp.per_second[second] += n
                 if status == 503:
                     tmp.per_second_503[second] += n
-        return lone
+        return lone, lone_twins, twin_times, unread
 
-    def _twins(self, rows: list[tuple[bytes, ...]], lone: bool) -> list[tuple[bytes, str, int]] | None:
+    def _rest(self, rest: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
+        """(method+path, path, status, request time) of a T line's rest, once per distinct rest; None if not a T."""
+        try:
+            return self._rests[rest]
+        except KeyError:
+            if len(self._rests) > 100_000:
+                self._rests.clear()  # bounded on logs whose rests never repeat
+            match = T_REST.fullmatch(rest)
+            fields = self._rests[rest] = match.groups(b"") if match else None  # type: ignore[assignment]
+            return fields
+
+    def _twins(self, rows: list[tuple[bytes, ...]], lone: bool,
+               lone_twins: set[tuple[bytes, str, int]]) -> list[tuple[bytes, str, int]] | None:
         """The pending deque after the piece's summary+twin pairs, when they change its order; else None.
 
         A pair appends its key and removes the first equal one: with the deque short of full, that moves
@@ -139,9 +169,9 @@ class FastPass:
         pending = self.parser.pending_keys()
         if not (pending or lone):
             return None
-        if any(map(itemgetter(9), rows)) and (lone or not set(pending).isdisjoint(_lone_twin_keys(rows))):
+        if lone_twins and (lone or not lone_twins.isdisjoint(pending)):
             raise Ordered  # a lone twin that may be a pending summary's: only order can tell
-        keys = [(r[1], r[3].decode(), int(r[4])) for r in rows if r[6]]
+        keys = [(r[2], r[4].decode(), int(r[5])) for r in rows if r[7]]
         if keys and (lone or len(pending) >= LineParser.PENDING):
             raise Ordered
         if not keys or not pending or set(pending).isdisjoint(keys):
@@ -153,10 +183,13 @@ class FastPass:
                 order.append(key)
         return order
 
-    def _others(self, rows: list[tuple[bytes, ...]], tmp: Accumulator, lone: bool) -> None:
+    def _others(self, rows: list[tuple[bytes, ...]], tmp: Accumulator, lone: bool, unread: bool) -> None:
         """Lines of no fast shape, read by the reference parser; order-dependent ones send the piece back."""
         strict, twins_possible = self.parser.strict, lone or bool(self.parser.pending_keys())
-        for text in filter(None, map(_OTHER, rows)):
+        texts: Iterable[bytes] = filter(None, map(_OTHER, rows))
+        if unread:  # T rows whose rest is not of the T shape: whole lines for the reference
+            texts = chain(texts, (r[0] + r[8] for r in rows if r[8] and self._rest(r[8]) is None))
+        for text in texts:
             for line in text.splitlines():
                 if not strict and not any(mark in line for mark in _MAY_COUNT):
                     continue
@@ -172,7 +205,7 @@ class FastPass:
 
     def _latencies(self, rows: list[tuple[bytes, ...]], tmp: Accumulator) -> None:
         """The latency histogram of S/P rows (ms) and A rows with a request time (s), counted per bucket in C."""
-        for column, group, scale in ((5, _GROUP_S, 1.0), (14, _GROUP_A, 1000.0), (10, _GROUP_T, 1000.0)):
+        for column, group, scale in ((6, _GROUP_S, 1.0), (12, _GROUP_A, 1000.0)):
             texts = list(map(itemgetter(column), rows))
             distinct = set(texts)
             distinct.discard(b"")
@@ -186,6 +219,17 @@ class FastPass:
             if any(cls is not None and self._is_health(mp) for (mp, _), cls in keys):
                 distinct = {text for (mp, _), text in zip(map(group, rows), texts) if text and not self._is_health(mp)}
             tmp.latency_max = max(tmp.latency_max, max(map(values.__getitem__, distinct), default=0.0))
+
+    def _twin_latencies(self, times: Counter[tuple[bytes, ...]], tmp: Accumulator) -> None:
+        """The latency histogram of T rows with a request time (s), from their counts."""
+        if not times:
+            return
+        table, values = self._table({rt for _, _, rt in times}, 1000.0)
+        for (mp, code, rt), n in times.items():
+            if not self._is_health(mp):
+                bucket, slow = table[rt]  # type: ignore[misc]
+                tmp.add_counts(bucket, slow, 0 if code == b"-" else int(code), n)
+                tmp.latency_max = max(tmp.latency_max, values[rt])
 
     def _table(self, texts: set[bytes], scale: float) -> tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]:
         """Latency text -> (bucket, slow) and -> clamped value, filled once per distinct text (b'' -> None)."""
@@ -263,22 +307,22 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
     """The pending keys of the last lone summary rows, oldest first (the deque keeps 64)."""
     found: list[tuple[bytes, str, int]] = []
     for row in reversed(rows):
-        if row[4] and not row[6]:
-            found.append((row[1], row[3].decode(), int(row[4])))
+        if row[5] and not row[7]:
+            found.append((row[2], row[4].decode(), int(row[5])))
             if len(found) >= LineParser.PENDING:
                 break
     return found[::-1]
 
 
-def _lone_twin_keys(rows: list[tuple[bytes, ...]]) -> set[tuple[bytes, str, int]]:
-    """The keys (pid, path, status) the reference looks up in its pending deque for the piece's T rows."""
-    return {(r[1], r[8].decode("utf-8", "replace"), 0 if r[9] == b"-" else int(r[9])) for r in rows if r[9]}
-
-
 def _pieces(block: bytes, start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
-    """Spans of whole lines of about `size` bytes between `start` and `stop` (both at line starts)."""
+    """Spans of whole lines of about `size` bytes between `start` and `stop` (both at line starts).
+
+    A span does not end on a summary line: its twin, next, stays with it (a pair cut in two is a lone
+    summary and a lone twin, which only the line-by-line parser can match)."""
     while start < stop:
         cut = block.find(b"\n", start + size, stop)
+        if cut >= 0 and block.find(b"azmlinfsrv - ", block.rfind(b"\n", start, cut) + 1, cut) >= 0:
+            cut = block.find(b"\n", cut + 1, stop)
         end = stop if cut < 0 else cut + 1
         yield start, end
         start = end

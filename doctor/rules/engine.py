@@ -447,8 +447,9 @@ def _scan(plan: _Plan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg
     if not fresh:  # the log outgrew the size cap while it streamed: read its kept tail again
         evidence.cache.pop("traffic", None)
         return plan.run(evidence.logs, engine)
-    late = plan.run([s for s in evidence.logs if not any(s is seen for seen in streaming)], engine)
-    for index, aggs in late.items():
+    seen = {(s.name, s.kind, s.previous) for s in streaming}  # a streamed log is now its final file: same name
+    late = [s for s in evidence.logs if (s.name, s.kind, s.previous) not in seen]
+    for index, aggs in (plan.run(late, engine) if late else {}).items():
         scanned[index].extend(aggs)
     return scanned
 

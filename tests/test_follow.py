@@ -1,0 +1,156 @@
+"""A log analysed while it is still being written (the live Docker check): readers of the growing file see
+every byte, the report equals the one of the finished log, and a log that outgrows its size cap is read again
+from its kept tail. The writer runs in a thread here and in a forked child, as the Docker collector runs it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.bundle import read_bundle_dir
+from doctor.collect.docker_logs import TailSink
+from doctor.evidence import Evidence, LogSource
+from doctor.follow import Growing, Writer, follow_in_child
+from doctor.report.jsonfmt import report_dict
+from doctor.rules import engine
+from doctor.rules.engine import diagnose
+from doctor.rules.loader import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLES = ROOT / "fixtures" / "bundles"
+
+
+def _write_slowly(data: bytes, sink: TailSink, block: int = 4096) -> None:
+    """Whole lines in small blocks with pauses, as a log arrives from the engine."""
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n", start + block)
+        end = len(data) if cut < 0 else cut + 1
+        sink.write(data[start:end])
+        start = end
+        time.sleep(0.001)
+    sink.finish()
+
+
+def _report(evidence: Evidence) -> dict[str, Any]:
+    found = report_dict(diagnose(evidence, load_rules([])))
+    found.pop("generated_at", None)
+    return json.loads(json.dumps(found, default=str))
+
+
+def _streaming(bundle: Path, tmp_path: Path, cap: int | None = None) -> tuple[Evidence, threading.Thread]:
+    """The bundle's evidence with its first container or access log arriving through a growing file; events and
+    the model folder listing come at `settle()`, after the log, as the Docker collector reads them."""
+    evidence = read_bundle_dir(bundle, bundle.name)
+    final = next(s for s in evidence.logs if s.kind in ("container", "access"))
+    with final.open() as stream:
+        data = stream.read()
+    later_logs = [s for s in evidence.logs if s.kind == "model-dir"]
+    later_events = list(evidence.events)
+    evidence.events.clear()
+    evidence.logs[:] = [s for s in evidence.logs if s.kind != "model-dir"]
+    growing = Growing()
+    path = tmp_path / "log.txt"
+    sink = TailSink(path, cap or len(data) + 1, growing=growing)
+    writer = threading.Thread(target=_write_slowly, args=(data, sink))
+    at = evidence.logs.index(final)
+    evidence.logs[at] = LogSource(final.name, final.container, growing.open, final.previous, final.kind)
+
+    def settle() -> bool:
+        writer.join()
+        evidence.logs[at] = LogSource.from_path(final.name, final.container, path, previous=final.previous,
+                                                kind=final.kind)
+        evidence.logs.extend(later_logs)
+        evidence.events.extend(later_events)
+        return not growing.abandoned
+
+    evidence.pending = settle
+    writer.start()
+    return evidence, writer
+
+
+@pytest.mark.parametrize("name", ["docker-boot-loop", "docker-model-not-found", "docker-worker-timeout",
+                                  "traffic-overload-503", "docker-healthy"])
+def test_report_while_the_log_streams_in_equals_the_finished_log(name: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _report(read_bundle_dir(BUNDLES / name, name))
+    evidence, _ = _streaming(BUNDLES / name, tmp_path)
+    scanned: list[str] = []
+    scan_source = engine._Plan._scan_source
+
+    def counted(plan: Any, scanner: Any, source: LogSource, aggs: Any) -> None:
+        scanned.append(source.name)
+        scan_source(plan, scanner, source, aggs)
+
+    monkeypatch.setattr(engine._Plan, "_scan_source", counted)
+    assert _report(evidence) == expected
+    assert expected["findings"] or name == "docker-healthy"
+    assert sorted(scanned) == sorted(set(scanned))  # each log once: the streamed one is not read again at the end
+    assert len(scanned) == len([s for s in evidence.logs if s.kind in ("container", "access", "model-dir")])
+
+
+def test_log_over_the_cap_is_read_again_from_its_tail(tmp_path: Path) -> None:
+    """Past the cap the followed bytes are not the kept log: readers stop, and the kept tail is what is scanned."""
+    bundle = BUNDLES / "docker-boot-loop"
+    evidence, _ = _streaming(bundle, tmp_path, cap=3000)
+    report = _report(evidence)
+    tail = tmp_path / "log.txt"
+    assert 0 < tail.stat().st_size <= 3000
+    expected = read_bundle_dir(bundle, bundle.name)
+    final = next(s for s in expected.logs if s.kind == "container")
+    expected.logs[expected.logs.index(final)] = LogSource.from_path(final.name, final.container, tail)
+    assert report == _report(expected)
+    assert report["findings"][0]["values"]["boot_count"] == tail.read_bytes().count(b"Booting worker")
+
+
+def test_readers_see_every_byte_and_wait_for_more(tmp_path: Path) -> None:
+    data = b"".join(b"line %d\n" % i for i in range(50_000))
+    growing = Growing()
+    got: list[bytes] = []
+
+    def read() -> None:
+        with growing.open() as stream:
+            got.append(stream.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()  # before the writer has even created the file
+    time.sleep(0.05)
+    _write_slowly(data, TailSink(tmp_path / "log", 10**9, growing=growing), block=20_000)
+    reader.join(10)
+    assert got == [data]
+    assert (tmp_path / "log").read_bytes() == data
+
+
+def _child_writes(out: Path, lines: int, fail: bool) -> Any:
+    def work(writer: Writer) -> int:
+        sink = TailSink(out, 10**9, growing=writer)
+        for i in range(lines):
+            sink.write(b"%d\n" % i)
+        sink.finish()
+        if fail:
+            raise ValueError("the engine went away")
+        return lines
+    return work
+
+
+def test_writer_in_a_forked_child(tmp_path: Path) -> None:
+    out, growing = tmp_path / "child.log", Growing()
+    done = follow_in_child(_child_writes(out, 20_000, False), growing, TailSink.first_segment(out), "t-child")
+    with growing.open() as stream:
+        seen = stream.read()
+    assert done.result(30) == 20_000
+    assert seen == b"".join(b"%d\n" % i for i in range(20_000)) == out.read_bytes()
+
+
+def test_child_failure_reaches_the_parent(tmp_path: Path) -> None:
+    out, growing = tmp_path / "failing.log", Growing()
+    done = follow_in_child(_child_writes(out, 10, True), growing, TailSink.first_segment(out), "t-child-fail")
+    with growing.open() as stream:
+        assert stream.read() == b"".join(b"%d\n" % i for i in range(10))
+    with pytest.raises(ValueError, match="engine went away"):
+        done.result(30)

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
     """Run the CLI; returns the exit code (0 ok, 1 findings, 2 bad input, 3 unreachable, 130 interrupted)."""
     from doctor.errors import DoctorError
 
+    _terminate_as_interrupt()
     try:
         result: Any = cli.main(args=argv, prog_name=prog, standalone_mode=False)
     except DoctorError as err:
@@ -91,6 +92,21 @@ def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
                    "(a bug in mldoctor: rerun with MLDOCTOR_DEBUG=1 for the traceback and report it)", err=True)
         return 2
     return int(result or 0)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a CronJob pod stopped, a CI job cancelled) ends the run like Ctrl-C: exit 130, temporary files
+    removed and a live collection's reader process stopped, instead of dying on the spot."""
+    import signal
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, interrupted)
+    except ValueError:  # not the main thread (main() called from a thread): leave signals alone
+        pass
 
 
 def _redacted(err: BaseException) -> str:

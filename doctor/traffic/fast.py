@@ -5,10 +5,11 @@ directly followed by its gunicorn.access twin (P), a plain gunicorn/nginx access
 gunicorn.access line of the inference server's format with no summary before it (T: what a server
 without azmlinfsrv summaries, or one whose summaries went elsewhere, logs), or any other line (O,
 handed to `parse_line`, the reference). The shapes are strict enough that the
-reference parser reads each S/P/A line exactly as the regex does (tests/traffic/test_fast_equivalence.py).
+reference parser reads each S/P/A/T line exactly as the regex does (tests/traffic/test_fast_equivalence.py).
 Rows are counted with `collections.Counter` over tuples, timestamps are parsed once per distinct
-second. Where order matters (a summary whose twin comes later, a first excerpt for a failing status,
-client errors) the block goes through `LineParser.feed` line by line, as before.
+second, a T line's rest once per distinct text. Where order matters (a summary whose twin comes later,
+a first excerpt for a failing status, client errors) the piece goes through `LineParser.feed` line by
+line, as before; pieces are cut so that a summary and its twin stay together.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ import os
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 from urllib.parse import urlsplit
 
 from doctor.errors import InputError
@@ -113,9 +113,39 @@ def run(plan: Plan) -> list[Result]:
         with lock:
             results.append(result)
 
-    with ThreadPoolExecutor(max_workers=plan.concurrency) as pool:
-        list(pool.map(one, range(plan.requests)))
+    _in_daemon_threads(one, plan.requests, plan.concurrency)
     return sorted(results, key=lambda r: r.started)
+
+
+def _in_daemon_threads(task: Callable[[int], None], count: int, workers: int) -> None:
+    """`task(0..count-1)` on `workers` daemon threads. Ctrl-C (or SIGTERM) ends the wait at once: requests stuck
+    on a hanging service do not hold the exit for their timeout, as a pool's shutdown would."""
+    indices, lock, stop, errors = iter(range(count)), threading.Lock(), threading.Event(), []
+
+    def work() -> None:
+        while not stop.is_set():
+            with lock:
+                index = next(indices, None)
+            if index is None:
+                return
+            try:
+                task(index)
+            except Exception as exc:  # handed to the caller
+                errors.append(exc)
+                stop.set()
+
+    threads = [threading.Thread(target=work, name=f"mldoctor-probe-{i}", daemon=True)
+               for i in range(max(1, min(workers, count)))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    finally:
+        stop.set()
+    if errors:
+        raise errors[0]
 
 
 def access_log(results: list[Result], url: str) -> bytes:

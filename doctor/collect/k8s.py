@@ -228,8 +228,18 @@ def _open(context: str | None, kubeconfig: str | None) -> tuple[Api, str]:
     try:
         api.version()
     except Exception as err:
-        raise UnreachableError(f"cannot reach the Kubernetes API server at {api.host}: {type(err).__name__}: {err}") from err
+        raise UnreachableError(_unreachable(api.host, err)) from err
     return api, namespace
+
+
+def _unreachable(host: str, err: Exception) -> str:
+    """One line: what failed talking to the API server, and for a certificate the user can check, which one."""
+    text = " ".join(str(err).replace("Reason: ", "").split()) or type(err).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return (f"cannot reach the Kubernetes API server at {host}: its TLS certificate is not signed by the CA "
+                f"mldoctor was given (the kubeconfig's certificate-authority, or in a pod the service account's "
+                f"ca.crt): {text[:300]}")
+    return f"cannot reach the Kubernetes API server at {host}: {type(err).__name__}: {text[:300]}"
 
 
 def _finish(api: Api, lists: Lists, raws: list[K8sRaw], since: timedelta | datetime | None) -> list[K8sRaw]:

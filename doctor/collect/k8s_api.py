@@ -153,6 +153,10 @@ def _context_namespace(path: str, context: str | None) -> str:
     return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
 
+# Where a pod's service account is mounted (the client library reads its token and CA certificate from here too).
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
 def _incluster_namespace() -> str:
-    path = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+    path = SERVICE_ACCOUNT / "namespace"
     return path.read_text().strip() if path.exists() else "default"

@@ -6,11 +6,13 @@ import base64
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,6 +32,7 @@ class Request:
     path: str
     query: dict[str, str]
     status: int = 0
+    authorization: str = ""  # the Authorization header the client sent
 
 
 @dataclass
@@ -90,20 +93,26 @@ class Answer(Exception):
 class MockApiServer:
     """Serves a Store over HTTP on 127.0.0.1; `requests` records every call, `faults` injects failures."""
 
-    def __init__(self, store: Store, port: int = 0) -> None:
+    def __init__(self, store: Store, port: int = 0, tls: tuple[Path, Path] | None = None) -> None:
         self.store = store
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:  # (certificate, key): HTTPS, as a real API server (and in-cluster config) speaks
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="k8smock", daemon=True)
 
     @property
     def url(self) -> str:
         """The server's base URL."""
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> MockApiServer:
         """Start serving in a background thread."""
@@ -345,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         self._drain_body()
         fault = self.mock.take_fault(url.path, query) if method == "GET" else None
-        index = self.mock.record(Request(method, url.path, query))
+        index = self.mock.record(Request(method, url.path, query, authorization=self.headers.get("Authorization", "")))
         try:
             if fault and fault.delay:
                 time.sleep(fault.delay)

@@ -27,15 +27,15 @@ from doctor.collect.docker_logs import (
     STREAM_CHUNK,
     Progress,
     TailSink,
-    _close_quietly,
-    _sdk_get,
-    _unix_get,
+    close_quietly,
     demux,
+    sdk_get,
+    unix_get,
 )
 from doctor.collect.docker_raw import DockerRaw, evidence_from_raw
-from doctor.follow import Growing, Writer, follow_in_child
 from doctor.errors import InputError, UnreachableError
 from doctor.evidence import CollectorError, Evidence, LogSource
+from doctor.follow import Growing, Writer, follow_in_child
 from doctor.redact import redact_inspect
 
 __all__ = ["APP_ROOT", "MAX_EVENTS", "MAX_LISTING", "MAX_LISTING_BYTES", "STREAM_CHUNK", "DockerRaw", "Progress",
@@ -268,14 +268,14 @@ def _log_blocks(client: Any, inspect: dict[str, Any], since: datetime | None, un
     sock_path = _unix_socket_path(client)
     if sock_path:
         path = f"/v{client.api._version}/containers/{inspect['Id']}/logs?{urlencode(params)}"
-        chunks = _unix_get(sock_path, path)
+        chunks = unix_get(sock_path, path)
     else:
-        chunks = _sdk_get(client, inspect["Id"], params)
+        chunks = sdk_get(client, inspect["Id"], params)
     tty = bool((inspect.get("Config") or {}).get("Tty"))
     try:
         yield from (chunks if tty else demux(chunks))
     finally:
-        _close_quietly(chunks)
+        close_quietly(chunks)
 
 
 def _unix_socket_path(client: Any) -> str | None:
@@ -311,7 +311,7 @@ def _collect_events(client: Any, inspect: dict[str, Any], raw: DockerRaw) -> Non
             raw.events.append(obj)
             if len(raw.events) >= MAX_EVENTS:
                 break
-        _close_quietly(stream)
+        close_quietly(stream)
     except Exception as exc:  # events are optional evidence
         raw.errors.append(CollectorError("docker-events", f"{raw.name}: {_short(exc)}"))
 
@@ -394,7 +394,7 @@ def _list_dir(client: Any, cid: str, path: str) -> list[str]:
     except (tarfile.ReadError, _ListingCut):
         lines.append(f"# listing cut after {MAX_LISTING_BYTES >> 20} MiB of archive")
     finally:
-        _close_quietly(stream)
+        close_quietly(stream)
     return lines
 
 

@@ -90,7 +90,7 @@ def _copy_from(src: Path, offset: int, out: BinaryIO) -> None:
         shutil.copyfileobj(inp, out, STREAM_CHUNK)
 
 
-def _unix_get(sock_path: str, path: str) -> Iterator[bytes]:
+def unix_get(sock_path: str, path: str) -> Iterator[bytes]:
     """GET `path` over the unix socket as HTTP/1.0, so the body comes unchunked; its raw body in big reads.
 
     Through requests/urllib3 the engine's chunked answer costs a Python round per log line (each frame is
@@ -140,7 +140,7 @@ def _expect_ok(sock: socket.socket) -> bytes:
     return body
 
 
-def _sdk_get(client: Any, cid: str, params: dict[str, Any]) -> Iterator[bytes]:
+def sdk_get(client: Any, cid: str, params: dict[str, Any]) -> Iterator[bytes]:
     """The same GET through the SDK's session (TCP, TLS, ssh hosts): slower, but any transport."""
     api = client.api
     response = api._get(api._url("/containers/{0}/logs", cid), params=params, stream=True)
@@ -169,7 +169,7 @@ def demux(chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield b"".join(parts)
 
 
-def _close_quietly(gen: Iterator[bytes]) -> None:
+def close_quietly(gen: Iterator[bytes]) -> None:
     """Close a generator (and so the HTTP response) left early."""
     close = getattr(gen, "close", None)
     if close is not None:

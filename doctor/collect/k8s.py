@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from doctor.collect.k8s_api import _GET_CALLS, Api, Refused, connect
+from doctor.collect.k8s_api import GET_CALLS, Api, Refused, connect
 from doctor.collect.k8s_bundle import (
-    _merge,
-    _redact_all,
-    _write_manifest,
+    merge_raws,
+    redact_all,
     redact_object,
     write_bundle,
+    write_k8s_manifest,
 )
-from doctor.collect.k8s_logs import LogJob, _log_root, fetch_logs, log_jobs
+from doctor.collect.k8s_logs import LogJob, fetch_logs, log_jobs, log_root
 from doctor.collect.k8s_raw import K8sRaw, _name, _uid
 from doctor.errors import InputError, UnreachableError
 from doctor.evidence import CollectorError, Evidence
@@ -129,7 +129,7 @@ def _get_target(api: Api, raw: K8sRaw, kind: str, name: str) -> dict[str, Any] |
                              f'(check the name, -n/--namespace and --context; `kubectl get {kind} -n {raw.namespace}`)') from err
         if err.status == 0:
             raise UnreachableError(f"the Kubernetes API server at {api.host} stopped answering: {err}") from err
-        raw.refused(err, "get", _GET_CALLS[kind][2], raw.namespace)
+        raw.refused(err, "get", GET_CALLS[kind][2], raw.namespace)
         return None
 
 
@@ -248,8 +248,8 @@ def _finish(api: Api, lists: Lists, raws: list[K8sRaw], since: timedelta | datet
     for raw in raws:
         raw.errors[:0] = [e for e in lists.errors.errors if e not in raw.errors]
         raw.since, raw.now = start, api.now
-        _redact_all(raw)
-    fetch_logs(api, [j for raw in raws for j in log_jobs(raw)], since_seconds, _log_root())
+        redact_all(raw)
+    fetch_logs(api, [j for raw in raws for j in log_jobs(raw)], since_seconds, log_root())
     return raws
 
 
@@ -320,9 +320,9 @@ def collect_k8s_bundle(spec: str, root: Path, since: timedelta | datetime | None
     body = spec.removeprefix("k8s:")
     raws = collect_k8s_namespace_raw(body, since, context, namespace, kubeconfig) if body.endswith("*") else \
         [collect_k8s_raw(body, since, context, namespace, kubeconfig)]
-    merged = _merge(raws)
+    merged = merge_raws(raws)
     write_bundle(merged, root)
-    _write_manifest(merged, root)
+    write_k8s_manifest(merged, root)
     return merged
 
 

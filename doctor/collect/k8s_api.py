@@ -29,7 +29,7 @@ _LIST_CALLS = {  # plural -> (api class, namespaced list, all-namespaces list)
     "horizontalpodautoscalers": ("AutoscalingV2Api", "list_namespaced_horizontal_pod_autoscaler",
                                  "list_horizontal_pod_autoscaler_for_all_namespaces"),
 }
-_GET_CALLS = {"deployment": ("AppsV1Api", "read_namespaced_deployment", "deployments.apps"),
+GET_CALLS = {"deployment": ("AppsV1Api", "read_namespaced_deployment", "deployments.apps"),
               "statefulset": ("AppsV1Api", "read_namespaced_stateful_set", "statefulsets.apps"),
               "service": ("CoreV1Api", "read_namespaced_service", "services"),
               "pod": ("CoreV1Api", "read_namespaced_pod", "pods")}
@@ -92,7 +92,7 @@ class Api:
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
         """One object of a target kind."""
-        api, method, _ = _GET_CALLS[kind]
+        api, method, _ = GET_CALLS[kind]
         return dict(json.loads(self.call(api, method, name, namespace).data))
 
     def version(self) -> dict[str, Any]:

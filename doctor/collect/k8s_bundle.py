@@ -27,7 +27,7 @@ def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
     return redact_strings(obj)  # type: ignore[no-any-return]  # args, annotations, event messages
 
 
-def _redact_all(raw: K8sRaw) -> None:
+def redact_all(raw: K8sRaw) -> None:
     for stem, items in raw.objects.items():
         raw.objects[stem] = [redact_object(o) for o in items if o.get("kind") != "Secret"]
 
@@ -67,7 +67,7 @@ def _write_list(path: Path, items: list[dict[str, Any]], kind: tuple[str, str]) 
     return path
 
 
-def _write_manifest(raw: K8sRaw, root: Path) -> None:
+def write_k8s_manifest(raw: K8sRaw, root: Path) -> None:
     import yaml
 
     from doctor import __version__
@@ -78,7 +78,7 @@ def _write_manifest(raw: K8sRaw, root: Path) -> None:
     (root / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def _merge(raws: list[K8sRaw]) -> K8sRaw:
+def merge_raws(raws: list[K8sRaw]) -> K8sRaw:
     """Several targets' raw objects as one bundle's worth (objects de-duplicated by uid)."""
     merged = K8sRaw(raws[0].target if len(raws) == 1 else f"{raws[0].namespace}/*" if raws else "*",
                     raws[0].namespace if raws else "")

@@ -119,7 +119,7 @@ def _redact_file(path: Path) -> None:
         path.write_bytes(clean)
 
 
-def _log_root() -> Path:
+def log_root() -> Path:
     root = Path(tempfile.mkdtemp(prefix="mldoctor-k8s-"))
     atexit.register(shutil.rmtree, root, True)
     return root

@@ -14,16 +14,24 @@ line, as before; pieces are cut so that a summary and its twin stay together.
 
 from __future__ import annotations
 
-import re
 import math
+import re
 from collections import Counter
 from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
 from typing import Callable, Iterable, Iterator
 
 from doctor.logs import line_time
-from doctor.traffic.parse import _LOOKS_ACCESS, _PID, _SUMMARY, HEALTH_PATHS, LineParser, is_health, parse_line
-from doctor.traffic.stats import _BUCKET, MAX_EXCERPTS, Accumulator, bucket_of
+from doctor.traffic.parse import (
+    HEALTH_PATHS,
+    LOOKS_ACCESS,
+    SUMMARY,
+    TWIN_PID,
+    LineParser,
+    is_health,
+    parse_line,
+)
+from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator, bucket_of
 
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one
@@ -198,8 +206,8 @@ class FastPass:
                     continue
                 request = parse_line(line)
                 if request is None:
-                    tmp.malformed += bool(strict or _LOOKS_ACCESS.search(line))
-                elif _SUMMARY.search(line) or (twins_possible and _PID.search(line)):
+                    tmp.malformed += bool(strict or LOOKS_ACCESS.search(line))
+                elif SUMMARY.search(line) or (twins_possible and TWIN_PID.search(line)):
                     raise Ordered
                 elif not is_health(request):
                     tmp.add(request, self.source, line)
@@ -239,10 +247,10 @@ class FastPass:
             table.clear()  # bounded memory on logs of all-distinct latencies
             values.clear()
         new = list(filterfalse(values.__contains__, texts))  # not `texts - values.keys()`: that copies the keys
-        # the accumulator's arithmetic, mapped in C: max(latency, 0.001), round(log(value) / _BUCKET)
+        # the accumulator's arithmetic, mapped in C: max(latency, 0.001), round(log(value) / BUCKET)
         found = list(map(max, map(mul, map(float, new), repeat(scale)), repeat(0.001)))
         values.update(zip(new, found))
-        buckets = map(round, map(truediv, map(math.log, found), repeat(_BUCKET)))
+        buckets = map(round, map(truediv, map(math.log, found), repeat(BUCKET)))
         table.update(zip(new, zip(buckets, map(ge, found, repeat(self.acc.timeout_ms)))))
         table[b""] = None
         return table, values

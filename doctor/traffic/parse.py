@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from doctor.logs import line_time
 
 # azmlinfsrv >= 0.8: `2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19`
-_SUMMARY = re.compile(
+SUMMARY = re.compile(
     rb"\[(?P<pid>\d+)\] azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>\d+(?:\.\d+)?)ms\b")
 # gunicorn default / nginx combined: h l u [t] "r" s b "f" "a", then optional numbers:
 # gunicorn `%(L)s` (request seconds) or ingress-nginx `$request_length $request_time [upstream] ... $upstream_response_time`
@@ -23,9 +23,9 @@ _ACCESS = re.compile(
     rb"(?: (?:(?P<reqlen>\d+) )?(?P<rt>\d+\.\d+)\b)?")
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
 _UPSTREAM = re.compile(rb"\] \S+ \S+ \S+ (?P<urt>\d+\.\d+) \d{3}")
-_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
+TWIN_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
 _CLIENT_ERROR = re.compile(rb"error=(?P<err>[a-z_]+)")
-_LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /')
+LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /')
 HEALTH_PATHS = frozenset({b"/", b"/healthz", b"/health", b"/live", b"/ready", b"/liveness", b"/readiness"})
 
 
@@ -43,7 +43,7 @@ class Request:
 
 def parse_line(line: bytes) -> Request | None:
     """The request a single access or summary line records; None when the line is not one."""
-    match = _SUMMARY.search(line)
+    match = SUMMARY.search(line)
     if match:
         when = line_time(line)
         return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
@@ -116,16 +116,16 @@ class LineParser:
             return None
         request = parse_line(line)
         if request is None:
-            if self.strict or _LOOKS_ACCESS.search(line):
+            if self.strict or LOOKS_ACCESS.search(line):
                 self.malformed += 1
             return None
-        if _SUMMARY.search(line):
-            self._pending.append((_SUMMARY.search(line)["pid"], request.path, request.status))  # type: ignore[index]
+        if SUMMARY.search(line):
+            self._pending.append((SUMMARY.search(line)["pid"], request.path, request.status))  # type: ignore[index]
             return request
         return None if self._twin(line, request) else request
 
     def _twin(self, line: bytes, request: Request) -> bool:
-        pid = _PID.search(line)
+        pid = TWIN_PID.search(line)
         key = (pid.group(1) if pid else b"", request.path, request.status)
         if pid and key in self._pending:
             self._pending.remove(key)

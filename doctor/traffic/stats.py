@@ -14,7 +14,7 @@ BURST_GAP_S = 60  # 503 seconds closer than this belong to one burst
 MIN_BURST_503 = 3  # a single 503 (or two) is not a burst
 MAX_EXCERPTS = 5
 SERIES_POINTS = 240
-_BUCKET = math.log(1.02)  # latency histogram: 2 % wide buckets, so percentiles are within 2 %
+BUCKET = math.log(1.02)  # latency histogram: 2 % wide buckets, so percentiles are within 2 %
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Accumulator:
 
 def bucket_of(value: float) -> int:
     """The latency histogram bucket of a (positive) value in ms."""
-    return round(math.log(value) / _BUCKET)
+    return round(math.log(value) / BUCKET)
 
 
 def percentile(buckets: Counter[int], fraction: float) -> float:
@@ -102,8 +102,8 @@ def percentile(buckets: Counter[int], fraction: float) -> float:
     for bucket in sorted(buckets):
         seen += buckets[bucket]
         if seen >= rank:
-            return round(math.exp(bucket * _BUCKET), 3)
-    return round(math.exp(max(buckets) * _BUCKET), 3)
+            return round(math.exp(bucket * BUCKET), 3)
+    return round(math.exp(max(buckets) * BUCKET), 3)
 
 
 STEADY_AFTER_S = 300

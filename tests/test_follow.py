@@ -154,3 +154,15 @@ def test_child_failure_reaches_the_parent(tmp_path: Path) -> None:
         assert stream.read() == b"".join(b"%d\n" % i for i in range(10))
     with pytest.raises(ValueError, match="engine went away"):
         done.result(30)
+
+
+def test_writer_in_a_thread_where_fork_is_not_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    out, growing = tmp_path / "thread.log", Growing()
+    done = follow_in_child(_child_writes(out, 5_000, False), growing, TailSink.first_segment(out), "t-thread")
+    with growing.open() as stream:
+        seen = stream.read()
+    assert done.result(30) == 5_000
+    assert seen == b"".join(b"%d\n" % i for i in range(5_000)) == out.read_bytes()

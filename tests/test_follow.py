@@ -17,7 +17,7 @@ from doctor.collect.docker_logs import TailSink
 from doctor.evidence import Evidence, LogSource
 from doctor.follow import Growing, Writer, follow_in_child
 from doctor.report.jsonfmt import report_dict
-from doctor.rules import engine
+from doctor.rules import logscan
 from doctor.rules.engine import diagnose
 from doctor.rules.loader import load_rules
 
@@ -81,13 +81,13 @@ def test_report_while_the_log_streams_in_equals_the_finished_log(name: str, tmp_
     expected = _report(read_bundle_dir(BUNDLES / name, name))
     evidence, _ = _streaming(BUNDLES / name, tmp_path)
     scanned: list[str] = []
-    scan_source = engine._Plan._scan_source
+    scan_source = logscan.Plan._scan_source
 
     def counted(plan: Any, scanner: Any, source: LogSource, aggs: Any) -> None:
         scanned.append(source.name)
         scan_source(plan, scanner, source, aggs)
 
-    monkeypatch.setattr(engine._Plan, "_scan_source", counted)
+    monkeypatch.setattr(logscan.Plan, "_scan_source", counted)
     assert _report(evidence) == expected
     assert expected["findings"] or name == "docker-healthy"
     assert sorted(scanned) == sorted(set(scanned))  # each log once: the streamed one is not read again at the end

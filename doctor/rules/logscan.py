@@ -1,0 +1,192 @@
+"""One scan of every log for all rules: each pattern once, each log read once, aggregated per log source.
+
+Log conditions are aggregated per log source (a boot loop is in one container's log, not spread
+over three replicas), with exact counts, first/last times, the busiest time window, captured groups
+and a few excerpt lines, in memory bounded by the number of rules, not by log size. A log still
+streaming in (a live Docker check) is scanned as it arrives (`scan_all`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from doctor.evidence import Evidence, LogSource
+from doctor.logs import line_time, strip_time_prefix
+from doctor.rules.model import LogCond
+from doctor.scan import make_scanner
+
+MAX_EXCERPT = 400
+MAX_DISTINCT = 20
+
+
+@dataclass
+class LogAgg:
+    """What one log condition found in one log source."""
+
+    source: LogSource
+    count: int = 0
+    explained: int = 0  # hits discounted by `unless_after`
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    max_in_window: int | None = None
+    window: deque[datetime] = field(default_factory=deque)
+    first_line: int = 0
+    last_line: int = 0
+    excerpts: list[tuple[int, str]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)
+    first_groups: dict[str, str] = field(default_factory=dict)
+    distinct: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, number: int, text: str, when: datetime | None, groups: dict[str, str], within: timedelta | None) -> None:
+        """Count one matching line."""
+        self.count += 1
+        self.first_line = self.first_line or number
+        self.last_line = number
+        if when is not None:
+            self.first_time = self.first_time or when
+            self.last_time = when
+            if within is not None:
+                self._slide(when, within)
+        if len(self.excerpts) < 3:
+            self.excerpts.append((number, text))
+        else:
+            self.excerpts[-1] = (number, text)  # keep the first two and the latest
+        self.groups = groups or self.groups
+        self.first_groups = self.first_groups or groups
+        for key, value in groups.items():
+            seen = self.distinct.setdefault(key, [])
+            if value not in seen and len(seen) < MAX_DISTINCT:
+                seen.append(value)
+
+    def _slide(self, when: datetime, within: timedelta) -> None:
+        self.window.append(when)
+        while self.window and when - self.window[0] > within:
+            self.window.popleft()
+        self.max_in_window = max(self.max_in_window or 0, len(self.window))
+
+    def binding(self) -> dict[str, Any]:
+        """The values a rule can use: counts, times, captures."""
+        span = (self.last_time - self.first_time).total_seconds() if self.first_time and self.last_time else None
+        return {
+            "count": self.count, "explained": self.explained, "max_in_window": self.max_in_window,
+            "first_time": iso_time(self.first_time), "last_time": iso_time(self.last_time), "span_seconds": span,
+            "first_line": self.first_line, "last_line": self.last_line, "source": self.source.name,
+            "container": self.source.container, "previous": self.source.previous,
+            "groups": dict(self.groups), "first_groups": dict(self.first_groups), "values": {k: list(v) for k, v in self.distinct.items()},
+            "excerpt": self.excerpts[0][1] if self.excerpts else "",
+        }
+
+
+def iso_time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _source_applies(cond: LogCond, source: LogSource) -> bool:
+    if cond.source == "any":
+        return source.kind == "container"
+    if cond.source in ("access", "model-dir"):
+        return source.kind == cond.source
+    return source.kind == "container" and source.previous == (cond.source == "previous")
+
+
+class Plan:
+    """Every pattern of every log condition, numbered once, scanned in one pass per source."""
+
+    def __init__(self, conds: list[LogCond]) -> None:
+        self.conds = conds
+        self.patterns: list[str] = []
+        index: dict[str, int] = {}
+        self.users: dict[int, list[tuple[int, bool]]] = {}  # pattern -> [(cond, is_after)]
+        for ci, cond in enumerate(conds):
+            after = cond.unless_after.patterns if cond.unless_after else ()
+            for pattern, is_after in [(p, False) for p in cond.patterns] + [(p, True) for p in after]:
+                if pattern not in index:
+                    index[pattern] = len(self.patterns)
+                    self.patterns.append(pattern)
+                self.users.setdefault(index[pattern], []).append((ci, is_after))
+
+    def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
+        """Per condition, one aggregate per log source it applies to."""
+        results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
+        if not self.patterns:
+            return results
+        scanner = make_scanner(self.patterns, engine)
+        for source in sources:
+            applies = [i for i, c in enumerate(self.conds) if _source_applies(c, source)]
+            if not applies:
+                continue
+            aggs = {i: LogAgg(source) for i in applies}
+            self._scan_source(scanner, source, aggs)
+            for i, agg in aggs.items():
+                results[i].append(agg)
+        return results
+
+    def _scan_source(self, scanner: Any, source: LogSource, aggs: dict[int, LogAgg]) -> None:
+        recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
+        with source.open() as stream:
+            for hit in scanner.scan(stream):
+                when = line_time(hit.line)
+                text: str | None = None
+                for pattern_index, match in hit.matches:
+                    groups = {k: v.decode("utf-8", "replace") for k, v in match.groupdict().items() if v is not None}
+                    for ci, is_after in self.users.get(pattern_index, ()):
+                        agg = aggs.get(ci)
+                        if agg is None:
+                            continue
+                        cond = self.conds[ci]
+                        if is_after:
+                            recent[(ci, _key(cond, groups))] = (hit.number, when)
+                            continue
+                        if _explained(cond, recent.get((ci, _key(cond, groups))), hit.number, when):
+                            agg.explained += 1
+                            continue
+                        if text is None:
+                            text = _excerpt(hit.line)
+                        agg.add(hit.number, text, when, groups, cond.within)
+
+
+def _key(cond: LogCond, groups: dict[str, str]) -> tuple[str, ...]:
+    same = cond.unless_after.same if cond.unless_after else ()
+    return tuple(groups.get(name, "") for name in same)
+
+
+def _explained(cond: LogCond, seen: tuple[int, datetime | None] | None, number: int, when: datetime | None) -> bool:
+    if cond.unless_after is None or seen is None:
+        return False
+    line, at = seen
+    after = cond.unless_after
+    if after.within is not None and at is not None and when is not None:
+        return timedelta(0) <= when - at <= after.within
+    return 0 <= number - line <= after.lines
+
+
+def _excerpt(line: bytes) -> str:
+    text = strip_time_prefix(line.decode("utf-8", "replace").rstrip("\r"))
+    return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT] + "…"
+
+
+def scan_all(plan: Plan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
+    """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives, its traffic
+    counted meanwhile in a second thread; what the collector read after it (the model folder) is scanned then."""
+    if evidence.pending is None:
+        return plan.run(evidence.logs, engine)
+    from doctor.follow import background
+    from doctor.traffic import stats_for, traffic_sources
+
+    streaming = list(evidence.logs)
+    traffic = background(lambda: stats_for(evidence), "mldoctor-traffic") if traffic_sources(evidence) else None
+    scanned = plan.run(streaming, engine)
+    fresh = evidence.settle()
+    if traffic is not None:
+        traffic.result()
+    if not fresh:  # the log outgrew the size cap while it streamed: read its kept tail again
+        evidence.cache.pop("traffic", None)
+        return plan.run(evidence.logs, engine)
+    seen = {(s.name, s.kind, s.previous) for s in streaming}  # a streamed log is now its final file: same name
+    late = [s for s in evidence.logs if (s.name, s.kind, s.previous) not in seen]
+    for index, aggs in (plan.run(late, engine) if late else {}).items():
+        scanned[index].extend(aggs)
+    return scanned

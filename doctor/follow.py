@@ -189,8 +189,10 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
 
 
 def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any) -> None:
-    """The forked child: run `work`, send its result (or its exception) back; Ctrl-C is the parent's to handle."""
+    """The forked child: run `work`, send its result (or its exception) back. Ctrl-C is the parent's to handle;
+    SIGTERM (how the parent stops it when it ends early) ends it at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     writer = _PipeWriter(notify_w)
     try:
         message: tuple[bool, Any] = (True, work(writer))

@@ -188,11 +188,25 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
     return background(pump, name)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when its parent dies, even by SIGKILL (no orphan reading on)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the first write to the closed pipe stops it instead
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
 def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any) -> None:
     """The forked child: run `work`, send its result (or its exception) back. Ctrl-C is the parent's to handle;
     SIGTERM (how the parent stops it when it ends early) ends it at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
     writer = _PipeWriter(notify_w)
     try:
         message: tuple[bool, Any] = (True, work(writer))

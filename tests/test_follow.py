@@ -166,3 +166,42 @@ def test_writer_in_a_thread_where_fork_is_not_available(tmp_path: Path, monkeypa
         seen = stream.read()
     assert done.result(30) == 5_000
     assert seen == b"".join(b"%d\n" % i for i in range(5_000)) == out.read_bytes()
+
+
+def test_reader_child_dies_with_its_parent(tmp_path: Path) -> None:
+    """mldoctor killed outright (SIGKILL, the OOM killer): its reader child does not stream on as an orphan."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(f"""
+import os, sys, time
+from pathlib import Path
+from doctor.follow import Growing, follow_in_child
+
+def forever(writer):
+    print(os.getpid(), flush=True)
+    while True:
+        time.sleep(0.05)
+
+follow_in_child(forever, Growing(), Path({str(tmp_path / "x.log")!r}), "t-orphan")
+time.sleep(60)
+""")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # alive
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the reader child outlived its killed parent")

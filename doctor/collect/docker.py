@@ -61,8 +61,8 @@ def collect_docker(name: str, since: datetime | None, log_cap_bytes: int | None 
                    progress: Progress | None = None, follow: bool = False) -> Evidence:
     """Evidence about container `name` on the engine DOCKER_HOST (or the default socket) points at.
 
-    With `follow`, it returns as soon as the container is inspected: the log streams in a background
-    thread and the evidence's log is read as it grows (`Evidence.settle()` waits for the rest)."""
+    With `follow`, it returns as soon as the container is inspected: a forked child reads the log (then the
+    events and the model folder) and the evidence's log is read as it grows (`Evidence.settle()` waits for the rest)."""
     if follow:
         return _collect_following(name, since, log_cap_bytes, progress)
     return evidence_from_raw(collect_docker_raw(name, since, log_cap_bytes, progress))

@@ -24,7 +24,7 @@ from doctor.collect.k8s_bundle import (
     write_k8s_manifest,
 )
 from doctor.collect.k8s_logs import LogJob, fetch_logs, log_jobs, log_root
-from doctor.collect.k8s_raw import K8sRaw, _name, _uid
+from doctor.collect.k8s_raw import K8sRaw, name_of, uid_of
 from doctor.errors import InputError, UnreachableError
 from doctor.evidence import CollectorError, Evidence
 
@@ -141,7 +141,7 @@ def _resolve(api: Api, lists: Lists, raw: K8sRaw, kind: str, name: str) -> set[t
         return {("Pod", name)}
     if obj is None:  # the owner cannot be read: fall back to the pods named after it
         raw.notes.append(f"{kind} {name} could not be read; its pods were taken by name prefix '{name}-'")
-        raw.items("pods").extend(p for p in lists.get("pods") if _name(p).startswith(f"{name}-"))
+        raw.items("pods").extend(p for p in lists.get("pods") if name_of(p).startswith(f"{name}-"))
         return {(kind.capitalize(), name)} | _pod_names(raw)
     stem = {"deployment": "deployments", "statefulset": "statefulsets", "service": "services"}[kind]
     raw.items(stem).append(obj)
@@ -155,20 +155,20 @@ def _resolve(api: Api, lists: Lists, raw: K8sRaw, kind: str, name: str) -> set[t
 
 def _pods_of(lists: Lists, raw: K8sRaw, obj: dict[str, Any], kind: str, selector: str) -> set[tuple[str, str]]:
     pods = lists.get("pods", label=selector)
-    names = {({"deployment": "Deployment", "statefulset": "StatefulSet"}.get(kind, "Service"), _name(obj))}
+    names = {({"deployment": "Deployment", "statefulset": "StatefulSet"}.get(kind, "Service"), name_of(obj))}
     if kind == "statefulset":
-        pods = [p for p in pods if _owned_by(p, {_uid(obj)})]
+        pods = [p for p in pods if _owned_by(p, {uid_of(obj)})]
     elif kind == "deployment":
-        rsets = [r for r in lists.get("replicasets", label=selector) if _owned_by(r, {_uid(obj)})]
+        rsets = [r for r in lists.get("replicasets", label=selector) if _owned_by(r, {uid_of(obj)})]
         raw.items("replicasets").extend(rsets)
-        pods = [p for p in pods if _owned_by(p, {_uid(r) for r in rsets})] if rsets else pods
-        names |= {("ReplicaSet", _name(r)) for r in rsets}
+        pods = [p for p in pods if _owned_by(p, {uid_of(r) for r in rsets})] if rsets else pods
+        names |= {("ReplicaSet", name_of(r)) for r in rsets}
     raw.items("pods").extend(pods)
     return names | _pod_names(raw)
 
 
 def _pod_names(raw: K8sRaw) -> set[tuple[str, str]]:
-    return {("Pod", _name(p)) for p in raw.items("pods")}
+    return {("Pod", name_of(p)) for p in raw.items("pods")}
 
 
 def _attach_events_and_hpa(lists: Lists, raw: K8sRaw, names: set[tuple[str, str]], pod_only: str | None) -> None:
@@ -293,12 +293,12 @@ def collect_k8s_namespace_raw(spec: str | None, since: timedelta | datetime | No
     rsets, pods = lists.index("replicasets", _owner_uid), lists.index("pods", _owner_uid)
     for dep in lists.get("deployments"):
         dep_ns = str(dep["metadata"].get("namespace") or ns)
-        raw = K8sRaw(f"{dep_ns}/deployment/{_name(dep)}", dep_ns)
+        raw = K8sRaw(f"{dep_ns}/deployment/{name_of(dep)}", dep_ns)
         raw.items("deployments").append(dep)
-        owned = rsets.get(_uid(dep), [])
+        owned = rsets.get(uid_of(dep), [])
         raw.items("replicasets").extend(owned)
-        raw.items("pods").extend(p for r in owned for p in pods.get(_uid(r), []))
-        names = {("Deployment", _name(dep))} | {("ReplicaSet", _name(r)) for r in owned} | _pod_names(raw)
+        raw.items("pods").extend(p for r in owned for p in pods.get(uid_of(r), []))
+        names = {("Deployment", name_of(dep))} | {("ReplicaSet", name_of(r)) for r in owned} | _pod_names(raw)
         _attach_events_and_hpa(lists, raw, names, None)
         raws.append(raw)
     return _finish(api, lists, raws, since)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from doctor.collect.k8s_raw import K8sRaw, _uid
+from doctor.collect.k8s_raw import K8sRaw, uid_of
+from doctor.convert import format_time
 
 
 def redact_object(obj: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def write_k8s_manifest(raw: K8sRaw, root: Path) -> None:
     from doctor import __version__
 
     doc = {"target": f"k8s:{raw.target}", "namespace": raw.namespace,
-           "collected_at": (raw.now or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
+           "collected_at": format_time(raw.now or datetime.now(UTC)),
            "tool": f"mldoctor {__version__}", "collector_errors": [e.error for e in raw.errors], "notes": raw.notes}
     (root / "manifest.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
@@ -85,8 +86,8 @@ def merge_raws(raws: list[K8sRaw]) -> K8sRaw:
     seen: set[str] = set()
     for raw in raws:
         for stem, items in raw.objects.items():
-            fresh = [o for o in items if f"{stem}/{_uid(o)}" not in seen]
-            seen |= {f"{stem}/{_uid(o)}" for o in fresh}
+            fresh = [o for o in items if f"{stem}/{uid_of(o)}" not in seen]
+            seen |= {f"{stem}/{uid_of(o)}" for o in fresh}
             merged.items(stem).extend(fresh)
         merged.logs += raw.logs
         merged.errors += [e for e in raw.errors if e not in merged.errors]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from doctor.collect.k8s_api import Api, Refused
-from doctor.collect.k8s_raw import K8sRaw, _name
+from doctor.collect.k8s_raw import K8sRaw, name_of
 from doctor.evidence import CollectorError, LogSource
 
 LOG_TAIL_LINES = 5000
@@ -50,7 +50,7 @@ def log_jobs(raw: K8sRaw) -> list[LogJob]:
         return jobs
     healthy = [p for p in raw.items("pods") if (p.get("status") or {}).get("containerStatuses")
                and all(cs.get("ready") for cs in p["status"]["containerStatuses"])]
-    return [LogJob(raw, raw.namespace, _name(p), str(p["status"]["containerStatuses"][0]["name"]), False)
+    return [LogJob(raw, raw.namespace, name_of(p), str(p["status"]["containerStatuses"][0]["name"]), False)
             for p in healthy[:HEALTHY_LOG_SAMPLES]]
 
 
@@ -61,7 +61,7 @@ def _failed_init(cs: dict[str, Any]) -> bool:
 
 def _container_jobs(raw: K8sRaw, pod: dict[str, Any], cs: dict[str, Any]) -> list[LogJob]:
     state, last = cs.get("state") or {}, cs.get("lastState") or {}
-    name, ns = _name(pod), str((pod.get("metadata") or {}).get("namespace") or raw.namespace)
+    name, ns = name_of(pod), str((pod.get("metadata") or {}).get("namespace") or raw.namespace)
     jobs = []
     if "running" in state or "terminated" in state or "terminated" in last:
         jobs.append(LogJob(raw, ns, name, str(cs.get("name")), False))

@@ -67,10 +67,10 @@ class K8sRaw:
         )
 
 
-def _uid(obj: dict[str, Any]) -> str:
+def uid_of(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("uid"))
 
 
-def _name(obj: dict[str, Any]) -> str:
+def name_of(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("name"))
 

@@ -44,6 +44,11 @@ def parse_time(text: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def format_time(when: datetime | None) -> str | None:
+    """An aware time as RFC 3339 in UTC with `Z` (what bundles and reports write), or None."""
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if when else None
+
+
 # --- Docker -----------------------------------------------------------------------------------
 
 

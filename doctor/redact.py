@@ -108,11 +108,15 @@ def redact_inspect(inspect: dict[str, Any]) -> dict[str, Any]:
     config = out.get("Config") or {}
     if "Env" in config:
         config["Env"] = redact_env(config.get("Env"))
-    labels = config.get("Labels") or {}
-    for name, value in list(labels.items()):
-        if is_secret_name(name) and value:
-            labels[name] = MASK
+    mask_secret_names(config.get("Labels") or {})
     return redact_strings(out)  # type: ignore[no-any-return]  # command line, args, other labels: by content
+
+
+def mask_secret_names(mapping: dict[str, Any]) -> None:
+    """Mask, in place, every non-empty value whose key names a secret (container labels, event attributes)."""
+    for name, value in list(mapping.items()):
+        if is_secret_name(name) and value:
+            mapping[name] = MASK
 
 
 def redact_strings(obj: Any) -> Any:

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from doctor.collect.docker_raw import DockerRaw, evidence_from_raw
+from doctor.collect.docker_raw import DockerRaw, raw_notes
+from doctor.convert import format_time
 from doctor.redact import redact_bytes
 
 
 def _redact_event(obj: dict[str, Any]) -> dict[str, Any]:
     """An engine event with its attributes (the container's labels among them) free of secrets."""
-    from doctor.redact import MASK, is_secret_name, redact_strings
+    from doctor.redact import mask_secret_names, redact_strings
 
     out: dict[str, Any] = redact_strings(obj)
-    attrs = (out.get("Actor") or {}).get("Attributes") or {}
-    for key, value in list(attrs.items()):
-        if is_secret_name(key) and value:
-            attrs[key] = MASK
+    mask_secret_names((out.get("Actor") or {}).get("Attributes") or {})
     return out
 
 
@@ -57,14 +54,9 @@ def write_manifest(raw: DockerRaw, root: Path) -> Path:
 
     from doctor import __version__
 
-    doc = {"target": f"docker:{raw.name}", "collected_at": _iso(raw.now), "since": _iso(raw.since),
+    doc = {"target": f"docker:{raw.name}", "collected_at": format_time(raw.now), "since": format_time(raw.since),
            "tool": f"mldoctor {__version__}", "collector_errors": [f"{e.collector}: {e.error}" for e in raw.errors],
-           "notes": evidence_from_raw(raw).notes}
+           "notes": raw_notes(raw)}
     path = Path(root) / "manifest.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
-
-
-def _iso(when: datetime | None) -> str | None:
-    """An aware time as RFC 3339 with `Z`, or None."""
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if when else None

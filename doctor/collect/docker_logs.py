@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
@@ -106,12 +105,8 @@ def unix_get(sock_path: str, path: str) -> Iterator[bytes]:
         body = _expect_ok(sock)
         if body:
             yield body
-        while True:
-            buf = bytearray(STREAM_CHUNK)
-            got = sock.recv_into(buf, STREAM_CHUNK, socket.MSG_WAITALL)
-            if not got:
-                return
-            yield bytes(buf[:got]) if got < STREAM_CHUNK else bytes(buf)
+        while data := sock.recv(STREAM_CHUNK, socket.MSG_WAITALL):
+            yield data
     finally:
         sock.close()
 

@@ -41,7 +41,12 @@ def evidence_from_raw(raw: DockerRaw) -> Evidence:
         listing = "".join(f"{line}\n" for line in raw.model_listing).encode()
         evidence.logs.append(LogSource.from_bytes(f"{base}/model-dir.txt", raw.name, listing, kind="model-dir"))
     evidence.collector_errors.extend(raw.errors)
-    if raw.log_truncated:
-        evidence.notes.append(f"{base}/logs.txt: {raw.log_streamed} bytes; only the last {raw.log_bytes} bytes "
-                              "were scanned")
+    evidence.notes.extend(raw_notes(raw))
     return evidence
+
+
+def raw_notes(raw: DockerRaw) -> list[str]:
+    """What the report (and the bundle's manifest) should say about how the log was read."""
+    if not raw.log_truncated:
+        return []
+    return [f"docker/{raw.name}/logs.txt: {raw.log_streamed} bytes; only the last {raw.log_bytes} bytes were scanned"]

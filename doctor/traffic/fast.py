@@ -31,7 +31,7 @@ from doctor.traffic.parse import (
     is_health,
     parse_line,
 )
-from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator, bucket_of
+from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
 
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from doctor.convert import format_time
 from doctor.traffic.parse import Request
 
 BURST_GAP_S = 60  # 503 seconds closer than this belong to one burst
@@ -185,4 +186,4 @@ def series(per_second: Counter[int], per_second_503: Counter[int], points: int =
 def _iso(second: int | None) -> str:
     if second is None:
         return ""
-    return datetime.fromtimestamp(second, timezone.utc).isoformat().replace("+00:00", "Z")
+    return format_time(datetime.fromtimestamp(second, timezone.utc)) or ""

@@ -138,7 +138,12 @@ def _child_writes(out: Path, lines: int, fail: bool) -> Any:
     return work
 
 
-def test_writer_in_a_forked_child(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", [True, False], ids=["forked-child", "thread-where-fork-is-not-available"])
+def test_writer_in_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+    import multiprocessing
+
+    if not fork:
+        monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     out, growing = tmp_path / "child.log", Growing()
     done = follow_in_child(_child_writes(out, 20_000, False), growing, TailSink.first_segment(out), "t-child")
     with growing.open() as stream:
@@ -154,18 +159,6 @@ def test_child_failure_reaches_the_parent(tmp_path: Path) -> None:
         assert stream.read() == b"".join(b"%d\n" % i for i in range(10))
     with pytest.raises(ValueError, match="engine went away"):
         done.result(30)
-
-
-def test_writer_in_a_thread_where_fork_is_not_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing
-
-    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    out, growing = tmp_path / "thread.log", Growing()
-    done = follow_in_child(_child_writes(out, 5_000, False), growing, TailSink.first_segment(out), "t-thread")
-    with growing.open() as stream:
-        seen = stream.read()
-    assert done.result(30) == 5_000
-    assert seen == b"".join(b"%d\n" % i for i in range(5_000)) == out.read_bytes()
 
 
 def test_reader_child_dies_with_its_parent(tmp_path: Path) -> None:

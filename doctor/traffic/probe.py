@@ -120,7 +120,9 @@ def run(plan: Plan) -> list[Result]:
 def _in_daemon_threads(task: Callable[[int], None], count: int, workers: int) -> None:
     """`task(0..count-1)` on `workers` daemon threads. Ctrl-C (or SIGTERM) ends the wait at once: requests stuck
     on a hanging service do not hold the exit for their timeout, as a pool's shutdown would."""
-    indices, lock, stop, errors = iter(range(count)), threading.Lock(), threading.Event(), []
+    from doctor.follow import background
+
+    indices, lock, stop = iter(range(count)), threading.Lock(), threading.Event()
 
     def work() -> None:
         while not stop.is_set():
@@ -130,22 +132,16 @@ def _in_daemon_threads(task: Callable[[int], None], count: int, workers: int) ->
                 return
             try:
                 task(index)
-            except Exception as exc:  # handed to the caller
-                errors.append(exc)
+            except Exception:  # the others stop too; the caller gets it from the Future
                 stop.set()
+                raise
 
-    threads = [threading.Thread(target=work, name=f"mldoctor-probe-{i}", daemon=True)
-               for i in range(max(1, min(workers, count)))]
-    for thread in threads:
-        thread.start()
+    done = [background(work, f"mldoctor-probe-{i}") for i in range(max(1, min(workers, count)))]
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        for future in done:
+            future.result()
     finally:
         stop.set()
-    if errors:
-        raise errors[0]
 
 
 def access_log(results: list[Result], url: str) -> bytes:

@@ -33,3 +33,17 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The real-case corpus score line (tests/corpus/), printed at the end of any run that checked the corpus."""
+    import sys
+
+    corpus = sys.modules.get("test_corpus")
+    if corpus is None or not getattr(corpus, "RESULTS", None):
+        return
+    score = sys.modules["score"]
+    terminalreporter.write_line(score.score_line(corpus.RESULTS))
+    for result in corpus.RESULTS:
+        if result.failing and not result.facts_right:
+            terminalreporter.write_line("  " + result.line)

@@ -12,7 +12,7 @@ import click
 from doctor.evidence import Evidence, Severity
 from doctor.findings import Report
 
-FORMATS = ["console", "json", "markdown", "junit", "sarif", "github", "prometheus", "html"]
+FORMATS = ["console", "json", "markdown", "junit", "sarif", "github", "prometheus", "html", "slack", "teams"]
 
 
 def report_options(func: Any) -> Any:
@@ -45,18 +45,30 @@ def report_options(func: Any) -> Any:
 @click.option("--probe", "probe_url", default=None, help="Also send real scoring requests to this URL and diagnose the answers.")
 @click.option("--probe-sample", type=click.Path(dir_okay=False, exists=True), default=None, help="JSON body for --probe.")
 @click.option("--probe-requests", type=int, default=20, show_default=True, help="How many --probe requests (at most 5000).")
+@click.option("--notify", "notify_url", envvar="MLDOCTOR_NOTIFY_URL", default=None,
+              help="Post the report to a Slack or Teams incoming webhook (or set MLDOCTOR_NOTIFY_URL; never printed).")
+@click.option("--notify-format", type=click.Choice(["slack", "teams"]), default=None,
+              help="The webhook's chat, when its host does not tell.")
+@click.option("--notify-state", type=click.Path(dir_okay=False), default=None,
+              help="JSON file remembering the last post: post only when the root causes change.")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
           all_namespaces: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
-          probe_requests: int, **report_opts: Any) -> int:
+          probe_requests: int, notify_url: str | None, notify_format: str | None, notify_state: str | None,
+          **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
     from doctor.targets import Options, open_target
 
+    notify = None
+    if notify_url:
+        from doctor.notify import settings_for
+
+        notify = settings_for(notify_url, notify_format, notify_state)
     opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
                    all_namespaces=all_namespaces, log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=True)
     with open_target(target, opts) as evidences:
         if probe_url:
             _add_probe(evidences, probe_url, probe_sample, probe_requests)
-        return diagnose_and_report(evidences, **report_opts)
+        return diagnose_and_report(evidences, notify=notify, **report_opts)
 
 
 def _add_probe(evidences: Sequence[Evidence], url: str, sample: str | None, count: int) -> None:
@@ -101,7 +113,8 @@ def _since(text: str | None) -> datetime | None:
 
 def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = (), fmt: str = "console",
                         output: str | None = None, fail_on: str = "error", rule_dirs: Sequence[str] = (),
-                        ignore: Sequence[str] = (), color: bool | None = None, no_redact: bool = False) -> int:
+                        ignore: Sequence[str] = (), color: bool | None = None, no_redact: bool = False,
+                        notify: Any = None) -> int:
     """Add config files, run the rules, render, write; the exit code for the worst finding."""
     from doctor.errors import InputError, UnreachableError
     from doctor.output import write_output
@@ -133,6 +146,11 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
     if len(reports) > 1 and fmt in MANY:
         text = render_many(fmt, reports)
     write_output(text, output)
+    if notify is not None:
+        from doctor.notify import notify as post_reports
+
+        for line in post_reports(reports, notify):
+            click.echo(line, err=True)
     return exit_code(reports, Severity.parse(fail_on))
 
 

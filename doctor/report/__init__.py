@@ -33,6 +33,8 @@ REPORTERS: dict[str, Reporter] = {
     "github": _lazy("github", "render"),
     "prometheus": _lazy("prometheus", "render"),
     "html": _lazy("html", "render"),
+    "slack": _lazy("chat", "render_slack"),
+    "teams": _lazy("chat", "render_teams"),
 }
 
 # formats whose many reports (k8s:NS/*) must merge into one document instead of being concatenated

@@ -173,6 +173,16 @@ class ConfigFact:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One metric series from Prometheus: what it measures, the PromQL that fetched it, its labels and points."""
+
+    name: str  # memory_working_set_bytes | memory_limit_bytes | restarts_total | cpu_throttled_ratio
+    query: str
+    labels: dict[str, str]
+    points: tuple[tuple[float, float], ...]  # (unix seconds, value)
+
+
+@dataclass(frozen=True, slots=True)
 class CollectorError:
     """A collector that could not collect: the report lists it, the run goes on."""
 
@@ -191,6 +201,7 @@ class Evidence:
     nodes: list[Node] = field(default_factory=list)
     configs: list[ConfigFact] = field(default_factory=list)
     collector_errors: list[CollectorError] = field(default_factory=list)
+    metrics: list[MetricSeries] = field(default_factory=list)  # from --prometheus
     since: datetime | None = None
     now: datetime | None = None  # the collection time, for "recent" judgements
     predicted: bool = False  # preflight: findings are predictions

@@ -45,6 +45,8 @@ def report_options(func: Any) -> Any:
 @click.option("--probe", "probe_url", default=None, help="Also send real scoring requests to this URL and diagnose the answers.")
 @click.option("--probe-sample", type=click.Path(dir_okay=False, exists=True), default=None, help="JSON body for --probe.")
 @click.option("--probe-requests", type=int, default=20, show_default=True, help="How many --probe requests (at most 5000).")
+@click.option("--prometheus", "prometheus_url", envvar="MLDOCTOR_PROMETHEUS_URL", default=None,
+              help="Also read the target's memory, restarts and CPU throttling from this Prometheus server.")
 @click.option("--notify", "notify_url", envvar="MLDOCTOR_NOTIFY_URL", default=None,
               help="Post the report to a Slack or Teams incoming webhook (or set MLDOCTOR_NOTIFY_URL; never printed).")
 @click.option("--notify-format", type=click.Choice(["slack", "teams"]), default=None,
@@ -53,7 +55,7 @@ def report_options(func: Any) -> Any:
               help="JSON file remembering the last post: post only when the root causes change.")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
           all_namespaces: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
-          probe_requests: int, notify_url: str | None, notify_format: str | None, notify_state: str | None,
+          probe_requests: int, prometheus_url: str | None, notify_url: str | None, notify_format: str | None, notify_state: str | None,
           **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
     from doctor.targets import Options, open_target
@@ -68,6 +70,11 @@ def check(target: str, since: str | None, context: str | None, namespace: str | 
     with open_target(target, opts) as evidences:
         if probe_url:
             _add_probe(evidences, probe_url, probe_sample, probe_requests)
+        if prometheus_url:
+            from doctor.collect.prometheus import collect_metrics
+
+            for evidence in evidences:
+                collect_metrics(evidence, prometheus_url, opts.since)
         return diagnose_and_report(evidences, notify=notify, **report_opts)
 
 
@@ -155,7 +162,13 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
 
 
 def _attach(report: Report, evidence: Evidence) -> None:
-    """Extras a reporter may embed: the traffic chart (SVG for HTML, sparklines for the terminal)."""
+    """Extras a reporter may embed: the traffic chart (SVG for HTML, sparklines for the terminal), the memory chart."""
+    if evidence.metrics:
+        from doctor.report.memory_chart import memory_svg
+
+        chart = memory_svg(evidence)
+        if chart:
+            report.attachments["memory.svg"] = chart
     if not any(s.kind in ("access", "container") for s in evidence.logs):
         return
     from doctor.traffic import stats_for

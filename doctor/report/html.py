@@ -44,6 +44,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if r.predicted %}<p><em>Findings are predictions from a local preflight run.</em></p>{% endif %}
 {% for note in r.notes %}<p class="muted">{{ note }}</p>{% endfor %}
 {% if plots[rid - 1] %}<section class="plot"><h2>Traffic</h2><img alt="requests per second, capacity and 503s" src="{{ plots[rid - 1] }}"></section>{% endif %}
+{% if memory_plots[rid - 1] %}<section class="plot"><h2>Memory</h2><img alt="memory working set against the limit" src="{{ memory_plots[rid - 1] }}"></section>{% endif %}
 <h2>Findings</h2>
 {% if not r.findings %}<p>No finding.</p>{% endif %}
 {% for sev in severities %}{% for f in r.findings if f.severity.value == sev %}
@@ -73,8 +74,8 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _plot(report: Report) -> str | None:
-    svg = report.attachments.get("traffic.svg")
+def _plot(report: Report, name: str = "traffic.svg") -> str | None:
+    svg = report.attachments.get(name)
     if not svg:
         return None
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -95,4 +96,4 @@ def render_many(reports: Sequence[Report]) -> str:
     return env.from_string(_TEMPLATE).render(
         # _CSS is this module's constant: <style> is raw text, so it must not be entity-escaped
         reports=list(reports), title=title, css=Markup(_CSS), version=__version__, severities=_SEVERITIES, show=_show,
-        plots=[_plot(r) for r in reports], all_redacted=all(r.redacted for r in reports))
+        plots=[_plot(r) for r in reports], memory_plots=[_plot(r, "memory.svg") for r in reports], all_redacted=all(r.redacted for r in reports))

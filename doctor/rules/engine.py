@@ -47,7 +47,7 @@ class Context:
         self.logs = logs
         self.plan_index = plan_index
         self.now = evidence.now
-        self.states = [_state_dict(s, evidence.now) for s in evidence.states]
+        self.states = [_state_dict(s, evidence) for s in evidence.states]
         self.nodes = [_node_dict(n) for n in evidence.nodes]
         self.configs = [{"kind": c.kind, "source": c.source, "assumed": list(c.assumed), **c.values}
                         for c in evidence.configs]
@@ -84,8 +84,12 @@ def merged_config(evidence: Evidence) -> dict[str, Any]:
     return merged
 
 
-def _state_dict(state: Any, now: datetime | None) -> dict[str, Any]:
+def _state_dict(state: Any, evidence: Evidence) -> dict[str, Any]:
+    from doctor.metrics import container_summary
+
+    now = evidence.now
     data = state.as_dict()
+    data["metrics"] = container_summary(evidence, state.pod, state.container) if evidence.metrics else {}
     for name in ("started_at", "finished_at", "last_started_at", "last_finished_at"):
         value = getattr(state, name)
         data[name + "_ago_s"] = (now - value).total_seconds() if now and value else None
@@ -186,7 +190,22 @@ def _eval_expr(cond: ExprCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
     if not matched:
         return Outcome(False)
     binding = {**matched[0], "count": len(matched), "all": matched}
-    return Outcome(True, _bind(cond.bind, binding), [_describe(cond.scope, m) for m in matched[:3]])
+    evidence = [_describe(cond.scope, m) for m in matched[:3]]
+    if cond.scope == "state" and "metrics." in cond.expr:  # a condition that read Prometheus shows what it read
+        evidence += [e for m in matched[:3] for e in _metric_excerpts(m)]
+    return Outcome(True, _bind(cond.bind, binding), evidence)
+
+
+def _metric_excerpts(state: dict[str, Any]) -> list[Excerpt]:
+    """The PromQL behind a container's memory figures, with what it gave."""
+    metrics = state.get("metrics") or {}
+    if not metrics.get("memory_peak_bytes"):
+        return []
+    from doctor.calc import gb
+
+    limit = metrics.get("memory_limit_metric_bytes")
+    said = f"working set peak {gb(metrics['memory_peak_bytes'])} at {metrics['memory_peak_at']}"
+    return [Excerpt("prometheus", f"{metrics['memory_query']}\n{said}" + (f" (limit {gb(limit)})" if limit else ""))]
 
 
 def _describe(scope: str, item: dict[str, Any]) -> Excerpt:

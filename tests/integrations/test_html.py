@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-import pytest
 
+from browser import chromium as _chromium
 from conftest import FIXTURES
 from doctor.evidence import Severity, Target
 from doctor.findings import Excerpt, Finding, Report
@@ -37,21 +34,6 @@ def _bundle_reports() -> str:
         with open_bundle(bundle) as evidence:
             reports.append(diagnose(evidence, rules, ()))
     return html.render_many(reports)
-
-
-def _chromium(page: Path) -> tuple[str, str]:
-    """(DOM, stderr log) of the page as headless Chromium renders it."""
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("LOUD SKIP: chromium is not installed (apt-get install -y chromium); the HTML report was not rendered")
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.run(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--enable-logging=stderr", "--v=0", "--window-size=1200,2000", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=180, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, proc.stderr
 
 
 def test_html_is_self_contained_and_escaped() -> None:

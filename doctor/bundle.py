@@ -217,6 +217,9 @@ def _read_k8s(root: Path, evidence: Evidence) -> None:
         source = f"k8s/{kind}.json"
         evidence.configs.extend(_converted(_k8s_file(base, root, kind),
                                            lambda o: config.from_k8s_object(o, source), source))
+    for stem, into, convert_one in convert.K8S_OBJECT_FILES:  # workloads, autoscalers, PVCs (doctor/evidence.py)
+        source = f"k8s/{stem}.json"
+        getattr(evidence, into).extend(_converted(_k8s_file(base, root, stem), lambda o: convert_one(o, source), source))
     _read_k8s_logs(base / "logs", root, evidence)
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
-from doctor.evidence import ContainerState, Event, Node, Probe
+from doctor.evidence import Autoscaler, ContainerState, Event, Node, Probe, StatusCondition, VolumeClaim, Workload
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]*)$")
 _SUFFIX = {
@@ -131,15 +131,25 @@ def _event_time(obj: dict[str, Any]) -> datetime | None:
 
 
 def k8s_pod_states(pod: dict[str, Any], source: str) -> list[ContainerState]:
-    """Every container of one pod (as `kubectl get pod -o json` prints it) as ContainerStates."""
+    """Every container of one pod (as `kubectl get pod -o json` prints it), init containers first, as ContainerStates."""
     meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
-    statuses = {s.get("name"): s for s in status.get("containerStatuses") or []}
     unscheduled = _pod_condition(status, "PodScheduled")
+    pod_info = {"pod": meta.get("name"), "phase": status.get("phase"), "restart_policy": spec.get("restartPolicy"),
+                "owner": _owner(meta)}
     states = []
-    for container in spec.get("containers") or []:
-        cstatus = statuses.get(container.get("name"), {})
-        states.append(_k8s_container(meta, status, container, cstatus, source, unscheduled))
+    for key, status_key, init in (("initContainers", "initContainerStatuses", True),
+                                  ("containers", "containerStatuses", False)):
+        statuses = {s.get("name"): s for s in status.get(status_key) or []}
+        for container in spec.get(key) or []:
+            cstatus = statuses.get(container.get("name"), {})
+            states.append(_k8s_container(pod_info, container, cstatus, source, unscheduled, init))
     return states
+
+
+def _owner(meta: dict[str, Any]) -> str | None:
+    """The controller owning an object, as KIND/NAME."""
+    ref = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
+    return f"{ref.get('kind')}/{ref.get('name')}" if ref else None
 
 
 def _pod_condition(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
@@ -149,17 +159,18 @@ def _pod_condition(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None
 
 
-def _k8s_container(meta: dict[str, Any], pstatus: dict[str, Any], container: dict[str, Any],
-                   cstatus: dict[str, Any], source: str, unscheduled: dict[str, Any] | None) -> ContainerState:
+def _k8s_container(pod: dict[str, Any], container: dict[str, Any], cstatus: dict[str, Any], source: str,
+                   unscheduled: dict[str, Any] | None, init: bool) -> ContainerState:
     state_name, detail = next(iter((cstatus.get("state") or {"pending": {}}).items()))
     _, last = next(iter((cstatus.get("lastState") or {"none": {}}).items()))
+    detail, last = detail or {}, last or {}
     resources = container.get("resources") or {}
     limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
     reason = detail.get("reason") or (unscheduled or {}).get("reason")
     return ContainerState(
         source=source,
         container=str(container.get("name")),
-        pod=meta.get("name"),
+        pod=pod["pod"],
         status=state_name,
         reason=reason,
         message=detail.get("message") or (unscheduled or {}).get("message"),
@@ -173,6 +184,7 @@ def _k8s_container(meta: dict[str, Any], pstatus: dict[str, Any], container: dic
         last_exit_code=last.get("exitCode"),
         last_started_at=parse_time(last.get("startedAt")),
         last_finished_at=parse_time(last.get("finishedAt")),
+        last_message=last.get("message"),
         memory_limit_bytes=_int(quantity(limits.get("memory"))),
         memory_request_bytes=_int(quantity(requests.get("memory"))),
         cpu_limit=quantity(limits.get("cpu")),
@@ -183,7 +195,10 @@ def _k8s_container(meta: dict[str, Any], pstatus: dict[str, Any], container: dic
         command=_command(list(container.get("command") or []) + list(container.get("args") or [])),
         env=tuple(_safe_env(str(e.get("name", "")), str(e.get("value", ""))) for e in container.get("env") or []
                   if isinstance(e, dict) and "value" in e),
-        phase=pstatus.get("phase"),
+        phase=pod["phase"],
+        restart_policy=pod["restart_policy"],
+        init=init,
+        owner=pod["owner"],
     )
 
 
@@ -251,3 +266,88 @@ def k8s_node(node: dict[str, Any], pods: list[dict[str, Any]], source: str) -> N
         ready=ready,
         unschedulable=bool(spec.get("unschedulable")),
     )
+
+
+def _conditions(status: dict[str, Any]) -> tuple[StatusCondition, ...]:
+    return tuple(StatusCondition(str(c.get("type") or ""), str(c.get("status") or "Unknown"), c.get("reason"),
+                                 c.get("message"), parse_time(c.get("lastTransitionTime")))
+                 for c in status.get("conditions") or [] if isinstance(c, dict))
+
+
+def k8s_workload(obj: dict[str, Any], source: str, kind: str = "") -> Workload:
+    """A Deployment / StatefulSet / ReplicaSet / Job object as a Workload (`kind` when the object lacks one)."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    kind = str(obj.get("kind") or kind)
+    job = kind == "Job"
+    desired = spec.get("completions", 1) if job else spec.get("replicas", 1)
+    return Workload(
+        source=source, kind=kind, name=str(meta.get("name") or ""),
+        desired=None if desired is None else int(desired),
+        ready=int(status.get("readyReplicas") or status.get("ready") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        updated=int(status.get("updatedReplicas") or 0),
+        failed=int(status.get("failed") or 0) if job else 0,
+        succeeded=int(status.get("succeeded") or 0) if job else 0,
+        conditions=_conditions(status),
+        owner=_owner(meta),
+        progress_deadline_s=spec.get("progressDeadlineSeconds"),
+        generation=meta.get("generation"),
+        observed_generation=status.get("observedGeneration"),
+    )
+
+
+
+
+def k8s_hpa(obj: dict[str, Any], source: str) -> Autoscaler:
+    """A HorizontalPodAutoscaler (autoscaling/v2, or v1 with targetCPUUtilizationPercentage) as an Autoscaler."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    metrics = [_metric(m, "target") for m in spec.get("metrics") or [] if isinstance(m, dict)]
+    if spec.get("targetCPUUtilizationPercentage") is not None:
+        metrics.append(f"cpu {spec['targetCPUUtilizationPercentage']}%")
+    current = [_metric(m, "current") for m in status.get("currentMetrics") or [] if isinstance(m, dict)]
+    if status.get("currentCPUUtilizationPercentage") is not None:
+        current.append(f"cpu {status['currentCPUUtilizationPercentage']}%")
+    return Autoscaler(
+        source=source, name=str(meta.get("name") or ""), target_kind=ref.get("kind"), target_name=ref.get("name"),
+        min_replicas=int(spec.get("minReplicas") or 1),
+        max_replicas=None if spec.get("maxReplicas") is None else int(spec["maxReplicas"]),
+        current_replicas=status.get("currentReplicas"), desired_replicas=status.get("desiredReplicas"),
+        metrics=tuple(m for m in metrics if m), current=tuple(m for m in current if m),
+        conditions=_conditions(status),
+    )
+
+
+def _metric(metric: dict[str, Any], side: str) -> str:
+    """One v2 metric spec / status as `NAME VALUE` (`cpu 70%`, `requests_per_second 10`)."""
+    kind = str(metric.get("type") or "")
+    body = metric.get(kind[:1].lower() + kind[1:]) or {}
+    name = body.get("name") or (body.get("metric") or {}).get("name") or kind
+    value = body.get(side) or {}
+    if value.get("averageUtilization") is not None:
+        return f"{name} {value['averageUtilization']}%"
+    amount = value.get("averageValue") or value.get("value")
+    return f"{name} {amount}" if amount is not None else str(name)
+
+
+def k8s_pvc(obj: dict[str, Any], source: str) -> VolumeClaim:
+    """A PersistentVolumeClaim as a VolumeClaim."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    return VolumeClaim(
+        source=source, name=str(meta.get("name") or ""), phase=str(status.get("phase") or "Pending"),
+        storage_class=spec.get("storageClassName"), requested_bytes=_int(quantity(storage)),
+        access_modes=tuple(str(m) for m in spec.get("accessModes") or []), volume_name=spec.get("volumeName"),
+    )
+
+
+# Bundle file stem -> the Evidence list it fills and the converter (kubectl's List items carry their kind; a
+# hand-made file may not, so the stem says it).
+K8S_OBJECT_FILES: tuple[tuple[str, str, Callable[[dict[str, Any], str], Any]], ...] = (
+    ("deployments", "workloads", lambda o, s: k8s_workload(o, s, "Deployment")),
+    ("statefulsets", "workloads", lambda o, s: k8s_workload(o, s, "StatefulSet")),
+    ("replicasets", "workloads", lambda o, s: k8s_workload(o, s, "ReplicaSet")),
+    ("jobs", "workloads", lambda o, s: k8s_workload(o, s, "Job")),
+    ("hpa", "autoscalers", k8s_hpa),
+    ("pvcs", "pvcs", k8s_pvc),
+)

@@ -4,6 +4,19 @@ The flow is one direction: collect -> evidence -> rules -> findings -> report. C
 bundle, Docker, Kubernetes, preflight) turn raw sources into these records; rules never see a
 Docker or Kubernetes object. Log text is not held here: a `LogSource` knows how to open its bytes,
 so a 1 GB log is streamed once by the scanner and never loaded whole.
+
+Kubernetes evidence beyond pods, events and nodes (read from `k8s/*.json` and by the live collector):
+
+- `ContainerState.init`: the state is an init container's (`initContainerStatuses`); `last_message` is the
+  termination message of the previous run (`lastState.terminated.message`), as `message` is the current state's;
+  `owner` is the pod's controller (`Job/train-1`, `ReplicaSet/scorer-5d8b`); `restart_policy` is the pod's.
+- `Workload`: a Deployment, StatefulSet, ReplicaSet or Job with its replica counts and status `conditions`
+  (`Progressing`/`ProgressDeadlineExceeded`, `Available`, `ReplicaFailure`, a Job's `Failed`/`BackoffLimitExceeded`).
+- `Autoscaler`: an HPA's bounds, current/desired replicas and conditions (`AbleToScale`, `ScalingActive`,
+  `ScalingLimited`, with their messages, e.g. `missing request for cpu`).
+- `VolumeClaim`: a PersistentVolumeClaim's phase, StorageClass and requested size (`k8s/pvcs.json`).
+
+Rules read them as `workload:` (`w`), `hpa:` (`h`) and `pvc:` (`p`) conditions.
 """
 
 from __future__ import annotations
@@ -136,6 +149,9 @@ class ContainerState:
     env: tuple[tuple[str, str], ...] = ()  # already redacted
     command: tuple[str, ...] = ()  # entrypoint + arguments (redacted), e.g. gunicorn's --timeout
     phase: str | None = None  # pod phase
+    init: bool = False  # an init container (initContainerStatuses)
+    last_message: str | None = None  # the previous run's termination message (lastState.terminated.message)
+    owner: str | None = None  # the pod's controller as KIND/NAME: "Job/train-1", "ReplicaSet/scorer-5d8b"
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for expressions and templates."""
@@ -159,6 +175,89 @@ class Node:
     def free(self, resource: str) -> float:
         """Allocatable minus what scheduled pods request."""
         return self.allocatable.get(resource, 0.0) - self.requested.get(resource, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCondition:
+    """One entry of a Kubernetes object's `status.conditions`."""
+
+    type: str
+    status: str  # "True" | "False" | "Unknown"
+    reason: str | None = None
+    message: str | None = None
+    last_transition: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A Deployment, StatefulSet, ReplicaSet or Job: how many replicas it wants and has, and its conditions."""
+
+    source: str
+    kind: str  # Deployment | StatefulSet | ReplicaSet | Job
+    name: str
+    desired: int | None = None  # spec.replicas (a Job: spec.completions)
+    ready: int = 0
+    available: int = 0
+    updated: int = 0
+    failed: int = 0  # Job: failed pods
+    succeeded: int = 0  # Job: succeeded pods
+    conditions: tuple[StatusCondition, ...] = ()
+    owner: str | None = None  # a ReplicaSet's Deployment as KIND/NAME
+    progress_deadline_s: int | None = None  # Deployment spec.progressDeadlineSeconds
+    generation: int | None = None
+    observed_generation: int | None = None
+
+    @property
+    def unavailable(self) -> int:
+        """Replicas wanted but not available (a Job: 0; see `failed`)."""
+        return 0 if self.kind == "Job" or self.desired is None else max(0, self.desired - self.available)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for expressions and templates; `conditions` by type (`w.conditions.Progressing.reason`)."""
+        return {**_plain(self), "conditions": conditions_by_type(self.conditions), "unavailable": self.unavailable}
+
+
+@dataclass(frozen=True, slots=True)
+class Autoscaler:
+    """A HorizontalPodAutoscaler: its bounds, where it stands, and why (its conditions)."""
+
+    source: str
+    name: str
+    target_kind: str | None = None
+    target_name: str | None = None
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    current_replicas: int | None = None
+    desired_replicas: int | None = None
+    metrics: tuple[str, ...] = ()  # "cpu 70%" / "memory 80%" / "requests_per_second 10" (the targets)
+    current: tuple[str, ...] = ()  # what it last measured, same order when known ("cpu 95%")
+    conditions: tuple[StatusCondition, ...] = ()
+
+    @property
+    def at_max(self) -> bool:
+        """At its upper bound: current (or desired) replicas equal maxReplicas."""
+        return self.max_replicas is not None and max(self.current_replicas or 0, self.desired_replicas or 0) >= self.max_replicas
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for expressions and templates; `conditions` by type (`h.conditions.ScalingActive.status`)."""
+        return {**_plain(self), "conditions": conditions_by_type(self.conditions), "at_max": self.at_max}
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeClaim:
+    """A PersistentVolumeClaim: whether it is bound, to what class, and how much it asks for."""
+
+    source: str
+    name: str
+    phase: str = "Pending"  # Pending | Bound | Lost
+    storage_class: str | None = None  # spec.storageClassName (None: the cluster default)
+    requested_bytes: int | None = None
+    access_modes: tuple[str, ...] = ()
+    volume_name: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for expressions and templates."""
+        return _plain(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +299,9 @@ class Evidence:
     states: list[ContainerState] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     configs: list[ConfigFact] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    autoscalers: list[Autoscaler] = field(default_factory=list)
+    pvcs: list[VolumeClaim] = field(default_factory=list)
     collector_errors: list[CollectorError] = field(default_factory=list)
     metrics: list[MetricSeries] = field(default_factory=list)  # from --prometheus
     since: datetime | None = None
@@ -220,7 +322,8 @@ class Evidence:
 
     def is_empty(self) -> bool:
         """True when nothing at all was collected."""
-        return not (self.logs or self.events or self.states or self.nodes or self.configs)
+        return not (self.logs or self.events or self.states or self.nodes or self.configs
+                    or self.workloads or self.autoscalers or self.pvcs)
 
     def summary(self) -> dict[str, int]:
         """How much of each kind of evidence there is, for 'what was checked'."""
@@ -231,7 +334,15 @@ class Evidence:
             "containers": len(self.states),
             "nodes": len(self.nodes),
             "configs": len(self.configs),
+            "workloads": len(self.workloads),
+            "autoscalers": len(self.autoscalers),
+            "pvcs": len(self.pvcs),
         }
+
+
+def conditions_by_type(conditions: tuple[StatusCondition, ...]) -> dict[str, dict[str, Any]]:
+    """Conditions as a map by type, each `{status, reason, message, last_transition}` (the last of a type wins)."""
+    return {c.type: {k: v for k, v in _plain(c).items() if k != "type"} for c in conditions}
 
 
 def _plain(obj: Any) -> Any:

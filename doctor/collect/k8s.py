@@ -34,7 +34,8 @@ __all__ = ["KINDS", "Api", "K8sRaw", "Lists", "LogJob", "Refused", "TargetSpec",
 
 KINDS = {"deployment": "deployment", "deploy": "deployment", "deployments": "deployment",
          "statefulset": "statefulset", "sts": "statefulset", "statefulsets": "statefulset",
-         "service": "service", "svc": "service", "services": "service", "pod": "pod", "po": "pod", "pods": "pod"}
+         "service": "service", "svc": "service", "services": "service", "pod": "pod", "po": "pod", "pods": "pod",
+         "job": "job", "jobs": "job"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _resolve(api: Api, lists: Lists, raw: K8sRaw, kind: str, name: str) -> set[t
         raw.notes.append(f"{kind} {name} could not be read; its pods were taken by name prefix '{name}-'")
         raw.items("pods").extend(p for p in lists.get("pods") if name_of(p).startswith(f"{name}-"))
         return {(kind.capitalize(), name)} | _pod_names(raw)
-    stem = {"deployment": "deployments", "statefulset": "statefulsets", "service": "services"}[kind]
+    stem = {"deployment": "deployments", "statefulset": "statefulsets", "service": "services", "job": "jobs"}[kind]
     raw.items(stem).append(obj)
     selector = selector_string(obj["spec"].get("selector")) if kind != "service" else \
         ",".join(f"{k}={v}" for k, v in sorted((obj["spec"].get("selector") or {}).items()))
@@ -155,8 +156,8 @@ def _resolve(api: Api, lists: Lists, raw: K8sRaw, kind: str, name: str) -> set[t
 
 def _pods_of(lists: Lists, raw: K8sRaw, obj: dict[str, Any], kind: str, selector: str) -> set[tuple[str, str]]:
     pods = lists.get("pods", label=selector)
-    names = {({"deployment": "Deployment", "statefulset": "StatefulSet"}.get(kind, "Service"), name_of(obj))}
-    if kind == "statefulset":
+    names = {({"deployment": "Deployment", "statefulset": "StatefulSet", "job": "Job"}.get(kind, "Service"), name_of(obj))}
+    if kind in ("statefulset", "job"):
         pods = [p for p in pods if _owned_by(p, {uid_of(obj)})]
     elif kind == "deployment":
         rsets = [r for r in lists.get("replicasets", label=selector) if _owned_by(r, {uid_of(obj)})]
@@ -171,8 +172,24 @@ def _pod_names(raw: K8sRaw) -> set[tuple[str, str]]:
     return {("Pod", name_of(p)) for p in raw.items("pods")}
 
 
+def _claim_names(pods: list[dict[str, Any]]) -> set[str]:
+    """The PersistentVolumeClaims the pods mount."""
+    return {str((v.get("persistentVolumeClaim") or {}).get("claimName")) for p in pods
+            for v in (p.get("spec") or {}).get("volumes") or [] if (v.get("persistentVolumeClaim") or {}).get("claimName")}
+
+
+def _attach_pvcs(lists: Lists, raw: K8sRaw) -> set[tuple[str, str]]:
+    """The claims the target's pods mount (one list call, only when they mount any); their (kind, name) for events."""
+    claims = _claim_names(raw.items("pods"))
+    if not claims:
+        return set()
+    raw.items("pvcs").extend(c for c in lists.get("persistentvolumeclaims") if name_of(c) in claims)
+    return {("PersistentVolumeClaim", name) for name in claims}
+
+
 def _attach_events_and_hpa(lists: Lists, raw: K8sRaw, names: set[tuple[str, str]], pod_only: str | None) -> None:
-    field_sel = f"involvedObject.kind=Pod,involvedObject.name={pod_only}" if pod_only else None
+    claims = any(kind == "PersistentVolumeClaim" for kind, _ in names)  # their events are not the pod's
+    field_sel = f"involvedObject.kind=Pod,involvedObject.name={pod_only}" if pod_only and not claims else None
     by_object = lists.index("events", _involved, field_sel)
     wanted = names | {("HorizontalPodAutoscaler", n) for k, n in names if k in ("Deployment", "StatefulSet")}
     raw.items("events").extend(e for key in sorted(wanted) for e in by_object.get(key, []))
@@ -263,7 +280,7 @@ def collect_k8s_raw(spec: str, since: timedelta | datetime | None = None, contex
     ns = target.namespace or namespace or default_ns
     raw = K8sRaw(f"{ns}/{target.kind}/{target.name}", ns)
     lists = Lists(api, ns)
-    names = _resolve(api, lists, raw, target.kind, target.name)
+    names = _resolve(api, lists, raw, target.kind, target.name) | _attach_pvcs(lists, raw)
     _attach_events_and_hpa(lists, raw, names, target.name if target.kind == "pod" else None)
     return _finish(api, lists, [raw], since)[0]
 
@@ -299,6 +316,7 @@ def collect_k8s_namespace_raw(spec: str | None, since: timedelta | datetime | No
         raw.items("replicasets").extend(owned)
         raw.items("pods").extend(p for r in owned for p in pods.get(uid_of(r), []))
         names = {("Deployment", name_of(dep))} | {("ReplicaSet", name_of(r)) for r in owned} | _pod_names(raw)
+        names |= _attach_pvcs(lists, raw)
         _attach_events_and_hpa(lists, raw, names, None)
         raws.append(raw)
     return _finish(api, lists, raws, since)

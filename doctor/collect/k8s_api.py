@@ -28,11 +28,15 @@ _LIST_CALLS = {  # plural -> (api class, namespaced list, all-namespaces list)
     "statefulsets": ("AppsV1Api", "list_namespaced_stateful_set", "list_stateful_set_for_all_namespaces"),
     "horizontalpodautoscalers": ("AutoscalingV2Api", "list_namespaced_horizontal_pod_autoscaler",
                                  "list_horizontal_pod_autoscaler_for_all_namespaces"),
+    "persistentvolumeclaims": ("CoreV1Api", "list_namespaced_persistent_volume_claim",
+                               "list_persistent_volume_claim_for_all_namespaces"),
+    "jobs": ("BatchV1Api", "list_namespaced_job", "list_job_for_all_namespaces"),
 }
 GET_CALLS = {"deployment": ("AppsV1Api", "read_namespaced_deployment", "deployments.apps"),
               "statefulset": ("AppsV1Api", "read_namespaced_stateful_set", "statefulsets.apps"),
               "service": ("CoreV1Api", "read_namespaced_service", "services"),
-              "pod": ("CoreV1Api", "read_namespaced_pod", "pods")}
+              "pod": ("CoreV1Api", "read_namespaced_pod", "pods"),
+              "job": ("BatchV1Api", "read_namespaced_job", "jobs.batch")}
 
 
 class Refused(Exception):
@@ -49,7 +53,8 @@ class Api:
     def __init__(self, api_client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
         from kubernetes import client
 
-        self.apis = {n: getattr(client, n)(api_client) for n in ("CoreV1Api", "AppsV1Api", "AutoscalingV2Api")}
+        self.apis = {n: getattr(client, n)(api_client) for n in ("CoreV1Api", "AppsV1Api", "AutoscalingV2Api",
+                                                                           "BatchV1Api")}
         self.host = str(api_client.configuration.host)
         self.sleep = sleep
         self.now: datetime | None = None

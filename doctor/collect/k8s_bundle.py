@@ -53,7 +53,8 @@ def write_bundle(raw: K8sRaw, root: Path) -> list[Path]:
 
 _KIND_OF = {"pods": ("v1", "Pod"), "events": ("v1", "Event"), "nodes": ("v1", "Node"), "services": ("v1", "Service"),
             "deployments": ("apps/v1", "Deployment"), "replicasets": ("apps/v1", "ReplicaSet"),
-            "statefulsets": ("apps/v1", "StatefulSet"), "hpa": ("autoscaling/v2", "HorizontalPodAutoscaler")}
+            "statefulsets": ("apps/v1", "StatefulSet"), "hpa": ("autoscaling/v2", "HorizontalPodAutoscaler"),
+            "jobs": ("batch/v1", "Job"), "pvcs": ("v1", "PersistentVolumeClaim")}
 
 
 def _kind_of(stem: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from doctor.collect.k8s_api import Refused
-from doctor.convert import k8s_event, k8s_node, k8s_pod_states
+from doctor.convert import K8S_OBJECT_FILES, k8s_event, k8s_node, k8s_pod_states
 from doctor.evidence import CollectorError, Evidence, LogSource, Target
 
 _CONFIG_STEMS = ("deployments", "replicasets", "statefulsets", "services", "hpa")  # as doctor.bundle reads them
@@ -15,7 +15,9 @@ _NOT_CHECKED = {"pods": "pod states, restarts and logs", "events": "scheduling, 
                 "nodes": "node capacity and free GPU/CPU/memory", "replicasets": "which pods belong to the deployment",
                 "horizontalpodautoscalers": "the autoscaler (min/max/current replicas)",
                 "deployments": "the deployments of the namespace", "services": "the service selector",
-                "statefulsets": "the statefulset", "pods/log": "container logs"}
+                "statefulsets": "the statefulset", "pods/log": "container logs",
+                "persistentvolumeclaims": "the pods' volume claims (phase, StorageClass)",
+                "jobs": "the jobs that own the pods (completions, failures)"}
 
 
 @dataclass
@@ -52,7 +54,7 @@ class K8sRaw:
         from doctor.config import from_k8s_object
 
         pods = self.items("pods")
-        return Evidence(
+        evidence = Evidence(
             target=Target("k8s", self.target),
             logs=list(self.logs),
             events=[k8s_event(e, "k8s/events.json") for e in self.items("events")],
@@ -65,6 +67,9 @@ class K8sRaw:
             now=self.now,
             notes=list(self.notes),
         )
+        for stem, into, convert_one in K8S_OBJECT_FILES:
+            getattr(evidence, into).extend(convert_one(o, f"k8s/{stem}.json") for o in self.items(stem))
+        return evidence
 
 
 def uid_of(obj: dict[str, Any]) -> str:

@@ -52,6 +52,9 @@ class Context:
         self.configs = [{"kind": c.kind, "source": c.source, "assumed": list(c.assumed), **c.values}
                         for c in evidence.configs]
         self.config = merged_config(evidence)
+        self.workloads = [w.as_dict() for w in evidence.workloads]
+        self.hpas = [h.as_dict() for h in evidence.autoscalers]
+        self.pvcs = [p.as_dict() for p in evidence.pvcs]
         self.unbound: dict[str, Any] = {}
         self.platform = platform_of(evidence)
 
@@ -183,7 +186,8 @@ def _eval_expr(cond: ExprCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
         ok = stats is not None and exprs.holds(cond.expr, {"t": stats, **bound})
         return Outcome(ok, _bind(cond.bind, stats) if ok else {},
                        [Excerpt(s, e) for s, e in (stats or {}).get("excerpts", [])[:3]] if ok else [])
-    items, var = {"state": (ctx.states, "c"), "config": (ctx.configs, "cfg"), "node": (ctx.nodes, "n")}[cond.scope]
+    items, var = {"state": (ctx.states, "c"), "config": (ctx.configs, "cfg"), "node": (ctx.nodes, "n"),
+                  "workload": (ctx.workloads, "w"), "hpa": (ctx.hpas, "h"), "pvc": (ctx.pvcs, "p")}[cond.scope]
     if cond.kind:
         items = [i for i in items if re.search(cond.kind, str(i.get("kind", "")))]
     matched = [i for i in items if exprs.holds(cond.expr, {var: i, **bound})]
@@ -224,8 +228,26 @@ def _describe(scope: str, item: dict[str, Any]) -> Excerpt:
         return Excerpt(item["source"], f"container {name}: " + ", ".join(parts))
     if scope == "node":
         return Excerpt("nodes", f"node {item['name']}: allocatable {item['allocatable']}, free {item['free']}")
+    if scope in _OBJECT_SCOPES:
+        return Excerpt(item["source"], _OBJECT_SCOPES[scope](item))
     shown = {k: v for k, v in item.items() if k not in ("source", "assumed", "kind") and not isinstance(v, (dict, list))}
     return Excerpt(item.get("source", "config"), f"{item.get('kind')}: " + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:8]))
+
+
+def _object_conditions(item: dict[str, Any]) -> str:
+    conds = [f"{t}={c['status']}" + (f" ({c['reason']}: {c['message']})" if c.get("reason") or c.get("message") else "")
+             for t, c in item.get("conditions", {}).items() if c.get("status") != "True" or c.get("reason")]
+    return "; " + "; ".join(conds) if conds else ""
+
+
+_OBJECT_SCOPES: dict[str, Any] = {
+    "workload": lambda w: (f"{w['kind']} {w['name']}: desired {w['desired']}, ready {w['ready']}, "
+                           f"available {w['available']}, updated {w['updated']}"
+                           + (f", failed {w['failed']}" if w.get("failed") else "") + _object_conditions(w)),
+    "hpa": lambda h: (f"HorizontalPodAutoscaler {h['name']}: min {h['min_replicas']}, max {h['max_replicas']}, "
+                      f"current {h['current_replicas']}, desired {h['desired_replicas']}" + _object_conditions(h)),
+    "pvc": lambda p: f"PersistentVolumeClaim {p['name']}: {p['phase']}, storageClassName {p['storage_class']}",
+}
 
 
 _LEAVES: dict[type, Any] = {LogCond: _eval_log, EventCond: _eval_event, ExprCond: _eval_expr}
@@ -234,7 +256,8 @@ _LEAVES: dict[type, Any] = {LogCond: _eval_log, EventCond: _eval_event, ExprCond
 # --- diagnosis --------------------------------------------------------------------------------
 
 
-_SCOPE_EVIDENCE = {"state": "states", "config": "configs", "node": "nodes", "traffic": "traffic"}
+_SCOPE_EVIDENCE = {"state": "states", "config": "configs", "node": "nodes", "traffic": "traffic",
+                   "workload": "workloads", "hpa": "autoscalers", "pvc": "pvcs"}
 
 
 def _needed(rule: Rule) -> set[str]:
@@ -265,7 +288,7 @@ def _available(evidence: Evidence) -> set[str]:
         have.add("logs")
     if any(s.kind == "access" for s in evidence.logs) or any(s.kind == "container" for s in evidence.logs):
         have.add("traffic")
-    for name in ("events", "states", "nodes", "configs"):
+    for name in ("events", "states", "nodes", "configs", "workloads", "autoscalers", "pvcs"):
         if getattr(evidence, name):
             have.add(name)
     return have
@@ -321,6 +344,7 @@ def _looked_at(needs: set[str], evidence: Evidence) -> str:
 def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = True) -> Finding:
     """The finding's texts rendered over the bindings and computed values."""
     context: dict[str, Any] = {"config": ctx.config, "nodes": ctx.nodes, "states": ctx.states,
+                               "workloads": ctx.workloads, "hpas": ctx.hpas, "pvcs": ctx.pvcs,
                                "target": {"kind": ctx.platform, "name": ctx.evidence.target.name,
                                           "source": ctx.evidence.target.kind},
                                "predicted": ctx.evidence.predicted, **outcome.bindings}

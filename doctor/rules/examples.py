@@ -6,7 +6,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from doctor import convert
-from doctor.evidence import ConfigFact, ContainerState, Event, Evidence, LogSource, Node, Probe, Target
+from doctor.evidence import (
+    Autoscaler, ConfigFact, ContainerState, Event, Evidence, LogSource, Node, Probe, StatusCondition, Target,
+    VolumeClaim, Workload,
+)
 from doctor.rules.model import Example, Rule, RuleSet
 
 
@@ -35,7 +38,22 @@ def example_evidence(example: Example) -> Evidence:
         ev.states.extend(_states(item))
     ev.nodes.extend(_node(n) for n in data.get("nodes") or [])
     ev.configs.extend(_config(c) for c in data.get("configs") or [])
+    ev.workloads.extend(_k8s_object(w, Workload, convert.k8s_workload) for w in data.get("workloads") or [])
+    ev.autoscalers.extend(_k8s_object(h, Autoscaler, convert.k8s_hpa) for h in data.get("hpas") or [])
+    ev.pvcs.extend(_k8s_object(p, VolumeClaim, convert.k8s_pvc) for p in data.get("pvcs") or [])
     return ev
+
+
+def _k8s_object(item: dict[str, Any], cls: Any, from_raw: Any) -> Any:
+    """A raw object (with `metadata`, as `kubectl get -o json` prints it) or the record's own fields."""
+    if "metadata" in item:
+        return from_raw(item, "example")
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in item.items() if k in names}
+    kwargs["conditions"] = tuple(StatusCondition(**c) for c in item.get("conditions") or [])
+    if cls is VolumeClaim:
+        kwargs.pop("conditions")
+    return cls(**{"source": "example", "name": "app", **kwargs})
 
 
 def _event(item: dict[str, Any]) -> Event:

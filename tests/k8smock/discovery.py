@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from tests.k8smock.store import TYPES, ResourceType
 
 _VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-_IN_ALL = {"pods", "services", "deployments", "replicasets", "statefulsets", "horizontalpodautoscalers"}
+_IN_ALL = {"pods", "services", "deployments", "replicasets", "statefulsets", "horizontalpodautoscalers", "jobs"}
 
 VERSION = {
     "major": "1", "minor": "30", "gitVersion": "v1.30.6", "gitCommit": "00f20d443ba0cd2b1e8b0a1e0c4e7f4a1e6b8f5d",

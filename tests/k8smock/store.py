@@ -50,6 +50,8 @@ TYPES: dict[str, ResourceType] = {t.plural: t for t in (
     ResourceType("statefulsets", "StatefulSet", "apps", "v1", short_names=("sts",), file="statefulsets"),
     ResourceType("horizontalpodautoscalers", "HorizontalPodAutoscaler", "autoscaling", "v2",
                  short_names=("hpa",), file="hpa"),
+    ResourceType("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", short_names=("pvc",), file="pvcs"),
+    ResourceType("jobs", "Job", "batch", "v1", file="jobs"),
 )}
 
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "probe": "doctor.commands.probe:probe",
     "simulate": "doctor.commands.simulate:simulate",
     "preflight": "doctor.commands.preflight:preflight",
+    "fix": "doctor.commands.fix:fix",
 }
 
 
@@ -56,6 +57,7 @@ _HELP = {
     "preflight": "Run score.py as the server would, before deploying, and predict its failures.",
     "probe": "Send real scoring requests to a URL and diagnose the answers.",
     "simulate": "Replay an access log through the autoscaler model and predict 503s.",
+    "fix": "Propose the fixes as patches of your own files (diffs, kubectl patch); never applied by mldoctor.",
 }
 
 

@@ -336,4 +336,14 @@ def _k8s_container(container: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _environment, _deploy_output]
+def _k8s_manifest(text: str, label: str) -> list[ConfigFact]:
+    """A Kubernetes manifest the user keeps (a Deployment, StatefulSet or HPA), read as its live object is."""
+    data = _structured(text, label)
+    if not isinstance(data, dict) or "apiVersion" not in data or data.get("kind") not in (
+            "Deployment", "StatefulSet", "HorizontalPodAutoscaler"):
+        return []
+    return from_k8s_object(data, label)
+
+
+READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _environment,
+                                                          _deploy_output]

@@ -141,6 +141,8 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
         reports.append(diagnose(evidence, rules, ignore, redact=not no_redact))
         _attach(reports[-1], evidence)
+        if fmt == "sarif" and configs:
+            _attach_fixes(reports[-1], evidence, configs, extra)
     use_color = (sys.stdout.isatty() if color is None else color) and not output
     if fmt == "json" and len(reports) > 1:
         text = _json_many(reports)
@@ -178,6 +180,19 @@ def _attach(report: Report, evidence: Evidence) -> None:
     if stats:
         report.attachments["traffic.svg"] = svg_chart(stats)
         report.attachments["traffic.txt"] = terminal_chart(stats)
+
+
+def _attach_fixes(report: Report, evidence: Evidence, paths: Sequence[str], facts: list[Any]) -> None:
+    """SARIF `fixes`: the changes `mldoctor fix` would write into the user's own --config files."""
+    import json
+
+    from doctor.config import read_config
+    from doctor.fix.plan import build, sarif_fixes
+
+    files = [(path, fact) for path in paths for fact in read_config(Path(path), path)]
+    fixes = sarif_fixes(build([report], files, [evidence]))
+    if fixes:
+        report.attachments["fixes.json"] = json.dumps(fixes)
 
 
 def _json_many(reports: list[Report]) -> str:

@@ -72,6 +72,9 @@ def _result(finding: Finding, rule_index: int, report: Report) -> dict[str, Any]
     }
     if physical:
         result["relatedLocations"] = [{"id": 0, "logicalLocations": [_logical(report)]}]
+    fixes = json.loads(report.attachments.get("fixes.json") or "{}").get(finding.rule_id)
+    if fixes:  # the changes `mldoctor fix` would write into the user's --config files
+        result["fixes"] = fixes
     return result
 
 

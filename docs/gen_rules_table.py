@@ -36,8 +36,8 @@ def table() -> str:
         for other in rule.suppresses:
             hidden_by.setdefault(other, []).append(rule.id)
     base = builtin_rules_dir()
-    lines = ["| id | severity | priority | what it finds | hides when it matches | hidden by | file |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| id | severity | priority | what it finds | hides when it matches | hidden by | consequence of | file |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for rule in rules:
         path = Path(rule.path)
         try:
@@ -51,6 +51,7 @@ def table() -> str:
             _cell(rule.description or rule.title),
             ", ".join(f"`{s}`" for s in rule.suppresses) or "—",
             ", ".join(f"`{s}`" for s in hidden_by.get(rule.id, [])) or "—",
+            ", ".join(f"`{s}`" for s in rule.consequence_of) or "—",
             f"`{shown}:{rule.line}`",
         ]) + " |")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,14 @@ class Excerpt:
 
 
 @dataclass(frozen=True, slots=True)
+class RuledOut:
+    """A look-alike cause that was considered and the evidence that excluded it."""
+
+    rule_id: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A diagnosis: which rule, how bad, why, what to change, and the evidence."""
 
@@ -33,6 +41,8 @@ class Finding:
     references: tuple[str, ...] = ()
     priority: int = 0
     predicted: bool = False
+    consequence_of: str | None = None  # the rule id of the finding this one follows from (its root cause)
+    ruled_out: tuple[RuledOut, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,44 @@ class Report:
         return [f for f in self.findings if f.severity.rank >= severity.rank]
 
 
+def _rank(finding: Finding) -> tuple[int, int, str]:
+    return (-finding.severity.rank, -finding.priority, finding.rule_id)
+
+
 def order_findings(findings: list[Finding]) -> list[Finding]:
-    """Most severe first; within a severity the more specific (higher priority) first."""
-    return sorted(findings, key=lambda f: (-f.severity.rank, -f.priority, f.rule_id))
+    """Root causes most severe first (more specific first within a severity), each followed by its consequences.
+
+    A root's place is that of the most severe finding it explains: a warning whose consequence is an error comes
+    before other warnings' errors, because it is the cause of that error.
+    """
+    by_id = {f.rule_id: f for f in findings}
+    children: dict[str, list[Finding]] = {}
+    roots: list[Finding] = []
+    for finding in findings:
+        parent = finding.consequence_of
+        if parent in by_id and parent != finding.rule_id and not _cycles(finding, by_id):
+            children.setdefault(parent, []).append(finding)  # type: ignore[arg-type]
+        else:
+            roots.append(finding)
+
+    def tree(root: Finding) -> list[Finding]:
+        out = [root]
+        for child in sorted(children.get(root.rule_id, []), key=_rank):
+            out.extend(tree(child))
+        return out
+
+    groups = [tree(root) for root in roots]
+    groups.sort(key=lambda group: (min(_rank(f)[0] for f in group),) + _rank(group[0])[1:])
+    return [f for group in groups for f in group]
+
+
+def _cycles(finding: Finding, by_id: dict[str, Finding]) -> bool:
+    """True when following `consequence_of` from this finding comes back to it (never placed under itself)."""
+    seen = {finding.rule_id}
+    current = by_id.get(finding.consequence_of or "")
+    while current is not None:
+        if current.rule_id in seen:
+            return True
+        seen.add(current.rule_id)
+        current = by_id.get(current.consequence_of or "")
+    return False

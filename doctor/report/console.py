@@ -22,7 +22,10 @@ def render(report: Report, color: bool = False) -> str:
                       width=width, highlight=False, soft_wrap=False)
     _header(console, report)
     for finding in report.findings:
-        _finding(console, finding)
+        if finding.consequence_of:
+            _consequence(console, finding)
+        else:
+            _finding(console, finding)
     _checks(console, report)
     return buf.getvalue()
 
@@ -62,8 +65,20 @@ def _finding(console: object, f: Finding) -> None:
     for ex in f.evidence:
         where = f"{ex.source}:{ex.line}" if ex.line else ex.source
         body.add_row("Evidence", f"[dim]{escape(where)}[/dim]\n{escape(ex.excerpt)}")
+    for r in f.ruled_out:
+        body.add_row("Ruled out", f"{escape(r.rule_id)}: {escape(r.why)}")
     title = f"[{_STYLE[f.severity.value]}]{f.severity.value.upper()}[/] {escape(f.rule_id)}: {escape(f.title)}"
     console.print(Panel(body, title=title, title_align="left", border_style=_STYLE[f.severity.value].split()[-1]))  # type: ignore[attr-defined]
+
+
+def _consequence(console: object, f: Finding) -> None:
+    """A consequence, compactly under its root: severity, id and title, and the fix in one line."""
+    from rich.markup import escape
+
+    console.print(f"  ↳ [{_STYLE[f.severity.value]}]{f.severity.value.upper()}[/] {escape(f.rule_id)} "  # type: ignore[attr-defined]
+                  f"(consequence of {escape(f.consequence_of or '')}): {escape(f.title)}")
+    console.print(f"    [dim]{escape(f.fix)}[/dim]")  # type: ignore[attr-defined]
+    console.print()  # type: ignore[attr-defined]
 
 
 def _checks(console: object, report: Report) -> None:

@@ -14,8 +14,6 @@ from typing import Any, Sequence
 from doctor import __version__
 from doctor.findings import Report
 
-_SEVERITIES = ("critical", "error", "warning", "info")
-
 _CSS = """
 :root{--fg:#1d2329;--muted:#5b6670;--line:#d8dee4;--bg:#f6f8fa}
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);max-width:1100px;margin:2em auto;padding:0 1em}
@@ -28,7 +26,8 @@ pre{background:var(--bg);border:1px solid var(--line);padding:.6em;overflow-x:au
 .sev-critical{border-left-color:#7a0916}.sev-error{border-left-color:#d92d20}.sev-warning{border-left-color:#f79009}.sev-info{border-left-color:#2e90fa}
 .badge{font-size:.8em;text-transform:uppercase;font-weight:700;letter-spacing:.04em;margin-right:.4em}
 table{border-collapse:collapse;width:100%;margin:.5em 0} th,td{border:1px solid var(--line);padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:var(--bg)} .plot img{max-width:100%;border:1px solid var(--line)}
+th{background:var(--bg)} section.consequence{margin-left:2em} p.consequence{margin:.2em 0;font-style:italic}
+.plot img{max-width:100%;border:1px solid var(--line)}
 """
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -47,17 +46,20 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if memory_plots[rid - 1] %}<section class="plot"><h2>Memory</h2><img alt="memory working set against the limit" src="{{ memory_plots[rid - 1] }}"></section>{% endif %}
 <h2>Findings</h2>
 {% if not r.findings %}<p>No finding.</p>{% endif %}
-{% for sev in severities %}{% for f in r.findings if f.severity.value == sev %}
-<section class="finding sev-{{ sev }}" id="r{{ rid }}-{{ f.rule_id }}" data-rule-id="{{ f.rule_id }}">
+{% for f in r.findings %}{% set sev = f.severity.value %}
+<section class="finding sev-{{ sev }}{% if f.consequence_of %} consequence{% endif %}" id="r{{ rid }}-{{ f.rule_id }}" data-rule-id="{{ f.rule_id }}">
 <h3><span class="badge">{{ sev }}</span><code>{{ f.rule_id }}</code>: {{ f.title }}</h3>
+{% if f.consequence_of %}<p class="consequence">Consequence of <a href="#r{{ rid }}-{{ f.consequence_of }}"><code>{{ f.consequence_of }}</code></a>.</p>{% endif %}
 <p><strong>Cause.</strong> {{ f.cause }}</p>
 <p><strong>Fix.</strong> {{ f.fix }}</p>
+{% if f.ruled_out %}<p><strong>Ruled out.</strong></p><ul class="ruled-out">
+{% for r in f.ruled_out %}<li><code>{{ r.rule_id }}</code>: {{ r.why }}</li>{% endfor %}</ul>{% endif %}
 {% if f.values %}<table class="values"><tr><th>value</th><th>is</th></tr>
 {% for k, v in f.values|dictsort %}<tr><td><code>{{ k }}</code></td><td>{{ show(v) }}</td></tr>{% endfor %}</table>{% endif %}
 {% for e in f.evidence %}<p class="muted"><code>{{ e.source }}{% if e.line %}:{{ e.line }}{% endif %}</code></p><pre>{{ e.excerpt }}</pre>{% endfor %}
 {% if f.references %}<p>References: {% for ref in f.references %}<code>{{ ref }}</code>{% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
 </section>
-{% endfor %}{% endfor %}
+{% endfor %}
 <h2>Checks</h2>
 <table class="checks"><tr><th>rule</th><th>result</th><th>reason</th></tr>
 {% for c in r.checks %}<tr><td><code>{{ c.rule_id }}</code></td><td>{{ c.result }}</td><td>{{ c.reason }}</td></tr>{% endfor %}</table>
@@ -95,5 +97,5 @@ def render_many(reports: Sequence[Report]) -> str:
     title = reports[0].target.name if len(reports) == 1 else f"{len(reports)} targets"
     return env.from_string(_TEMPLATE).render(
         # _CSS is this module's constant: <style> is raw text, so it must not be entity-escaped
-        reports=list(reports), title=title, css=Markup(_CSS), version=__version__, severities=_SEVERITIES, show=_show,
+        reports=list(reports), title=title, css=Markup(_CSS), version=__version__, show=_show,
         plots=[_plot(r) for r in reports], memory_plots=[_plot(r, "memory.svg") for r in reports], all_redacted=all(r.redacted for r in reports))

@@ -17,6 +17,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "evidence": [{"source": e.source, "excerpt": e.excerpt, **({"line": e.line} if e.line else {})}
                      for e in finding.evidence],
         "values": finding.values,
+        "consequence_of": finding.consequence_of,
+        "ruled_out": [{"rule_id": r.rule_id, "why": r.why} for r in finding.ruled_out],
     }
     if finding.references:
         out["references"] = list(finding.references)

@@ -21,8 +21,14 @@ def render(report: Report, color: bool = False) -> str:
     if not report.findings:
         out += ["No finding at warning or above.", ""]
     for f in report.findings:
-        out += [f"## {_ICON.get(f.severity.value, '')} `{f.rule_id}` ({f.severity.value}): {f.title}", "",
-                f"**Cause.** {f.cause}", "", f"**Fix.** {f.fix}", ""]
+        if f.consequence_of:
+            out += [f"### ↳ {_ICON.get(f.severity.value, '')} `{f.rule_id}` ({f.severity.value}): {f.title}", "",
+                    f"_Consequence of `{f.consequence_of}` above._", ""]
+        else:
+            out += [f"## {_ICON.get(f.severity.value, '')} `{f.rule_id}` ({f.severity.value}): {f.title}", ""]
+        out += [f"**Cause.** {f.cause}", "", f"**Fix.** {f.fix}", ""]
+        if f.ruled_out:
+            out += ["**Ruled out**", ""] + [f"- `{r.rule_id}`: {r.why}" for r in f.ruled_out] + [""]
         if f.evidence:
             out += ["**Evidence**", ""]
             for e in f.evidence:

@@ -64,11 +64,13 @@ def _result(finding: Finding, rule_index: int, report: Report) -> dict[str, Any]
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVEL[finding.severity.value],
-        "message": {"text": f"{finding.title}\n\nCause: {finding.cause}\n\nFix: {finding.fix}"},
+        "message": {"text": message_text(finding)},
         "locations": [location],
         "properties": {"severity": finding.severity.value, "values": finding.values,
                        "evidence": [{"source": e.source, "excerpt": e.excerpt, "line": e.line}
-                                    for e in finding.evidence]},
+                                    for e in finding.evidence],
+                       "consequence_of": finding.consequence_of,
+                       "ruled_out": [{"rule_id": r.rule_id, "why": r.why} for r in finding.ruled_out]},
     }
     if physical:
         result["relatedLocations"] = [{"id": 0, "logicalLocations": [_logical(report)]}]
@@ -76,6 +78,17 @@ def _result(finding: Finding, rule_index: int, report: Report) -> dict[str, Any]
     if fixes:  # the changes `mldoctor fix` would write into the user's --config files
         result["fixes"] = fixes
     return result
+
+
+def message_text(finding: Finding) -> str:
+    """The result's message: title, cause, fix, what it is a consequence of, and what was ruled out."""
+    parts = [finding.title]
+    if finding.consequence_of:
+        parts.append(f"Consequence of: {finding.consequence_of}")
+    parts += [f"Cause: {finding.cause}", f"Fix: {finding.fix}"]
+    if finding.ruled_out:
+        parts.append("Ruled out: " + "; ".join(f"{r.rule_id}: {r.why}" for r in finding.ruled_out))
+    return "\n\n".join(parts)
 
 
 def source_location(finding: Finding) -> tuple[str, int] | None:

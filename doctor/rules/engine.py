@@ -5,12 +5,12 @@ condition tree evaluated against the scan's per-source aggregates, events, state
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
 from doctor.evidence import CollectorError, Evidence
-from doctor.findings import Check, Excerpt, Finding, Report, order_findings
+from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
 from doctor.rules import exprs, templates
 from doctor.rules.logscan import LogAgg, Plan, iso_time, scan_all
@@ -299,7 +299,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     """Run every rule on the evidence: the report with findings ordered and every check's result."""
     ignored = set(ignore)
     active = [r for r in rules if r.id not in ignored]
-    conds = [c for r in active for c in walk(r.when) if isinstance(c, LogCond)]
+    conds = [c for r in active for c in r.conditions() if isinstance(c, LogCond)]
     plan = Plan(conds)
     ctx = Context(evidence, scan_all(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
     have = _available(evidence)
@@ -310,7 +310,8 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
         checks[rule.id] = check
         if finding:
             findings[rule.id] = finding
-    _suppress(active, findings, checks)
+    suppressed_by = _suppress(active, findings, checks)
+    _link_consequences(active, findings, suppressed_by)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
     errors, notes = list(evidence.collector_errors), list(evidence.notes)
@@ -327,7 +328,7 @@ def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> 
     needs = _needed(rule)
     if needs and not needs & have:
         return None, Check(rule.id, "skipped", f"no {', '.join(sorted(needs))} collected")
-    ctx.unbound = {c.bind: None for c in walk(rule.when) if getattr(c, "bind", None)}
+    ctx.unbound = {c.bind: None for c in rule.conditions() if getattr(c, "bind", None)}
     outcome = evaluate(rule.when, ctx, {})
     if not outcome.ok:
         return None, Check(rule.id, "clear", f"checked {_looked_at(needs, ctx.evidence)}")
@@ -363,17 +364,61 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
     evidence = evidence[:8]  # the most telling first (condition order), then shown in file order
     first_seen = {src: i for i, src in reversed(list(enumerate(e.source for e in evidence)))}
     evidence.sort(key=lambda e: (first_seen[e.source], e.line or 0))  # each source's lines in file order
+    ruled_out = tuple(RuledOut(rule_id, mask(why)) for rule_id, why in _ruled_out(rule, ctx, context, outcome))
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
                    tuple(evidence), {k: (redact_strings(v) if redact else v) for k, v in values.items() if v is not None},
-                   rule.references, rule.priority, ctx.evidence.predicted)
+                   rule.references, rule.priority, ctx.evidence.predicted, ruled_out=ruled_out)
 
 
-def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> None:
+def _ruled_out(rule: Rule, ctx: Context, context: dict[str, Any], outcome: Outcome) -> list[tuple[str, str]]:
+    """Each look-alike the rule considers whose `when` holds on the evidence, with its reason rendered."""
+    out = []
+    bound = {**outcome.bindings, **{k: v for k, v in context.items() if k not in ("config", "nodes", "states", "target")}}
+    for spec in rule.ruled_out:
+        extra: dict[str, Any] = {}
+        if spec.when is not None:
+            res = evaluate(spec.when, ctx, bound)
+            if not res.ok:
+                continue
+            extra = res.bindings
+        why = templates.render(spec.why, {**context, **extra})
+        if why:
+            out.append((spec.rule_id, why))
+    return out
+
+
+def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> dict[str, str]:
+    """Remove the findings that matching rules suppress; which rule suppressed each."""
     matched = set(findings)
+    by: dict[str, str] = {}
     for rule in rules:
         if rule.id not in matched:
             continue
         for other in rule.suppresses:
             if other in findings and other != rule.id:
                 del findings[other]
+                by[other] = rule.id
                 checks[other] = Check(other, "skipped", f"suppressed: {rule.id} explains the same evidence more specifically")
+    return by
+
+
+def _link_consequences(rules: list[Rule], findings: dict[str, Finding], suppressed_by: dict[str, str]) -> None:
+    """Name each finding's root cause (`consequence_of`), and drop look-alikes 'ruled out' that are findings."""
+    for rule in rules:
+        finding = findings.get(rule.id)
+        if finding is None:
+            continue
+        root = next((r for r in (_surviving(i, findings, suppressed_by) for i in rule.consequence_of)
+                     if r and r != rule.id), None)
+        ruled_out = tuple(r for r in finding.ruled_out if r.rule_id not in findings)
+        if root or ruled_out != finding.ruled_out:
+            findings[rule.id] = replace(finding, consequence_of=root, ruled_out=ruled_out)
+
+
+def _surviving(rule_id: str, findings: dict[str, Finding], suppressed_by: dict[str, str]) -> str | None:
+    """The finding that stands for a rule: the rule's own, or the one that suppressed it (which explains more)."""
+    seen = set()
+    while rule_id not in findings and rule_id in suppressed_by and rule_id not in seen:
+        seen.add(rule_id)
+        rule_id = suppressed_by[rule_id]
+    return rule_id if rule_id in findings else None

@@ -142,6 +142,16 @@ def _expectations(expect: dict[str, Any], finding: Any) -> list[str]:
     for needle in expect.get("cause_contains") or []:
         if finding is None or needle not in finding.cause:
             problems.append(f"cause does not contain {needle!r}: {finding.cause if finding else ''}")
+    for needle in expect.get("title_contains") or []:
+        if finding is None or needle not in finding.title:
+            problems.append(f"title does not contain {needle!r}: {finding.title if finding else ''}")
+    ruled_out = {r.rule_id: r.why for r in finding.ruled_out} if finding else {}
+    for rule_id in expect.get("ruled_out") or []:
+        if rule_id not in ruled_out:
+            problems.append(f"{rule_id} is not ruled out (ruled out: {sorted(ruled_out) or 'nothing'})")
+    for rule_id in expect.get("not_ruled_out") or []:
+        if rule_id in ruled_out:
+            problems.append(f"{rule_id} is ruled out but should not be: {ruled_out[rule_id]}")
     return problems
 
 

@@ -20,7 +20,7 @@ from doctor.errors import RuleError
 from doctor.evidence import Severity
 from doctor.logs import parse_duration
 from doctor.rules.model import (
-    After, AllCond, AnyCond, Condition, EventCond, Example, ExprCond, LogCond, NotCond, Rule, RuleSet, walk,
+    After, AllCond, AnyCond, Condition, EventCond, Example, ExprCond, LogCond, NotCond, Rule, RuledOutSpec, RuleSet,
 )
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
@@ -169,12 +169,20 @@ def _build(data: dict[str, Any], path: Path, lines: Any) -> Rule:
         references=tuple(data.get("references") or ()),
         tags=tuple(data.get("tags") or ()),
         suppresses=tuple(data.get("suppresses") or ()),
+        consequence_of=tuple(data.get("consequence_of") or ()),
+        ruled_out=tuple(_ruled_out(data.get("ruled_out") or [], lines)),
         needs=tuple(data.get("needs") or ()),
         values=tuple((k, str(v)) for k, v in (data.get("values") or {}).items()),
         examples=examples,
         path=str(path),
         line=lines(),
     )
+
+
+def _ruled_out(items: list[dict[str, Any]], lines: Any) -> Iterator[RuledOutSpec]:
+    for i, item in enumerate(items):
+        when = _condition(item["when"], lines, ("ruled_out", i, "when")) if item.get("when") else None
+        yield RuledOutSpec(item["rule_id"], item["why"], when)
 
 
 def _examples(data: dict[str, Any], path: Path, lines: Any) -> Iterator[Example]:
@@ -227,7 +235,7 @@ def _check_rule(rule: Rule) -> None:
     """Regexes compile, CEL parses, templates parse: a broken rule fails at load, not mid-report."""
     from doctor.rules import exprs, templates
 
-    for cond in walk(rule.when):
+    for cond in rule.conditions():
         line = f"{rule.path}:{getattr(cond, 'where', '') or rule.line}"
         if isinstance(cond, LogCond):
             for pattern in cond.patterns + (cond.unless_after.patterns if cond.unless_after else ()):
@@ -242,6 +250,8 @@ def _check_rule(rule: Rule) -> None:
                 _check_regex(cond.kind, line)
     for name, text in (("title", rule.title), ("cause", rule.cause), ("fix", rule.fix)):
         templates.check_template(text, f"{rule.where} ({name})")
+    for i, spec in enumerate(rule.ruled_out):
+        templates.check_template(spec.why, f"{rule.where} (ruled_out[{i}].why)")
     for name, text in rule.values:
         templates.check_expression(text, f"{rule.where} (values.{name})")
 
@@ -260,7 +270,7 @@ def style_warnings(rule: Rule) -> list[str]:
         warnings.append("no matching example (add examples.match so `rules test` can check the rule)")
     if not any(not e.should_match for e in rule.examples):
         warnings.append("no non-matching example (add examples.no_match)")
-    for cond in walk(rule.when):
+    for cond in rule.conditions():
         if isinstance(cond, LogCond):
             for pattern in cond.patterns:
                 warnings.extend(pattern_warnings(pattern))

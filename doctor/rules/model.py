@@ -90,6 +90,15 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
+class RuledOutSpec:
+    """A look-alike cause a rule considers: shown as ruled out when `when` holds (always, without one)."""
+
+    rule_id: str
+    why: str
+    when: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One diagnosis: when the condition holds, a finding with these texts."""
 
@@ -104,6 +113,8 @@ class Rule:
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     suppresses: tuple[str, ...] = ()
+    consequence_of: tuple[str, ...] = ()
+    ruled_out: tuple[RuledOutSpec, ...] = ()
     needs: tuple[str, ...] = ()
     values: tuple[tuple[str, str], ...] = ()
     examples: tuple[Example, ...] = ()
@@ -114,6 +125,14 @@ class Rule:
     def where(self) -> str:
         """`file:line` of the rule, for messages."""
         return f"{self.path}:{self.line}"
+
+    def conditions(self) -> list[Condition]:
+        """Every condition of the rule: its `when` and its ruled-out checks, depth first."""
+        out = walk(self.when)
+        for spec in self.ruled_out:
+            if spec.when is not None:
+                out.extend(walk(spec.when))
+        return out
 
 
 def walk(cond: Condition) -> list[Condition]:

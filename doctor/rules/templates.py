@@ -42,12 +42,22 @@ def check_expression(text: str, where: str) -> None:
         raise RuleError(f"invalid value expression {text!r}: {err.message}", where) from None
 
 
+@functools.lru_cache(maxsize=2048)
+def _template(text: str) -> Any:
+    return environment().from_string(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _expression(text: str) -> Any:
+    return environment().compile_expression(text, undefined_to_none=True)
+
+
 def render(text: str, context: dict[str, Any]) -> str:
     """The template rendered; a sandbox violation or error becomes a visible marker, never a crash."""
     from jinja2.exceptions import SecurityError, TemplateError
 
     try:
-        return environment().from_string(text).render(context).strip()
+        return _template(text).render(context).strip()
     except SecurityError as err:
         return f"[template refused by the sandbox: {err}]"
     except (TemplateError, ArithmeticError, TypeError, ValueError) as err:
@@ -60,7 +70,7 @@ def evaluate(text: str, context: dict[str, Any]) -> Any:
     from jinja2.exceptions import SecurityError, TemplateError
 
     try:
-        value = environment().compile_expression(text, undefined_to_none=True)(**context)
+        value = _expression(text)(**context)
     except (SecurityError, TemplateError, ArithmeticError, TypeError, ValueError, AttributeError):
         return None
     return None if isinstance(value, Undefined) else value

@@ -23,6 +23,17 @@ class Options:
     all_namespaces: bool = False
     log_cap_bytes: int | None = None
     progress: bool = False
+    all_contexts: bool = False
+
+
+def contexts_wanted(opts: Options) -> list[str] | None:
+    """The kubeconfig contexts of a multi-cluster check (`--context a,b`, `--all-contexts`); None for one cluster."""
+    if opts.all_contexts:
+        from doctor.collect.clusters import contexts_of
+
+        return contexts_of(opts.kubeconfig)
+    names = [c.strip() for c in (opts.context or "").split(",") if c.strip()]
+    return names if len(names) > 1 else None
 
 
 def kind_of(target: str) -> str:
@@ -82,6 +93,16 @@ def _docker(name: str, opts: Options) -> Evidence:
 
 
 def _k8s(spec: str, opts: Options) -> list[Evidence]:
+    contexts = contexts_wanted(opts)
+    if contexts is not None:
+        from dataclasses import replace
+
+        from doctor.collect.clusters import collect_clusters
+
+        found, missed = collect_clusters(contexts, lambda ctx: _k8s(spec, replace(opts, context=ctx, all_contexts=False)))
+        for miss in missed:  # said in the report of every cluster that answered: the summary shows them
+            found[0].notes.append(f"cluster {miss.context}: not checked: {miss.error}")
+        return found
     from doctor.collect import k8s
 
     if spec.endswith("/*") or spec == "*" or opts.all_namespaces:

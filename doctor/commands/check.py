@@ -41,6 +41,8 @@ def report_options(func: Any) -> Any:
 @click.option("-n", "--namespace", default=None, help="Kubernetes namespace (as kubectl).")
 @click.option("--kubeconfig", default=None, help="Path to a kubeconfig (as kubectl).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Kubernetes: check every deployment in every namespace.")
+@click.option("--all-contexts", is_flag=True, help="Kubernetes: the same check on every context of the kubeconfig, "
+              "in parallel (--context a,b for some of them).")
 @click.option("--log-cap", default=None, help="Read at most this much of each live log, the newest part (e.g. 500M, 2G).")
 @click.option("--probe", "probe_url", default=None, help="Also send real scoring requests to this URL and diagnose the answers.")
 @click.option("--probe-sample", type=click.Path(dir_okay=False, exists=True), default=None, help="JSON body for --probe.")
@@ -54,7 +56,7 @@ def report_options(func: Any) -> Any:
 @click.option("--notify-state", type=click.Path(dir_okay=False), default=None,
               help="JSON file remembering the last post: post only when the root causes change.")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
-          all_namespaces: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
+          all_namespaces: bool, all_contexts: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
           probe_requests: int, prometheus_url: str | None, notify_url: str | None, notify_format: str | None, notify_state: str | None,
           **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
@@ -66,7 +68,7 @@ def check(target: str, since: str | None, context: str | None, namespace: str | 
 
         notify = settings_for(notify_url, notify_format, notify_state)
     opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
-                   all_namespaces=all_namespaces, log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=True)
+                   all_namespaces=all_namespaces, all_contexts=all_contexts, log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=True)
     with open_target(target, opts) as evidences:
         if probe_url:
             _add_probe(evidences, probe_url, probe_sample, probe_requests)

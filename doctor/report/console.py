@@ -105,6 +105,7 @@ def _checks(console: object, report: Report) -> None:
 def render_summary(reports: list[Report], color: bool = False) -> str:
     """One line per target (a namespace check): status, worst finding, counts; the details follow."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     buf = io.StringIO()
@@ -112,11 +113,13 @@ def render_summary(reports: list[Report], color: bool = False) -> str:
     table = Table(title=f"mldoctor: {len(reports)} targets", title_justify="left")
     for column in ("target", "status", "errors", "warnings", "first finding"):
         table.add_column(column)
-    for r in sorted(reports, key=lambda r: ({"failing": 0, "warning": 1, "healthy": 2}[r.status], r.target.name)):
+    for r in sorted(reports, key=lambda r: ({"failing": 0, "warning": 1, "healthy": 2}.get(r.status, 3), r.target.name)):
         errors = len([f for f in r.findings if f.severity.rank >= 2])
         warnings = len([f for f in r.findings if f.severity.rank == 1])
         first = f"{r.findings[0].rule_id}: {r.findings[0].title}" if r.findings else ""
         table.add_row(r.target.name, f"[{_STATUS[r.status]}]{r.status}[/]", str(errors), str(warnings), first[:80])
     console.print(table)
+    for note in (n for r in reports for n in r.notes if n.startswith("cluster ")):
+        console.print(f"[bold yellow]{escape(note)}[/]")  # a cluster of a multi-cluster check that did not answer
     console.print()
     return buf.getvalue()

@@ -67,14 +67,18 @@ class Report:
     predicted: bool = False
     redacted: bool = True
     attachments: dict[str, str] = field(default_factory=dict)  # e.g. "traffic.svg" for the HTML report
+    usable: bool = True  # something about the running service was read (doctor.status.usable)
 
     @property
     def status(self) -> str:
-        """`failing` with an error or worse, `warning` with a warning, else `healthy`."""
+        """`failing` with an error or worse, `warning` with a warning; else `healthy` when the running service's
+        evidence was read, `unknown` when it was not (docs/contract.md "Status")."""
         worst = max((f.severity.rank for f in self.findings), default=-1)
         if worst >= Severity.ERROR.rank:
             return "failing"
-        return "warning" if worst == Severity.WARNING.rank else "healthy"
+        if worst == Severity.WARNING.rank:
+            return "warning"
+        return "healthy" if self.usable else "unknown"
 
     def at_or_above(self, severity: Severity) -> list[Finding]:
         """The findings at or above a severity."""

@@ -9,7 +9,7 @@ import shutil
 from doctor.findings import Finding, Report
 
 _STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "bold yellow", "info": "cyan"}
-_STATUS = {"failing": "bold red", "warning": "bold yellow", "healthy": "bold green"}
+_STATUS = {"failing": "bold red", "warning": "bold yellow", "healthy": "bold green", "unknown": "bold magenta"}
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -98,8 +98,8 @@ def _checks(console: object, report: Report) -> None:
     for err in report.collector_errors:
         console.print(f"[yellow]Not collected[/yellow] {escape(err.collector)}: {escape(err.error)}")  # type: ignore[attr-defined]
     if not report.findings:
-        console.print("[green]No problem found.[/green]" if not report.evidence_summary or any(report.evidence_summary.values())  # type: ignore[attr-defined]
-                      else "[yellow]Nothing was collected, so nothing could be checked.[/yellow]")
+        console.print("[green]No problem found.[/green]" if report.status == "healthy"  # type: ignore[attr-defined]
+                      else "[yellow]Nothing about the running service was collected, so nothing could be checked.[/yellow]")
 
 
 def render_summary(reports: list[Report], color: bool = False) -> str:
@@ -113,7 +113,7 @@ def render_summary(reports: list[Report], color: bool = False) -> str:
     table = Table(title=f"mldoctor: {len(reports)} targets", title_justify="left")
     for column in ("target", "status", "errors", "warnings", "first finding"):
         table.add_column(column)
-    for r in sorted(reports, key=lambda r: ({"failing": 0, "warning": 1, "healthy": 2}.get(r.status, 3), r.target.name)):
+    for r in sorted(reports, key=lambda r: ({"failing": 0, "warning": 1, "unknown": 2, "healthy": 3}.get(r.status, 4), r.target.name)):
         errors = len([f for f in r.findings if f.severity.rank >= 2])
         warnings = len([f for f in r.findings if f.severity.rank == 1])
         first = f"{r.findings[0].rule_id}: {r.findings[0].title}" if r.findings else ""

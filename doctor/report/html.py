@@ -21,7 +21,7 @@ h1{font-size:1.6em;margin:.2em 0} h2{font-size:1.3em;border-bottom:1px solid var
 h3{font-size:1.1em;margin:.2em 0} .muted{color:var(--muted)} code,pre{font:13px/1.4 ui-monospace,Menlo,Consolas,monospace}
 pre{background:var(--bg);border:1px solid var(--line);padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
 .status{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600}
-.status-failing{background:#b42318}.status-warning{background:#b54708}.status-healthy{background:#067647}
+.status-failing{background:#b42318}.status-warning{background:#b54708}.status-healthy{background:#067647}.status-unknown{background:#6941c6}
 .finding{border:1px solid var(--line);border-left:6px solid #888;border-radius:4px;padding:.6em 1em;margin:1em 0}
 .sev-critical{border-left-color:#7a0916}.sev-error{border-left-color:#d92d20}.sev-warning{border-left-color:#f79009}.sev-info{border-left-color:#2e90fa}
 .badge{font-size:.8em;text-transform:uppercase;font-weight:700;letter-spacing:.04em;margin-right:.4em}

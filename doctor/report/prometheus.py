@@ -6,10 +6,10 @@ from typing import Sequence
 
 from doctor.findings import Report
 
-_STATUS = {"healthy": 0, "warning": 1, "failing": 2}
+_STATUS = {"healthy": 0, "warning": 1, "failing": 2, "unknown": 3}
 _HELP = {
     "mldoctor_findings": "A finding of mldoctor on a target (1 while the diagnosis holds).",
-    "mldoctor_check_status": "Diagnosis of a target: 0 healthy, 1 warning, 2 failing.",
+    "mldoctor_check_status": "Diagnosis of a target: 0 healthy, 1 warning, 2 failing, 3 unknown (nothing usable collected).",
     "mldoctor_collector_errors": "Collectors that could not read their source for a target.",
 }
 

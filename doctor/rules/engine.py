@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
+from doctor import status
 from doctor.evidence import CollectorError, Evidence
 from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
@@ -321,6 +322,9 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     report = Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
                     errors, evidence.summary(), notes, evidence.predicted)
     report.redacted = redact
+    report.usable = status.usable(evidence)
+    if not report.usable:
+        report.notes.append(status.nothing_usable_note(evidence))
     return report
 
 

@@ -1,0 +1,44 @@
+"""What a report's status may claim (docs/contract.md "Status"): `healthy` only on evidence of the running service.
+
+Configuration files alone say how a service is set up, not whether it works: with nothing else, and no
+finding, the status is `unknown` (exit 3) and the report says what was looked for. Failure signals that no
+specific rule explains are the `unexplained-failure` rule's job, so `healthy` is left for evidence read and
+found clean.
+"""
+
+from __future__ import annotations
+
+from doctor.evidence import Evidence
+
+# Where each kind of target keeps what mldoctor reads, for the "nothing usable" note.
+_LOOKED_FOR = {
+    "docker": "the container's `docker inspect`, its log and the engine's events",
+    "k8s": "the target's pods (states, restarts), their events and logs, its workload, autoscaler and claims",
+    "bundle": ("docker/NAME/inspect.json and logs.txt, k8s/pods.json, k8s/events.json, k8s/deployments.json "
+               "(and replicasets, statefulsets, jobs, hpa, pvcs), k8s/logs/POD/*.log, traffic/*.log, deploy/*, "
+               "client/*, pasted/* (kubectl describe/events/logs text) and config/*"),
+}
+
+
+def runtime_evidence(evidence: Evidence) -> list[str]:
+    """The kinds of evidence about the running service that were read (not its configuration)."""
+    kinds = ["logs"] if any(s.size != 0 for s in evidence.logs) else []  # an empty log file says nothing
+    kinds += [name for name in ("events", "states", "workloads", "autoscalers", "pvcs", "metrics")
+              if getattr(evidence, name, None)]
+    if any(c.kind == "deploy-output" for c in evidence.configs):  # the platform's own word on the deployment
+        kinds.append("deploy output")
+    return kinds
+
+
+def usable(evidence: Evidence) -> bool:
+    """True when something about the running service was read: a clean check of it may be called healthy."""
+    return bool(runtime_evidence(evidence))
+
+
+def nothing_usable_note(evidence: Evidence) -> str:
+    """One line for the report: nothing about the running service was read, and where mldoctor looked."""
+    where = _LOOKED_FOR.get(evidence.target.kind, "logs, container states, events and workload status")
+    configs = sorted({c.source for c in evidence.configs})
+    read = f" (read only configuration: {', '.join(configs[:5])})" if configs else ""
+    return (f"status unknown: nothing about the running service could be read{read}; looked for {where}. "
+            "Collect again (`mldoctor collect TARGET`) or add the pod/container state, events and logs.")

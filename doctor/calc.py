@@ -249,3 +249,81 @@ def seconds_between(start: Any, end: Any) -> float | None:
 
 
 TEMPLATE_FUNCTIONS["seconds_between"] = seconds_between
+
+
+# --- probes (issue 15): the setting of the probe that actually fails, in the user's dialect --------------------
+
+_K8S_PROBE_FIELDS = {"initial_delay": "initialDelaySeconds", "failure_threshold": "failureThreshold",
+                     "period": "periodSeconds", "timeout": "timeoutSeconds", "path": "httpGet.path",
+                     "port": "httpGet.port", "tcp_port": "tcpSocket.port", "command": "exec.command"}
+_V1_PROBE_FIELDS = {"initial_delay": ("livenessProbeRequirements.initialDelaySeconds", "initial_delay_seconds"),
+                    "failure_threshold": ("livenessProbeRequirements.failureThreshold", "failure_threshold"),
+                    "period": ("livenessProbeRequirements.periodSeconds", "period_seconds"),
+                    "timeout": ("livenessProbeRequirements.timeoutSeconds", "timeout_seconds")}
+
+
+def probe_setting(config: dict[str, Any] | None, kind: str | None, name: str, platform: str = "k8s") -> str:
+    """A probe setting of the probe kind that fails (`readinessProbe.periodSeconds`, `readiness_probe.period`, …)."""
+    kind = (kind or "liveness").lower()
+    dialects = " ".join((config or {}).get("dialects") or [])
+    if "azureml-v2" in dialects and name in _V1_PROBE_FIELDS:
+        return f"`{kind}_probe.{name}`"
+    if "azureml-v1" in dialects and name in _V1_PROBE_FIELDS:
+        if kind != "liveness":
+            return f"the {kind} probe's {name.replace('_', ' ')} (Azure ML v1 sets only the liveness probe)"
+        json_path, sdk = _V1_PROBE_FIELDS[name]
+        return f"`{sdk}=`" if (config or {}).get("dialect") == "v1-sdk" else f"`{json_path}`"
+    if platform != "k8s" and name in _V1_PROBE_FIELDS:
+        return f"the {kind} probe's {name.replace('_', ' ')}"
+    return f"`{kind}Probe.{_K8S_PROBE_FIELDS.get(name, name)}`"
+
+
+_PROBE_URL = re.compile(r"(?:Get|GET) \"?(?P<scheme>https?)://(?P<host>[^:/\"\s]+)(?::(?P<port>\d+))?(?P<path>/[^\"\s:]*)?")
+_DIAL = re.compile(r"dial tcp (?P<host>[\w.\-\[\]:]+?):(?P<port>\d+): (?P<error>[^\n]+)")
+_STATUS = re.compile(r"statuscode: (?P<code>\d{3})")
+_ON_PORT = re.compile(r"(?i)probe failed for container \S* ?on port (?P<port>\d+)|on port (?P<port2>\d+)")
+_LISTEN = re.compile(r"(?i)(?:listening (?:at|on):?|running on|serving on|bound to) (?:https?://)?(?P<host>[\w.\-]+|\[[\w:]+\]):(?P<port>\d+)")
+
+
+def probe_detail(message: str | None) -> dict[str, Any]:
+    """What a probe failure message says: the problem class, HTTP status, URL parts, the port and the exec output."""
+    text = message or ""
+    detail = re.sub(r"^.*?(?:Liveness|Readiness|Startup|STARTUP|LIVENESS|READINESS) (?:TCP |HTTP )?probe (?:failed|errored):? ?",
+                    "", text, count=1)
+    out: dict[str, Any] = {"detail": detail.strip(), "status": None, "host": None, "port": None, "path": None}
+    if (url := _PROBE_URL.search(text)):
+        out.update(host=url.group("host"), port=url.group("port"), path=url.group("path") or "/")
+    if (dial := _DIAL.search(text)):
+        out["host"], out["port"] = out["host"] or dial.group("host"), out["port"] or dial.group("port")
+    if not out["port"] and (on := _ON_PORT.search(text)):
+        out["port"] = on.group("port") or on.group("port2")
+    if (status := _STATUS.search(text)):
+        out["status"] = int(status.group("code"))
+    out["problem"] = _probe_problem(text, out)
+    return out
+
+
+def _probe_problem(text: str, out: dict[str, Any]) -> str:
+    lowered = text.lower()
+    if out["status"]:
+        return "not-found" if out["status"] in (404, 405) else ("server-error" if out["status"] >= 500 else "http-status")
+    if "connection refused" in lowered or "tcp probe failed" in lowered:
+        return "refused"
+    if "deadline exceeded" in lowered or "timeout" in lowered or "timed out" in lowered:
+        return "timeout"
+    if out["detail"] and not out["host"] and "probe" not in out["detail"].lower():
+        return "exec"
+    return "unknown"
+
+
+def listen_address(lines: list[str] | None) -> dict[str, Any] | None:
+    """Where the server says it listens (`Listening at: http://0.0.0.0:5001`, `Uvicorn running on http://127.0.0.1:8000`)."""
+    for line in lines or []:
+        if (found := _LISTEN.search(line or "")):
+            host = found.group("host")
+            return {"host": host, "port": int(found.group("port")),
+                    "loopback": host in ("127.0.0.1", "localhost", "[::1]", "::1")}
+    return None
+
+
+TEMPLATE_FUNCTIONS.update({"probe_setting": probe_setting, "probe_detail": probe_detail, "listen_address": listen_address})

@@ -199,6 +199,8 @@ def _k8s_container(pod: dict[str, Any], container: dict[str, Any], cstatus: dict
         restart_policy=pod["restart_policy"],
         init=init,
         owner=pod["owner"],
+        ports=tuple(int(p["containerPort"]) for p in container.get("ports") or []
+                    if isinstance(p, dict) and str(p.get("containerPort", "")).isdigit()),
     )
 
 
@@ -218,8 +220,21 @@ def _probes(container: dict[str, Any]) -> list[Probe]:
                 timeout=float(spec.get("timeoutSeconds", 1)),
                 failure_threshold=int(spec.get("failureThreshold", 3)),
                 success_threshold=int(spec.get("successThreshold", 1)),
+                **_probe_handler(spec),
             ))
     return probes
+
+
+def _probe_handler(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a probe checks: the handler kind, HTTP path, port and exec command."""
+    for key, handler in (("httpGet", "http"), ("tcpSocket", "tcp"), ("grpc", "grpc"), ("exec", "exec")):
+        action = spec.get(key)
+        if isinstance(action, dict):
+            port = action.get("port")
+            return {"handler": handler, "path": action.get("path") if handler == "http" else None,
+                    "port": None if port is None else str(port),
+                    "command": tuple(str(c) for c in action.get("command") or ()) if handler == "exec" else ()}
+    return {}
 
 
 def k8s_event(ev: dict[str, Any], source: str) -> Event:

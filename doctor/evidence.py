@@ -110,6 +110,10 @@ class Probe:
     timeout: float = 1
     failure_threshold: int = 3
     success_threshold: int = 1
+    handler: str = ""  # http, tcp, exec or grpc
+    path: str | None = None  # httpGet.path
+    port: str | None = None  # httpGet.port / tcpSocket.port / grpc.port (a number or a port name)
+    command: tuple[str, ...] = ()  # exec.command
 
     @property
     def budget_seconds(self) -> float:
@@ -152,6 +156,7 @@ class ContainerState:
     init: bool = False  # an init container (initContainerStatuses)
     last_message: str | None = None  # the previous run's termination message (lastState.terminated.message)
     owner: str | None = None  # the pod's controller as KIND/NAME: "Job/train-1", "ReplicaSet/scorer-5d8b"
+    ports: tuple[int, ...] = ()  # the container's declared containerPort numbers
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for expressions and templates."""

@@ -275,6 +275,19 @@ def _needed(rule: Rule) -> set[str]:
     return needs
 
 
+def _reads(cond: Condition) -> set[str]:
+    """Every kind of evidence a condition looks at, negated parts included."""
+    kinds: set[str] = set()
+    for leaf in walk(cond):
+        if isinstance(leaf, LogCond):
+            kinds.add("traffic" if leaf.source == "access" else "logs")
+        elif isinstance(leaf, EventCond):
+            kinds.add("events")
+        elif isinstance(leaf, ExprCond) and leaf.scope in _SCOPE_EVIDENCE:
+            kinds.add(_SCOPE_EVIDENCE[leaf.scope])
+    return kinds
+
+
 def _positive(cond: Condition) -> list[Condition]:
     if isinstance(cond, NotCond):
         return []
@@ -376,11 +389,16 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
 
 def _ruled_out(rule: Rule, ctx: Context, context: dict[str, Any], outcome: Outcome) -> list[tuple[str, str]]:
     """Each look-alike the rule considers whose `when` holds on the evidence, with its reason rendered."""
-    out = []
+    out: list[tuple[str, str]] = []
     bound = {**outcome.bindings, **{k: v for k, v in context.items() if k not in ("config", "nodes", "states", "target")}}
+    have = _available(ctx.evidence)
     for spec in rule.ruled_out:
         extra: dict[str, Any] = {}
+        if any(r == spec.rule_id for r, _ in out):
+            continue
         if spec.when is not None:
+            if not _reads(spec.when) <= have:  # absent evidence excludes nothing: "no OOMKilled" needs the states
+                continue
             res = evaluate(spec.when, ctx, bound)
             if not res.ok:
                 continue

@@ -75,7 +75,9 @@ def _states(item: dict[str, Any]) -> list[ContainerState]:
     for key in ("started_at", "finished_at", "last_started_at", "last_finished_at"):
         if key in kwargs:
             kwargs[key] = convert.parse_time(kwargs[key])
-    probes = tuple(Probe(**p) for p in item.get("probes") or [])
+    probes = tuple(Probe(**{k: tuple(v) if k == "command" else v for k, v in p.items()}) for p in item.get("probes") or [])
+    if "ports" in kwargs:
+        kwargs["ports"] = tuple(kwargs["ports"])
     if isinstance(kwargs.get("env"), dict):  # `env: {NAME: value}` reads better in a rule file than pairs
         kwargs["env"] = tuple(kwargs["env"].items())
     elif "env" in kwargs:

@@ -28,7 +28,7 @@ MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
 # A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
 MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
-KNOWN_DIRS = ("docker", "k8s", "config", "traffic")
+KNOWN_DIRS = ("docker", "k8s", "config", "traffic", "deploy", "client", "pasted")
 
 
 @contextlib.contextmanager
@@ -75,6 +75,7 @@ def read_bundle_dir(root: Path, label: str) -> Evidence:
     _read_k8s(root, evidence)
     _read_configs(root, evidence)
     _read_traffic(root, evidence)
+    _read_pasted(root, evidence)
     evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
     _manifest_records(manifest, evidence)
     return evidence
@@ -247,13 +248,21 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
     if not base.is_dir():
         return
     from doctor import config
+    from doctor.collect import deploy_output
 
     for path, rel in _regular_files(base, root):
         facts = config.read_config(path, rel)
         if facts:
             evidence.configs.extend(facts)
+            evidence.logs.extend(deploy_output.as_log(f) for f in facts if f.kind == "deploy-output")
         else:
             evidence.notes.append(f"{rel}: not recognised as a deployment config, environment file or scoring script")
+
+
+def _read_pasted(root: Path, evidence: Evidence) -> None:
+    from doctor.collect import pasted
+
+    pasted.read_places(root, lambda base: _regular_files(base, root), evidence)
 
 
 def _read_traffic(root: Path, evidence: Evidence) -> None:
@@ -279,3 +288,7 @@ def _latest_time(evidence: Evidence) -> datetime:
     times = [t for e in evidence.events for t in (e.last_time, e.first_time) if t]
     times += [t for s in evidence.states for t in (s.started_at, s.finished_at, s.last_finished_at) if t]
     return max(times, default=datetime.now(timezone.utc))
+
+
+regular_files = _regular_files
+latest_time = _latest_time

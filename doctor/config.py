@@ -283,12 +283,9 @@ def _score_script(text: str, label: str) -> list[ConfigFact]:
 
 
 def _deploy_output(text: str, label: str) -> list[ConfigFact]:
-    markers = ("Running", "Succeeded", "Failed", "Service deployment", "ResourceNotReady", "WebserviceException",
-               "Deployment failed", "CrashLoopBackOff", "wait_for_deployment", "Operation ID")
-    if sum(1 for m in markers if m in text) < 2:
-        return []
-    codes = sorted(set(re.findall(r'"code":\s*"(\w+)"', text)))
-    return [ConfigFact(label, "deploy-output", {"error_codes": codes, "text": text[-20000:]})]
+    from doctor.collect.deploy_output import read_deploy_output
+
+    return read_deploy_output(text, label)
 
 
 def from_k8s_object(obj: dict[str, Any], source: str) -> list[ConfigFact]:

@@ -37,21 +37,43 @@ def contexts_wanted(opts: Options) -> list[str] | None:
 
 
 def kind_of(target: str) -> str:
-    """`bundle`, `docker`, `k8s` or `bare` for a TARGET argument."""
+    """`bundle`, `pasted` (a single text file), `docker`, `k8s` or `bare` for a TARGET argument."""
     if target.startswith("docker:"):
         return "docker"
     if target.startswith("k8s:"):
         return "k8s"
     path = Path(target)
+    if path.is_file() and not _archive(path):
+        return "pasted"
     if path.exists() or target.endswith((".tar.gz", ".tgz", ".tar")) or "/" in target:
         return "bundle"
     return "bare"
+
+
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+
+
+def _archive(path: Path) -> bool:
+    """A tar archive (by name or by its first bytes), as opposed to a pasted text file."""
+    if path.name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(262)
+    except OSError:
+        return False
+    return head.startswith(_ARCHIVE_MAGIC) or head[257:262] == b"ustar"
 
 
 @contextlib.contextmanager
 def open_target(target: str, opts: Options) -> Iterator[list[Evidence]]:
     """The evidence for the target (several for a namespace); temporary files live until the block ends."""
     kind = kind_of(target)
+    if kind == "pasted":
+        from doctor.collect.pasted import open_pasted
+
+        yield [open_pasted(Path(target))]
+        return
     if kind == "bundle":
         from doctor.bundle import open_bundle
 

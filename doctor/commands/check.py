@@ -55,10 +55,12 @@ def report_options(func: Any) -> Any:
               help="The webhook's chat, when its host does not tell.")
 @click.option("--notify-state", type=click.Path(dir_okay=False), default=None,
               help="JSON file remembering the last post: post only when the root causes change.")
+@click.option("--evidence", "evidence_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Pasted text to add: kubectl describe/get output, logs, deploy or scoring-client output; repeatable.")
 def check(target: str, since: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
           all_namespaces: bool, all_contexts: bool, log_cap: str | None, probe_url: str | None, probe_sample: str | None,
           probe_requests: int, prometheus_url: str | None, notify_url: str | None, notify_format: str | None, notify_state: str | None,
-          **report_opts: Any) -> int:
+          evidence_files: tuple[str, ...] = (), **report_opts: Any) -> int:
     """Diagnose TARGET: docker:NAME, k8s:[NS/]KIND/NAME, k8s:NS/*, a bundle directory or .tar.gz, or a bare NAME."""
     from doctor.targets import Options, open_target
 
@@ -70,6 +72,10 @@ def check(target: str, since: str | None, context: str | None, namespace: str | 
     opts = Options(since=_since(since), context=context, namespace=namespace, kubeconfig=kubeconfig,
                    all_namespaces=all_namespaces, all_contexts=all_contexts, log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=True)
     with open_target(target, opts) as evidences:
+        if evidence_files:
+            from doctor.collect.pasted import add_evidence_files
+
+            add_evidence_files(list(evidences), list(evidence_files))
         if probe_url:
             _add_probe(evidences, probe_url, probe_sample, probe_requests)
         if prometheus_url:
@@ -125,6 +131,7 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
                         ignore: Sequence[str] = (), color: bool | None = None, no_redact: bool = False,
                         notify: Any = None) -> int:
     """Add config files, run the rules, render, write; the exit code for the worst finding."""
+    from doctor.collect.deploy_output import as_log as deploy_log
     from doctor.errors import InputError, UnreachableError
     from doctor.output import write_output
     from doctor.report import MANY, REPORTERS, render_many
@@ -138,6 +145,7 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
     reports = []
     for evidence in evidences:
         evidence.configs.extend(extra)
+        evidence.logs.extend(deploy_log(f) for f in extra if f.kind == "deploy-output")  # rules match its text as a log
         if evidence.is_empty() and evidence.collector_errors:
             raise UnreachableError("nothing could be collected: " + "; ".join(
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)

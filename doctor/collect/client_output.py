@@ -1,0 +1,112 @@
+"""The client's side of scoring calls recognised by content: `curl -i` / `curl -v` output (status line and headers
+such as `x-ms-request-id`, `azureml-model-error-statuscode`, `ms-azureml-model-error-reason`), Python `HTTPError: 502
+Server Error: ...`, the v1 SDK's `service.run(...)` error (`Response Code: 502`).
+
+Each answer becomes one line of an access-kind log in gunicorn's format, so the traffic rules (5xx, 429, 503, 504)
+count it like a server-side access log line, and a `client-output` ConfigFact keeps the status codes and the Azure ML
+headers for rules and the report. All patterns are linear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from doctor.evidence import ConfigFact, LogSource
+
+_STATUS_LINE = re.compile(r"^[<\s]{0,4}HTTP/(?:\d(?:\.\d)?) (\d{3})(?: (.{0,200}))?$")
+_HEADER = re.compile(r"^[<\s]{0,4}([A-Za-z][A-Za-z0-9-]{0,80}):\s?(.{0,2000})$")
+_HTTP_ERROR = re.compile(r"HTTPError: (\d{3}) (?:Client|Server) Error: ([^\n]{0,200}?) for url: (\S{1,2000})")
+_RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
+_SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
+_URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
+_REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
+KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
+                "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
+                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date")
+
+
+@dataclass
+class Answer:
+    """One HTTP answer the client saw."""
+
+    status: int
+    reason: str = ""
+    path: str = "/score"
+    method: str = "POST"
+    when: datetime | None = None
+    headers: dict[str, str] | None = None
+
+    def access_line(self) -> str:
+        """The answer as a gunicorn access-log line (time `-` when the output did not say)."""
+        when = self.when.astimezone(timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000") if self.when else "-"
+        return f'client - - [{when}] "{self.method} {self.path} HTTP/1.1" {self.status} 0 "-" "client-output"'
+
+
+def answers(text: str) -> list[Answer]:
+    """Every answer in the output, in order."""
+    found: list[Answer] = []
+    path, method = _path_of(text), "POST"
+    current: Answer | None = None
+    for line in text.splitlines():
+        request = _REQUEST_LINE.match(line)
+        if request:
+            method, path = request.group(1), request.group(2)
+            continue
+        status = _STATUS_LINE.match(line)
+        if status:
+            current = Answer(int(status.group(1)), (status.group(2) or "").strip(), path, method, headers={})
+            found.append(current)
+            continue
+        header = _HEADER.match(line) if current is not None else None
+        if header and current is not None and current.headers is not None:
+            _header(current, header.group(1).lower(), header.group(2).strip())
+        elif not line.strip() or not header:
+            current = None
+    found += [Answer(int(m.group(1)), m.group(2), urlsplit(m.group(3)).path or path) for m in _HTTP_ERROR.finditer(text)]
+    if not found and _SCORING_SDK.search(text) and "Model Management Service" not in text:
+        found += [Answer(int(code), "", path) for code in _RESPONSE_CODE.findall(text)]
+    return found
+
+
+def _header(answer: Answer, name: str, value: str) -> None:
+    if name in KEPT_HEADERS and answer.headers is not None:
+        answer.headers[name] = value
+    if name == "date":
+        try:
+            answer.when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            pass
+
+
+def _path_of(text: str) -> str:
+    """The scoring path of the URL the output names (`/score` when none)."""
+    match = _URL.search(text)
+    return (urlsplit(match.group(1)).path or "/score") if match else "/score"
+
+
+def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[LogSource]]:
+    """A `client-output` fact and an access log of the answers; nothing when the text holds no HTTP answer."""
+    found = answers(text)
+    if not found:
+        return [], []
+    data = ("\n".join(a.access_line() for a in found) + "\n").encode()
+    headers = [a.headers or {} for a in found]
+    values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
+              "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
+                          for a, h in zip(found, headers)],
+              "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
+              "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
+              "request_id": _last(headers, "x-ms-request-id", "x-request-id")}
+    return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]
+
+
+def _last(headers: list[dict[str, str]], *names: str) -> str | None:
+    for entry in reversed(headers):
+        for name in names:
+            if entry.get(name):
+                return entry[name]
+    return None

@@ -1,0 +1,81 @@
+"""The output of a deploy command recognised by content: Azure ML v1 (`az ml model deploy`,
+`wait_for_deployment(show_output=True)`, WebserviceException with its JSON error) and v2 (`az ml online-deployment
+create`, `ml_client.online_deployments.begin_create_or_update(...)` HttpResponseError) with their error codes.
+
+It becomes a `deploy-output` ConfigFact (`text`, `error_codes`, `state`, `message`) and may also be scanned as a log,
+so the log rules see the container errors the platform quotes (`Liveness probe failed`, `CrashLoopBackOff`, a
+traceback). All patterns are linear (no nested quantifiers).
+"""
+
+from __future__ import annotations
+
+import re
+
+from doctor.evidence import ConfigFact, LogSource
+
+MAX_TEXT = 20000  # the tail kept in the fact (the error is at the end)
+
+# Deployment-operation error codes (azureml-facts §1.2.1, v1 troubleshooting): a bare mention counts only near "error".
+KNOWN_CODES = ("ResourceNotReady", "OutOfQuota", "OutOfCapacity", "ImageBuildFailure", "BadArgument", "ResourceNotFound",
+               "DeploymentFailed", "OperationCanceled", "DeploymentTimedOut", "AciDeploymentFailed", "CrashLoopBackOff",
+               "WorkspaceManagedNetworkNotReady", "SecretsInjectionError", "InternalServerError", "ACRSecretError",
+               "TokenRefreshFailed", "GetAADTokenFailed", "RequestTimeout", "ServiceError", "UserError",
+               "InferencingClientCallFailed", "DeploymentCanceled", "EndpointNotFound", "UserContainerCrashed")
+# v1 output: one of these (they name the deployment operation itself) makes the text a deploy output.
+_V1_MARKERS = ("Service deployment polling", "WebserviceException", "wait_for_deployment", "Operation ID:",
+               "Deployment failed", "creation operation finished", "az ml model deploy", "az ml service")
+_V2_MARKERS = ("HttpResponseError", "online-deployment", "online_deployments", "OnlineDeployment", "begin_create_or_update",
+               "provisioning_state", "ProvisioningState", "az ml ", "azure.core.exceptions", "DeploymentException")
+_JSON_CODE = re.compile(r'"code":\s*"(\w{3,80})"')
+_PAREN_CODE = re.compile(r"(?:ERROR|Error|HttpResponseError|Exception):?\s+\((\w{3,80})\)")
+_NONE_CODE = re.compile(r"\(None\) ([A-Z]\w{2,80}):")
+_CODE_LINE = re.compile(r"^\s*Code:\s*(\w{3,80})\s*$", re.MULTILINE)
+_BARE = re.compile(r"\b(" + "|".join(KNOWN_CODES) + r")\b")
+_STATE = re.compile(r"current service state: (\w+)|[\"']?provisioning_?[sS]tate[\"']?:\s*[\"']?(\w+)")
+_MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s*(.{1,2000})$|'
+                      r"(?:ERROR|HttpResponseError): \(\w+\) (.{1,2000})$", re.MULTILINE)
+
+
+def _explicit_codes(text: str) -> set[str]:
+    """Codes written as codes: `"code": "X"`, `ERROR: (X)`, `Code: X`, `(None) X:`."""
+    codes = set(_JSON_CODE.findall(text)) | set(_PAREN_CODE.findall(text)) | set(_NONE_CODE.findall(text))
+    return (codes | set(_CODE_LINE.findall(text))) - {"None"}
+
+
+def error_codes(text: str) -> list[str]:
+    """The error codes the output names: written as codes, or a known code mentioned in the text."""
+    return sorted(_explicit_codes(text) | set(_BARE.findall(text)))
+
+
+def looks_like_deploy_output(text: str) -> bool:
+    """True when the text is a deploy command's output: a v1 marker, or an error code written as one next to a
+    v2 marker or a known code (a pod table saying `CrashLoopBackOff` is not a deploy output)."""
+    if any(m in text for m in _V1_MARKERS):
+        return True
+    codes = _explicit_codes(text)
+    return bool(codes) and (any(m in text for m in _V2_MARKERS) or bool(codes & set(KNOWN_CODES)))
+
+
+def read_deploy_output(text: str, label: str) -> list[ConfigFact]:
+    """A `deploy-output` fact for the text, or nothing when it is not a deploy command's output."""
+    if not looks_like_deploy_output(text):
+        return []
+    tail = text[-MAX_TEXT:]
+    state = _STATE.search(text)
+    message = _MESSAGE.search(tail)
+    values = {"error_codes": error_codes(text), "text": tail,
+              "state": next((g for g in state.groups() if g), None) if state else None,
+              "message": next((g for g in message.groups() if g), None) if message else None,
+              "failed": _failed(text)}
+    return [ConfigFact(label, "deploy-output", values)]
+
+
+def _failed(text: str) -> bool:
+    """Whether the output reports a failure (an error code, a failed state, an exception)."""
+    return bool(error_codes(text)) or bool(re.search(r"\b(?:Failed|Unhealthy|TimedOut)\b|Error:|ERROR", text))
+
+
+def as_log(fact: ConfigFact) -> LogSource:
+    """The deploy output as a log source, so log rules match the container errors it quotes."""
+    data = str(fact.values.get("text", "")).encode("utf-8", "replace")
+    return LogSource.from_bytes(fact.source, "deploy", data)

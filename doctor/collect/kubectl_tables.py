@@ -1,0 +1,225 @@
+"""Column tables as kubectl prints them: `kubectl get events`, `kubectl get pods`, and the Events table of
+`kubectl describe`, turned into the same Event / ContainerState records the JSON gives.
+
+kubectl aligns columns with spaces (tabwriter); old versions and some pastes use tabs. A row is cut at the
+header's column starts when it lines up with them, else split on runs of two or more spaces or tabs. Every
+regular expression here is linear: no nested quantifiers over untrusted text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from doctor.evidence import ContainerState, Event
+
+_GAP = re.compile(r"\t+ *| {2,}\t*")
+_COUNT = re.compile(r"\(x(\d+) over [^)]*\)")
+_RESTARTS = re.compile(r"^(\d+)")
+_READY = re.compile(r"^(\d+)/(\d+)$")
+_WHEN = re.compile(r"^(?:[A-Z][a-z]{2}, \d|\d+[smhd]|<)")  # an absolute time, an age, or <unknown>/<invalid>
+_LOG_START = re.compile(r"^\[?\d{4}-\d\d-\d\d[T ]\d")
+EVENT_TYPES = ("Normal", "Warning", "Error")
+# `kubectl get events` OBJECT column (`pod/scorer-1`) and old KIND column, as the API spells the kind.
+KINDS = {k.lower(): k for k in ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Node",
+                                "Service", "Endpoints", "HorizontalPodAutoscaler", "PersistentVolumeClaim",
+                                "PersistentVolume", "ConfigMap", "Ingress", "Namespace", "ReplicationController")}
+
+
+@dataclass(frozen=True)
+class Header:
+    """A table header: the column names (upper-cased) and where each starts on the line."""
+
+    names: tuple[str, ...]
+    starts: tuple[int, ...]
+    tabbed: bool
+
+
+def header_of(line: str) -> Header:
+    """The columns of a header line (`LAST SEEN   TYPE   REASON ...`, `Type  Reason  Age  From  Message`)."""
+    body = line.rstrip()
+    names, starts, pos = [], [], 0
+    for cell in _GAP.split(body):
+        at = body.find(cell, pos) if cell else pos
+        if cell.strip():
+            names.append(cell.strip().upper())
+            starts.append(at)
+        pos = at + len(cell)
+    return Header(tuple(names), tuple(starts), "\t" in body)
+
+
+def is_event_header(line: str) -> bool:
+    """A `kubectl get events` header, or the header of describe's Events table (any kubectl version)."""
+    names = set(header_of(line).names)
+    return {"REASON", "MESSAGE"} <= names and bool(names & {"TYPE", "LAST SEEN", "LASTSEEN", "FIRSTSEEN", "AGE", "COUNT"})
+
+
+def is_pods_header(line: str) -> bool:
+    """A `kubectl get pods` header: NAME READY STATUS RESTARTS AGE."""
+    names = header_of(line).names
+    return names[:1] in (("NAME",), ("NAMESPACE",)) and {"READY", "STATUS", "RESTARTS"} <= set(names)
+
+
+def cells(header: Header, line: str) -> dict[str, str]:
+    """The row's cells by column name; the last column takes the rest of the line."""
+    row = line.rstrip("\n").rstrip()
+    if not header.tabbed and _aligned(header, row):
+        parts = [row[a:b] for a, b in zip(header.starts, header.starts[1:] + (len(row),))]
+    else:
+        parts = _GAP.split(row.strip())
+        if len(parts) > len(header.names):
+            parts = parts[:len(header.names) - 1] + ["  ".join(parts[len(header.names) - 1:])]
+        elif len(parts) < len(header.names):
+            return _from_both_ends(header.names, parts)
+    return {name: part.strip() for name, part in zip(header.names, parts)}
+
+
+def _aligned(header: Header, row: str) -> bool:
+    """True when every column start falls right after a space of the row (or at its start)."""
+    if len(row) <= header.starts[-1]:
+        return False
+    return all(start == 0 or row[start - 1] in " \t" and row[start] not in " \t" for start in header.starts)
+
+
+def _from_both_ends(names: tuple[str, ...], parts: list[str]) -> dict[str, str]:
+    """A row with empty cells (tabs collapsed): the first cells from the left, MESSAGE and REASON from the right."""
+    out = dict(zip(names, parts))
+    if "MESSAGE" in names and parts:
+        out["MESSAGE"] = parts[-1]
+        if "REASON" in names and len(parts) > 1 and names.index("REASON") == len(names) - 2:
+            out["REASON"] = parts[-2]
+    return out
+
+
+def count_of(text: str) -> int:
+    """The repeat count in `4m53s (x72 over 20m)`, else 1."""
+    match = _COUNT.search(text)
+    return int(match.group(1)) if match else 1
+
+
+def k8s_time(text: str) -> datetime | None:
+    """A time as kubectl describe prints it (`Mon, 13 Dec 2021 18:02:32 -0800`) or RFC 3339; None otherwise."""
+    from doctor.convert import parse_time
+
+    text = text.strip()
+    if not text or text.startswith("<"):
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return parse_time(text)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class EventTable:
+    """Rows of an events table (get events, or describe's Events) read one line at a time."""
+
+    def __init__(self, header_line: str, source: str, kind: str = "", name: str = "") -> None:
+        self.header = header_of(header_line)
+        self.source, self.kind, self.name = source, kind, name
+        self.rows: list[dict[str, str]] = []
+
+    def feed(self, line: str) -> bool:
+        """Take a row (or a continuation of the last row's message); False when the line is not part of the table."""
+        stripped = line.strip()
+        if not stripped:
+            return False
+        if set(stripped) <= set("- \t"):  # the ---- underline
+            return True
+        row = cells(self.header, line)
+        if self._is_row(row):
+            self.rows.append(row)
+            return True
+        if self.rows and not _LOG_START.match(stripped) and not _looks_like_header(stripped):
+            last = self.rows[-1]  # a message printed over several lines
+            last["MESSAGE"] = (last.get("MESSAGE", "") + "\n" + stripped).strip()
+            return True
+        return False
+
+    def _is_row(self, row: dict[str, str]) -> bool:
+        if "TYPE" in self.header.names:
+            return row.get("TYPE") in EVENT_TYPES
+        first = row.get(self.header.names[0], "")
+        return bool(row.get("REASON")) and bool(_WHEN.match(first))
+
+    def events(self) -> list[Event]:
+        """The rows as Events (kind and name from the OBJECT/KIND/NAME cells, else the described object)."""
+        return [self._event(row) for row in self.rows]
+
+    def _event(self, row: dict[str, str]) -> Event:
+        from doctor.convert import format_time, k8s_event
+
+        kind, name = self._object(row)
+        first = k8s_time(row.get("FIRSTSEEN") or row.get("FIRST SEEN") or "")
+        last = k8s_time(row.get("LASTSEEN") or row.get("LAST SEEN") or "") or first
+        count = row.get("COUNT", "")
+        raw = {"involvedObject": {"kind": kind, "name": name}, "reason": row.get("REASON", ""),
+               "message": row.get("MESSAGE", ""), "type": row.get("TYPE") or "Normal",
+               "count": int(count) if count.isdigit() else count_of(row.get("AGE") or row.get("LAST SEEN") or ""),
+               "firstTimestamp": format_time(first), "lastTimestamp": format_time(last)}
+        return k8s_event(raw, self.source)  # the same conversion as `kubectl get events -o json`
+
+    def _object(self, row: dict[str, str]) -> tuple[str, str]:
+        obj = row.get("OBJECT") or ""
+        if "/" in obj:
+            kind, _, name = obj.partition("/")
+            return KINDS.get(kind.lower(), kind), name
+        if row.get("KIND"):
+            return KINDS.get(row["KIND"].lower(), row["KIND"]), row.get("NAME", "").split(".")[0]
+        return self.kind, self.name
+
+
+def _looks_like_header(text: str) -> bool:
+    return text.isupper() or text.endswith(":")
+
+
+# --- pods ------------------------------------------------------------------------------------
+
+# STATUS column -> (container status, reason); `Init:X` is an init container's X.
+_RUNNING, _WAITING = ("running", None), ("waiting", None)
+_STATUS = {"Running": _RUNNING, "Pending": ("pending", None), "Completed": ("terminated", "Completed"),
+           "Error": ("terminated", "Error"), "OOMKilled": ("terminated", "OOMKilled"),
+           "Terminating": ("running", None), "Unknown": ("unknown", None)}
+
+
+class PodTable:
+    """Rows of `kubectl get pods` (any -o wide / -A variant) read one line at a time."""
+
+    def __init__(self, header_line: str, source: str) -> None:
+        self.header = header_of(header_line)
+        self.source = source
+        self.rows: list[dict[str, str]] = []
+
+    def feed(self, line: str) -> bool:
+        """Take a row; False when the line is not one."""
+        row = cells(self.header, line)
+        if not line.strip() or not _READY.match(row.get("READY", "")) or not row.get("STATUS"):
+            return False
+        self.rows.append(row)
+        return True
+
+    def states(self) -> list[ContainerState]:
+        """One ContainerState per pod row (the container is not named in the table: the pod's name stands in)."""
+        return [pod_row_state(row, self.source) for row in self.rows]
+
+
+def pod_row_state(row: dict[str, str], source: str) -> ContainerState:
+    """A `kubectl get pods` row as the state of the pod's (unnamed) containers."""
+    status_text = row["STATUS"]
+    init = status_text.startswith("Init:")
+    shown = status_text.removeprefix("Init:")
+    status, reason = _STATUS.get(shown, ("waiting", shown))
+    if init and shown[:1].isdigit():  # Init:0/1: init containers still running
+        status, reason = "waiting", "PodInitializing"
+    ready = _READY.match(row["READY"])
+    restarts = _RESTARTS.match(row.get("RESTARTS", ""))
+    phase = "Pending" if status in ("pending", "waiting") and (init or shown in ("Pending", "ContainerCreating")) \
+        else "Failed" if shown in ("Evicted", "Error", "OOMKilled") else "Succeeded" if shown == "Completed" else "Running"
+    return ContainerState(
+        source=source, container=row.get("NAME", "?"), status=status, reason=reason,
+        oom_killed=shown == "OOMKilled", restart_count=int(restarts.group(1)) if restarts else 0,
+        ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase)

@@ -1,0 +1,225 @@
+"""A pasted text cut into its parts, in one pass and bounded memory: `kubectl describe` blocks, `kubectl get events`
+and `kubectl get pods` tables (kept as lines, each part capped), and log sections (kept as byte ranges of the file,
+never loaded) split by the usual headers: `==> name <==`, a `kubectl logs POD -c C --previous` / `docker logs NAME`
+command line, "Previous logs:" headings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from doctor.collect.kubectl_tables import is_event_header, is_pods_header
+
+MAX_LINE = 1024 * 1024  # a longer line is read in pieces: the first piece decides what it is
+MAX_PART_LINES = 20000  # a describe block or a table longer than this is cut (noted)
+
+# An optional shell prompt (`$ `, `user@host:~$ `, `PS C:\x> `, `# `) then the command.
+_PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?)?"
+_COMMAND = re.compile(_PROMPT + r"(kubectl|oc|docker|podman|az)\s+(.*)$")
+_TAIL_HEADER = re.compile(r"^==> (.{1,300}) <==\s*$")
+_HEADING = re.compile(r"^[#>*\s]{0,8}(?:(previous|current|last)\b[^:\n]{0,60}\blogs?\b"
+                      r"|logs?\b[^:\n]{0,20}\b(?:of|from|for) (?:the )?(previous|current|crashed)\b[^:\n]{0,60})"
+                      r"[^:\n]{0,40}:?\s*$", re.IGNORECASE)
+_DESCRIBE_NAME = re.compile(r"^Name:\s+\S")
+_FRAGMENT = re.compile(r"^\s+(?:State|Last State):\s+(?:Running|Waiting|Terminated)\b")
+_TOP_KEY = re.compile(r"^[A-Z][A-Za-z()-]*(?: [A-Za-z][A-Za-z()-]*){0,3}:(?:\s|$)")
+_SECTION = re.compile(r"^(?:Init Containers|Containers):\s*$")
+_LOG_LIKE = re.compile(r"^(?:[\d\[]|Traceback|[A-Z]+[ :\[])")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+
+
+@dataclass
+class Part:
+    """One part of the paste: `describe`, `events`, `pods` (with its lines) or `log` (a byte range)."""
+
+    kind: str
+    first_line: int
+    lines: list[str] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+    last_line: int = 0
+    pod: str = ""
+    container: str = ""
+    previous: bool = False
+    title: str = ""  # the header or command it came under
+    cut: bool = False
+
+
+@dataclass
+class _Log:
+    pod: str = ""
+    container: str = ""
+    previous: bool = False
+    title: str = ""
+
+
+def split(stream: BinaryIO) -> list[Part]:
+    """The parts of the text in `stream`, in order (blank log parts left out)."""
+    return _Splitter().run(stream)
+
+
+class _Splitter:
+    def __init__(self) -> None:
+        self.parts: list[Part] = []
+        self.current: Part | None = None
+        self.pending_log: _Log | None = None  # a header seen: the next lines are that log
+
+    def run(self, stream: BinaryIO) -> list[Part]:
+        offset, number = 0, 0
+        while True:
+            raw = stream.readline(MAX_LINE)
+            if not raw:
+                break
+            number += 1
+            self.line(raw.decode("utf-8", "replace").rstrip("\r\n"), offset, number)
+            offset += len(raw)
+        self.close(offset, number + 1)
+        return [p for p in self.parts if p.kind != "log" or p.end > p.start]
+
+    def close(self, offset: int, number: int) -> None:
+        if self.current is not None:
+            self.current.end, self.current.last_line = offset, number - 1
+            if self.current.kind != "log" or self.current.end > self.current.start:
+                self.parts.append(self.current)
+        self.current = None
+
+    def start(self, kind: str, offset: int, number: int, **kw: object) -> Part:
+        self.close(offset, number)
+        self.current = Part(kind, number, start=offset, **kw)  # type: ignore[arg-type]
+        return self.current
+
+    def line(self, text: str, offset: int, number: int) -> None:
+        if _FENCE.match(text):
+            self.close(offset, number)
+            return
+        if self.header(text, offset, number):
+            return
+        if self.structured_start(text, offset, number):
+            return
+        cur = self.current
+        if cur is not None and cur.kind != "log":
+            if self.continues(cur, text):
+                self.keep(cur, text)
+                return
+            self.close(offset, number)
+        if self.current is None:
+            if not text.strip() and self.pending_log is None:
+                return
+            log = self.pending_log or _Log()
+            self.pending_log = None
+            self.start("log", offset, number, pod=log.pod, container=log.container, previous=log.previous,
+                       title=log.title)
+
+    def header(self, text: str, offset: int, number: int) -> bool:
+        """A header or command line: it opens what follows (it belongs to no part itself)."""
+        tail = _TAIL_HEADER.match(text)
+        heading = _HEADING.match(text) if len(text) < 160 else None
+        command = _COMMAND.match(text) if len(text) < 2000 else None
+        if tail:
+            name = tail.group(1).strip()
+            log = _Log(container=name, previous="previous" in name.lower(), title=text.strip())
+        elif heading:
+            word = (heading.group(1) or heading.group(2) or "").lower()
+            log = _Log(previous=word in ("previous", "last", "crashed"), title=text.strip())
+        elif command:
+            log = command_log(command.group(1), command.group(2))
+            if log is None:  # `kubectl describe|get ...`: its output opens a part of its own
+                self.close(offset, number)
+                self.pending_log = None
+                return True
+        else:
+            return False
+        self.close(offset, number)
+        self.pending_log = log
+        return True
+
+    def structured_start(self, text: str, offset: int, number: int) -> bool:
+        """The first line of a describe block or a table."""
+        in_describe = self.current is not None and self.current.kind == "describe"
+        kind = ""
+        if _DESCRIBE_NAME.match(text) and not (in_describe and len(self.current.lines) < 2):  # type: ignore[union-attr]
+            kind = "describe"
+        elif not in_describe and (_FRAGMENT.match(text) or _SECTION.match(text) or text.startswith("Events:")):
+            kind = "describe"
+        elif not in_describe and len(text) < 400 and is_event_header(text):
+            kind = "events"
+        elif len(text) < 400 and is_pods_header(text) and not in_describe:
+            kind = "pods"
+        if not kind:
+            return False
+        self.pending_log = None
+        self.start(kind, offset, number).lines.append(text)
+        return True
+
+    def continues(self, part: Part, text: str) -> bool:
+        """Whether a line belongs to the describe block or table being read."""
+        if not text.strip():
+            return part.kind == "describe" and part.lines[-1:] != [""] and not _in_events(part)
+        if part.kind == "describe":
+            if _in_events(part):  # rows are indented; a message printed over several lines goes on at column 0
+                return text[:1] in (" ", "\t") or not _LOG_LIKE.match(text) and not _TOP_KEY.match(text)
+            return text[:1] in (" ", "\t") or bool(_TOP_KEY.match(text))
+        return bool(text.strip()) and (part.kind == "events" or _row_like(text))
+
+    def keep(self, part: Part, text: str) -> None:
+        if len(part.lines) < MAX_PART_LINES:
+            part.lines.append(text)
+        else:
+            part.cut = True
+
+
+def _in_events(part: Part) -> bool:
+    return any(l.startswith("Events:") for l in part.lines[-200:]) or part.lines[:1] == ["Events:"]
+
+
+def _row_like(text: str) -> bool:
+    return len(text.split()) >= 4
+
+
+_LOG_FLAGS = re.compile(r"(?:^|\s)(?:-p|--previous(?:=true)?)(?=\s|$)")
+_CONTAINER_FLAG = re.compile(r"(?:^|\s)(?:-c|--container)[ =](\S+)")
+_VALUE_FLAGS = frozenset({"-n", "--namespace", "-c", "--container", "--tail", "--since", "--context", "-l", "--selector",
+                          "--since-time", "--kubeconfig", "-e", "--endpoint-name", "--name", "-g", "--resource-group",
+                          "-w", "--workspace-name", "--lines", "-l", "--container-type"})
+
+
+def command_log(tool: str, args: str) -> _Log | None:
+    """The log a command line announces (with its pod, container and --previous); None for any other command."""
+    words = args.split()
+    title = f"{tool} {args}".strip()
+    if tool in ("docker", "podman") and words[:1] == ["logs"]:
+        names = _operands(words[1:])
+        return _Log(container=names[0] if names else "", title=title)
+    if tool == "az" and "get-logs" in words:
+        name = _flag(words, ("-n", "--name"))
+        return _Log(container=name or "get-logs", title=title)
+    if tool in ("kubectl", "oc") and "logs" in words[:3]:
+        rest = words[words.index("logs") + 1:]
+        pods = _operands(rest)
+        container = _CONTAINER_FLAG.search(" " + " ".join(rest))
+        return _Log(pod=pods[0] if pods else "", title=title, previous=bool(_LOG_FLAGS.search(" ".join(rest))),
+                           container=container.group(1) if container else (pods[1] if len(pods) > 1 else ""))
+    return None
+
+
+def _operands(words: list[str]) -> list[str]:
+    out, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _VALUE_FLAGS:
+            skip = True
+        elif not word.startswith("-") and word not in ("|", ">", "2>&1") and not word.startswith((">", "|")):
+            out.append(word.removeprefix("pod/").removeprefix("pods/"))
+        elif word in ("|",):
+            break
+    return out
+
+
+def _flag(words: list[str], names: tuple[str, ...]) -> str:
+    for i, word in enumerate(words[:-1]):
+        if word in names:
+            return words[i + 1]
+    return ""

@@ -1,0 +1,178 @@
+"""Evidence in the form people paste it, recognised by content: a bundle's `pasted/`, `deploy/` and `client/` files,
+`mldoctor check paste.txt` (a single text file, read as `pasted/paste.txt`) and `--evidence FILE`.
+
+A file may hold `kubectl describe` text, `kubectl get events|pods` tables, several logs one after the other, a deploy
+command's output, a scoring client's output; each becomes the same records the JSON bundle gives. Logs stay in the
+file (byte ranges, streamed by the scanner). A file nothing could be taken from is named in the report's notes.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from doctor.collect import client_output, deploy_output
+from doctor.collect.kubectl_describe import describe
+from doctor.collect.kubectl_tables import EventTable, PodTable
+from doctor.collect.paste_split import Part, split
+from doctor.errors import InputError
+from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
+
+PLACES = ("pasted", "deploy", "client")
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # deploy and client output are read whole up to this (their error is in the text)
+
+
+def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
+    """Add what the file at `path` holds to `evidence`; a note naming it when nothing in it could be used."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(min(size, MAX_TEXT_BYTES))
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", label) from None
+    why = _unusable(head)
+    if why:
+        evidence.notes.append(f"{label}: not used: {why}")
+        return
+    text = head.decode("utf-8", "replace")
+    used = _client(text, label, place, evidence)
+    if place != "client":
+        facts = deploy_output.read_deploy_output(text, label)
+        evidence.configs.extend(facts)
+        used = _pasted(path, label, size, evidence) or used or bool(facts)
+    if not used:
+        evidence.notes.append(f"{label}: not used: " + (
+            "no HTTP answer (`curl -i` status line, `HTTPError: 502 ...`, `Response Code: 502`) found" if place == "client"
+            else "no kubectl describe/get output, log text, deploy or client output recognised"))
+
+
+def _unusable(head: bytes) -> str:
+    if not head.strip():
+        return "empty"
+    if b"\0" in head[:8192]:
+        return "not text (binary content)"
+    return ""
+
+
+def _client(text: str, label: str, place: str, evidence: Evidence) -> bool:
+    facts, logs = client_output.read_client_output(text, label) if place in ("client", "pasted") else ([], [])
+    evidence.configs.extend(facts)
+    evidence.logs.extend(logs)
+    return bool(facts)
+
+
+def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
+    """The describe blocks, tables and logs of a pasted text; True when anything was taken."""
+    with open(path, "rb") as handle:
+        parts = split(handle)
+    logs = [p for p in parts if p.kind == "log"]
+    described: set[str] = set()
+    table_states: list[ContainerState] = []
+    events: list[Event] = []
+    for part in parts:
+        source = label if part.first_line == 1 else f"{label}:{part.first_line}"
+        if part.kind == "describe":
+            found = describe(part.lines, source)
+            evidence.states.extend(found.states)
+            evidence.nodes.extend(found.nodes)
+            evidence.configs.extend(found.configs)
+            events.extend(found.events)
+            described |= {s.pod for s in found.states if s.pod}
+        elif part.kind == "events":
+            table = EventTable(part.lines[0], source)
+            for line in part.lines[1:]:
+                table.feed(line)
+            events.extend(table.events())
+        elif part.kind == "pods":
+            pods = PodTable(part.lines[0], source)
+            for line in part.lines[1:]:
+                pods.feed(line)
+            table_states.extend(pods.states())
+        if part.cut:
+            evidence.notes.append(f"{source}: longer than {len(part.lines)} lines; the rest was not read")
+    evidence.states.extend(s for s in table_states if s.container not in described)
+    evidence.events.extend(unique_events(events))
+    evidence.logs.extend(_log_source(path, label, part, len(logs), size) for part in logs)
+    return bool(parts)
+
+
+def unique_events(events: list[Event]) -> list[Event]:
+    """Events de-duplicated (the same event in describe's table and in `kubectl get events`), the larger count kept."""
+    best: dict[tuple[str, str, str, str], Event] = {}
+    for event in events:
+        key = (event.object_kind, event.object_name, event.reason, event.message)
+        if key not in best or event.count > best[key].count:
+            best[key] = event
+    return list(best.values())
+
+
+def _log_source(path: Path, label: str, part: Part, count: int, size: int) -> LogSource:
+    """A log part as a LogSource over its byte range of the file (streamed, never loaded whole)."""
+    from doctor.bundle import MAX_LOG_BYTES
+
+    name = label if count == 1 and part.start == 0 and part.end == size else f"{label}:{part.first_line}-{part.last_line}"
+    container = "/".join(x for x in (part.pod, part.container) if x) or "pasted"
+    start = max(part.start, part.end - MAX_LOG_BYTES)
+    return LogSource(name, container, _range_opener(path, start, part.end), previous=part.previous,
+                     size=part.end - start)
+
+
+def _range_opener(path: Path, start: int, end: int) -> Callable[[], BinaryIO]:
+    def opener() -> BinaryIO:
+        handle = open(path, "rb")
+        handle.seek(start)
+        return io.BufferedReader(_Range(handle, end - start))  # type: ignore[return-value]
+
+    return opener
+
+
+class _Range(io.RawIOBase):
+    """At most `length` bytes of an open file, from where it stands."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self.handle, self.left = handle, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer)[: self.left]
+        got = self.handle.readinto(view) if len(view) else 0  # type: ignore[attr-defined]
+        self.left -= got or 0
+        return got or 0
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def read_places(root: Path, files: Callable[[Path], list[tuple[Path, str]]], evidence: Evidence) -> None:
+    """A bundle's `pasted/`, `deploy/` and `client/` files (listed by the bundle reader's `files`), read by content."""
+    for place in PLACES:
+        base = root / place
+        if base.is_dir():
+            for path, rel in files(base):
+                read_file(path, rel, place, evidence)
+
+
+def open_pasted(path: Path) -> Evidence:
+    """A single text file as a target: read as `pasted/NAME` of a bundle holding only it."""
+    from doctor.bundle import latest_time
+
+    if not path.is_file():
+        raise InputError("not a regular file", str(path))
+    evidence = Evidence(Target("bundle", str(path)))
+    read_file(path, f"pasted/{path.name}", "pasted", evidence)
+    evidence.now = latest_time(evidence)
+    return evidence
+
+
+def add_evidence_files(evidences: list[Evidence], names: list[str]) -> None:
+    """`--evidence FILE`: pasted, deploy or client text added to every target's evidence, recognised by content."""
+    for name in names:
+        path = Path(name)
+        if not path.is_file():
+            raise InputError("no such evidence file", name)
+        for evidence in evidences:
+            read_file(path, name, "pasted", evidence)

@@ -85,7 +85,7 @@ class _Splitter:
                 self.parts.append(self.current)
         self.current = None
 
-    def start(self, kind: str, offset: int, number: int, **kw: object) -> Part:
+    def open_part(self, kind: str, offset: int, number: int, **kw: object) -> Part:
         self.close(offset, number)
         self.current = Part(kind, number, start=offset, **kw)  # type: ignore[arg-type]
         return self.current
@@ -109,7 +109,7 @@ class _Splitter:
                 return
             log = self.pending_log or _Log()
             self.pending_log = None
-            self.start("log", offset, number, pod=log.pod, container=log.container, previous=log.previous,
+            self.open_part("log", offset, number, pod=log.pod, container=log.container, previous=log.previous,
                        title=log.title)
 
     def header(self, text: str, offset: int, number: int) -> bool:
@@ -150,7 +150,7 @@ class _Splitter:
         if not kind:
             return False
         self.pending_log = None
-        self.start(kind, offset, number).lines.append(text)
+        self.open_part(kind, offset, number).lines.append(text)
         return True
 
     def continues(self, part: Part, text: str) -> bool:

@@ -1,0 +1,233 @@
+"""Pasted evidence (kubectl describe/get text, logs split by headers, deploy and client output), recognised by content
+and read into the same records as the JSON bundle. Texts are real: tests/data/pasted/SOURCES.md says where each is from.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from doctor.collect import client_output, deploy_output
+from doctor.collect.pasted import open_pasted, read_file
+from doctor.collect.paste_split import split
+from doctor.evidence import Evidence, Target
+
+DATA = Path(__file__).parent / "data" / "pasted"
+ROOT = Path(__file__).parent.parent
+CORPUS = ROOT / "fixtures" / "corpus"
+
+
+def _read(path: Path, place: str = "pasted") -> Evidence:
+    evidence = Evidence(Target("bundle", "test"))
+    read_file(path, f"{place}/{path.name}", place, evidence)
+    return evidence
+
+
+def _check_json(target: Path, *extra: str) -> tuple[int, dict]:
+    proc = subprocess.run([sys.executable, "-m", "doctor", "check", str(target), "--format", "json", *extra],
+                          capture_output=True, text=True, cwd=ROOT)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _first(report: dict) -> tuple[str, str, dict]:
+    finding = report["findings"][0]
+    return finding["rule_id"], finding["severity"], finding["values"]
+
+
+# --- kubectl describe -----------------------------------------------------------------------------
+
+
+def test_describe_pod_2015_tabbed_layout() -> None:
+    evidence = _read(DATA / "k8s-10861-describe-pod-2015.txt")
+    [state] = evidence.states
+    assert (state.pod, state.container, state.status) == ("simmemleak-hra99", "simmemleak", "running")
+    assert (state.restart_count, state.memory_limit_bytes, state.cpu_limit) == (5, 50 * 2**20, 0.1)
+    assert state.image == "saadali/simmemleak" and state.phase == "Running"
+    [event] = evidence.events
+    assert (event.reason, event.object_name, event.count) == ("scheduled", "simmemleak-hra99", 1)
+    assert event.first_time == datetime.fromisoformat("2015-07-07T12:53:51-07:00")
+
+
+def test_describe_container_fragment_oomkilled() -> None:
+    [state] = _read(DATA / "kube-eventer-285-oomkilled-fragment.txt").states
+    assert (state.status, state.reason, state.restart_count) == ("waiting", "CrashLoopBackOff", 3)
+    assert (state.last_reason, state.last_exit_code) == ("OOMKilled", 1)
+    assert state.last_finished_at == datetime.fromisoformat("2024-01-04T17:52:49+08:00")
+
+
+def test_describe_events_table_counts() -> None:
+    events = _read(DATA / "k8s-113215-describe-events.txt").events
+    assert len(events) == 9
+    backoff = [e for e in events if e.reason == "BackOff"]
+    assert [(e.type, e.count, e.message) for e in backoff] == [
+        ("Warning", 72, "Back-off restarting failed container manager")]
+    assert sorted(e.count for e in events if e.reason in ("Created", "Started") and e.count > 1) == [4, 4]
+
+
+def test_describe_pod_modern_layout_probes_and_events() -> None:
+    evidence = _read(CORPUS / "k-crashloop-oomkilled-100mi" / "pasted" / "kubectl-describe-pod.txt")
+    [state] = evidence.states
+    assert (state.pod, state.container) == ("analytics-exporter-fast-76897854c-cw5wh", "memory-eater")
+    assert (state.last_reason, state.last_exit_code, state.memory_limit_bytes) == ("OOMKilled", 137, 100 * 2**20)
+    assert state.command == ("80Mi", "0", "100Mi", "10", "1")
+    assert {e.reason: e.count for e in evidence.events}["BackOff"] == 23
+
+
+def test_liveness_probe_line() -> None:
+    [state] = _read(CORPUS / "k-oomkilled-300mi-limit" / "pasted" / "describe-pod-300Mi.txt").states
+    [probe] = state.probes
+    assert (probe.kind, probe.initial_delay, probe.timeout, probe.period, probe.failure_threshold) == (
+        "liveness", 0, 1, 10, 3)
+    assert state.env == (("AWS_REGION", "us-east-1"),)
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def test_get_pods_table() -> None:
+    states = _read(DATA / "k8s-17460-get-pods-2015.txt").states
+    assert [(s.container, s.reason, s.restart_count, s.ready) for s in states] == [
+        ("elasticsearch-attiy", "CrashLoopBackOff", 25, False), ("elasticsearch-lkl4i", "CrashLoopBackOff", 25, False),
+        ("frontend-81lqv", None, 0, True), ("frontend-ddanc", None, 0, True)]
+
+
+def test_get_pods_table_is_not_deploy_output() -> None:
+    """`Running` and `CrashLoopBackOff` in a pod table do not make it the output of a deploy command."""
+    assert not [c for c in _read(DATA / "k8s-17460-get-pods-2015.txt").configs if c.kind == "deploy-output"]
+
+
+# --- deploy and client output ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, codes, state", [
+    ("aml-808-v1-deployment-timed-out.txt", ["DeploymentTimedOut"], "Unhealthy"),
+    ("mlopspython-258-az-ml-model-deploy.txt", ["DeploymentTimedOut"], "Unhealthy"),
+    ("mlops-v2-120-resource-not-ready.txt", ["ResourceNotReady"], None),
+    ("mslearn-41-v2-sdk-resource-not-ready.txt", ["ResourceNotReady"], None),
+])
+def test_deploy_output_codes(name: str, codes: list[str], state: str | None) -> None:
+    for place in ("deploy", "pasted"):
+        evidence = _read(DATA / name, place)
+        [fact] = [c for c in evidence.configs if c.kind == "deploy-output"]
+        assert fact.values["error_codes"] == codes and fact.values["state"] == state and fact.values["failed"]
+        assert evidence.logs, "the deploy output is also scanned as a log"
+
+
+def test_deploy_output_liveness_text_reaches_log_rules() -> None:
+    code, report = _check_json(DATA / "mlops-v2-120-resource-not-ready.txt")
+    assert code == 1 and report["findings"][0]["rule_id"] == "probe-failure"
+
+
+def test_management_api_504_is_not_a_scoring_answer() -> None:
+    """`Received bad response from Model Management Service: Response Code: 504` is the deploy API, not /score."""
+    text = (DATA / "mlopspython-165-management-504.txt").read_text()
+    assert client_output.answers(text) == []
+    assert not [s for s in _read(DATA / "mlopspython-165-management-504.txt").logs if s.kind == "access"]
+
+
+def test_deploy_output_in_config_still_read_as_deploy_output(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    shutil.copy(DATA / "aml-808-v1-deployment-timed-out.txt", tmp_path / "config" / "deploy.log")
+    from doctor.bundle import read_bundle_dir
+
+    evidence = read_bundle_dir(tmp_path, "b")
+    assert [c.values["error_codes"] for c in evidence.configs if c.kind == "deploy-output"] == [["DeploymentTimedOut"]]
+    assert [s.name for s in evidence.logs] == ["config/deploy.log"]
+
+
+# --- bundle places, single file, --evidence ---------------------------------------------------------
+
+
+def test_bundle_places_read_by_content(tmp_path: Path) -> None:
+    for place, name in (("pasted", "kube-eventer-285-oomkilled-fragment.txt"),
+                        ("deploy", "mlops-v2-120-resource-not-ready.txt"), ("client", "k8s-17460-get-pods-2015.txt")):
+        (tmp_path / place).mkdir()
+        shutil.copy(DATA / name, tmp_path / place / name)
+    (tmp_path / "pasted" / "empty.txt").write_text("")
+    code, report = _check_json(tmp_path)
+    assert code == 1 and report["status"] == "failing"
+    from doctor.bundle import read_bundle_dir
+
+    evidence = read_bundle_dir(tmp_path, "b")
+    assert [s.last_reason for s in evidence.states] == ["OOMKilled"]
+    assert any(c.kind == "deploy-output" for c in evidence.configs)
+    assert "pasted/empty.txt: not used: empty" in evidence.notes
+    assert any(n.startswith("client/k8s-17460-get-pods-2015.txt: not used: no HTTP answer") for n in evidence.notes)
+
+
+def test_evidence_option_adds_pasted_text(tmp_path: Path) -> None:
+    (tmp_path / "traffic").mkdir()
+    code, report = _check_json(tmp_path, "--evidence", str(DATA / "kube-eventer-285-oomkilled-fragment.txt"))
+    assert code == 1 and report["findings"][0]["rule_id"] == "oom-killed"
+
+
+def test_unreadable_evidence_file_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "traffic").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "doctor", "check", str(tmp_path), "--evidence", str(tmp_path / "nope")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "nope" in proc.stderr
+
+
+# --- the same finding from a paste as from the JSON bundle -----------------------------------------
+
+
+def _paste(tmp_path: Path, pod: str, describe: Path, previous: Path | None) -> Path:
+    """A ticket-style paste: `$ kubectl describe pod` output, then `$ kubectl logs --previous` output (both verbatim;
+    the two command lines are ours)."""
+    text = f"$ kubectl describe pod {pod}\n" + describe.read_text()
+    if previous is not None:
+        text += f"\n$ kubectl logs {pod} --previous\n" + previous.read_text()
+    path = tmp_path / "paste.txt"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("case, pod, describe, previous", [
+    ("05_crashpod-bundle", "db-certs-authenticator-757f89d977-4qfst", DATA / "holmesgpt" / "05_crashpod-describe.txt",
+     DATA / "holmesgpt" / "05_crashpod-logs.txt"),
+    ("01_oom_kill-bundle", "analytics-exporter-fast-76897854c-cw5wh",
+     CORPUS / "k-crashloop-oomkilled-100mi" / "pasted" / "kubectl-describe-pod.txt", None),
+])
+def test_paste_gives_the_same_finding_as_the_json_bundle(tmp_path: Path, case: str, pod: str, describe: Path,
+                                                         previous: Path | None) -> None:
+    paste = _paste(tmp_path, pod, describe, previous)
+    code_json, from_json = _check_json(DATA / "holmesgpt" / case)
+    code_text, from_text = _check_json(paste)
+    assert code_json == code_text == 1
+    assert _first(from_text) == _first(from_json)
+    assert [f["rule_id"] for f in from_text["findings"]] == [f["rule_id"] for f in from_json["findings"]]
+
+
+def test_paste_splits_describe_and_previous_log(tmp_path: Path) -> None:
+    pod = "db-certs-authenticator-757f89d977-4qfst"
+    paste = _paste(tmp_path, pod, DATA / "holmesgpt" / "05_crashpod-describe.txt", DATA / "holmesgpt" / "05_crashpod-logs.txt")
+    evidence = open_pasted(paste)
+    [log] = evidence.logs
+    assert (log.container, log.previous) == (pod, True)
+    assert log.open().read() == (DATA / "holmesgpt" / "05_crashpod-logs.txt").read_bytes()
+    assert [(s.pod, s.restart_count, s.last_exit_code) for s in evidence.states] == [(pod, 52, 1)]
+
+
+def test_split_by_tail_headers_and_commands() -> None:
+    import io
+
+    text = (b"==> scorer.previous.log <==\nTraceback (most recent call last):\n\n==> scorer.log <==\nBooting worker\n"
+            b"$ kubectl logs scorer-1 -c server -p\nlast words\n")
+    parts = split(io.BytesIO(text))
+    assert [(p.container, p.previous, p.pod) for p in parts] == [
+        ("scorer.previous.log", True, ""), ("scorer.log", False, ""), ("server", True, "scorer-1")]
+
+
+def test_split_reads_hostile_lines() -> None:
+    """Long lines of spaces and colons (what makes nested quantifiers blow up) are read, each as one part."""
+    import io
+
+    hostile = b"Name:" + b" " * 200000 + b"x:\n" + b"  " + b"a  " * 100000 + b"\n" + b"\x00" * 10
+    parts = split(io.BytesIO(hostile))
+    assert [p.kind for p in parts] == ["describe", "log"]

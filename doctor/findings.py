@@ -68,6 +68,7 @@ class Report:
     redacted: bool = True
     attachments: dict[str, str] = field(default_factory=dict)  # e.g. "traffic.svg" for the HTML report
     usable: bool = True  # something about the running service was read (doctor.status.usable)
+    stack: dict[str, Any] | None = None  # the serving stack detected (doctor/stack.py), when the evidence shows one
 
     @property
     def status(self) -> str:

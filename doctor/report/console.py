@@ -46,10 +46,19 @@ def _header(console: object, report: Report) -> None:
         counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
     if counts:
         console.print(", ".join(f"{n} {s}" for s, n in counts.items()))  # type: ignore[attr-defined]
+    if report.stack:
+        console.print(Text(stack_line(report.stack), style="dim"))  # type: ignore[attr-defined]
     chart = report.attachments.get("traffic.txt")
     if chart:
         console.print(Text(chart, style="dim"))  # type: ignore[attr-defined]
     console.print()  # type: ignore[attr-defined]
+
+
+def stack_line(stack: dict[str, object]) -> str:
+    """`stack: TITLE VERSION (from SIGNALS)`: which server the report is about and why mldoctor thinks so."""
+    version = f" {stack['version']}" if stack.get("version") else ""
+    signals = ", ".join(str(s) for s in list(stack.get("signals") or [])[:3])  # type: ignore[call-overload]
+    return f"stack: {stack['title']}{version} (from {signals})"
 
 
 def _finding(console: object, f: Finding) -> None:

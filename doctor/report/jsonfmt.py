@@ -32,7 +32,8 @@ def report_dict(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tool": {"name": "mldoctor", "version": __version__},
-        "target": {"kind": report.target.kind, "name": report.target.name},
+        "target": {"kind": report.target.kind, "name": report.target.name,
+                   **({"stack": report.stack} if report.stack else {})},
         "status": report.status,
         "findings": [finding_dict(f) for f in report.findings],
         "checks": [{"rule_id": c.rule_id, "result": c.result, "reason": c.reason} for c in report.checks],

@@ -15,6 +15,7 @@ from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_fin
 from doctor.redact import redact_strings, redact_text
 from doctor.rules import exprs, templates
 from doctor.rules.logscan import LogAgg, Plan, iso_time, scan_all
+from doctor.stack import stack_of
 from doctor.rules.model import (
     AllCond,
     AnyCond,
@@ -338,6 +339,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     report.usable = status.usable(evidence)
     if not report.usable:
         report.notes.append(status.nothing_usable_note(evidence))
+    report.stack = stack_of(evidence)
     return report
 
 
@@ -365,7 +367,8 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
                                "workloads": ctx.workloads, "hpas": ctx.hpas, "pvcs": ctx.pvcs,
                                "target": {"kind": ctx.platform, "name": ctx.evidence.target.name,
                                           "source": ctx.evidence.target.kind},
-                               "predicted": ctx.evidence.predicted, **outcome.bindings}
+                               "predicted": ctx.evidence.predicted, "stack": stack_of(ctx.evidence),
+                               **outcome.bindings}
     values: dict[str, Any] = {}
     for name, expr in rule.values:
         values[name] = templates.evaluate(expr, context)

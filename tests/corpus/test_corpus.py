@@ -15,6 +15,15 @@ BASELINE = score.load_baseline()
 RESULTS: list[score.Result] = []
 
 
+def test_corpus_is_there() -> None:
+    """The corpus is the measure of accuracy: at least 40 real failures and 5 healthy-but-noisy controls, and at
+    least 20 cases whose look-alike cause is the trap."""
+    expected = [score.expected_of(c) for c in CASES]
+    assert len([e for e in expected if e.get("failing", True)]) >= 40
+    assert len([e for e in expected if not e.get("failing", True)]) >= 5
+    assert len([e for e in expected if e.get("trap") and e.get("not_first")]) >= 20
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Path) -> None:
     """A failing case is never healthy nor exit 0; a healthy control has nothing at warning or above;

@@ -231,3 +231,23 @@ def test_split_reads_hostile_lines() -> None:
     hostile = b"Name:" + b" " * 200000 + b"x:\n" + b"  " + b"a  " * 100000 + b"\n" + b"\x00" * 10
     parts = split(io.BytesIO(hostile))
     assert [p.kind for p in parts] == ["describe", "log"]
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("k-image-pull-latest-tag-missing", "Failed"),
+    ("k-unschedulable-taint-old-wording", "FailedScheduling"),
+    ("k-startup-probe-404-wrong-path", "Unhealthy"),
+])
+def test_bare_event_messages_become_events(case: str, reason: str) -> None:
+    """A kubelet or scheduler message pasted on its own line is the event it comes from (its table was not pasted)."""
+    evidence = Evidence(Target("bundle", case))
+    for path in sorted((CORPUS / case / "pasted").iterdir()):
+        read_file(path, f"pasted/{path.name}", "pasted", evidence)
+    assert [(e.reason, e.type) for e in evidence.events] == [(reason, "Warning")]
+
+
+def test_describe_job_is_a_workload() -> None:
+    evidence = _read(CORPUS / "k-job-backofflimit-db-unreachable" / "pasted" / "kubectl-describe-job.txt")
+    [job] = evidence.workloads
+    assert (job.kind, job.name, job.desired, job.failed, job.succeeded) == ("Job", "java-api-checker", 1, 2, 0)
+    assert "BackoffLimitExceeded" in [e.reason for e in evidence.events if e.object_kind == "Job"]

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doctor.collect.kubectl_tables import EventTable, header_of, cells, k8s_time
-from doctor.evidence import ConfigFact, ContainerState, Event, Node
+from doctor.evidence import ConfigFact, ContainerState, Event, Node, Workload
 
 _KEY = re.compile(r"^([ \t]*)([A-Za-z][^:\t]*):(?:[ \t]+(.*))?$")
 _PROBE_FIELD = re.compile(r"(delay|timeout|period|#success|#failure)=(\d+)")
 _REPLICAS = re.compile(r"(\d+) (desired|updated|total|available|unavailable)")
+_POD_STATUSES = re.compile(r"(\d+) (Active|Succeeded|Failed)")
 # Keys that end a multi-line Message value (a termination message may hold `Traceback (...):` lines).
 _FIELDS = frozenset({"Exit Code", "Signal", "Started", "Finished", "Ready", "Restart Count", "Last State", "State",
                      "Limits", "Requests", "Liveness", "Readiness", "Startup", "Environment", "Mounts", "Conditions",
@@ -55,6 +56,7 @@ class Described:
     events: list[Event] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     configs: list[ConfigFact] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
     kind: str = ""
     name: str = ""
 
@@ -94,6 +96,9 @@ def describe(lines: list[str], source: str) -> Described:
         out.nodes.append(node_of(root, source))
     elif out.kind == "Deployment":
         out.configs.extend(deployment_of(root, source))
+        out.workloads.append(_workload(deployment_object(root), source, "Deployment"))
+    elif out.kind == "Job":
+        out.workloads.append(_workload(job_object(root), source, "Job"))
     else:
         out.states.extend(pod_states(root, source, [e for e in table if e.reason == "FailedScheduling"]))
     out.events.extend(table)
@@ -104,6 +109,8 @@ def _kind(root: Line) -> str:
     keys = {c.key for c in root.children}
     if keys & {"Replicas", "StrategyType", "NewReplicaSet"}:
         return "Deployment"
+    if keys & {"Pods Statuses", "Completions", "Parallelism"}:
+        return "Job"
     if keys & {"Roles", "Taints", "Allocatable", "Capacity", "System Info"} and "Containers" not in keys:
         return "Node"
     return "Pod"
@@ -150,7 +157,9 @@ def pod_object(root: Line, scheduling: list[Event]) -> dict[str, Any]:
         if root.text(key):
             status[key.lower()] = root.text(key)
     name = root.text("Name") or (UNNAMED_POD if containers and containers[0][0]["name"] == UNNAMED else None)
-    return {"metadata": {"name": name, "namespace": root.text("Namespace") or None},
+    owner = root.text("Controlled By").partition("/")
+    refs = [{"kind": owner[0], "name": owner[2], "controller": True}] if owner[2] else []
+    return {"metadata": {"name": name, "namespace": root.text("Namespace") or None, "ownerReferences": refs},
             "spec": {"containers": [c for c, _ in containers], "initContainers": [c for c, _ in inits],
                      "nodeName": root.text("Node").split("/")[0] or None},
             "status": status}
@@ -277,6 +286,22 @@ def deployment_object(root: Line) -> dict[str, Any]:
             "spec": {"replicas": counts.get("desired"),
                      "template": {"spec": {"containers": [c for c, _ in _containers(template.get("Containers"))]}}},
             "status": {k: v for k, v in status.items() if v is not None}}
+
+
+def job_object(root: Line) -> dict[str, Any]:
+    """The Job as `kubectl get job -o json` shows the fields describe prints (`Pods Statuses: 0 Active / 0 Succeeded / 2 Failed`)."""
+    counts = {word: int(n) for n, word in _POD_STATUSES.findall(root.text("Pods Statuses"))}
+    completions = root.text("Completions")
+    return {"kind": "Job", "metadata": {"name": root.text("Name") or None, "namespace": root.text("Namespace") or None},
+            "spec": {"completions": int(completions) if completions.isdigit() else None},
+            "status": {"active": counts.get("Active", 0), "succeeded": counts.get("Succeeded", 0),
+                       "failed": counts.get("Failed", 0), "conditions": _conditions(root.get("Conditions"))}}
+
+
+def _workload(obj: dict[str, Any], source: str, kind: str) -> Workload:
+    from doctor.convert import k8s_workload
+
+    return k8s_workload(obj, source, kind)
 
 
 def deployment_of(root: Line, source: str) -> list[ConfigFact]:

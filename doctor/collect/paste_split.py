@@ -14,6 +14,7 @@ from doctor.collect.kubectl_tables import is_event_header, is_pods_header
 
 MAX_LINE = 1024 * 1024  # a longer line is read in pieces: the first piece decides what it is
 MAX_PART_LINES = 20000  # a describe block or a table longer than this is cut (noted)
+MAX_BARE_EVENTS = 1000
 
 # An optional shell prompt (`$ `, `user@host:~$ `, `PS C:\x> `, `# `) then the command.
 _PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?)?"
@@ -45,6 +46,7 @@ class Part:
     previous: bool = False
     title: str = ""  # the header or command it came under
     cut: bool = False
+    bare_events: list[str] = field(default_factory=list)  # kubelet/scheduler messages pasted without their table
 
 
 @dataclass
@@ -110,7 +112,10 @@ class _Splitter:
             log = self.pending_log or _Log()
             self.pending_log = None
             self.open_part("log", offset, number, pod=log.pod, container=log.container, previous=log.previous,
-                       title=log.title)
+                           title=log.title)
+        part = self.current
+        if part is not None and len(text) < 8000 and len(part.bare_events) < MAX_BARE_EVENTS and bare_event(text):
+            part.bare_events.append(text.strip())
 
     def header(self, text: str, offset: int, number: int) -> bool:
         """A header or command line: it opens what follows (it belongs to no part itself)."""
@@ -168,6 +173,32 @@ class _Splitter:
             part.lines.append(text)
         else:
             part.cut = True
+
+
+# Event messages of the kubelet and the scheduler, pasted on their own (a line that starts with one): the reason and
+# type their event has (kubelet's events.go, the scheduler's FailedScheduling).
+_BARE_EVENTS = [(re.compile(p), reason, kind) for p, reason, kind in (
+    (r"^0/\d+ nodes are available: ", "FailedScheduling", "Warning"),
+    (r"^pod has unbound immediate PersistentVolumeClaims", "FailedScheduling", "Warning"),
+    (r"^Failed to pull image ", "Failed", "Warning"),
+    (r"^Error: (?:ErrImagePull|ImagePullBackOff|InvalidImageName)\b", "Failed", "Warning"),
+    (r"^Back-off pulling image ", "BackOff", "Normal"),
+    (r"^Back-off restarting failed container", "BackOff", "Warning"),
+    (r"^(?:Liveness|Readiness|Startup) probe (?:failed|errored)", "Unhealthy", "Warning"),
+    (r"^MountVolume\.\w+ failed|^Unable to (?:attach or )?mount volumes", "FailedMount", "Warning"),
+    (r"^AttachVolume\.Attach failed", "FailedAttachVolume", "Warning"),
+    (r"^no persistent volumes available for this claim and no storage class is set", "FailedBinding", "Warning"),
+    (r"^storageclass\.storage\.k8s\.io \"[^\"]{1,253}\" not found", "ProvisioningFailed", "Warning"),
+)]
+
+
+def bare_event(text: str) -> tuple[str, str] | None:
+    """(reason, type) of a kubelet or scheduler event message pasted on its own line; None for any other line."""
+    stripped = text.strip().strip("_*`")
+    for pattern, reason, kind in _BARE_EVENTS:
+        if pattern.match(stripped):
+            return reason, kind
+    return None
 
 
 def _in_events(part: Part) -> bool:

@@ -15,7 +15,7 @@ from typing import BinaryIO, Callable
 from doctor.collect import client_output, deploy_output
 from doctor.collect.kubectl_describe import describe
 from doctor.collect.kubectl_tables import EventTable, PodTable
-from doctor.collect.paste_split import Part, split
+from doctor.collect.paste_split import Part, bare_event, split
 from doctor.errors import InputError
 from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
 
@@ -77,6 +77,7 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
             evidence.states.extend(found.states)
             evidence.nodes.extend(found.nodes)
             evidence.configs.extend(found.configs)
+            evidence.workloads.extend(found.workloads)
             events.extend(found.events)
             described |= {s.pod for s in found.states if s.pod}
         elif part.kind == "events":
@@ -92,9 +93,24 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
         if part.cut:
             evidence.notes.append(f"{source}: longer than {len(part.lines)} lines; the rest was not read")
     evidence.states.extend(s for s in table_states if s.container not in described)
+    for part in logs:
+        events.extend(_bare_events(part, label))
     evidence.events.extend(unique_events(events))
     evidence.logs.extend(_log_source(path, label, part, len(logs), size) for part in logs)
     return bool(parts)
+
+
+def _bare_events(part: Part, label: str) -> list[Event]:
+    """Kubelet / scheduler messages pasted without their table, as the events they come from (object: the log's pod)."""
+    from doctor.convert import k8s_event
+
+    out = []
+    for text in part.bare_events:
+        reason, kind = bare_event(text) or ("", "Normal")
+        message = text.strip().strip("_*`")
+        raw = {"involvedObject": {"kind": "Pod", "name": part.pod}, "reason": reason, "type": kind, "message": message}
+        out.append(k8s_event(raw, f"{label}:{part.first_line}"))
+    return out
 
 
 def unique_events(events: list[Event]) -> list[Event]:

@@ -144,7 +144,7 @@ _MODEL_PATH = re.compile(r"azureml-models/(?P<name>[^/\s'\"]+)(?:/(?P<version>[^
 _PIP_NAMES = {"sklearn": "scikit-learn", "cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml",
               "skimage": "scikit-image", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
               "google.protobuf": "protobuf", "Crypto": "pycryptodome", "dotenv": "python-dotenv",
-              "azureml_inference_server_http": "azureml-inference-server-http"}
+              "azureml_inference_server_http": "azureml-inference-server-http", "mysql": "mysql-connector-python"}
 
 
 def model_from_path(path: str | None) -> dict[str, Any]:
@@ -327,3 +327,147 @@ def listen_address(lines: list[str] | None) -> dict[str, Any] | None:
 
 
 TEMPLATE_FUNCTIONS.update({"probe_setting": probe_setting, "probe_detail": probe_detail, "listen_address": listen_address})
+
+
+# --- which code imported a missing module (issue 15) ----------------------------------------------------------
+
+# modules the Azure ML inference server (or the Flask stack under it) imports itself, with what fixes each
+_SERVER_MODULES: dict[str, str] = {
+    "distutils": ("Python 3.12 removed `distutils` from the standard library and azureml-inference-server-http 1.3.x "
+                  "still imports it: build the environment with Python 3.11 (`python=3.11` in the conda file), or use "
+                  "a server release that no longer imports it (or add `setuptools`, which provides it)"),
+    "azureml.contrib": ("azureml-inference-server-http 1.3.0 to 1.3.4 import `azureml.contrib.services` at start: pin "
+                        "`azureml-inference-server-http<1.3` (or a release >= 1.4 on Python >= 3.9)"),
+    "azureml.ai": ("the scoring script the image generates for MLflow models imports `azureml.ai.monitoring`: add "
+                   "`azureml-ai-monitoring` to the model's environment (conda.yaml)"),
+}
+_SERVER_TOPS = ("azureml_inference_server_http", "azureml", "flask", "werkzeug", "jinja2", "itsdangerous", "markupsafe",
+                "click", "inference_schema", "gunicorn", "distutils", "opencensus")
+
+
+def server_module(module: str | None) -> bool:
+    """True for a module the inference server stack imports itself (flask, azureml.*, inference_schema, …)."""
+    top = (module or "").split(".")[0]
+    return top.lower() in _SERVER_TOPS
+
+
+def server_module_fix(module: str | None) -> str | None:
+    """What fixes a module the inference server itself cannot import, when it is a known case."""
+    name = module or ""
+    return next((fix for key, fix in _SERVER_MODULES.items() if name == key or name.startswith(key + ".")), None)
+
+
+def importer_of(missing: dict[str, Any] | None, **frames: dict[str, Any] | None) -> str | None:
+    """Which kind of frame imported the missing module: the kind whose last frame is nearest before the last error.
+
+    Frame kinds may overlap (every package frame is also a frame): on a tie the kind named later wins, so pass
+    them from the most general to the most specific.
+    """
+    if not missing:
+        return None
+    best: tuple[int, str] | None = None
+    for name, frame in frames.items():
+        if not frame or frame.get("source") != missing.get("source"):
+            continue
+        line = int(frame.get("last_line") or 0)
+        if 0 < line <= int(missing.get("last_line") or 0) and (best is None or line >= best[0]):
+            best = (line, name)
+    return best[1] if best else None
+
+
+TEMPLATE_FUNCTIONS.update({"server_module": server_module, "server_module_fix": server_module_fix,
+                           "importer_of": importer_of})
+
+
+# --- image pulls (issue 15): which registry, and what it answered ---------------------------------------------
+
+_PULL_PROBLEMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("certificate", ("x509:", "certificate signed by unknown authority", "tls: failed to verify", "certificate is not valid")),
+    ("not-found", ("manifest unknown", "not found", "name unknown", "NotFound", "InvalidImageName", "invalid reference format")),
+    ("not-found-or-private", ("repository does not exist or may require",)),
+    ("rate-limit", ("toomanyrequests", "pull rate limit")),
+    ("authentication", ("nauthorized", "authentication required", "no basic auth credentials", "403 Forbidden",
+                        "denied", "no credentials")),
+    ("network", ("i/o timeout", "no such host", "TLS handshake timeout", "connection refused", "dial tcp",
+                 "network is unreachable", "context deadline exceeded")),
+)
+_REGISTRY_KINDS = ((".azurecr.io", "acr"), (".dkr.ecr.", "ecr"), ("docker.io", "docker-hub"), ("ghcr.io", "ghcr"),
+                   ("quay.io", "quay"), ("mcr.microsoft.com", "mcr"), ("gcr.io", "gcr"), ("pkg.dev", "gcr"),
+                   ("nvcr.io", "nvcr"))
+PUBLIC_REGISTRIES = ("docker-hub", "ghcr", "quay", "mcr", "gcr", "nvcr")
+
+
+def pull_facts(image: str | None, detail: str | None, reason: str | None = None) -> dict[str, Any]:
+    """What an image pull failure says: the registry (host and kind), repository, tag, and the problem class."""
+    ref = (image or "").strip()
+    first, _, rest = ref.partition("/")
+    explicit = bool(rest) and ("." in first or ":" in first or first == "localhost")
+    host = first if explicit else "docker.io"
+    path = rest if explicit else ref
+    name, tag = path, None
+    if "@" in path:
+        name = path.split("@", 1)[0]
+    elif ":" in path.rsplit("/", 1)[-1]:
+        name, tag = path.rsplit(":", 1)
+    kind = next((k for needle, k in _REGISTRY_KINDS if needle in host), "private")
+    text = f"{detail or ''} {reason or ''}"
+    problem = next((p for p, needles in _PULL_PROBLEMS if any(n in text for n in needles)), "unknown")
+    if problem == "not-found-or-private" and kind != "docker-hub":
+        problem = "authentication"
+    return {"host": host, "registry_kind": kind, "public": kind in PUBLIC_REGISTRIES, "repository": name or None,
+            "tag": tag, "implied_latest": bool(ref) and tag is None and "@" not in ref, "problem": problem,
+            "acr_name": host.split(".")[0] if kind == "acr" else None}
+
+
+TEMPLATE_FUNCTIONS["pull_facts"] = pull_facts
+
+
+# --- scheduling (issue 15): each reason the scheduler gives, in both its old and new wordings --------------------
+
+_SCHED_PARTS = (
+    ("insufficient", re.compile(r"(?P<count>\d+) Insufficient (?P<what>[\w./-]*\w)")),
+    ("taint", re.compile(r"(?P<count>\d+) node\(s\) had (?:untolerated )?taints? (?P<what>\{[^}\n]*\})")),
+    ("taint", re.compile(r"(?P<count>\d+) node\(s\) had (?P<what>taints) that the pod didn't tolerate")),
+    ("selector", re.compile(r"(?P<count>\d+) node\(s\) didn't match (?:Pod's )?node (?:affinity/)?selector")),
+    ("affinity", re.compile(r"(?P<count>\d+) node\(s\) didn't match (?:Pod's node affinity(?!/selector)|pod (?:anti-)?affinity rules)")),
+    ("cordoned", re.compile(r"(?P<count>\d+) node\(s\) were unschedulable")),
+    ("volume-zone", re.compile(r"(?P<count>\d+) node\(s\) had volume node affinity conflict")),
+    ("ports", re.compile(r"(?P<count>\d+) node\(s\) didn't have free ports")),
+    ("pods", re.compile(r"(?P<count>\d+) Too many pods")),
+    ("pvc", re.compile(r"(?P<count>)pod has unbound (?:immediate )?PersistentVolumeClaims")),
+)
+
+
+def scheduling_reasons(message: str | None) -> list[dict[str, Any]]:
+    """Each reason of a FailedScheduling message: kind (insufficient, taint, selector, affinity, cordoned, pvc, …),
+    how many nodes, and what (the resource, or the taint `{key: value}`), in the message's order."""
+    text = (message or "").split(" preemption:")[0]
+    found: list[tuple[int, dict[str, Any]]] = []
+    for kind, pattern in _SCHED_PARTS:
+        for match in pattern.finditer(text):
+            what = match.groupdict().get("what")
+            found.append((match.start(), {"kind": kind, "nodes": int(match.group("count") or 0) or None,
+                                          "what": None if what == "taints" else what}))
+    found.sort(key=lambda item: item[0])
+    return [item for _, item in found]
+
+
+TEMPLATE_FUNCTIONS["scheduling_reasons"] = scheduling_reasons
+
+
+_SCHED_HEADLINES = {"taint": "a node taint it does not tolerate", "selector": "no node matches its node selector/affinity",
+                    "affinity": "no node fits its affinity rules", "cordoned": "nodes cordoned",
+                    "pvc": "its PersistentVolumeClaim is not bound", "volume-zone": "its volume is in another zone",
+                    "ports": "its host port is taken", "pods": "nodes full of pods"}
+
+
+def scheduling_headline(reasons: list[dict[str, Any]] | None) -> str:
+    """The reasons of a FailedScheduling message in a few words each: `not enough cpu, memory; a node taint …`."""
+    scarce = list(dict.fromkeys(r["what"] for r in reasons or [] if r["kind"] == "insufficient" and r.get("what")))
+    parts = []
+    for kind in dict.fromkeys(r["kind"] for r in reasons or []):
+        parts.append("not enough " + ", ".join(scarce) if kind == "insufficient" else _SCHED_HEADLINES.get(kind, kind))
+    return "; ".join(parts) or "the scheduler found no fitting node"
+
+
+TEMPLATE_FUNCTIONS["scheduling_headline"] = scheduling_headline

@@ -27,6 +27,7 @@ MAX_LINES = 30
 _QUOTED = re.compile(r"`[^`]*`|\"[^\"\n]*\"|'[^'\n]*'")  # quoted evidence keeps its own punctuation
 _PROBLEMS = {
     "template error": re.compile(r"\[template (?:error|refused)"),
+    "own text redacted": re.compile(r"\*\*\*REDACTED"),
     "undefined": re.compile(r"\bundefined\b|\bNone\b|\bnull\b"),
     "doubled period": re.compile(r"(?<!\.)\.\.(?![./\w])|\.\s+\.(?![./\w])"),
     "space before punctuation": re.compile(r"\s[,.;:](?:\s|$)"),
@@ -41,11 +42,12 @@ def text_problems(text: str) -> list[str]:
     """What makes a rendered text unfit for a user (empty list when it reads well)."""
     if not text.strip():
         return ["empty text"]
-    found = [name for name, pattern in _PROBLEMS.items() if name == "template error" and pattern.search(text)]
+    found = [name for name, pattern in _PROBLEMS.items() if name in ("template error", "own text redacted") and pattern.search(text)]
     if _EMPTY_CODE.search(text.replace("```", "")):
         found.append("empty code span")
     bare = _QUOTED.sub("Q", text)
-    found += [name for name, pattern in _PROBLEMS.items() if name != "template error" and pattern.search(bare)]
+    found += [name for name, pattern in _PROBLEMS.items()
+              if name not in ("template error", "own text redacted") and pattern.search(bare)]
     return found
 
 
@@ -124,6 +126,7 @@ def test_texts_read_well_on_every_part_of_the_evidence(rule: Rule, example: Exam
     ("Set `` to 3.", "empty code span"),
     ("It failed. . Then", "doubled period"),
     ("the pod ; then", "space before punctuation"),
+    ("label it (`kubectl label node NODE KEY=***REDACTED-9ada3f***`)", "own text redacted"),
 ])
 def test_the_checker_catches_each_problem(text: str, problem: str) -> None:
     assert problem in text_problems(text)

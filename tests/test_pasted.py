@@ -251,3 +251,64 @@ def test_describe_job_is_a_workload() -> None:
     [job] = evidence.workloads
     assert (job.kind, job.name, job.desired, job.failed, job.succeeded) == ("Job", "java-api-checker", 1, 2, 0)
     assert "BackoffLimitExceeded" in [e.reason for e in evidence.events if e.object_kind == "Job"]
+
+
+@pytest.mark.parametrize("name, warnings", [
+    ("k8s-47715-describe-events-1.7.txt", [("BackOff", 3), ("FailedSync", 3)]),  # kubectl 1.7: `Last`, `(x3 from 1h)`
+    ("intellij-778-failedscheduling-events.txt", [("FailedScheduling", 108)]),  # two rows, same message: one event
+    ("gravity-1335-readiness-503.txt", [("Unhealthy", 25710)]),
+    ("k8s-53870-headerless-event-rows.txt", [("Unhealthy", 14)]),  # rows pasted without their header
+    ("bank-of-anthos-261-get-events-row.txt", [("Unhealthy", 1)]),  # a get-events row, its message on the next line
+])
+def test_events_tables_of_several_versions(name: str, warnings: list[tuple[str, int]]) -> None:
+    events = _read(DATA / name).events
+    assert [(e.reason, e.count) for e in events if e.type == "Warning"] == warnings
+
+
+def test_get_events_row_object_and_wrapped_message() -> None:
+    [event] = _read(DATA / "bank-of-anthos-261-get-events-row.txt").events
+    assert (event.object_kind, event.object_name) == ("Pod", "frontend-557f465b6f-xqz9q")
+    assert event.message.startswith("Readiness probe failed: Get http://10.1.010.10:8080/ready: net/http")
+
+
+@pytest.mark.parametrize("case, statuses", [
+    ("a-v1-aci-502-run-unexpected-keyword", [502]),  # v1 `service.run`: Response Code: 502
+    ("a-v1-aks-503-overloaded-concurrent", [503]),  # the v1 front end's `(overloaded)` body
+    ("a-v2-424-failed-dependency-container-404", [424]),  # azure-core: invalid status 'Failed Dependency'
+    ("a-v1-aks-worker-timeout-in-run-signal9", [0]),  # requests' ConnectionError: connection reset, no answer
+])
+def test_client_answers_of_real_scoring_calls(case: str, statuses: list[int]) -> None:
+    from doctor.bundle import read_bundle_dir
+
+    evidence = read_bundle_dir(CORPUS / case, case)
+    [fact] = [c for c in evidence.configs if c.kind == "client-output"]
+    assert fact.values["statuses"] == statuses
+    [access] = [s for s in evidence.logs if s.kind == "access"]
+    from doctor.traffic.parse import parse_line
+
+    requests = [parse_line(line) for line in access.open().read().splitlines()]
+    assert [r.status for r in requests if r] == statuses
+
+
+def test_connection_reset_is_a_client_error() -> None:
+    text = (CORPUS / "a-v1-aks-worker-timeout-in-run-signal9" / "client" / "scoring_call_error.txt").read_text()
+    assert [(a.status, a.reason) for a in client_output.answers(text)] == [(0, "reset")]
+
+
+@pytest.mark.parametrize("case, name, codes", [
+    ("a-v2-outofquota-f4s-v2", "sdk_error.txt", {"BadRequest", "InferencingClientCreateDeploymentFailed", "OutOfQuota"}),
+    ("a-v2-badrequest-missingdriverprogram-custom-image", "az_ml_online_deployment_create.txt",
+     {"BadRequest", "MissingDriverProgram"}),
+    ("a-v2-k8s-extension-identity-not-set", "sdk_error.txt", {"DeploymentIdentityError", "RefreshExtensionIdentityNotSet"}),
+    ("a-v1-aks-unschedulable-gpu", "wait_for_deployment.txt", {"KubernetesError", "Unschedulable"}),
+])
+def test_deploy_codes_of_real_v1_v2_errors(case: str, name: str, codes: set[str]) -> None:
+    [fact] = deploy_output.read_deploy_output((CORPUS / case / "deploy" / name).read_text(), name)
+    assert set(fact.values["error_codes"]) == codes
+
+
+def test_conda_banner_is_not_a_log_header() -> None:
+    """`==> WARNING: A newer version of conda exists. <==` (in a v1 build log) is conda's banner, not `tail`'s."""
+    with open(CORPUS / "a-v1-aci-env-build-pip-no-such-package" / "deploy" / "wait_for_deployment.excerpt.txt", "rb") as f:
+        parts = split(f)
+    assert [p.container for p in parts] == [""]

@@ -22,6 +22,10 @@ _HEADER = re.compile(r"^[<\s]{0,4}([A-Za-z][A-Za-z0-9-]{0,80}):\s?(.{0,2000})$")
 _HTTP_ERROR = re.compile(r"HTTPError: (\d{3}) (?:Client|Server) Error: ([^\n]{0,200}?) for url: (\S{1,2000})")
 _RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
+_OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
+_INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
+_CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|ConnectTimeout|ProtocolError|"
+                         r"RemoteDisconnected): [^\n]{0,2000}", re.MULTILINE)  # the exception line, not a traceback's source line
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
@@ -43,7 +47,8 @@ class Answer:
     def access_line(self) -> str:
         """The answer as a gunicorn access-log line (time `-` when the output did not say)."""
         when = self.when.astimezone(timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000") if self.when else "-"
-        return f'client - - [{when}] "{self.method} {self.path} HTTP/1.1" {self.status} 0 "-" "client-output"'
+        agent = f"client-output error={self.reason}" if self.status == 0 else "client-output"
+        return f'client - - [{when}] "{self.method} {self.path} HTTP/1.1" {self.status:03d} 0 "-" "{agent}"'
 
 
 def answers(text: str) -> list[Answer]:
@@ -69,7 +74,33 @@ def answers(text: str) -> list[Answer]:
     found += [Answer(int(m.group(1)), m.group(2), urlsplit(m.group(3)).path or path) for m in _HTTP_ERROR.finditer(text)]
     if not found and _SCORING_SDK.search(text) and "Model Management Service" not in text:
         found += [Answer(int(code), "", path) for code in _RESPONSE_CODE.findall(text)]
+    return found or _worded(text, path)
+
+
+def _worded(text: str, path: str) -> list[Answer]:
+    """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
+    phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it)."""
+    from http import HTTPStatus
+
+    phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
+    found = [Answer(503, "Service Unavailable", path) for _ in _OVERLOADED.finditer(text)]
+    found += [Answer(phrases[m.group(1).lower()], m.group(1), path) for m in _INVALID_STATUS.finditer(text)
+              if m.group(1).lower() in phrases]
+    for match in _CONNECTION.finditer(text):
+        found.append(Answer(0, _client_error(match.group(0)), path))
     return found
+
+
+def _client_error(text: str) -> str:
+    """The kind of failure, in `mldoctor probe`'s words: timeout, empty_reply, reset or refused."""
+    lowered = text.lower()
+    if "timeout" in lowered or "timed out" in lowered:
+        return "timeout"
+    if "refused" in lowered:
+        return "refused"
+    if "remotedisconnected" in lowered or "without response" in lowered:
+        return "empty_reply"
+    return "reset"
 
 
 def _header(answer: Answer, name: str, value: str) -> None:

@@ -20,16 +20,23 @@ KNOWN_CODES = ("ResourceNotReady", "OutOfQuota", "OutOfCapacity", "ImageBuildFai
                "DeploymentFailed", "OperationCanceled", "DeploymentTimedOut", "AciDeploymentFailed", "CrashLoopBackOff",
                "WorkspaceManagedNetworkNotReady", "SecretsInjectionError", "InternalServerError", "ACRSecretError",
                "TokenRefreshFailed", "GetAADTokenFailed", "RequestTimeout", "ServiceError", "UserError",
-               "InferencingClientCallFailed", "DeploymentCanceled", "EndpointNotFound", "UserContainerCrashed")
+               "InferencingClientCallFailed", "DeploymentCanceled", "EndpointNotFound", "UserContainerCrashed",
+               "Unschedulable", "KubernetesError", "InferencingClientCreateDeploymentFailed", "MissingDriverProgram")
+# Messages that name their code only in words (azureml-facts §1.2.1).
+_MESSAGE_CODES = (("Not enough quota available", "OutOfQuota"), ("container registry authorization failure", "ImageBuildFailure"),
+                  ("failed to communicate with the workspace's container registry", "ImageBuildFailure"))
 # v1 output: one of these (they name the deployment operation itself) makes the text a deploy output.
 _V1_MARKERS = ("Service deployment polling", "WebserviceException", "wait_for_deployment", "Operation ID:",
                "Deployment failed", "creation operation finished", "az ml model deploy", "az ml service")
 _V2_MARKERS = ("HttpResponseError", "online-deployment", "online_deployments", "OnlineDeployment", "begin_create_or_update",
-               "provisioning_state", "ProvisioningState", "az ml ", "azure.core.exceptions", "DeploymentException")
+               "provisioning_state", "ProvisioningState", "az ml ", "azure.core.exceptions", "DeploymentException",
+               "Exception Details:", "Additional Information:")
 _JSON_CODE = re.compile(r'"code":\s*"(\w{3,80})"')
-_PAREN_CODE = re.compile(r"(?:ERROR|Error|HttpResponseError|Exception):?\s+\((\w{3,80})\)")
+_PAREN_CODE = re.compile(r"(?:ERROR|Error|HttpResponseError|Exception|Details):?\s+\((\w{3,80})\)|^\(([A-Z]\w{2,80})\) ",
+                         re.MULTILINE)
 _NONE_CODE = re.compile(r"\(None\) ([A-Z]\w{2,80}):")
-_CODE_LINE = re.compile(r"^\s*Code:\s*(\w{3,80})\s*$", re.MULTILINE)
+_CODE_LINE = re.compile(r"(?<!Exit )(?<!Status )\bCode: ?([A-Z]\w{2,80})")
+_ERROR_CLASS = re.compile(r"^(\w{0,60}Deployment\w{0,60}Error): |\bReason:([A-Z]\w{2,80})", re.MULTILINE)
 _BARE = re.compile(r"\b(" + "|".join(KNOWN_CODES) + r")\b")
 _STATE = re.compile(r"current service state: (\w+)|[\"']?provisioning_?[sS]tate[\"']?:\s*[\"']?(\w+)")
 _MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s*(.{1,2000})$|'
@@ -38,8 +45,10 @@ _MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s
 
 def _explicit_codes(text: str) -> set[str]:
     """Codes written as codes: `"code": "X"`, `ERROR: (X)`, `Code: X`, `(None) X:`."""
-    codes = set(_JSON_CODE.findall(text)) | set(_PAREN_CODE.findall(text)) | set(_NONE_CODE.findall(text))
-    return (codes | set(_CODE_LINE.findall(text))) - {"None"}
+    codes = set(_JSON_CODE.findall(text)) | set(_NONE_CODE.findall(text)) | set(_CODE_LINE.findall(text))
+    codes |= {a or b for a, b in _PAREN_CODE.findall(text)} | {a or b for a, b in _ERROR_CLASS.findall(text)}
+    codes |= {code for words, code in _MESSAGE_CODES if words in text}
+    return codes - {"None", ""}
 
 
 def error_codes(text: str) -> list[str]:
@@ -53,7 +62,8 @@ def looks_like_deploy_output(text: str) -> bool:
     if any(m in text for m in _V1_MARKERS):
         return True
     codes = _explicit_codes(text)
-    return bool(codes) and (any(m in text for m in _V2_MARKERS) or bool(codes & set(KNOWN_CODES)))
+    return bool(codes) and (any(m in text for m in _V2_MARKERS) or bool(codes & set(KNOWN_CODES))
+                            or "Message:" in text or bool(_ERROR_CLASS.search(text)))
 
 
 def read_deploy_output(text: str, label: str) -> list[ConfigFact]:

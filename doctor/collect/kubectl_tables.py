@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from doctor.evidence import ContainerState, Event
 
 _GAP = re.compile(r"\t+ *| {2,}\t*")
-_COUNT = re.compile(r"\(x(\d+) over [^)]*\)")
+_COUNT = re.compile(r"\(x(\d+) (?:over|from|starting) [^)]{0,40}\)")  # 1.7 printed `(x3 from 1h)`, later `(x3 over 1h)`
 _RESTARTS = re.compile(r"^(\d+)")
 _READY = re.compile(r"^(\d+)/(\d+)$")
 _WHEN = re.compile(r"^(?:[A-Z][a-z]{2}, \d|\d+[smhd]|<)")  # an absolute time, an age, or <unknown>/<invalid>
@@ -56,6 +56,20 @@ def is_event_header(line: str) -> bool:
     return {"REASON", "MESSAGE"} <= names and bool(names & {"TYPE", "LAST SEEN", "LASTSEEN", "FIRSTSEEN", "AGE", "COUNT"})
 
 
+# A row of describe's Events table or of `kubectl get events`, pasted without its header line.
+_DESCRIBE_ROW = re.compile(r"^\s+(?:Normal|Warning)(?: {2,}|\t+)\S")
+_GET_ROW = re.compile(r"^\S{1,40}(?: {2,}|\t+)(?:Normal|Warning)(?: {2,}|\t+)\w{2,80}(?: {2,}|\t+)[a-z.]{2,60}/\S")
+DESCRIBE_HEADER = "  Type     Reason     Age     From     Message"
+GET_HEADER = "LAST SEEN   TYPE      REASON     OBJECT     MESSAGE"
+
+
+def headerless_event_header(line: str) -> str:
+    """The header an events row pasted without one would have had ('' when the line is not such a row)."""
+    if _DESCRIBE_ROW.match(line):
+        return DESCRIBE_HEADER
+    return GET_HEADER if _GET_ROW.match(line) else ""
+
+
 def is_pods_header(line: str) -> bool:
     """A `kubectl get pods` header: NAME READY STATUS RESTARTS AGE."""
     names = header_of(line).names
@@ -80,17 +94,21 @@ def _aligned(header: Header, row: str) -> bool:
     """True when every column start falls right after a space of the row (or at its start)."""
     if len(row) <= header.starts[-1]:
         return False
-    return all(start == 0 or row[start - 1] in " \t" and row[start] not in " \t" for start in header.starts)
+    # tabwriter leaves two spaces or more between cells: one space is inside a cell (`kubelet, node-1`)
+    return all(start == 0 or row[start - 2:start] == "  " and row[start] not in " \t" for start in header.starts)
+
+
+_OFTEN_EMPTY = ("SUBOBJECTPATH", "SUBOBJECT", "FROM", "SOURCE")
 
 
 def _from_both_ends(names: tuple[str, ...], parts: list[str]) -> dict[str, str]:
-    """A row with empty cells (tabs collapsed): the first cells from the left, MESSAGE and REASON from the right."""
-    out = dict(zip(names, parts))
-    if "MESSAGE" in names and parts:
-        out["MESSAGE"] = parts[-1]
-        if "REASON" in names and len(parts) > 1 and names.index("REASON") == len(names) - 2:
-            out["REASON"] = parts[-2]
-    return out
+    """A row with empty cells (their gaps collapsed): the columns that are often empty are dropped until the cells
+    fit; what still does not fit is read from the left."""
+    kept = list(names)
+    for name in _OFTEN_EMPTY:
+        if len(kept) > len(parts) and name in kept and kept.index(name) < len(kept) - 1:
+            kept.remove(name)
+    return dict(zip(kept, parts))
 
 
 def count_of(text: str) -> int:
@@ -159,7 +177,7 @@ class EventTable:
         count = row.get("COUNT", "")
         raw = {"involvedObject": {"kind": kind, "name": name}, "reason": row.get("REASON", ""),
                "message": row.get("MESSAGE", ""), "type": row.get("TYPE") or "Normal",
-               "count": int(count) if count.isdigit() else count_of(row.get("AGE") or row.get("LAST SEEN") or ""),
+               "count": int(count) if count.isdigit() else count_of(row.get("AGE") or row.get("LAST SEEN") or row.get("LAST") or ""),
                "firstTimestamp": format_time(first), "lastTimestamp": format_time(last)}
         return k8s_event(raw, self.source)  # the same conversion as `kubectl get events -o json`
 

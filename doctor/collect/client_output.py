@@ -24,6 +24,7 @@ _RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
+_CONTENT = re.compile(r"^Content: ([^\n]{1,2000})$", re.MULTILINE)  # azure-core prints the answer's body after it
 _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|ConnectTimeout|ProtocolError|"
                          r"RemoteDisconnected): [^\n]{0,2000}", re.MULTILINE)  # the exception line, not a traceback's source line
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
@@ -131,7 +132,8 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
                           for a, h in zip(found, headers)],
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
-              "request_id": _last(headers, "x-ms-request-id", "x-request-id")}
+              "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
+              "body": next((m.group(1) for m in _CONTENT.finditer(text)), None)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]
 
 

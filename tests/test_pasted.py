@@ -312,3 +312,31 @@ def test_conda_banner_is_not_a_log_header() -> None:
     with open(CORPUS / "a-v1-aci-env-build-pip-no-such-package" / "deploy" / "wait_for_deployment.excerpt.txt", "rb") as f:
         parts = split(f)
     assert [p.container for p in parts] == [""]
+
+
+def test_describe_node_capacity_and_requests() -> None:
+    [node] = _read(DATA / "hami-477-describe-node-gpu.txt").nodes
+    assert (node.name, node.allocatable["nvidia.com/gpu"], node.capacity["nvidia.com/gpu"]) == ("gpu-000-001", 70, 80)
+    assert (node.requested["nvidia.com/gpu"], node.requested["cpu"], node.free("nvidia.com/gpu")) == (5, 4.885, 65)
+    assert node.ready, "no Conditions table in the paste: readiness is not known, the node is not called NotReady"
+
+
+def test_describe_node_taint_and_labels() -> None:
+    [node] = _read(DATA / "device-plugin-33-describe-node-taint.txt").nodes
+    assert node.taints == ("gpu=:NoSchedule",)  # as convert.k8s_node writes a taint without a value
+    assert node.labels["gpu"] == "installed" and not node.unschedulable
+
+
+def test_describe_deployment_2016() -> None:
+    evidence = _read(DATA / "k8s-38698-describe-deployment-2016.txt")
+    [workload] = evidence.workloads
+    assert (workload.kind, workload.name, workload.available, workload.updated) == ("Deployment", "nginx", 2, 2)
+    assert [(c.type, c.status, c.reason) for c in workload.conditions] == [("Available", "True", "MinimumReplicasAvailable")]
+    assert [c.kind for c in evidence.configs] == ["k8s-deployment"]
+
+
+def test_describe_init_container_block() -> None:
+    [state] = _read(DATA / "k8s-94216-init-crashloop.txt").states
+    assert (state.container, state.init, state.reason, state.restart_count) == ("init", True, "CrashLoopBackOff", 16)
+    assert (state.last_reason, state.last_exit_code) == ("Error", 1)
+    assert state.last_message == "Failed to fetch /opt/mule/conf/rtfv1.yml. statusCode=403"

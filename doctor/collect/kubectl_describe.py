@@ -279,8 +279,10 @@ def deployment_object(root: Line) -> dict[str, Any]:
     """The deployment as `kubectl get deployment -o json` shows the fields describe prints."""
     counts = {word: int(n) for n, word in _REPLICAS.findall(root.text("Replicas"))}
     template = root.get("Pod Template") or Line(0, None, "")
+    # describe prints no ready count: an available replica is a ready one, so `available` is the ready count it shows
     status = {"replicas": counts.get("total"), "updatedReplicas": counts.get("updated"),
-              "availableReplicas": counts.get("available", 0), "unavailableReplicas": counts.get("unavailable"),
+              "availableReplicas": counts.get("available", 0), "readyReplicas": counts.get("available", 0),
+              "unavailableReplicas": counts.get("unavailable"),
               "conditions": _conditions(root.get("Conditions"))}
     return {"kind": "Deployment", "metadata": {"name": root.text("Name") or None, "namespace": root.text("Namespace") or None},
             "spec": {"replicas": counts.get("desired"),
@@ -345,4 +347,5 @@ def node_of(root: Line, source: str) -> Node:
             amount = quantity(values.get("REQUESTS", "").split(" ")[0])
             if values.get("RESOURCE") and amount is not None and not values["RESOURCE"].startswith("-"):
                 requested[values["RESOURCE"]] = amount
-    return dataclasses.replace(node, requested=requested)
+    shown = root.get("Conditions") is not None  # a paste without the Conditions table says nothing of readiness
+    return dataclasses.replace(node, requested=requested, ready=node.ready if shown else True)

@@ -340,3 +340,19 @@ def test_describe_init_container_block() -> None:
     assert (state.container, state.init, state.reason, state.restart_count) == ("init", True, "CrashLoopBackOff", 16)
     assert (state.last_reason, state.last_exit_code) == ("Error", 1)
     assert state.last_message == "Failed to fetch /opt/mule/conf/rtfv1.yml. statusCode=403"
+
+
+@pytest.mark.parametrize("name, answers", [
+    ("mlopspython-157-smoke-test-502.txt", [(502, "Bad Gateway"), (502, "Bad Gateway")]),  # raise_for_status() text
+    ("azure-docs-44339-client-timeout.txt", [(0, "timeout")]),  # the front end's Go client gave up on the container
+])
+def test_client_answers_printed_by_scoring_clients(name: str, answers: list[tuple[int, str]]) -> None:
+    found = client_output.answers((DATA / name).read_text())
+    assert [(a.status, a.reason) for a in found] == answers and {a.path for a in found} == {"/score"}
+
+
+def test_client_502s_reach_the_scoring_error_rule(tmp_path: Path) -> None:
+    (tmp_path / "client").mkdir()
+    shutil.copy(DATA / "mlopspython-157-smoke-test-502.txt", tmp_path / "client" / "smoke.txt")
+    code, report = _check_json(tmp_path)
+    assert code == 1 and report["findings"][0]["rule_id"] == "scoring-error"

@@ -19,12 +19,16 @@ from doctor.evidence import ConfigFact, LogSource
 
 _STATUS_LINE = re.compile(r"^[<\s]{0,4}HTTP/(?:\d(?:\.\d)?) (\d{3})(?: (.{0,200}))?$")
 _HEADER = re.compile(r"^[<\s]{0,4}([A-Za-z][A-Za-z0-9-]{0,80}):\s?(.{0,2000})$")
-_HTTP_ERROR = re.compile(r"HTTPError: (\d{3}) (?:Client|Server) Error: ([^\n]{0,200}?) for url: (\S{1,2000})")
+# requests' `HTTPError: 502 Server Error: Bad Gateway for url: …`, also printed on its own (`raise_for_status()` messages)
+_HTTP_ERROR = re.compile(r"(?:^|HTTPError: )(\d{3}) (?:Client|Server) Error: ([^\n]{0,200}?) for url: (\S{1,2000})",
+                         re.MULTILINE)
 _RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
 _CONTENT = re.compile(r"^Content: ([^\n]{1,2000})$", re.MULTILINE)  # azure-core prints the answer's body after it
+# The front end's Go client giving up on the container (its message is the body the caller gets).
+_FRONT_END_TIMEOUT = re.compile(r"net/http: request canceled \(Client\.Timeout exceeded")
 _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|ConnectTimeout|ProtocolError|"
                          r"RemoteDisconnected): [^\n]{0,2000}", re.MULTILINE)  # the exception line, not a traceback's source line
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
@@ -89,6 +93,7 @@ def _worded(text: str, path: str) -> list[Answer]:
               if m.group(1).lower() in phrases]
     for match in _CONNECTION.finditer(text):
         found.append(Answer(0, _client_error(match.group(0)), path))
+    found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
     return found
 
 
@@ -117,7 +122,7 @@ def _header(answer: Answer, name: str, value: str) -> None:
 def _path_of(text: str) -> str:
     """The scoring path of the URL the output names (`/score` when none)."""
     match = _URL.search(text)
-    return (urlsplit(match.group(1)).path or "/score") if match else "/score"
+    return (urlsplit(match.group(1).rstrip(":,.;)'\"")).path or "/score") if match else "/score"
 
 
 def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[LogSource]]:

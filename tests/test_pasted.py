@@ -356,3 +356,14 @@ def test_client_502s_reach_the_scoring_error_rule(tmp_path: Path) -> None:
     shutil.copy(DATA / "mlopspython-157-smoke-test-502.txt", tmp_path / "client" / "smoke.txt")
     code, report = _check_json(tmp_path)
     assert code == 1 and report["findings"][0]["rule_id"] == "scoring-error"
+
+
+@pytest.mark.parametrize("name, rows", [
+    ("kserve-2037-get-pods-init-crashloop.txt", [("Running", 14, True, False), ("CrashLoopBackOff", 94, False, True)]),
+    # `kubectl get pods -A` rows pasted without their header, RESTARTS as `264 (4m54s ago)`
+    ("kserve-3254-get-pods-A-rows.txt", [("CrashLoopBackOff", 264, False, True), ("CrashLoopBackOff", 507, False, True),
+                                         ("CrashLoopBackOff", 570, False, False), ("Running", 776, False, False)]),
+])
+def test_get_pods_rows_of_several_versions(name: str, rows: list[tuple[str, int, bool, bool]]) -> None:
+    states = _read(DATA / name).states
+    assert [(s.reason or s.status.title(), s.restart_count, s.ready, s.init) for s in states] == rows

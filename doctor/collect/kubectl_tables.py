@@ -70,6 +70,20 @@ def headerless_event_header(line: str) -> str:
     return GET_HEADER if _GET_ROW.match(line) else ""
 
 
+# A `kubectl get pods` row pasted without its header: NAME READY STATUS RESTARTS AGE, maybe after NAMESPACE (-A).
+_POD_ROW = re.compile(r"^(?:\S{1,253}(?: {2,}|\t+))?\S{1,253}(?: {2,}|\t+)\d{1,3}/\d{1,3}(?: {2,}|\t+)[A-Za-z][\w:/-]{1,60}"
+                      r"(?: {2,}|\t+)\d{1,9}\b")
+POD_HEADERS = ("NAME   READY   STATUS   RESTARTS   AGE", "NAMESPACE   NAME   READY   STATUS   RESTARTS   AGE")
+
+
+def headerless_pods_header(line: str) -> str:
+    """The header a `kubectl get pods` row pasted without one would have had ('' when the line is not such a row)."""
+    if not _POD_ROW.match(line):
+        return ""
+    return POD_HEADERS[1] if _READY.match(_GAP.split(line.strip())[2] if len(_GAP.split(line.strip())) > 2 else "") \
+        else POD_HEADERS[0]
+
+
 def is_pods_header(line: str) -> bool:
     """A `kubectl get pods` header: NAME READY STATUS RESTARTS AGE."""
     names = header_of(line).names
@@ -240,4 +254,4 @@ def pod_row_state(row: dict[str, str], source: str) -> ContainerState:
     return ContainerState(
         source=source, container=row.get("NAME", "?"), status=status, reason=reason,
         oom_killed=shown == "OOMKilled", restart_count=int(restarts.group(1)) if restarts else 0,
-        ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase)
+        ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase, init=init)

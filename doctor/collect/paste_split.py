@@ -10,14 +10,14 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from doctor.collect.kubectl_tables import headerless_event_header, is_event_header, is_pods_header
+from doctor.collect.kubectl_tables import headerless_event_header, headerless_pods_header, is_event_header, is_pods_header
 
 MAX_LINE = 1024 * 1024  # a longer line is read in pieces: the first piece decides what it is
 MAX_PART_LINES = 20000  # a describe block or a table longer than this is cut (noted)
 MAX_BARE_EVENTS = 1000
 
 # An optional shell prompt (`$ `, `user@host:~$ `, `PS C:\x> `, `# `) then the command.
-_PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?)?"
+_PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?|!)?"  # `!` is a notebook's shell escape
 _COMMAND = re.compile(_PROMPT + r"(kubectl|oc|docker|podman|az)\s+(.*)$")
 _TAIL_HEADER = re.compile(r"^==> (\S{1,300}) <==\s*$")  # `tail -f a b`'s file names (conda's `==> WARNING: ... <==` is not one)
 _HEADING = re.compile(r"^[#>*\s]{0,8}(?:(previous|current|last)\b[^:\n]{0,60}\blogs?\b"
@@ -156,6 +156,11 @@ class _Splitter:
                 and headerless_event_header(text):
             self.pending_log = None
             self.open_part("events", offset, number).lines.extend([headerless_event_header(text), text])
+            return True
+        elif not in_describe and (self.current is None or self.current.kind != "pods") and len(text) < 2000 \
+                and headerless_pods_header(text):
+            self.pending_log = None
+            self.open_part("pods", offset, number).lines.extend([headerless_pods_header(text), text])
             return True
         if not kind:
             return False

@@ -367,3 +367,21 @@ def test_client_502s_reach_the_scoring_error_rule(tmp_path: Path) -> None:
 def test_get_pods_rows_of_several_versions(name: str, rows: list[tuple[str, int, bool, bool]]) -> None:
     states = _read(DATA / name).states
     assert [(s.reason or s.status.title(), s.restart_count, s.ready, s.init) for s in states] == rows
+
+
+def test_curl_i_answer_with_azure_ml_headers() -> None:
+    """Recorded by tests/data/pasted/recorded/record_curl.py (real curl, a local stand-in server)."""
+    evidence = _read(DATA / "recorded" / "curl-i-score-424.txt", "client")
+    [fact] = evidence.configs
+    assert (fact.values["status"], fact.values["reason"]) == (424, "Failed Dependency")
+    assert (fact.values["model_error_statuscode"], fact.values["model_error_reason"]) == ("500", "model_error")
+    assert fact.values["request_id"] == "3b6f6f4e-2a35-4d2c-9a51-1f0d1c2b9e11"
+    [access] = evidence.logs
+    line = access.open().read().decode()
+    assert '"POST /score-424 HTTP/1.1" 424 ' in line and "[01/Dec/2026:22:55:45 +0000]" in line
+
+
+def test_curl_v_answer_counts_once() -> None:
+    """`curl -v`: the request line gives the path; the status line and the `(overloaded)` body are one answer."""
+    [answer] = client_output.answers((DATA / "recorded" / "curl-v-score-503.txt").read_text())
+    assert (answer.status, answer.method, answer.path) == (503, "POST", "/score-503")

@@ -385,3 +385,30 @@ def test_curl_v_answer_counts_once() -> None:
     """`curl -v`: the request line gives the path; the status line and the `(overloaded)` body are one answer."""
     [answer] = client_output.answers((DATA / "recorded" / "curl-v-score-503.txt").read_text())
     assert (answer.status, answer.method, answer.path) == (503, "POST", "/score-503")
+
+
+@pytest.mark.parametrize("line, handler, fields", [
+    # constructed in the format kubectl's describer prints (`%s delay=%ds timeout=%ds period=%ds #success=%d #failure=%d`),
+    # not copied from a thread: the real http-get line is tested above (k-oomkilled-300mi-limit)
+    ("exec [cat /tmp/healthy] delay=5s timeout=1s period=5s #success=1 #failure=3", "exec", (5, 1, 5, 1, 3)),
+    ("tcp-socket :8080 delay=15s timeout=1s period=20s #success=1 #failure=3", "tcpSocket", (15, 1, 20, 1, 3)),
+])
+def test_probe_line_handlers(line: str, handler: str, fields: tuple[int, ...]) -> None:
+    from doctor.collect.kubectl_describe import probe_spec
+
+    spec = probe_spec(line)
+    assert handler in spec
+    assert tuple(spec[k] for k in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
+                                   "failureThreshold")) == fields
+
+
+def test_an_endless_describe_block_is_cut_and_the_rest_read_as_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays bounded: a part past its line cap is closed, what follows it is a log (streamed, not held)."""
+    import io
+
+    from doctor.collect import paste_split
+
+    monkeypatch.setattr(paste_split, "MAX_PART_LINES", 3)
+    text = b"Name:  x\nNamespace:  y\n  Labels:  a=b\n  more:  1\n  more:  2\n"
+    parts = split(io.BytesIO(text))
+    assert [(p.kind, p.cut, len(p.lines)) for p in parts] == [("describe", True, 3), ("log", False, 0)]

@@ -102,9 +102,11 @@ class _Splitter:
             return
         cur = self.current
         if cur is not None and cur.kind != "log":
-            if self.continues(cur, text):
-                self.keep(cur, text)
+            more = self.continues(cur, text)
+            if more and len(cur.lines) < MAX_PART_LINES:
+                cur.lines.append(text)
                 return
+            cur.cut = more  # past the cap: what follows is read as log text
             self.close(offset, number)
         if self.current is None:
             if not text.strip() and self.pending_log is None:
@@ -177,12 +179,6 @@ class _Splitter:
                 return text[:1] in (" ", "\t") or not _LOG_LIKE.match(text) and not _TOP_KEY.match(text)
             return text[:1] in (" ", "\t") or bool(_TOP_KEY.match(text))
         return bool(text.strip()) and (part.kind == "events" or _row_like(text))
-
-    def keep(self, part: Part, text: str) -> None:
-        if len(part.lines) < MAX_PART_LINES:
-            part.lines.append(text)
-        else:
-            part.cut = True
 
 
 # Event messages of the kubelet and the scheduler, pasted on their own (a line that starts with one): the reason and

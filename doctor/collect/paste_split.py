@@ -19,6 +19,7 @@ MAX_BARE_EVENTS = 1000
 # An optional shell prompt (`$ `, `user@host:~$ `, `PS C:\x> `, `# `) then the command.
 _PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?|!)?"  # `!` is a notebook's shell escape
 _COMMAND = re.compile(_PROMPT + r"(kubectl|oc|docker|podman|az)\s+(.*)$")
+_TOOLS = ("kubectl", "oc ", "docker", "podman", "az ")  # cheap test before _COMMAND
 _TAIL_HEADER = re.compile(r"^==> (\S{1,300}) <==\s*$")  # `tail -f a b`'s file names (conda's `==> WARNING: ... <==` is not one)
 _HEADING = re.compile(r"^[#>*\s]{0,8}(?:(previous|current|last)\b[^:\n]{0,60}\blogs?\b"
                       r"|logs?\b[^:\n]{0,20}\b(?:of|from|for) (?:the )?(previous|current|crashed)\b[^:\n]{0,60})"
@@ -121,9 +122,9 @@ class _Splitter:
 
     def header(self, text: str, offset: int, number: int) -> bool:
         """A header or command line: it opens what follows (it belongs to no part itself)."""
-        tail = _TAIL_HEADER.match(text)
-        heading = _HEADING.match(text) if len(text) < 160 else None
-        command = _COMMAND.match(text) if len(text) < 2000 else None
+        tail = _TAIL_HEADER.match(text) if text.startswith("==>") else None
+        heading = _HEADING.match(text) if len(text) < 160 and ("og" in text or "OG" in text) else None
+        command = _COMMAND.match(text) if len(text) < 2000 and any(t in text for t in _TOOLS) else None
         if tail:
             name = tail.group(1).strip()
             log = _Log(container=name, previous="previous" in name.lower(), title=text.strip())
@@ -150,17 +151,17 @@ class _Splitter:
             kind = "describe"
         elif not in_describe and (_FRAGMENT.match(text) or _SECTION.match(text) or text.startswith("Events:")):
             kind = "describe"
-        elif not in_describe and len(text) < 400 and is_event_header(text):
+        elif not in_describe and len(text) < 400 and ("REASON" in text or "Reason" in text) and is_event_header(text):
             kind = "events"
-        elif len(text) < 400 and is_pods_header(text) and not in_describe:
+        elif len(text) < 400 and "READY" in text and is_pods_header(text) and not in_describe:
             kind = "pods"
         elif not in_describe and (self.current is None or self.current.kind != "events") and len(text) < 8000 \
-                and headerless_event_header(text):
+                and ("Normal" in text or "Warning" in text) and headerless_event_header(text):
             self.pending_log = None
             self.open_part("events", offset, number).lines.extend([headerless_event_header(text), text])
             return True
         elif not in_describe and (self.current is None or self.current.kind != "pods") and len(text) < 2000 \
-                and headerless_pods_header(text):
+                and "/" in text and headerless_pods_header(text):
             self.pending_log = None
             self.open_part("pods", offset, number).lines.extend([headerless_pods_header(text), text])
             return True
@@ -198,8 +199,14 @@ _BARE_EVENTS = [(re.compile(p), reason, kind) for p, reason, kind in (
 )]
 
 
+_ANY_BARE = re.compile(r"^[\s_*`]{0,8}(?:0/|pod has|Failed to|Error: |Back-off|Liveness|Readiness|Startup|MountVolume|Unable to|"
+                       r"AttachVolume|no persistent|storageclass)")  # one cheap test before the list
+
+
 def bare_event(text: str) -> tuple[str, str] | None:
     """(reason, type) of a kubelet or scheduler event message pasted on its own line; None for any other line."""
+    if not _ANY_BARE.match(text):
+        return None
     stripped = text.strip().strip("_*`")
     for pattern, reason, kind in _BARE_EVENTS:
         if pattern.match(stripped):

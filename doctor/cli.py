@@ -62,9 +62,22 @@ _HELP = {
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mldoctor")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda ctx, _p, value: _version(ctx, value),
+              help="Show the version and the log scan engine, and exit.")
 def cli() -> None:
     """mldoctor: why does my model service not start, keep restarting, or answer 502/503/504?"""
+
+
+def _version(ctx: click.Context, value: bool) -> None:
+    """`mldoctor --version`: the version and the scan engine in use (hyperscan, or re: the pure-Python path)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from doctor.scan import resolve_engine
+
+    engine = resolve_engine()
+    click.echo(f"mldoctor, version {__version__} (log scan engine: {engine}"
+               f"{'' if engine == 'hyperscan' else '; pure Python: pip install hyperscan for the fast scan'})")
+    ctx.exit()
 
 
 def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:

@@ -192,12 +192,18 @@ def default_engine() -> str:
     return os.environ.get(ENGINE_ENV, "auto") or "auto"
 
 
-def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
-    """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named."""
+def resolve_engine(engine: str = "auto") -> str:
+    """The engine `make_scanner` uses for `engine`: `auto` is hyperscan when installed, else re (pure Python)."""
     if engine == "auto":
         engine = default_engine()
     if engine == "auto":
         engine = "hyperscan" if importlib.util.find_spec("hyperscan") is not None else "re"
+    return engine
+
+
+def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
+    """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named."""
+    engine = resolve_engine(engine)
     if engine not in SCANNERS:
         raise ValueError(f"unknown scan engine {engine!r} (use one of: auto, {', '.join(SCANNERS)})")
     return _built(engine, tuple(patterns))

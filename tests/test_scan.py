@@ -124,6 +124,7 @@ def test_check_same_findings_with_both_engines(bundle: Path, cli: Any, monkeypat
         monkeypatch.setenv("MLDOCTOR_SCAN_ENGINE", engine)
         report = cli("check", str(bundle), "--format", "json").json()
         report.pop("generated_at", None)
+        assert report["tool"].pop("scan_engine") == engine  # the report says which engine scanned
         out[engine] = json.dumps(report, sort_keys=True)
     assert out["re"] == out["hyperscan"]
 

@@ -49,21 +49,26 @@ _TWIN = (rb"(?:" + _DT + rb"T" + _HMS + rb"\.\d{1,9}Z )?" + _DT + rb" " + _HMS +
 _T = (rb"gunicorn\.access - [\w.:]+ [^\s\[]+ [^\s\[]+ \[[^\]\r\n]*\] "
       rb"\"([A-Z]+ ([^\s\"\[]+))(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
       rb"(?: (\d+\.\d+))?\r?\n")
-_A = (rb"[\w.:]+ [^\s\[]+ [^\s\[]+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
-      rb"\"([A-Z]+ [^\s\"\[]+)(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-) \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\""
-      rb"(?: (\d+\.\d+))?\r?\n")
+# An access line: gunicorn's default (combined) or common format, a front-end line with its request time,
+# ingress-nginx's default format (`$request_length $request_time [$proxy_upstream_name] ...`), each maybe after
+# a `--timestamps` prefix (whose second, not the bracketed one, is the request's time, as `line_time` reads it).
+_A = (rb"(?:(" + _DT + rb"T" + _HMS + rb")(?:\.\d{1,9})?Z )?"
+      rb"[\w.:]+ [^\s\[]+ [^\s\[]+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
+      rb"\"([A-Z]+ [^\s\"\[]+)(?: HTTP/[\d.]+)?\" (\d{3}|-) (?:\d+|-)(?: \"[^\"\[\r\n]*\" \"[^\"\[\r\n]*\")?"
+      rb"(?: (?:\d+ )?(\d+\.\d+)(?: \[[^\r\n]*)?)?\r?\n")
 _O = rb"([^\n]*)\n"
 T_REST = re.compile(_T)
-# A line starting with a date never matches _A (`[\w.:]+ ` stops at the first `-`): the order is free.
+# A line starting with a server time never matches _A (`[\w.:]+ ` stops at the first `-`), a prefixed access
+# line never matches the server shapes (`,ms` must follow the second): the order is free.
 # A T line is taken whole here (its rest repeats, second after second) and its rest parsed once per distinct
 # text with T_REST; a rest T_REST does not take makes the line an O line (prefix + rest).
 ROWS = re.compile(rb"(" + _PREFIX + rb")(?:" + _S + rb"(?:" + _TWIN + rb")?|(gunicorn\.access - [^\n]*\n))|"
                   + _A + b"|" + _O)
 # row: 0 prefix, 1 sec, 2 pid (S, P and T) | 3 method+path, 4 path, 5 status, 6 ms, 7 twin (S, P) | 8 rest (T)
-#      | 9 time, 10 method+path, 11 status, 12 rt (A) | 13 other
-_COUNT_KEY = itemgetter(1, 2, 3, 5, 7, 9, 10, 11, 8)
-_GROUP_S, _GROUP_A = itemgetter(3, 5), itemgetter(10, 11)
-_OTHER = itemgetter(13)
+#      | 9 prefix second, 10 time, 11 method+path, 12 status, 13 rt (A) | 14 other
+_COUNT_KEY = itemgetter(1, 2, 3, 5, 7, 9, 10, 11, 12, 8)
+_GROUP_S, _GROUP_A = itemgetter(3, 5), itemgetter(11, 12)
+_OTHER = itemgetter(14)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
 
@@ -128,12 +133,15 @@ class FastPass:
         lone, unread = False, False
         lone_twins: set[tuple[bytes, str, int]] = set()
         twin_times: Counter[tuple[bytes, ...]] = Counter()
-        for (sec, pid, mp_s, st_s, twin, time_a, mp_a, st_a, rest), n in keys.items():
+        for (sec, pid, mp_s, st_s, twin, stamp_a, time_a, mp_a, st_a, rest), n in keys.items():
             if st_s:
                 lone = lone or not twin
                 second, status, mp = self._second(sec, self._iso), int(st_s), mp_s
             elif time_a:
-                second, status, mp = self._second(time_a, self._clf), 0 if st_a == b"-" else int(st_a), mp_a
+                second = self._second(stamp_a, self._iso) if stamp_a else None
+                if second is None:  # no prefix, or one `line_time` cannot read: the bracketed time
+                    second = self._second(time_a, self._clf)
+                status, mp = 0 if st_a == b"-" else int(st_a), mp_a
             elif rest:
                 fields = self._rest(rest)
                 if fields is None:
@@ -214,7 +222,7 @@ class FastPass:
 
     def _latencies(self, rows: list[tuple[bytes, ...]], tmp: Accumulator) -> None:
         """The latency histogram of S/P rows (ms) and A rows with a request time (s), counted per bucket in C."""
-        for column, group, scale in ((6, _GROUP_S, 1.0), (12, _GROUP_A, 1000.0)):
+        for column, group, scale in ((6, _GROUP_S, 1.0), (13, _GROUP_A, 1000.0)):
             texts = list(map(itemgetter(column), rows))
             distinct = set(texts)
             distinct.discard(b"")

@@ -57,9 +57,14 @@ def _access(rnd: random.Random, t: int, path: str, code: str, pid: int | None, c
     clf = f"25/Nov/2026:{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d} +0000"
     tail = rnd.choice(["", " 0.300422", " 61.5", ' "rt=0.5"', " 1532 60.002 [up] [] 10.0.0.5:5001 0 60.001 504 6ad"])
     ua = rnd.choice(["curl/7.88.1", "kube-probe/1.30"] + ([] if clean else ["mldoctor-probe error=timeout", "x[1]y"]))
-    line = f'10.0.{rnd.randint(0, 9)}.1 - - [{clf}] "{rnd.choice(["POST", "GET", "HEAD"])} {path} HTTP/1.1" {code} 19 "-" "{ua}"{tail}'
-    if pid is None:
-        return line
+    agent = rnd.choice([f' "-" "{ua}"', f' "-" "{ua}"', ""])  # gunicorn default/combined, or the common format
+    line = f'10.0.{rnd.randint(0, 9)}.1 - - [{clf}] "{rnd.choice(["POST", "GET", "HEAD"])} {path} HTTP/1.1" {code} 19{agent}{tail}'
+    if pid is None:  # kubectl/docker --timestamps prefix (nanoseconds trimmed), sometimes one line_time cannot read
+        day = rnd.choice(["25", "25", "25", "31"]) if rnd.random() < 0.5 else ""
+        nanos = str(rnd.randint(0, 10**9 - 1)).rstrip("0") or "0"
+        u = t + rnd.choice([0, 1, 7200])  # the engine's receive time, not the bracketed one: the request's time
+        hms = f"{u // 3600 % 24:02d}:{u // 60 % 60:02d}:{u % 60:02d}"
+        return f"2026-{'11' if day != '31' else '13'}-{day}T{hms}.{nanos}Z {line}" if day else line
     return f"2026-11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},001 I [{pid}] gunicorn.access - {line}"
 
 

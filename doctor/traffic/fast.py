@@ -33,8 +33,10 @@ from doctor.traffic.parse import (
 )
 from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
 
+BLOCK_BYTES = 2 * 1024 * 1024  # what the traffic pass reads at a time (pieces of it are counted)
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one
+CACHE_ENTRIES = 50_000  # per cache of parsed texts (rests, seconds, latencies): ~10 MB each at most, then cleared
 
 _DT = rb"(?:19[7-9]|[2-9]\d\d)\d-\d\d-\d\d"  # from 1970: int(timestamp) is then the floor second
 _HMS = rb"\d\d:\d\d:\d\d"
@@ -171,7 +173,7 @@ class FastPass:
         try:
             return self._rests[rest]
         except KeyError:
-            if len(self._rests) > 100_000:
+            if len(self._rests) > CACHE_ENTRIES:
                 self._rests.clear()  # bounded on logs whose rests never repeat
             match = T_REST.fullmatch(rest)
             fields = self._rests[rest] = match.groups(b"") if match else None  # type: ignore[assignment]
@@ -251,7 +253,7 @@ class FastPass:
     def _table(self, texts: set[bytes], scale: float) -> tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]:
         """Latency text -> (bucket, slow) and -> clamped value, filled once per distinct text (b'' -> None)."""
         table, values = self._tables.setdefault(scale, ({}, {}))
-        if len(values) > 1_000_000:
+        if len(values) > CACHE_ENTRIES:
             table.clear()  # bounded memory on logs of all-distinct latencies
             values.clear()
         new = list(filterfalse(values.__contains__, texts))  # not `texts - values.keys()`: that copies the keys
@@ -275,7 +277,7 @@ class FastPass:
             return self._seconds[text]
         except KeyError:
             second = self._seconds[text] = parse(text)
-            if len(self._seconds) > 100_000:
+            if len(self._seconds) > CACHE_ENTRIES:
                 self._seconds.clear()  # bounded on logs spanning months
             return second
 

@@ -30,7 +30,6 @@ _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
 # A trailing `.*` (maybe in a group) adds nothing to "does this line match" but one report per byte.
 _TRAILING_ANY = re.compile(r"(?:\(\?P<\w+>\.\*\)|\(\?:\.\*\)|\(\.\*\)|(?<!\\)\.\*)$")
 THREADS = 2
-BLOCK_BYTES = 4 * 1024 * 1024  # two buffers of ~9 MiB: bounded memory, and no slower than larger blocks
 MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids)], newlines in part.
@@ -134,7 +133,7 @@ class HyperscanScanner:
         first_line = 1
         with ThreadPoolExecutor(THREADS) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
-            for block in iter_blocks(stream, BLOCK_BYTES, buffers=2):
+            for block in iter_blocks(stream, buffers=2):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
                     first_line = yield from self._finish(*pending, first_line)

@@ -26,4 +26,4 @@ def test_shapes_short_mode_prints_every_figure() -> None:
         assert re.search(r"^[\d.]+ MB, .+ load [\d.]+$", section[0]), section[0]
         assert re.match(r"\s+rg -c -f PATTERNS" + FIGURE + r"\s+load [\d.]+$", section[1]), section[1]
         for line, path in zip(section[2:4], ("hyperscan", "python")):
-            assert re.match(rf"\s+check \({path}\)" + FIGURE + r"\s+ratio [\d.]+\s+load [\d.]+$", line), line
+            assert re.match(rf"\s+check \({path}\)" + FIGURE + r"\s+ratio [\d.]+ \(cpu\s+[\d.]+\)\s+load [\d.]+$", line), line

@@ -66,11 +66,11 @@ def compute(evidence: Evidence, fast: bool = True) -> dict[str, Any] | None:
 
 
 def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator) -> None:
-    from doctor.traffic.fast import BLOCK_BYTES, FastPass
+    from doctor.traffic.fast import FastPass
 
     counter = FastPass(acc, parser, source.name)
     with source.open() as stream:
-        for block in iter_chunks(stream, BLOCK_BYTES):
+        for block in iter_chunks(stream):
             counter.feed_block(block)
 
 

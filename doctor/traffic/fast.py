@@ -33,7 +33,6 @@ from doctor.traffic.parse import (
 )
 from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
 
-BLOCK_BYTES = 2 * 1024 * 1024  # what the traffic pass reads at a time (pieces of it are counted)
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one
 CACHE_ENTRIES = 50_000  # per cache of parsed texts (rests, seconds, latencies): ~10 MB each at most, then cleared
@@ -206,6 +205,8 @@ class FastPass:
         """Lines of no fast shape, read by the reference parser; order-dependent ones send the piece back."""
         strict, twins_possible = self.parser.strict, lone or bool(self.parser.pending_keys())
         texts: Iterable[bytes] = filter(None, map(_OTHER, rows))
+        if not strict:  # a container log: only lines with an access-line mark can count, found with bytes.find
+            texts = _marked(b"\n".join(texts))
         if unread:  # T rows whose rest is not of the T shape: whole lines for the reference
             texts = chain(texts, (r[0] + r[8] for r in rows if r[8] and self._rest(r[8]) is None))
         for text in texts:
@@ -320,6 +321,19 @@ class SecondCache:
             if len(self.minutes) > 100_000:
                 self.minutes.clear()
         return None if base is None else base + int(ss)
+
+
+def _marked(text: bytes) -> list[bytes]:
+    """The lines of `text` holding one of the marks of a line that may count (_MAY_COUNT), in order."""
+    spans: set[tuple[int, int]] = set()
+    for mark in _MAY_COUNT:
+        at = text.find(mark)
+        while at >= 0:
+            end = text.find(b"\n", at)
+            end = len(text) if end < 0 else end
+            spans.add((text.rfind(b"\n", 0, at) + 1, end))
+            at = text.find(mark, end)
+    return [text[start:end] for start, end in sorted(spans)]
 
 
 def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int]]:

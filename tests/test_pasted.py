@@ -412,3 +412,39 @@ def test_an_endless_describe_block_is_cut_and_the_rest_read_as_log(monkeypatch: 
     text = b"Name:  x\nNamespace:  y\n  Labels:  a=b\n  more:  1\n  more:  2\n"
     parts = split(io.BytesIO(text))
     assert [(p.kind, p.cut, len(p.lines)) for p in parts] == [("describe", True, 3), ("log", False, 0)]
+
+
+def test_describe_pvc_pending_without_storage_class() -> None:
+    evidence = _read(CORPUS / "k-pvc-pending-no-storageclass" / "pasted" / "describe-pvc.txt")
+    [claim] = evidence.pvcs
+    assert (claim.name, claim.phase, claim.storage_class, claim.volume_name) == ("hub-db-dir", "Pending", None, None)
+    [event] = evidence.events
+    assert (event.object_kind, event.reason, event.count) == ("PersistentVolumeClaim", "FailedBinding", 43)
+
+
+@pytest.mark.parametrize("case, name, event", [
+    # a describe row pasted alone, not indented
+    ("k-failedmount-secret-not-found", "describe-event.txt", ("Warning", "FailedMount", 1198)),
+    # a describe row without its Type column: FailedScheduling is only ever a Warning
+    ("k-unschedulable-untolerated-gpu-taint", "describe-kvcache-events.txt", ("Warning", "FailedScheduling", 42)),
+])
+def test_single_event_rows_pasted_alone(case: str, name: str, event: tuple[str, str, int]) -> None:
+    [found] = _read(CORPUS / case / "pasted" / name).events
+    assert (found.type, found.reason, found.count) == event
+
+
+def test_probe_timeout_message_is_not_a_client_answer() -> None:
+    """`Readiness probe failed: Get http://…: net/http: request canceled (Client.Timeout exceeded …)` is the kubelet's."""
+    evidence = _read(CORPUS / "k-control-readiness-timeout-once-at-start" / "pasted" / "describe-events.txt")
+    assert not [c for c in evidence.configs if c.kind == "client-output"]
+    assert not [s for s in evidence.logs if s.kind == "access"]
+
+
+def test_describe_hpa_unable_to_compute() -> None:
+    evidence = _read(CORPUS / "k-hpa-metrics-api-not-installed" / "pasted" / "describe-hpa.txt")
+    [hpa] = evidence.autoscalers
+    assert (hpa.target_kind, hpa.target_name, hpa.min_replicas, hpa.max_replicas) == ("Deployment", "worker", 1, 15)
+    assert (hpa.current_replicas, hpa.desired_replicas, hpa.metrics) == (1, 0, ("cpu 50%",))
+    active = {c.type: c for c in hpa.conditions}["ScalingActive"]
+    assert (active.status, active.reason) == ("False", "FailedGetResourceMetric")
+    assert [c.values["target_utilization"] for c in evidence.configs if c.kind == "hpa"] == [50]

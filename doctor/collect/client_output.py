@@ -28,7 +28,8 @@ _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
 _CONTENT = re.compile(r"^Content: ([^\n]{1,2000})$", re.MULTILINE)  # azure-core prints the answer's body after it
 # The front end's Go client giving up on the container (its message is the body the caller gets).
-_FRONT_END_TIMEOUT = re.compile(r"net/http: request canceled \(Client\.Timeout exceeded")
+_FRONT_END_TIMEOUT = re.compile(r"^(?:Post|POST) https?://\S{1,2000}: net/http: request canceled \(Client\.Timeout exceeded",
+                                re.MULTILINE)  # not a probe's `Readiness probe failed: Get http://…: net/http: …`
 _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|ConnectTimeout|ProtocolError|"
                          r"RemoteDisconnected): [^\n]{0,2000}", re.MULTILINE)  # the exception line, not a traceback's source line
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doctor.collect.kubectl_tables import EventTable, header_of, cells, k8s_time
-from doctor.evidence import ConfigFact, ContainerState, Event, Node, Workload
+from doctor.evidence import Autoscaler, ConfigFact, ContainerState, Event, Node, VolumeClaim, Workload
 
 _KEY = re.compile(r"^([ \t]*)([A-Za-z][^:\t]*):(?:[ \t]+(.*))?$")
 _PROBE_FIELD = re.compile(r"(delay|timeout|period|#success|#failure)=(\d+)")
 _REPLICAS = re.compile(r"(\d+) (desired|updated|total|available|unavailable)")
+_HPA_METRIC = re.compile(r"resource (\w[\w.-]{0,60}) on pods\s{1,10}\(as a percentage of request\):\s{1,60}(\S{1,20}) / (\d{1,4})%")
+_HPA_PODS = re.compile(r"(\d+) current / (\d+) desired")
 _POD_STATUSES = re.compile(r"(\d+) (Active|Succeeded|Failed)")
 # Keys that end a multi-line Message value (a termination message may hold `Traceback (...):` lines).
 _FIELDS = frozenset({"Exit Code", "Signal", "Started", "Finished", "Ready", "Restart Count", "Last State", "State",
@@ -57,6 +59,8 @@ class Described:
     nodes: list[Node] = field(default_factory=list)
     configs: list[ConfigFact] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
+    pvcs: list[VolumeClaim] = field(default_factory=list)
+    autoscalers: list[Autoscaler] = field(default_factory=list)
     kind: str = ""
     name: str = ""
 
@@ -99,6 +103,17 @@ def describe(lines: list[str], source: str) -> Described:
         out.workloads.append(_workload(deployment_object(root), source, "Deployment"))
     elif out.kind == "Job":
         out.workloads.append(_workload(job_object(root), source, "Job"))
+    elif out.kind == "HorizontalPodAutoscaler":
+        from doctor.config import from_k8s_object
+        from doctor.convert import k8s_hpa
+
+        hpa = hpa_object(root)
+        out.autoscalers.append(k8s_hpa(hpa, source))
+        out.configs.extend(from_k8s_object(hpa, source))
+    elif out.kind == "PersistentVolumeClaim":
+        from doctor.convert import k8s_pvc
+
+        out.pvcs.append(k8s_pvc(pvc_object(root), source))
     else:
         out.states.extend(pod_states(root, source, [e for e in table if e.reason == "FailedScheduling"]))
     out.events.extend(table)
@@ -111,6 +126,10 @@ def _kind(root: Line) -> str:
         return "Deployment"
     if keys & {"Pods Statuses", "Completions", "Parallelism"}:
         return "Job"
+    if keys & {"Min replicas", "Max replicas", "Reference"} and "Containers" not in keys:
+        return "HorizontalPodAutoscaler"
+    if keys & {"StorageClass", "Access Modes", "VolumeMode"} and "Containers" not in keys:
+        return "PersistentVolumeClaim"
     if keys & {"Roles", "Taints", "Allocatable", "Capacity", "System Info"} and "Containers" not in keys:
         return "Node"
     return "Pod"
@@ -298,6 +317,36 @@ def job_object(root: Line) -> dict[str, Any]:
             "spec": {"completions": int(completions) if completions.isdigit() else None},
             "status": {"active": counts.get("Active", 0), "succeeded": counts.get("Succeeded", 0),
                        "failed": counts.get("Failed", 0), "conditions": _conditions(root.get("Conditions"))}}
+
+
+def hpa_object(root: Line) -> dict[str, Any]:
+    """The autoscaler as `kubectl get hpa -o json` (autoscaling/v2) shows the fields describe prints."""
+    kind, _, name = root.text("Reference").partition("/")
+    metrics = root.get("Metrics")
+    found = [_HPA_METRIC.search(c.value) for c in metrics.children] if metrics else []
+    specs = [{"type": "Resource", "resource": {"name": m.group(1), "target": {
+        "type": "Utilization", "averageUtilization": int(m.group(3))}}} for m in found if m]
+    current = [{"type": "Resource", "resource": {"name": m.group(1), "current": {
+        "averageUtilization": int(m.group(2).rstrip("%"))}}} for m in found if m and m.group(2).rstrip("%").isdigit()]
+    pods = _HPA_PODS.search(root.text("Deployment pods") or root.text("StatefulSet pods"))
+    minimum, maximum = root.text("Min replicas"), root.text("Max replicas")
+    return {"kind": "HorizontalPodAutoscaler", "metadata": {"name": root.text("Name") or None},
+            "spec": {"scaleTargetRef": {"kind": kind, "name": name}, "metrics": specs,
+                     "minReplicas": int(minimum) if minimum.isdigit() else None,
+                     "maxReplicas": int(maximum) if maximum.isdigit() else None},
+            "status": {"currentReplicas": int(pods.group(1)) if pods else None,
+                       "desiredReplicas": int(pods.group(2)) if pods else None, "currentMetrics": current,
+                       "conditions": _conditions(root.get("Conditions"))}}
+
+
+def pvc_object(root: Line) -> dict[str, Any]:
+    """The claim as `kubectl get pvc -o json` shows the fields describe prints (an empty StorageClass: none set)."""
+    modes = root.text("Access Modes")
+    return {"kind": "PersistentVolumeClaim", "metadata": {"name": root.text("Name") or None},
+            "spec": {"storageClassName": root.text("StorageClass") or None, "volumeName": root.text("Volume") or None,
+                     "accessModes": [m.strip() for m in modes.split(",") if m.strip()]},
+            "status": {"phase": root.text("Status") or "Pending",
+                       "capacity": {"storage": root.text("Capacity")} if root.text("Capacity") else {}}}
 
 
 def _workload(obj: dict[str, Any], source: str, kind: str) -> Workload:

@@ -22,6 +22,10 @@ _READY = re.compile(r"^(\d+)/(\d+)$")
 _WHEN = re.compile(r"^(?:[A-Z][a-z]{2}, \d|\d+[smhd]|<)")  # an absolute time, an age, or <unknown>/<invalid>
 _LOG_START = re.compile(r"^\[?\d{4}-\d\d-\d\d[T ]\d")
 EVENT_TYPES = ("Normal", "Warning", "Error")
+# Reasons the kubelet and the scheduler only ever report as Warning: a row pasted without its Type column keeps that.
+WARNING_REASONS = frozenset({"FailedScheduling", "Unhealthy", "Failed", "FailedMount", "FailedAttachVolume",
+                             "FailedBinding", "ProvisioningFailed", "FailedCreatePodSandBox", "FailedSync",
+                             "FailedKillPod", "OOMKilling", "Evicted", "BackoffLimitExceeded"})
 # `kubectl get events` OBJECT column (`pod/scorer-1`) and old KIND column, as the API spells the kind.
 KINDS = {k.lower(): k for k in ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Node",
                                 "Service", "Endpoints", "HorizontalPodAutoscaler", "PersistentVolumeClaim",
@@ -57,7 +61,11 @@ def is_event_header(line: str) -> bool:
 
 
 # A row of describe's Events table or of `kubectl get events`, pasted without its header line.
-_DESCRIBE_ROW = re.compile(r"^\s+(?:Normal|Warning)(?: {2,}|\t+)\S")
+_DESCRIBE_ROW = re.compile(r"^\s*(?:Normal|Warning)(?: {2,}|\t+)[A-Z]\w{1,80}(?: {2,}|\t+)\S")
+# A describe row whose Type was left out: Reason, Age (`2m21s (x42 over 60m)`), From, Message.
+_REASON_ROW = re.compile(r"^\s*[A-Z][A-Za-z]{2,80}(?: {2,}|\t+)(?:\d+[smhd][\dsmhd]{0,12}|<unknown>)(?: \(x\d+ over [^)]{1,20}\))?"
+                         r"(?: {2,}|\t+)\S")
+REASON_HEADER = "  Reason     Age     From     Message"
 _GET_ROW = re.compile(r"^\S{1,40}(?: {2,}|\t+)(?:Normal|Warning)(?: {2,}|\t+)\w{2,80}(?: {2,}|\t+)[a-z.]{2,60}/\S")
 DESCRIBE_HEADER = "  Type     Reason     Age     From     Message"
 GET_HEADER = "LAST SEEN   TYPE      REASON     OBJECT     MESSAGE"
@@ -67,6 +75,8 @@ def headerless_event_header(line: str) -> str:
     """The header an events row pasted without one would have had ('' when the line is not such a row)."""
     if _DESCRIBE_ROW.match(line):
         return DESCRIBE_HEADER
+    if _REASON_ROW.match(line):
+        return REASON_HEADER
     return GET_HEADER if _GET_ROW.match(line) else ""
 
 
@@ -175,6 +185,8 @@ class EventTable:
     def _is_row(self, row: dict[str, str]) -> bool:
         if "TYPE" in self.header.names:
             return row.get("TYPE") in EVENT_TYPES
+        if self.header.names[0] == "REASON":  # a row pasted without its Type
+            return bool(_WHEN.match(row.get("AGE", "")))
         first = row.get(self.header.names[0], "")
         return bool(row.get("REASON")) and bool(_WHEN.match(first))
 
@@ -190,7 +202,8 @@ class EventTable:
         last = k8s_time(row.get("LASTSEEN") or row.get("LAST SEEN") or "") or first
         count = row.get("COUNT", "")
         raw = {"involvedObject": {"kind": kind, "name": name}, "reason": row.get("REASON", ""),
-               "message": row.get("MESSAGE", ""), "type": row.get("TYPE") or "Normal",
+               "message": row.get("MESSAGE", ""),
+               "type": row.get("TYPE") or ("Warning" if row.get("REASON") in WARNING_REASONS else "Normal"),
                "count": int(count) if count.isdigit() else count_of(row.get("AGE") or row.get("LAST SEEN") or row.get("LAST") or ""),
                "firstTimestamp": format_time(first), "lastTimestamp": format_time(last)}
         return k8s_event(raw, self.source)  # the same conversion as `kubectl get events -o json`

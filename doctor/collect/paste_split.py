@@ -156,7 +156,7 @@ class _Splitter:
         elif len(text) < 400 and "READY" in text and is_pods_header(text) and not in_describe:
             kind = "pods"
         elif not in_describe and (self.current is None or self.current.kind != "events") and len(text) < 8000 \
-                and ("Normal" in text or "Warning" in text) and headerless_event_header(text):
+                and "  " in text and headerless_event_header(text):
             self.pending_log = None
             self.open_part("events", offset, number).lines.extend([headerless_event_header(text), text])
             return True

@@ -78,6 +78,8 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
             evidence.nodes.extend(found.nodes)
             evidence.configs.extend(found.configs)
             evidence.workloads.extend(found.workloads)
+            evidence.pvcs.extend(found.pvcs)
+            evidence.autoscalers.extend(found.autoscalers)
             events.extend(found.events)
             described |= {s.pod for s in found.states if s.pod}
         elif part.kind == "events":

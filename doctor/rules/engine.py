@@ -13,7 +13,7 @@ from doctor import status
 from doctor.evidence import CollectorError, Evidence
 from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
-from doctor.rules import exprs, templates
+from doctor.rules import exprs, safety, templates
 from doctor.rules.logscan import LogAgg, Plan, iso_time, scan_all
 from doctor.stack import stack_of
 from doctor.rules.model import (
@@ -227,13 +227,23 @@ def _describe(scope: str, item: dict[str, Any]) -> Excerpt:
             parts.append(f"memory limit {gb(item['memory_limit_bytes'])}")
         if item.get("oom_killed"):
             parts.append("OOMKilled=true")
-        return Excerpt(item["source"], f"container {name}: " + ", ".join(parts))
+        for key in ("message", "last_message"):  # the termination message: the container's own last words
+            if item.get(key):
+                parts.append(f"{key}={' '.join(str(item[key]).split())[:300]!r}")
+        kind = "init container" if item.get("init") else "container"
+        return Excerpt(item["source"], f"{kind} {name}: " + ", ".join(parts))
     if scope == "node":
         return Excerpt("nodes", f"node {item['name']}: allocatable {item['allocatable']}, free {item['free']}")
     if scope in _OBJECT_SCOPES:
         return Excerpt(item["source"], _OBJECT_SCOPES[scope](item))
     shown = {k: v for k, v in item.items() if k not in ("source", "assumed", "kind") and not isinstance(v, (dict, list))}
-    return Excerpt(item.get("source", "config"), f"{item.get('kind')}: " + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:8]))
+    return Excerpt(item.get("source", "config"), f"{item.get('kind')}: " + ", ".join(f"{k}={_short(v)}" for k, v in list(shown.items())[:8]))
+
+
+def _short(value: Any) -> str:
+    """A value on one line, at most 300 characters (a deploy output's text is kilobytes)."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _object_conditions(item: dict[str, Any]) -> str:
@@ -246,8 +256,10 @@ _OBJECT_SCOPES: dict[str, Any] = {
     "workload": lambda w: (f"{w['kind']} {w['name']}: desired {w['desired']}, ready {w['ready']}, "
                            f"available {w['available']}, updated {w['updated']}"
                            + (f", failed {w['failed']}" if w.get("failed") else "") + _object_conditions(w)),
-    "hpa": lambda h: (f"HorizontalPodAutoscaler {h['name']}: min {h['min_replicas']}, max {h['max_replicas']}, "
-                      f"current {h['current_replicas']}, desired {h['desired_replicas']}" + _object_conditions(h)),
+    "hpa": lambda h: (f"HorizontalPodAutoscaler {h['name']}: min {h['min_replicas']}, max {h['max_replicas']}"
+                      + "".join(f", {k} {h[k + '_replicas']}" for k in ("current", "desired") if h[k + "_replicas"] is not None)
+                      + (f", metrics {', '.join(h['current'])} (target {', '.join(h['metrics'])})" if h["current"] else "")
+                      + _object_conditions(h)),
     "pvc": lambda p: f"PersistentVolumeClaim {p['name']}: {p['phase']}, storageClassName {p['storage_class']}",
 }
 
@@ -326,6 +338,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
         if finding:
             findings[rule.id] = finding
     suppressed_by = _suppress(active, findings, checks)
+    suppressed_by.update(safety.drop_fallbacks(active, findings, checks))
     _link_consequences(active, findings, suppressed_by)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
@@ -369,6 +382,8 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
                                           "source": ctx.evidence.target.kind},
                                "predicted": ctx.evidence.predicted, "stack": stack_of(ctx.evidence),
                                **outcome.bindings}
+    if safety.wants_tails(rule):
+        context["log_tail"] = safety.log_tails(ctx.evidence)
     values: dict[str, Any] = {}
     for name, expr in rule.values:
         values[name] = templates.evaluate(expr, context)

@@ -169,6 +169,7 @@ def _build(data: dict[str, Any], path: Path, lines: Any) -> Rule:
         references=tuple(data.get("references") or ()),
         tags=tuple(data.get("tags") or ()),
         suppresses=tuple(data.get("suppresses") or ()),
+        fallback=bool(data.get("fallback", False)),
         consequence_of=tuple(data.get("consequence_of") or ()),
         ruled_out=tuple(_ruled_out(data.get("ruled_out") or [], lines)),
         needs=tuple(data.get("needs") or ()),

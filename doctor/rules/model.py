@@ -113,6 +113,7 @@ class Rule:
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     suppresses: tuple[str, ...] = ()
+    fallback: bool = False  # a safety net: dropped when any non-fallback rule matched at error or above
     consequence_of: tuple[str, ...] = ()
     ruled_out: tuple[RuledOutSpec, ...] = ()
     needs: tuple[str, ...] = ()

@@ -39,7 +39,11 @@ def test_healthy_says_what_was_checked(cli) -> None:  # type: ignore[no-untyped-
 
 def test_fail_on_and_ignore(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("check", str(BOOT), "--fail-on", "critical").code == 0
-    assert cli("check", str(BOOT), "--ignore", "worker-boot-loop", "--format", "json").json()["findings"] == []
+    ignored = cli("check", str(BOOT), "--ignore", "worker-boot-loop", "--format", "json").json()
+    assert "worker-boot-loop" not in [f["rule_id"] for f in ignored["findings"]]
+    assert {"rule_id": "worker-boot-loop", "result": "skipped", "reason": "ignored (--ignore)"} in ignored["checks"]
+    # ignoring the diagnosis does not make the failing service healthy: the safety net still reports the failure
+    assert ignored["status"] == "failing" and ignored["findings"][0]["rule_id"] == "unexplained-failure"
 
 
 def test_markdown_and_junit(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -161,3 +161,39 @@ def test_live_collector_reads_the_claims_the_pods_mount(k8s_mock: Any) -> None:
     assert cluster.server.count("persistentvolumeclaims") == 1
     ev.workloads = [w for w in ev.workloads if w.kind == "Deployment"]
     _check(ev)
+
+
+def test_live_job_target_reads_the_job_and_its_failed_pod(k8s_mock: Any) -> None:
+    """`k8s:NS/job/NAME`: the Job (Failed condition) and its pod's exit; only GETs the RBAC manifest grants."""
+    from tests.k8s.test_rbac import granted
+
+    job = {"metadata": {"name": "java-api-checker", "namespace": "ml-prod", "uid": "job-1"},
+           "spec": {"completions": 1, "backoffLimit": 1,
+                    "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "job-1"}}},
+           "status": {"failed": 2, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                                   "message": "Job has reached the specified backoff limit"}]}}
+    pod = {"metadata": {"name": "java-api-checker-tgmn7", "namespace": "ml-prod",
+                        "labels": {"batch.kubernetes.io/controller-uid": "job-1"},
+                        "ownerReferences": [{"kind": "Job", "name": "java-api-checker", "uid": "job-1", "controller": True}]},
+           "spec": {"restartPolicy": "Never", "containers": [{"name": "java-beans", "image": "busybox"}]},
+           "status": {"phase": "Failed", "containerStatuses": [{"name": "java-beans", "ready": False, "restartCount": 0,
+                                                                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}
+    store = Store()
+    store.add("jobs", job)
+    store.add("pods", pod)
+    store.add("events", {"metadata": {"name": "java-api-checker.1", "namespace": "ml-prod"},
+                         "involvedObject": {"kind": "Job", "name": "java-api-checker", "namespace": "ml-prod"},
+                         "reason": "BackoffLimitExceeded", "type": "Warning",
+                         "message": "Job has reached the specified backoff limit"})
+    cluster = k8s_mock(store)
+    ev = collect_k8s("k8s:ml-prod/job/java-api-checker", kubeconfig=str(cluster.kubeconfig))
+    (workload,) = ev.workloads
+    assert (workload.kind, workload.failed, workload.conditions[0].reason) == ("Job", 2, "BackoffLimitExceeded")
+    (state,) = ev.states
+    assert (state.status, state.exit_code, state.restart_policy, state.owner) == (
+        "terminated", 1, "Never", "Job/java-api-checker")
+    assert [e.reason for e in ev.events] == ["BackoffLimitExceeded"]
+    assert {r.method for r in cluster.server.requests} == {"GET"}
+    assert ("batch", "jobs", "get") in granted("ClusterRole", "mldoctor-reader")
+    assert ("batch", "jobs", "get") in granted("Role", "mldoctor-reader")
+    assert ("", "persistentvolumeclaims", "list") in granted("Role", "mldoctor-reader")

@@ -448,3 +448,16 @@ def test_describe_hpa_unable_to_compute() -> None:
     active = {c.type: c for c in hpa.conditions}["ScalingActive"]
     assert (active.status, active.reason) == ("False", "FailedGetResourceMetric")
     assert [c.values["target_utilization"] for c in evidence.configs if c.kind == "hpa"] == [50]
+
+
+@pytest.mark.parametrize("name, event", [
+    # kubectl 1.4 describe: tabs and spaces mixed, an empty SubobjectPath, Type before Reason
+    ("k8s-9207-describe-events-1.4.txt", ("Warning", "FailedScheduling", 50, "", "")),
+    # kubectl 1.4 get events: LASTSEEN FIRSTSEEN COUNT NAME KIND SUBOBJECT(empty) TYPE REASON SOURCE MESSAGE
+    ("k8s-9207-get-events-1.4.txt", ("Warning", "FailedSync", 26052, "Pod", "kube-dns-2247936740-j6pq1")),
+])
+def test_events_tables_of_kubectl_1_4(name: str, event: tuple[str, str, int, str, str]) -> None:
+    evidence = _read(DATA / name)
+    [found] = evidence.events
+    assert (found.type, found.reason, found.count, found.object_kind, found.object_name) == event
+    assert not evidence.logs, "the command line with its `[root@host dir]#` prompt is a header, not log text"

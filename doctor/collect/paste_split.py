@@ -17,8 +17,9 @@ MAX_PART_LINES = 20000  # a describe block or a table longer than this is cut (n
 MAX_BARE_EVENTS = 1000
 
 # An optional shell prompt (`$ `, `user@host:~$ `, `PS C:\x> `, `# `) then the command.
-_PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|[^\s$#>%]{0,100}[$#>%] ?|!)?"  # `!` is a notebook's shell escape
-_COMMAND = re.compile(_PROMPT + r"(kubectl|oc|docker|podman|az)\s+(.*)$")
+# `!` is a notebook's shell escape; `[root@host dir]# ` a bash prompt with a space in it
+_PROMPT = r"^\s*(?:PS [^>\n]{0,200}> ?|\[[^\]\n]{1,100}\] ?[$#] ?|[^\s$#>%]{0,100}[$#>%] ?|!)?"
+_COMMAND = re.compile(_PROMPT + r"(?:[\w.-]{0,100}/){0,10}(kubectl|oc|docker|podman|az)(?:\.sh)?\s+(.*)$")
 _TOOLS = ("kubectl", "oc ", "docker", "podman", "az ")  # cheap test before _COMMAND
 _TAIL_HEADER = re.compile(r"^==> (\S{1,300}) <==\s*$")  # `tail -f a b`'s file names (conda's `==> WARNING: ... <==` is not one)
 _HEADING = re.compile(r"^[#>*\s]{0,8}(?:(previous|current|last)\b[^:\n]{0,60}\blogs?\b"

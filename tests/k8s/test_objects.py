@@ -197,3 +197,26 @@ def test_live_job_target_reads_the_job_and_its_failed_pod(k8s_mock: Any) -> None
     assert ("batch", "jobs", "get") in granted("ClusterRole", "mldoctor-reader")
     assert ("batch", "jobs", "get") in granted("Role", "mldoctor-reader")
     assert ("", "persistentvolumeclaims", "list") in granted("Role", "mldoctor-reader")
+
+
+def test_collected_bundle_holds_the_same_workloads_autoscalers_and_claims(k8s_mock: Any, tmp_path: Path) -> None:
+    """`mldoctor collect` writes k8s/deployments.json, hpa.json and pvcs.json; reading them back gives the same records."""
+    from doctor.collect.k8s import collect_k8s_bundle
+
+    store = Store()
+    store.add("deployments", json.loads(json.dumps(DEPLOYMENT)))
+    store.add("replicasets", {"metadata": {"name": "scorer-5cd74fc875", "namespace": "ml-prod", "uid": "rs-1",
+                                           "labels": {"app": "scorer"},
+                                           "ownerReferences": [{"kind": "Deployment", "name": "scorer", "uid": "d-1",
+                                                                "controller": True}]},
+                              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "scorer"}}}, "status": {}})
+    store.add("pods", json.loads(json.dumps(POD)))
+    store.add("horizontalpodautoscalers", json.loads(json.dumps(HPA)))
+    store.add("persistentvolumeclaims", json.loads(json.dumps(PVC)))
+    cluster = k8s_mock(store)
+    live = collect_k8s_bundle("k8s:ml-prod/deployment/scorer", tmp_path, kubeconfig=str(cluster.kubeconfig)).evidence()
+    read = read_bundle_dir(tmp_path, "bundle")
+    assert (tmp_path / "k8s" / "pvcs.json").is_file() and (tmp_path / "k8s" / "hpa.json").is_file()
+    for records in ("workloads", "autoscalers", "pvcs"):
+        assert [r.as_dict() for r in getattr(read, records)] == [r.as_dict() for r in getattr(live, records)], records
+    assert [s.as_dict() for s in read.states] == [s.as_dict() for s in live.states]

@@ -33,6 +33,8 @@ def quantity(text: Any) -> float | None:
 
 def parse_time(text: Any) -> datetime | None:
     """An RFC 3339 time (Docker's nanoseconds included) as an aware datetime; None when absent."""
+    if isinstance(text, datetime):  # YAML (`kubectl get -o yaml`) reads an unquoted timestamp as a datetime
+        return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
     if not text or not isinstance(text, str) or text.startswith("0001-01-01"):
         return None
     text = text.strip().replace("Z", "+00:00")

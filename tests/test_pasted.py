@@ -461,3 +461,26 @@ def test_events_tables_of_kubectl_1_4(name: str, event: tuple[str, str, int, str
     [found] = evidence.events
     assert (found.type, found.reason, found.count, found.object_kind, found.object_name) == event
     assert not evidence.logs, "the command line with its `[root@host dir]#` prompt is a header, not log text"
+
+
+def test_pasted_get_o_yaml_items_are_read_as_objects() -> None:
+    """`kubectl get events -o yaml` items pasted (`- apiVersion: v1 …`): converted as k8s/events.json would be."""
+    evidence = _read(CORPUS / "k-image-pull-tag-not-found-says-no-credentials" / "pasted" / "events-item.yaml")
+    [event] = evidence.events
+    assert (event.reason, event.count, event.object_kind, event.object_name) == ("Failed", 61, "Pod", "registry-v1-j6noi")
+    assert event.message.startswith('Failed to pull image "quay.io/ukhomeofficedigital/s3registry:v2.0.0-bob"')
+    assert not evidence.logs and event.first_time is not None
+
+
+@pytest.mark.parametrize("path, message", [
+    # the v1 AKS deploy error's JSON detail quotes the scheduler
+    (CORPUS / "a-v1-aks-unschedulable-gpu" / "deploy" / "wait_for_deployment.txt",
+     "0/3 nodes are available: 3 Insufficient nvidia.com/gpu"),
+    # a CI tool's sentence with the scheduler's message in parentheses
+    (CORPUS / "k-unschedulable-insufficient-cpu-memory-prow" / "pasted" / "prow-scheduling-error.txt",
+     "0/57 nodes are available: 18 Insufficient memory, 3 node(s) had taint {dedicated: greenhouse}, that the pod "
+     "didn’t tolerate, 54 Insufficient cpu"),
+])
+def test_quoted_scheduler_message_is_a_failed_scheduling_event(path: Path, message: str) -> None:
+    [event] = _read(path, path.parent.name).events
+    assert (event.type, event.reason, event.message) == ("Warning", "FailedScheduling", message)

@@ -204,14 +204,22 @@ _ANY_BARE = re.compile(r"^[\s_*`]{0,8}(?:0/|pod has|Failed to|Error: |Back-off|L
                        r"AttachVolume|no persistent|storageclass)")  # one cheap test before the list
 
 
-def bare_event(text: str) -> tuple[str, str] | None:
-    """(reason, type) of a kubelet or scheduler event message pasted on its own line; None for any other line."""
-    if not _ANY_BARE.match(text):
-        return None
-    stripped = text.strip().strip("_*`")
-    for pattern, reason, kind in _BARE_EVENTS:
-        if pattern.match(stripped):
-            return reason, kind
+# The scheduler's message quoted inside other text (a JSON error's "message", a CI tool's sentence).
+_NODES_AVAILABLE = re.compile(r"\d{1,6}/\d{1,6} nodes are available: [^\n\"]{1,4000}")
+
+
+def bare_event(text: str) -> tuple[str, str, str] | None:
+    """(reason, type, message) of a kubelet or scheduler event message pasted on its own line, or of the scheduler's
+    `0/3 nodes are available: …` quoted inside a line; None for any other line."""
+    if _ANY_BARE.match(text):
+        stripped = text.strip().strip("_*`")
+        for pattern, reason, kind in _BARE_EVENTS:
+            if pattern.match(stripped):
+                return reason, kind, stripped
+    if "nodes are available" in text:
+        quoted = _NODES_AVAILABLE.search(text)
+        if quoted:
+            return "FailedScheduling", "Warning", quoted.group(0).rstrip(" .,;)'")
     return None
 
 

@@ -16,6 +16,7 @@ from doctor.collect import client_output, deploy_output
 from doctor.collect.kubectl_describe import describe
 from doctor.collect.kubectl_tables import EventTable, PodTable
 from doctor.collect.paste_split import Part, bare_event, split
+from doctor.collect.pasted_objects import add_objects, objects_of
 from doctor.errors import InputError
 from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
 
@@ -36,6 +37,8 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
         evidence.notes.append(f"{label}: not used: {why}")
         return
     text = head.decode("utf-8", "replace")
+    if place != "client" and size <= MAX_TEXT_BYTES and add_objects(objects_of(text), label, evidence):
+        return  # `kubectl get -o yaml|json` output: the objects themselves, as in k8s/*.json
     used = _client(text, label, place, evidence)
     if place != "client":
         facts = deploy_output.read_deploy_output(text, label)
@@ -108,8 +111,7 @@ def _bare_events(part: Part, label: str) -> list[Event]:
 
     out = []
     for text in part.bare_events:
-        reason, kind = bare_event(text) or ("", "Normal")
-        message = text.strip().strip("_*`")
+        reason, kind, message = bare_event(text) or ("", "Normal", text)
         raw = {"involvedObject": {"kind": "Pod", "name": part.pod}, "reason": reason, "type": kind, "message": message}
         out.append(k8s_event(raw, f"{label}:{part.first_line}"))
     return out

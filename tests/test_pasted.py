@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from doctor.collect import client_output, deploy_output
-from doctor.collect.pasted import open_pasted, read_file
 from doctor.collect.paste_split import split
+from doctor.collect.pasted import open_pasted, read_file
 from doctor.evidence import Evidence, Target
 
 DATA = Path(__file__).parent / "data" / "pasted"

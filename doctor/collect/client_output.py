@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -52,7 +52,7 @@ class Answer:
 
     def access_line(self) -> str:
         """The answer as a gunicorn access-log line (time `-` when the output did not say)."""
-        when = self.when.astimezone(timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000") if self.when else "-"
+        when = self.when.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000") if self.when else "-"
         agent = f"client-output error={self.reason}" if self.status == 0 else "client-output"
         return f'client - - [{when}] "{self.method} {self.path} HTTP/1.1" {self.status:03d} 0 "-" "{agent}"'
 

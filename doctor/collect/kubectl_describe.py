@@ -9,20 +9,23 @@ without the pod header, as pasted in tickets) is read as a pod with one containe
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from doctor.collect.kubectl_tables import EventTable, header_of, cells, k8s_time
-from doctor.evidence import Autoscaler, ConfigFact, ContainerState, Event, Node, VolumeClaim, Workload
+from doctor.collect.kubectl_tables import EventTable, cells, header_of, k8s_time
+from doctor.evidence import (
+    Autoscaler,
+    ConfigFact,
+    ContainerState,
+    Event,
+    Node,
+    VolumeClaim,
+    Workload,
+)
 
 _KEY = re.compile(r"^([ \t]*)([A-Za-z][^:\t]*):(?:[ \t]+(.*))?$")
 _PROBE_FIELD = re.compile(r"(delay|timeout|period|#success|#failure)=(\d+)")
-_REPLICAS = re.compile(r"(\d+) (desired|updated|total|available|unavailable)")
-_HPA_METRIC = re.compile(r"resource (\w[\w.-]{0,60}) on pods\s{1,10}\(as a percentage of request\):\s{1,60}(\S{1,20}) / (\d{1,4})%")
-_HPA_PODS = re.compile(r"(\d+) current / (\d+) desired")
-_POD_STATUSES = re.compile(r"(\d+) (Active|Succeeded|Failed)")
 # Keys that end a multi-line Message value (a termination message may hold `Traceback (...):` lines).
 _FIELDS = frozenset({"Exit Code", "Signal", "Started", "Finished", "Ready", "Restart Count", "Last State", "State",
                      "Limits", "Requests", "Liveness", "Readiness", "Startup", "Environment", "Mounts", "Conditions",
@@ -38,9 +41,9 @@ class Line:
     indent: int
     key: str | None
     value: str
-    children: list["Line"] = field(default_factory=list)
+    children: list[Line] = field(default_factory=list)
 
-    def get(self, key: str) -> "Line | None":
+    def get(self, key: str) -> Line | None:
         """The first child with this key."""
         return next((c for c in self.children if c.key == key), None)
 
@@ -96,24 +99,26 @@ def describe(lines: list[str], source: str) -> Described:
     root = tree(lines[:events_at])
     out = Described(kind=_kind(root), name=root.text("Name"))
     table = _events(lines[events_at:], source, out)
+    from doctor.collect import describe_kinds as kinds
+
     if out.kind == "Node":
-        out.nodes.append(node_of(root, source))
+        out.nodes.append(kinds.node_of(root, source))
     elif out.kind == "Deployment":
-        out.configs.extend(deployment_of(root, source))
-        out.workloads.append(_workload(deployment_object(root), source, "Deployment"))
+        out.configs.extend(kinds.deployment_of(root, source))
+        out.workloads.append(kinds.workload(kinds.deployment_object(root), source, "Deployment"))
     elif out.kind == "Job":
-        out.workloads.append(_workload(job_object(root), source, "Job"))
+        out.workloads.append(kinds.workload(kinds.job_object(root), source, "Job"))
     elif out.kind == "HorizontalPodAutoscaler":
         from doctor.config import from_k8s_object
         from doctor.convert import k8s_hpa
 
-        hpa = hpa_object(root)
+        hpa = kinds.hpa_object(root)
         out.autoscalers.append(k8s_hpa(hpa, source))
         out.configs.extend(from_k8s_object(hpa, source))
     elif out.kind == "PersistentVolumeClaim":
         from doctor.convert import k8s_pvc
 
-        out.pvcs.append(k8s_pvc(pvc_object(root), source))
+        out.pvcs.append(k8s_pvc(kinds.pvc_object(root), source))
     else:
         out.states.extend(pod_states(root, source, [e for e in table if e.reason == "FailedScheduling"]))
     out.events.extend(table)
@@ -163,23 +168,23 @@ def pod_states(root: Line, source: str, scheduling: list[Event]) -> list[Contain
 
 def pod_object(root: Line, scheduling: list[Event]) -> dict[str, Any]:
     """The pod as `kubectl get pod -o json` shows the fields describe prints."""
-    containers = _containers(root.get("Containers")) or _fragment(root)
-    inits = _containers(root.get("Init Containers"))
-    conditions = _conditions(root.get("Conditions"))
-    for cond in conditions:
+    mains = containers(root.get("Containers")) or _fragment(root)
+    inits = containers(root.get("Init Containers"))
+    conds = conditions(root.get("Conditions"))
+    for cond in conds:
         if cond["type"] == "PodScheduled" and cond["status"] == "False" and scheduling:
             cond.update(reason="Unschedulable", message=scheduling[-1].message)
-    status: dict[str, Any] = {"phase": root.text("Status").split(" ")[0] or None, "conditions": conditions,
-                              "containerStatuses": [s for _, s in containers if s],
+    status: dict[str, Any] = {"phase": root.text("Status").split(" ")[0] or None, "conditions": conds,
+                              "containerStatuses": [s for _, s in mains if s],
                               "initContainerStatuses": [s for _, s in inits if s]}
     for key in ("Reason", "Message"):
         if root.text(key):
             status[key.lower()] = root.text(key)
-    name = root.text("Name") or (UNNAMED_POD if containers and containers[0][0]["name"] == UNNAMED else None)
+    name = root.text("Name") or (UNNAMED_POD if mains and mains[0][0]["name"] == UNNAMED else None)
     owner = root.text("Controlled By").partition("/")
     refs = [{"kind": owner[0], "name": owner[2], "controller": True}] if owner[2] else []
     return {"metadata": {"name": name, "namespace": root.text("Namespace") or None, "ownerReferences": refs},
-            "spec": {"containers": [c for c, _ in containers], "initContainers": [c for c, _ in inits],
+            "spec": {"containers": [c for c, _ in mains], "initContainers": [c for c, _ in inits],
                      "nodeName": root.text("Node").split("/")[0] or None},
             "status": status}
 
@@ -188,10 +193,10 @@ def _fragment(root: Line) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """A pasted container block without its pod: the fields at the top, or under one `name:` line."""
     if root.get("State") or root.get("Restart Count") or root.get("Last State"):
         return [_container(Line(0, UNNAMED, "", root.children))]
-    return _containers(root) if any(c.get("State") or c.get("Restart Count") for c in root.children) else []
+    return containers(root) if any(c.get("State") or c.get("Restart Count") for c in root.children) else []
 
 
-def _containers(section: Line | None) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def containers(section: Line | None) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     if section is None:
         return []
     return [_container(c) for c in section.children if c.key and not c.value]
@@ -200,7 +205,7 @@ def _containers(section: Line | None) -> list[tuple[dict[str, Any], dict[str, An
 def _container(block: Line) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(spec, status) of one container block."""
     spec: dict[str, Any] = {"name": block.key, "image": block.text("Image") or None,
-                            "resources": {"limits": _map(block.get("Limits")), "requests": _map(block.get("Requests"))},
+                            "resources": {"limits": resource_map(block.get("Limits")), "requests": resource_map(block.get("Requests"))},
                             "command": _list(block.get("Command")), "args": _list(block.get("Args")),
                             "env": _env(block.get("Environment"))}
     for label, key in _PROBE_KEYS.items():
@@ -248,17 +253,17 @@ def probe_spec(text: str) -> dict[str, Any]:
     return spec
 
 
-def _map(line: Line | None) -> dict[str, str]:
+def resource_map(line: Line | None) -> dict[str, str]:
     return {c.key: c.value for c in line.children if c.key and c.value} if line else {}
 
 
 def _list(line: Line | None) -> list[str]:
     if line is None:
         return []
-    return ([line.value] if line.value and line.value != "<none>" else []) + [_whole(c) for c in line.children]
+    return ([line.value] if line.value and line.value != "<none>" else []) + [whole(c) for c in line.children]
 
 
-def _whole(line: Line) -> str:
+def whole(line: Line) -> str:
     return f"{line.key}: {line.value}".rstrip() if line.key else line.value
 
 
@@ -273,7 +278,7 @@ def _env(line: Line | None) -> list[dict[str, str]]:
     return out
 
 
-def _conditions(line: Line | None) -> list[dict[str, Any]]:
+def conditions(line: Line | None) -> list[dict[str, Any]]:
     if line is None or not line.children or line.children[0].key:
         return []
     header = header_of(line.children[0].value)
@@ -289,112 +294,3 @@ def _conditions(line: Line | None) -> list[dict[str, Any]]:
 
 def _bool(text: str) -> bool | None:
     return {"True": True, "False": False}.get(text)
-
-
-# --- deployments and nodes ----------------------------------------------------------------------
-
-
-def deployment_object(root: Line) -> dict[str, Any]:
-    """The deployment as `kubectl get deployment -o json` shows the fields describe prints."""
-    counts = {word: int(n) for n, word in _REPLICAS.findall(root.text("Replicas"))}
-    template = root.get("Pod Template") or Line(0, None, "")
-    # describe prints no ready count: an available replica is a ready one, so `available` is the ready count it shows
-    status = {"replicas": counts.get("total"), "updatedReplicas": counts.get("updated"),
-              "availableReplicas": counts.get("available", 0), "readyReplicas": counts.get("available", 0),
-              "unavailableReplicas": counts.get("unavailable"),
-              "conditions": _conditions(root.get("Conditions"))}
-    return {"kind": "Deployment", "metadata": {"name": root.text("Name") or None, "namespace": root.text("Namespace") or None},
-            "spec": {"replicas": counts.get("desired"),
-                     "template": {"spec": {"containers": [c for c, _ in _containers(template.get("Containers"))]}}},
-            "status": {k: v for k, v in status.items() if v is not None}}
-
-
-def job_object(root: Line) -> dict[str, Any]:
-    """The Job as `kubectl get job -o json` shows the fields describe prints (`Pods Statuses: 0 Active / 0 Succeeded / 2 Failed`)."""
-    counts = {word: int(n) for n, word in _POD_STATUSES.findall(root.text("Pods Statuses"))}
-    completions = root.text("Completions")
-    return {"kind": "Job", "metadata": {"name": root.text("Name") or None, "namespace": root.text("Namespace") or None},
-            "spec": {"completions": int(completions) if completions.isdigit() else None},
-            "status": {"active": counts.get("Active", 0), "succeeded": counts.get("Succeeded", 0),
-                       "failed": counts.get("Failed", 0), "conditions": _conditions(root.get("Conditions"))}}
-
-
-def hpa_object(root: Line) -> dict[str, Any]:
-    """The autoscaler as `kubectl get hpa -o json` (autoscaling/v2) shows the fields describe prints."""
-    kind, _, name = root.text("Reference").partition("/")
-    metrics = root.get("Metrics")
-    found = [_HPA_METRIC.search(c.value) for c in metrics.children] if metrics else []
-    specs = [{"type": "Resource", "resource": {"name": m.group(1), "target": {
-        "type": "Utilization", "averageUtilization": int(m.group(3))}}} for m in found if m]
-    current = [{"type": "Resource", "resource": {"name": m.group(1), "current": {
-        "averageUtilization": int(m.group(2).rstrip("%"))}}} for m in found if m and m.group(2).rstrip("%").isdigit()]
-    pods = _HPA_PODS.search(root.text("Deployment pods") or root.text("StatefulSet pods"))
-    minimum, maximum = root.text("Min replicas"), root.text("Max replicas")
-    return {"kind": "HorizontalPodAutoscaler", "metadata": {"name": root.text("Name") or None},
-            "spec": {"scaleTargetRef": {"kind": kind, "name": name}, "metrics": specs,
-                     "minReplicas": int(minimum) if minimum.isdigit() else None,
-                     "maxReplicas": int(maximum) if maximum.isdigit() else None},
-            "status": {"currentReplicas": int(pods.group(1)) if pods else None,
-                       "desiredReplicas": int(pods.group(2)) if pods else None, "currentMetrics": current,
-                       "conditions": _conditions(root.get("Conditions"))}}
-
-
-def pvc_object(root: Line) -> dict[str, Any]:
-    """The claim as `kubectl get pvc -o json` shows the fields describe prints (an empty StorageClass: none set)."""
-    modes = root.text("Access Modes")
-    return {"kind": "PersistentVolumeClaim", "metadata": {"name": root.text("Name") or None},
-            "spec": {"storageClassName": root.text("StorageClass") or None, "volumeName": root.text("Volume") or None,
-                     "accessModes": [m.strip() for m in modes.split(",") if m.strip()]},
-            "status": {"phase": root.text("Status") or "Pending",
-                       "capacity": {"storage": root.text("Capacity")} if root.text("Capacity") else {}}}
-
-
-def _workload(obj: dict[str, Any], source: str, kind: str) -> Workload:
-    from doctor.convert import k8s_workload
-
-    return k8s_workload(obj, source, kind)
-
-
-def deployment_of(root: Line, source: str) -> list[ConfigFact]:
-    """The deployment's settings, through `config.from_k8s_object` as for the JSON."""
-    from doctor.config import from_k8s_object
-
-    return from_k8s_object(deployment_object(root), source)
-
-
-def node_object(root: Line) -> dict[str, Any]:
-    """The node as `kubectl get node -o json` shows the fields describe prints."""
-    taints = []
-    taint_line = root.get("Taints")
-    for text in ([taint_line.value] + [c.value for c in taint_line.children]) if taint_line else []:
-        if text and text != "<none>":
-            key_value, _, effect = text.rpartition(":")
-            key, _, value = key_value.partition("=")
-            taints.append({"key": key, "value": value, "effect": effect} if value else {"key": key, "effect": effect})
-    labels_line = root.get("Labels")
-    labels = [labels_line.value] + [_whole(c) for c in labels_line.children] if labels_line else []
-    ready = next((c for c in _conditions(root.get("Conditions")) if c["type"] == "Ready"), None)
-    return {"metadata": {"name": root.text("Name"), "labels": dict(l.partition("=")[::2] for l in labels if "=" in l)},
-            "spec": {"taints": taints, "unschedulable": root.text("Unschedulable") == "true"},
-            "status": {"capacity": _map(root.get("Capacity")), "allocatable": _map(root.get("Allocatable")),
-                       "conditions": [ready] if ready else []}}
-
-
-def node_of(root: Line, source: str) -> Node:
-    """The node, through `convert.k8s_node`, with what its pods request from the `Allocated resources` table."""
-    from doctor.convert import k8s_node, quantity
-
-    node = k8s_node(node_object(root), [], source)
-    requested: dict[str, float] = {}
-    allocated = root.get("Allocated resources")
-    rows = [c.value for c in allocated.children if c.key is None] if allocated else []
-    header_at = next((i for i, r in enumerate(rows) if r.split()[:2] == ["Resource", "Requests"]), None)
-    if header_at is not None:
-        header = header_of(rows[header_at])
-        for row in rows[header_at + 1:]:
-            values = cells(header, row)
-            amount = quantity(values.get("REQUESTS", "").split(" ")[0])
-            if values.get("RESOURCE") and amount is not None and not values["RESOURCE"].startswith("-"):
-                requested[values["RESOURCE"]] = amount
-    shown = root.get("Conditions") is not None  # a paste without the Conditions table says nothing of readiness
-    return dataclasses.replace(node, requested=requested, ready=node.ready if shown else True)

@@ -10,7 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from doctor.collect.kubectl_tables import headerless_event_header, headerless_pods_header, is_event_header, is_pods_header
+from doctor.collect.kubectl_tables import (
+    headerless_event_header,
+    headerless_pods_header,
+    is_event_header,
+    is_pods_header,
+)
 
 MAX_LINE = 1024 * 1024  # a longer line is read in pieces: the first piece decides what it is
 MAX_PART_LINES = 20000  # a describe block or a table longer than this is cut (noted)
@@ -235,7 +240,7 @@ _LOG_FLAGS = re.compile(r"(?:^|\s)(?:-p|--previous(?:=true)?)(?=\s|$)")
 _CONTAINER_FLAG = re.compile(r"(?:^|\s)(?:-c|--container)[ =](\S+)")
 _VALUE_FLAGS = frozenset({"-n", "--namespace", "-c", "--container", "--tail", "--since", "--context", "-l", "--selector",
                           "--since-time", "--kubeconfig", "-e", "--endpoint-name", "--name", "-g", "--resource-group",
-                          "-w", "--workspace-name", "--lines", "-l", "--container-type"})
+                          "-w", "--workspace-name", "--lines", "--container-type"})
 
 
 def command_log(tool: str, args: str) -> _Log | None:

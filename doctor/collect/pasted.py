@@ -9,8 +9,9 @@ file (byte ranges, streamed by the scanner). A file nothing could be taken from 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from doctor.collect import client_output, deploy_output
 from doctor.collect.kubectl_describe import describe

@@ -471,3 +471,37 @@ def scheduling_headline(reasons: list[dict[str, Any]] | None) -> str:
 
 
 TEMPLATE_FUNCTIONS["scheduling_headline"] = scheduling_headline
+
+
+# --- memory (issue 15): the limit that bites, and a size derived from what was observed -------------------------
+
+
+def memory_setting(config: dict[str, Any] | None, target_kind: str = "") -> str:
+    """The memory setting that bites, in the user's dialect: the limit when the config sets one apart from the request
+    (Azure ML v1 `memoryInGBLimit` / `memory_gb_limit=`), else the dialect's memory setting."""
+    names = (config or {}).get("settings") or {}
+    if (config or {}).get("memory_gb_limit") is not None and names.get("memory_gb_limit"):
+        return f"{names['memory_gb_limit']} (the limit; {names.get('memory_gb', 'the request')} is only the request)"
+    return setting(config, "memory_gb", target_kind)
+
+
+def memory_suggestion(limit_bytes: float | None, peak_bytes: float | None = None, kills: int | None = None) -> dict[str, Any] | None:
+    """Memory to set, with the inputs written out: 1.5 × an observed peak; without one, the limit the process was
+    killed at is a lower bound, and twice it is a first step to measure from."""
+    if not limit_bytes and not peak_bytes:
+        return None
+    if peak_bytes:
+        raw = float(peak_bytes) * 1.5 / GIB
+        gb_ = max(math.ceil(raw * 2) / 2, math.ceil((float(limit_bytes or 0) / GIB + 0.5) * 2) / 2 if limit_bytes else 0)
+        return {"gb": gb_, "basis": "peak",
+                "formula": f"1.5 × the observed peak {gb(peak_bytes)} = {_n(round(raw, 2))} GB, rounded up to {_n(gb_)} GB"}
+    limit_gb = float(limit_bytes or 0) / GIB
+    gb_ = max(math.ceil(limit_gb * 2 * 2) / 2, math.ceil((limit_gb + 0.5) * 2) / 2)
+    killed = f", killed {kills} time(s) at it" if kills else ""
+    return {"gb": gb_, "basis": "limit",
+            "formula": (f"the process needs more than the {gb(limit_bytes)} limit{killed}; no peak was measured, so the "
+                        f"larger of 2 × {gb(limit_bytes)} and {gb(limit_bytes)} + 0.5 GB, rounded up to 0.5 GB, is a first "
+                        f"step: measure the peak with `mldoctor preflight` (or the working set in Prometheus) and size from it")}
+
+
+TEMPLATE_FUNCTIONS.update({"memory_setting": memory_setting, "memory_suggestion": memory_suggestion})

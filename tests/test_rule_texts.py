@@ -77,10 +77,13 @@ def _optional_sets(rule: Rule, bound: set[str]) -> list[tuple[str, ...]]:
         parts = [tuple(c.bind for c in walk(p) if getattr(c, "bind", None)) for p in cond.parts]
         always = any(isinstance(p, ExprCond) and p.scope == "bindings" and p.expr.strip() == "true" for p in cond.parts)
         for i, names in enumerate(parts):
-            others = any((set(other) - set(names)) & bound for j, other in enumerate(parts) if j != i)
-            if names and set(names) & bound and (always or others):
-                sets.append(names)
-                spare += list(names) if always else []
+            holding = [set(other) for j, other in enumerate(parts) if j != i and set(other) & bound]
+            others = any((other - set(names)) & bound for other in holding)
+            # a name another holding part binds too stays bound: only the rest can be missing
+            own = tuple(n for n in names if not any(n in other for other in holding))
+            if own and set(own) & bound and (always or others):
+                sets.append(own)
+                spare += list(own) if always else []
     optional = tuple(dict.fromkeys(spare))
     return list(dict.fromkeys(sets)) + ([optional] if optional and optional not in sets else [])
 

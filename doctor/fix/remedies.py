@@ -94,6 +94,7 @@ REMEDIES: dict[str, Remedy] = {
     "oom-killed": _memory,
     "worker-boot-loop": _memory,
     "probe-failure": _probe,
+    "init-hang": _probe,  # a start-up longer than the probe budget: the same initial delay, from the time init() ran
     "overload-503": _replicas,
     "too-many-requests-429": _instances,
     "worker-timeout": _timeout,

@@ -505,3 +505,17 @@ def memory_suggestion(limit_bytes: float | None, peak_bytes: float | None = None
 
 
 TEMPLATE_FUNCTIONS.update({"memory_setting": memory_setting, "memory_suggestion": memory_suggestion})
+
+
+def quantity(value: Any) -> str:
+    """Bytes as a Kubernetes quantity, the way manifests write them: 300Mi, 2Gi, 1536Mi."""
+    if value is None or value == "":
+        return "unknown"
+    size = int(float(value))
+    for unit, factor in (("Gi", GIB), ("Mi", 2**20), ("Ki", 2**10)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+TEMPLATE_FILTERS["quantity"] = quantity

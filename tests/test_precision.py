@@ -91,8 +91,11 @@ def test_the_servers_own_import_is_not_blamed_on_score_py() -> None:
 
 
 def test_unpickling_with_another_version_is_not_reported_as_not_installed() -> None:
-    report = _report(logs=PICKLE)
-    assert "missing-python-module" not in [f.rule_id for f in report.findings]
+    first = _first(_report(logs=PICKLE))
+    if first.rule_id == "missing-python-module":  # package-version-skew, where it matches, hides it
+        assert first.values["version_skew"] is True
+    assert "not installed" not in first.title and "not installed" not in first.cause
+    assert "scikit-learn" in first.fix
 
 
 def test_a_404_probe_is_the_path_not_a_slow_start_and_not_memory() -> None:

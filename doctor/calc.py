@@ -494,7 +494,7 @@ def memory_suggestion(limit_bytes: float | None, peak_bytes: float | None = None
         raw = float(peak_bytes) * 1.5 / GIB
         gb_ = max(math.ceil(raw * 2) / 2, math.ceil((float(limit_bytes or 0) / GIB + 0.5) * 2) / 2 if limit_bytes else 0)
         return {"gb": gb_, "basis": "peak",
-                "formula": f"1.5 × the observed peak {gb(peak_bytes)} = {_n(round(raw, 2))} GB, rounded up to {_n(gb_)} GB"}
+                "formula": f"1.5 × the observed peak of {gb(peak_bytes)} = {_n(round(raw, 2))} GB, rounded up to {_n(gb_)} GB"}
     limit_gb = float(limit_bytes or 0) / GIB
     gb_ = max(math.ceil(limit_gb * 2 * 2) / 2, math.ceil((limit_gb + 0.5) * 2) / 2)
     killed = f", killed {kills} time(s) at it" if kills else ""

@@ -277,27 +277,24 @@ _SCOPE_EVIDENCE = {"state": "states", "config": "configs", "node": "nodes", "tra
 def _needed(rule: Rule) -> set[str]:
     if rule.needs:
         return set(rule.needs)
-    needs: set[str] = set()
-    for cond in _positive(rule.when):
-        if isinstance(cond, LogCond):
-            needs.add("traffic" if cond.source == "access" else "logs")
-        elif isinstance(cond, EventCond):
-            needs.add("events")
-        elif isinstance(cond, ExprCond) and cond.scope in _SCOPE_EVIDENCE:
-            needs.add(_SCOPE_EVIDENCE[cond.scope])
-    return needs
+    return _kinds(_positive(rule.when))
 
 
 def _reads(cond: Condition) -> set[str]:
     """Every kind of evidence a condition looks at, negated parts included."""
+    return _kinds(walk(cond))
+
+
+def _kinds(conds: Iterable[Condition]) -> set[str]:
+    """The kinds of evidence (`logs`, `events`, `states`, …) the leaf conditions read."""
     kinds: set[str] = set()
-    for leaf in walk(cond):
-        if isinstance(leaf, LogCond):
-            kinds.add("traffic" if leaf.source == "access" else "logs")
-        elif isinstance(leaf, EventCond):
+    for cond in conds:
+        if isinstance(cond, LogCond):
+            kinds.add("traffic" if cond.source == "access" else "logs")
+        elif isinstance(cond, EventCond):
             kinds.add("events")
-        elif isinstance(leaf, ExprCond) and leaf.scope in _SCOPE_EVIDENCE:
-            kinds.add(_SCOPE_EVIDENCE[leaf.scope])
+        elif isinstance(cond, ExprCond) and cond.scope in _SCOPE_EVIDENCE:
+            kinds.add(_SCOPE_EVIDENCE[cond.scope])
     return kinds
 
 

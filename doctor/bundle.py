@@ -8,7 +8,6 @@ devices) into a temporary directory that is removed when the `with` block ends.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import shutil
@@ -16,19 +15,23 @@ import tarfile
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import yaml
 
 from doctor import convert, yamlsafe
+from doctor.bundle_paths import bundle_dirs, bundle_file, bundle_files, bundle_path, open_file, read_file
 from doctor.errors import InputError
 from doctor.evidence import CollectorError, Evidence, LogSource, Target
+from doctor.logs import MAX_LINE_BYTES
 
 MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
 # A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
 MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
+MAX_EVENTS_FILE_BYTES = 64 * 1024 * 1024
 KNOWN_DIRS = ("docker", "k8s", "config", "traffic", "deploy", "client", "pasted")
+__all__ = ["bundle_files", "load_objects", "log_source", "open_bundle", "read_bundle_dir"]
 
 
 @contextlib.contextmanager
@@ -60,14 +63,15 @@ def _unpack(archive: Path, into: Path) -> Path:
     except (tarfile.TarError, EOFError, OSError, ValueError) as err:
         raise InputError(f"not a readable .tar.gz bundle ({type(err).__name__}: {err})", str(archive)) from None
     entries = [p for p in into.iterdir()]
-    if len(entries) == 1 and entries[0].is_dir() and not any((into / d).exists() for d in KNOWN_DIRS):
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink() and not any((into / d).exists() for d in KNOWN_DIRS):
         return entries[0]  # a bundle packed with its top folder
     return into
 
 
 def read_bundle_dir(root: Path, label: str) -> Evidence:
-    """The evidence in an unpacked bundle directory."""
-    if not any((root / d).is_dir() for d in KNOWN_DIRS):
+    """The evidence in an unpacked bundle directory; every path read is checked by doctor.bundle_paths."""
+    root = root.resolve()
+    if not any(bundle_path(root, d) is not None for d in KNOWN_DIRS):
         raise InputError(f"not a bundle: none of {', '.join(d + '/' for d in KNOWN_DIRS)} inside", label)
     manifest = _manifest(root)
     evidence = Evidence(Target("bundle", str(manifest.get("target") or label)))
@@ -93,8 +97,8 @@ def _manifest_records(manifest: dict[str, Any], evidence: Evidence) -> None:
 
 
 def _manifest(root: Path) -> dict[str, Any]:
-    path = root / "manifest.yaml"
-    if not path.is_file():
+    path = bundle_file(root, "manifest.yaml")
+    if path is None:
         return {}
     data = load_objects(path, root)
     return data if isinstance(data, dict) else {}
@@ -103,11 +107,7 @@ def _manifest(root: Path) -> dict[str, Any]:
 def load_objects(path: Path, root: Path) -> Any:
     """A JSON or YAML file's content; InputError naming the file and line when it is malformed."""
     rel = str(path.relative_to(root))
-    if path.is_symlink() or not path.is_file():
-        raise InputError("not a regular file (links and devices are refused in bundles)", rel)
-    if path.stat().st_size > MAX_OBJECT_FILE_BYTES:
-        raise InputError(f"larger than {MAX_OBJECT_FILE_BYTES} bytes", rel)
-    text = path.read_bytes().decode("utf-8", "replace")
+    text = read_file(path, rel, MAX_OBJECT_FILE_BYTES).decode("utf-8", "replace")
     try:
         if path.suffix == ".json" or text.lstrip()[:1] in ("{", "["):
             return json.loads(text)
@@ -137,19 +137,18 @@ def _items(data: Any) -> list[dict[str, Any]]:
 
 def log_source(rel: str, container: str, path: Path, evidence: Evidence, **kw: Any) -> LogSource:
     """A LogSource for a bundle file; one over the size cap is read from its last MAX_LOG_BYTES, with a note."""
-    if path.is_symlink() or not path.is_file():
-        raise InputError("not a regular file (links and devices are refused in bundles)", rel)
-    size = path.stat().st_size
+    with open_file(path, rel) as handle:
+        size = os.fstat(handle.fileno()).st_size
     if size <= MAX_LOG_BYTES:
-        return LogSource.from_path(rel, container, path, **kw)
+        return LogSource(rel, container, lambda: open_file(path, rel), size=size, **kw)
     evidence.notes.append(f"{rel}: {size} bytes; only the last {MAX_LOG_BYTES} bytes were scanned")
-    return LogSource(rel, container, lambda: _tail(path, MAX_LOG_BYTES), size=MAX_LOG_BYTES, **kw)
+    return LogSource(rel, container, lambda: _tail(path, rel, MAX_LOG_BYTES), size=MAX_LOG_BYTES, **kw)
 
 
-def _tail(path: Path, limit: int) -> io.BufferedReader:
-    handle = open(path, "rb")
+def _tail(path: Path, rel: str, limit: int) -> BinaryIO:
+    handle = open_file(path, rel)
     handle.seek(-limit, os.SEEK_END)
-    handle.readline()  # start on a whole line
+    handle.readline(MAX_LINE_BYTES)  # start on a whole line (a "line" without newline is cut, not read whole)
     return handle
 
 
@@ -167,30 +166,29 @@ def _converted(items: list[dict[str, Any]], convert_one: Any, source: str) -> li
 
 
 def _read_docker(root: Path, evidence: Evidence) -> None:
-    base = root / "docker"
-    if not base.is_dir():
-        return
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+    for folder in bundle_dirs(root, "docker"):
         name = folder.name
-        inspect = folder / "inspect.json"
-        if inspect.is_file():
-            source = f"docker/{name}/inspect.json"
+        source = f"docker/{name}/inspect.json"
+        inspect = bundle_file(root, source)
+        if inspect is not None:
             evidence.states.extend(_converted(_items(load_objects(inspect, root)),
                                               lambda obj: convert.docker_state(obj, source), source))
-        logs = folder / "logs.txt"
-        if logs.is_file():
+        logs = bundle_file(root, f"docker/{name}/logs.txt")
+        if logs is not None:
             evidence.logs.append(log_source(f"docker/{name}/logs.txt", name, logs, evidence))
-        model_dir = folder / "model-dir.txt"
-        if model_dir.is_file():
-            evidence.logs.append(LogSource.from_path(f"docker/{name}/model-dir.txt", name, model_dir, kind="model-dir"))
-        _read_docker_events(folder / "events.json", root, name, evidence)
+        model_dir = bundle_file(root, f"docker/{name}/model-dir.txt")
+        if model_dir is not None:
+            evidence.logs.append(log_source(f"docker/{name}/model-dir.txt", name, model_dir, evidence, kind="model-dir"))
+        _read_docker_events(root, name, evidence)
 
 
-def _read_docker_events(path: Path, root: Path, name: str, evidence: Evidence) -> None:
-    if not path.is_file():
-        return
+def _read_docker_events(root: Path, name: str, evidence: Evidence) -> None:
     source = f"docker/{name}/events.json"
-    for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+    path = bundle_file(root, source)
+    if path is None:
+        return
+    text = read_file(path, source, MAX_EVENTS_FILE_BYTES).decode("utf-8", "replace")
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -202,8 +200,8 @@ def _read_docker_events(path: Path, root: Path, name: str, evidence: Evidence) -
 
 
 def _read_k8s(root: Path, evidence: Evidence) -> None:
-    base = root / "k8s"
-    if not base.is_dir():
+    base = bundle_path(root, "k8s")
+    if base is None or not base.is_dir():
         return
     pods = _k8s_file(base, root, "pods")
     node_pods = _k8s_file(base, root, "node-pods")  # pods bound to the nodes, all namespaces (for free capacity)
@@ -221,37 +219,33 @@ def _read_k8s(root: Path, evidence: Evidence) -> None:
     for stem, into, convert_one in convert.K8S_OBJECT_FILES:  # workloads, autoscalers, PVCs (doctor/evidence.py)
         source = f"k8s/{stem}.json"
         getattr(evidence, into).extend(_converted(_k8s_file(base, root, stem), lambda o: convert_one(o, source), source))
-    _read_k8s_logs(base / "logs", root, evidence)
+    _read_k8s_logs(root, evidence)
 
 
 def _k8s_file(base: Path, root: Path, name: str) -> list[dict[str, Any]]:
     for suffix in (".json", ".yaml", ".yml"):
-        path = base / (name + suffix)
-        if path.is_file():
+        path = bundle_file(root, f"k8s/{name}{suffix}")
+        if path is not None:
             return _items(load_objects(path, root))
     return []
 
 
-def _read_k8s_logs(base: Path, root: Path, evidence: Evidence) -> None:
-    if not base.is_dir():
-        return
-    for pod_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-        for log in sorted(pod_dir.glob("*.log")):
+def _read_k8s_logs(root: Path, evidence: Evidence) -> None:
+    for pod_dir in bundle_dirs(root, "k8s/logs"):
+        for log, rel in bundle_files(root, f"k8s/logs/{pod_dir.name}"):
+            if not log.name.endswith(".log") or log.parent != pod_dir:
+                continue
             previous = log.name.endswith(".previous.log")
             container = log.name.removesuffix(".previous.log").removesuffix(".log")
-            rel = str(log.relative_to(root))
             evidence.logs.append(log_source(rel, f"{pod_dir.name}/{container}", log, evidence, previous=previous))
 
 
 def _read_configs(root: Path, evidence: Evidence) -> None:
-    base = root / "config"
-    if not base.is_dir():
-        return
     from doctor import config
     from doctor.collect import deploy_output
 
-    for path, rel in _regular_files(base, root):
-        facts = config.read_config(path, rel)
+    for path, rel in bundle_files(root, "config"):
+        facts = config.config_facts(read_file(path, rel, config.MAX_CONFIG_BYTES), rel)
         if facts:
             evidence.configs.extend(facts)
             evidence.logs.extend(deploy_output.as_log(f) for f in facts if f.kind == "deploy-output")
@@ -262,26 +256,12 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
 def _read_pasted(root: Path, evidence: Evidence) -> None:
     from doctor.collect import pasted
 
-    pasted.read_places(root, lambda base: _regular_files(base, root), evidence)
+    pasted.read_places(root, lambda base: bundle_files(root, str(base.relative_to(root))), evidence)
 
 
 def _read_traffic(root: Path, evidence: Evidence) -> None:
-    base = root / "traffic"
-    if not base.is_dir():
-        return
-    for path, rel in _regular_files(base, root):
+    for path, rel in bundle_files(root, "traffic"):
         evidence.logs.append(log_source(rel, path.stem, path, evidence, kind="access"))
-
-
-def _regular_files(base: Path, root: Path) -> list[tuple[Path, str]]:
-    """Every file below `base` with its bundle-relative name; InputError for a link (or a device) among them."""
-    found = []
-    for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            raise InputError("not a regular file (links and devices are refused in bundles)", rel)
-        found.append((path, rel))
-    return found
 
 
 def _latest_time(evidence: Evidence) -> datetime:
@@ -290,5 +270,5 @@ def _latest_time(evidence: Evidence) -> datetime:
     return max(times, default=datetime.now(timezone.utc))
 
 
-regular_files = _regular_files
+regular_files = bundle_files  # the name the pasted reader first used
 latest_time = _latest_time

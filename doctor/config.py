@@ -66,9 +66,15 @@ def read_config(path: Path, label: str | None = None) -> list[ConfigFact]:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise InputError(f"larger than {MAX_CONFIG_BYTES} bytes", label)
-        text = path.read_bytes().decode("utf-8", "replace")
+        data = path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror}", label) from None
+    return config_facts(data, label)
+
+
+def config_facts(data: bytes, label: str) -> list[ConfigFact]:
+    """What a config file's bytes are and say (empty when none of the known kinds); InputError when malformed."""
+    text = data.decode("utf-8", "replace")
     for reader in READERS:
         facts = reader(text, label)
         if facts:

@@ -1,5 +1,8 @@
-"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs.
+r"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs.
 
+Every pattern here is linear on hostile text: a line is considered up to MAX_LINE_BYTES (gunicorn refuses
+request lines over 4094 bytes and header fields over 8190), a match can only start at the start of a word
+(`(?<!\S)`), and the time in brackets is bounded, so a 100 KB base64 or NUL "line" costs one pass.
 A container log carries each request twice (the azmlinfsrv summary with its latency, then the
 gunicorn.access line); `LineParser` merges the pair into one request so nothing is counted twice.
 """
@@ -12,13 +15,15 @@ from dataclasses import dataclass
 
 from doctor.logs import line_time
 
+MAX_LINE_BYTES = 16 * 1024  # what an access line can be; the rest of a longer "line" is not looked at
+
 # azmlinfsrv >= 0.8: `2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19`
 SUMMARY = re.compile(
     rb"\[(?P<pid>\d+)\] azmlinfsrv - (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>\d+(?:\.\d+)?)ms\b")
 # gunicorn default / nginx combined: h l u [t] "r" s b "f" "a", then optional numbers:
 # gunicorn `%(L)s` (request seconds) or ingress-nginx `$request_length $request_time [upstream] ... $upstream_response_time`
 _ACCESS = re.compile(
-    rb'(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+    rb'(?<!\S)(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]{1,64})\] "(?P<method>[A-Z]{1,16}) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
     rb'(?P<status>\d{3}|000|-) (?P<bytes>\d+|-)(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?'
     rb"(?: (?:(?P<reqlen>\d+) )?(?P<rt>\d+\.\d+)\b)?")
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
@@ -43,6 +48,7 @@ class Request:
 
 def parse_line(line: bytes) -> Request | None:
     """The request a single access or summary line records; None when the line is not one."""
+    line = line[:MAX_LINE_BYTES]
     match = SUMMARY.search(line)
     if match:
         when = line_time(line)
@@ -112,6 +118,7 @@ class LineParser:
 
     def feed(self, line: bytes) -> Request | None:
         """The new request on this line, if any (None for the gunicorn twin of a summary line)."""
+        line = line[:MAX_LINE_BYTES]
         if not line.strip():
             return None
         request = parse_line(line)

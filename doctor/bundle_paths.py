@@ -1,0 +1,123 @@
+"""The one place a bundle's paths are checked: every file read from a bundle is inside it, reached without a link.
+
+A customer tarball unpacked with `tar xzf` keeps its symbolic links (absolute ones too), so a directory
+bundle can hold `docker -> /`, `k8s/logs/POD -> /home/me` or `events.json -> /etc/passwd`. Every path
+is walked component by component from the bundle root with `lstat`: a link, a device or a FIFO at any
+level is refused (InputError naming the path, exit 2), the resolved path must stay below the resolved
+root, and files are opened with O_NOFOLLOW so a link swapped in after the check is refused too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from doctor.errors import InputError
+
+_REFUSED = "links and devices are refused in bundles"
+
+
+def _kind(path: Path, rel: str) -> int | None:
+    """The lstat mode of `path` (None when absent); InputError for a link or anything not a file or folder."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", rel) from None
+    if stat.S_ISLNK(mode):
+        raise InputError(f"a symbolic link ({_REFUSED})", rel)
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"not a regular file ({_REFUSED})", rel)
+    return mode
+
+
+def bundle_path(root: Path, rel: str) -> Path | None:
+    """`root/rel` when it exists as a file or folder reached without a link and inside the bundle; else None.
+
+    InputError when any level of it is a link, a device or a FIFO, or it resolves outside the bundle."""
+    base = root.resolve()
+    current = base
+    parts = [p for p in Path(rel).parts if p not in ("", ".")]
+    if any(p == ".." for p in parts) or Path(rel).is_absolute():
+        raise InputError("a path outside the bundle", rel)
+    for depth, part in enumerate(parts, 1):
+        current = current / part
+        if _kind(current, "/".join(parts[:depth])) is None:
+            return None
+    if not current.resolve().is_relative_to(base):
+        raise InputError(f"resolves outside the bundle ({_REFUSED})", rel)
+    return current
+
+
+def bundle_file(root: Path, rel: str) -> Path | None:
+    """Like `bundle_path`, for a path that must be a regular file when present."""
+    path = bundle_path(root, rel)
+    if path is not None and not stat.S_ISREG(os.lstat(path).st_mode):
+        raise InputError("a folder where a file was expected", rel)
+    return path
+
+
+def bundle_dirs(root: Path, rel_dir: str) -> list[Path]:
+    """The folders directly inside `root/rel_dir` (none when it is absent), sorted; links refused."""
+    base = bundle_path(root, rel_dir)
+    if base is None or not base.is_dir():
+        return []
+    found = []
+    for entry in sorted(os.scandir(base), key=lambda e: e.name):
+        mode = _kind(Path(entry.path), f"{rel_dir}/{entry.name}")
+        if mode is not None and stat.S_ISDIR(mode):
+            found.append(Path(entry.path))
+    return found
+
+
+def bundle_files(root: Path, rel_dir: str) -> list[tuple[Path, str]]:
+    """Every regular file below `root/rel_dir` (recursively, sorted) with its bundle-relative name.
+
+    The single listing every reader of a bundle folder uses: InputError for a link, device or FIFO at any level."""
+    base = bundle_path(root, rel_dir)
+    if base is None or not base.is_dir():
+        return []
+    found: list[tuple[Path, str]] = []
+    stack = [(base, rel_dir.strip("/"))]
+    while stack:
+        folder, rel = stack.pop()
+        for entry in os.scandir(folder):
+            name = f"{rel}/{entry.name}"
+            mode = _kind(Path(entry.path), name)
+            if mode is None:
+                continue
+            if stat.S_ISDIR(mode):
+                stack.append((Path(entry.path), name))
+            else:
+                found.append((Path(entry.path), name))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def open_file(path: Path, rel: str) -> BinaryIO:
+    """`path` opened for reading without following a link (O_NOFOLLOW); InputError when it is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise InputError(f"cannot open ({err.strerror}; {_REFUSED})", rel) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"not a regular file ({_REFUSED})", rel)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def read_file(path: Path, rel: str, limit: int) -> bytes:
+    """The bytes of a bundle file of at most `limit` bytes (opened as `open_file`); InputError when larger."""
+    with open_file(path, rel) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise InputError(f"larger than {limit} bytes", rel)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"larger than {limit} bytes", rel)
+    return data

@@ -1,0 +1,127 @@
+"""Hostile bundles, generated (no committed binaries): each case builds its input under a temp folder.
+
+A case returns `Case(args, codes, ...)`: the mldoctor arguments, the exit codes it may end with, and text
+that must not appear in what it prints. Files planted OUTSIDE the bundle hold `CANARY`: a run that reads
+them (through a link) would print it, and the suite's audit hook sees the open.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOT = ROOT / "fixtures" / "bundles" / "docker-boot-loop"
+CANARY = "CANARY-outside-the-bundle-7f3a"
+
+
+@dataclass
+class Case:
+    """One hostile input: how to run it and what it may answer."""
+
+    args: list[str]
+    codes: tuple[int, ...] = (2,)
+    absent: tuple[str, ...] = (CANARY,)
+    contains: tuple[str, ...] = ()  # the one line (or the report) must say this
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def outside(tmp: Path) -> Path:
+    """A folder next to the bundle holding files an attacker wants read: every kind a bundle has."""
+    out = tmp / "outside"
+    if out.exists():
+        return out
+    for rel in ("NAME/logs.txt", "pod/app.log", "config/deploymentconfig.json", "traffic/access.log",
+                "NAME/model-dir.txt", "secret.txt"):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(f"2026-11-25T16:52:18.000000000Z {CANARY} Traceback ModuleNotFoundError\n")
+    (out / "NAME" / "inspect.json").write_text(json.dumps([{"Name": CANARY, "State": {"Status": CANARY}}]))
+    (out / "events.json").write_text(json.dumps({"items": [{"reason": CANARY, "message": CANARY}]}))
+    (out / "NAME" / "events.json").write_text(json.dumps({"Type": "container", "Action": "die",
+                                                          "Actor": {"Attributes": {"name": CANARY}}}) + "\n")
+    (out / "manifest.yaml").write_text(f"target: {CANARY}\nnotes: [{CANARY}]\n")
+    return out
+
+
+def _bundle(tmp: Path) -> Path:
+    bundle = tmp / "bundle"
+    shutil.copytree(BOOT, bundle, ignore=shutil.ignore_patterns("expected.yaml"))
+    (bundle / "k8s" / "logs" / "pod").mkdir(parents=True)
+    (bundle / "k8s" / "events.json").write_text('{"items": []}')
+    return bundle
+
+
+def _link(rel: str, target: str) -> Callable[[Path], Case]:
+    """A bundle where `rel` is a symbolic link to `target` below the outside folder (absolute, as tar keeps it)."""
+    def build(tmp: Path) -> Case:
+        bundle, out = _bundle(tmp), outside(tmp)
+        path = bundle / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(out / target, path)
+        return Case(["check", str(bundle)], contains=("link",))
+
+    return build
+
+
+def _fifo(tmp: Path) -> Case:
+    bundle = _bundle(tmp)
+    os.mkfifo(bundle / "k8s" / "logs" / "pod" / "app.log")  # opening it would wait for a writer for ever
+    return Case(["check", str(bundle)], contains=("regular file",))
+
+
+def _link_inside(tmp: Path) -> Case:
+    bundle = _bundle(tmp)
+    os.symlink("../../docker/mldoctor-t-bootloop/inspect.json", bundle / "k8s" / "logs" / "pod" / "app.log")
+    return Case(["check", str(bundle)], contains=("link",))
+
+
+B64 = base64.b64encode(bytes(range(256)) * 300)[:100_000]  # a 100 KB base64 payload (generated)
+PREFIXES = (b"2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score ",
+            b"2026-11-25 15:31:27,524 I [10362] gunicorn.access - ", b'127.0.0.1 - - [', b"")
+
+
+def _long_lines(where: str) -> Callable[[Path], Case]:
+    """Lines of 100 KB (base64 after the server's prefixes, NULs) in a log of the bundle."""
+    def build(tmp: Path) -> Case:
+        bundle = _bundle(tmp)
+        lines = [p + B64 for p in PREFIXES] + [b"\0" * 100_000, b"a b [" * 20_000]
+        path = bundle / where
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\n".join(lines * 5) + b"\n")
+        return Case(["check", str(bundle)], codes=(0, 1))
+
+    return build
+
+
+CASES: dict[str, Callable[[Path], Case]] = {
+    "long lines: traffic log": _long_lines("traffic/access.log"),
+    "long lines: docker log": _long_lines("docker/mldoctor-t-bootloop/logs.txt"),
+    "long lines: k8s log": _long_lines("k8s/logs/pod/app.log"),
+    "link: docker/": _link("docker", ""),
+    "link: docker/NAME": _link("docker/mldoctor-t-bootloop", "NAME"),
+    "link: docker/NAME/events.json": _link("docker/mldoctor-t-bootloop/events.json", "NAME/events.json"),
+    "link: docker/NAME/inspect.json": _link("docker/mldoctor-t-bootloop/inspect.json", "NAME/inspect.json"),
+    "link: docker/NAME/logs.txt": _link("docker/mldoctor-t-bootloop/logs.txt", "NAME/logs.txt"),
+    "link: docker/NAME/model-dir.txt": _link("docker/mldoctor-t-bootloop/model-dir.txt", "NAME/model-dir.txt"),
+    "link: k8s/": _link("k8s", ""),
+    "link: k8s/events.json": _link("k8s/events.json", "events.json"),
+    "link: k8s/logs": _link("k8s/logs", ""),
+    "link: k8s/logs/POD": _link("k8s/logs/pod", "pod"),
+    "link: k8s/logs/POD/C.log": _link("k8s/logs/pod/app.log", "pod/app.log"),
+    "link: config/": _link("config", "config"),
+    "link: config/FILE": _link("config/deploymentconfig.json", "config/deploymentconfig.json"),
+    "link: traffic/": _link("traffic", "traffic"),
+    "link: traffic/FILE": _link("traffic/access.log", "traffic/access.log"),
+    "link: manifest.yaml": _link("manifest.yaml", "manifest.yaml"),
+    "link inside the bundle": _link_inside,
+    "fifo as a log": _fifo,
+}

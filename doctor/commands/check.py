@@ -96,7 +96,13 @@ def _add_probe(evidences: Sequence[Evidence], url: str, sample: str | None, coun
     body = Path(sample).read_bytes() if sample else client.DEFAULT_BODY
     plan = client.Plan(url, body, count, 4, 30.0, 120.0, None)
     client.check_plan(plan)
-    probed = client.evidence_for(client.run(plan), url)
+    results = client.run(plan)
+    down = client.unanswered(results, url)
+    if down:
+        from doctor.evidence import CollectorError
+
+        evidences[0].collector_errors.append(CollectorError("probe", down))
+    probed = client.evidence_for(results, url)
     evidences[0].logs.extend(probed.logs)
     evidences[0].notes.extend(probed.notes)
 

@@ -28,4 +28,9 @@ def probe(url: str, sample: str | None, count: int, concurrency: int, timeout_s:
     body = Path(sample).read_bytes() if sample else client.DEFAULT_BODY
     plan = client.Plan(url, body, count, concurrency, timeout_s, max_seconds, rate)
     results = client.run(plan)
+    down = client.unanswered(results, url)
+    if down:
+        from doctor.errors import UnreachableError
+
+        raise UnreachableError(down)
     return diagnose_and_report([client.evidence_for(results, url)], **report_opts)

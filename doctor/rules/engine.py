@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from doctor import status
-from doctor.evidence import CollectorError, Evidence
+from doctor.evidence import CollectorError, Evidence, Target
 from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
 from doctor.rules import exprs, safety, templates
@@ -343,7 +343,8 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     if redact:  # what collectors said can quote a URL with a SAS token or a password
         errors = [CollectorError(e.collector, redact_text(e.error)) for e in errors]
         notes = [redact_text(n) for n in notes]
-    report = Report(evidence.target, order_findings(list(findings.values())), list(checks.values()),
+    target = Target(evidence.target.kind, redact_text(evidence.target.name)) if redact else evidence.target
+    report = Report(target, order_findings(list(findings.values())), list(checks.values()),
                     errors, evidence.summary(), notes, evidence.predicted)
     report.redacted = redact
     report.usable = status.usable(evidence)

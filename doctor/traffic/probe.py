@@ -156,12 +156,35 @@ def access_log(results: list[Result], url: str) -> bytes:
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
+def shown_url(url: str) -> str:
+    """The URL as reports show it: scheme, host, port and path; never a user, password, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def unanswered(results: list[Result], url: str) -> str | None:
+    """One line when no request even connected (nothing listening, no route, no such host): the service is down.
+
+    Timeouts, resets and empty replies mean something answered the connection: the rules diagnose those."""
+    if not results or any(r.status or r.error not in ("refused", "error") for r in results):
+        return None
+    kinds = sorted({r.error or "error" for r in results})
+    return (f"no HTTP answer from {shown_url(url)} to any of {len(results)} request(s) ({', '.join(kinds)}): "
+            "is the service running and listening on that port?")
+
+
 def evidence_for(results: list[Result], url: str) -> Evidence:
     """Evidence of kind `probe`: one access-kind log of the recorded requests."""
     parts = urlsplit(url)
     name = f"probe/{parts.hostname}{parts.path or '/'}"
     data = access_log(results, url)
-    evidence = Evidence(Target("probe", f"{parts.scheme}://{parts.netloc}{parts.path}"), now=datetime.now(timezone.utc))
+    evidence = Evidence(Target("probe", shown_url(url)), now=datetime.now(timezone.utc))
     evidence.logs.append(LogSource.from_bytes(name, "probe", data, kind="access"))
-    evidence.notes.append(f"probe: {len(results)} request(s) sent to {parts.netloc}{parts.path}")
+    evidence.notes.append(f"probe: {len(results)} request(s) sent to {shown_url(url).partition('://')[2]}")
     return evidence

@@ -125,9 +125,11 @@ def _terminate_as_interrupt() -> None:
 
 
 def _redacted(err: BaseException) -> str:
+    """The error's text redacted, on one line, with no control character reaching the terminal."""
     from doctor.redact import redact_text
+    from doctor.report.escape import for_terminal
 
-    return redact_text(str(err))
+    return for_terminal(redact_text(str(err))).replace("\n", "\\n")
 
 
 def kubectl_main() -> int:

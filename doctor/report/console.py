@@ -7,9 +7,17 @@ import os
 import shutil
 
 from doctor.findings import Finding, Report
+from doctor.report.escape import for_terminal
 
 _STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "bold yellow", "info": "cyan"}
 _STATUS = {"failing": "bold red", "warning": "bold yellow", "healthy": "bold green", "unknown": "bold magenta"}
+
+
+def escape(text: str) -> str:
+    """Evidence text for rich markup: control characters shown escaped (`\\x1b`), markup brackets escaped."""
+    from rich.markup import escape as markup
+
+    return markup(for_terminal(text))
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -34,7 +42,7 @@ def _header(console: object, report: Report) -> None:
     from rich.text import Text
 
     status = report.status.upper()
-    line = Text.assemble(("mldoctor ", "bold"), f"{report.target.kind}:{report.target.name}  ",
+    line = Text.assemble(("mldoctor ", "bold"), for_terminal(f"{report.target.kind}:{report.target.name}  "),
                          (status, _STATUS[report.status]))
     if report.predicted:
         line.append("  (predicted by preflight)", style="italic")
@@ -62,7 +70,6 @@ def stack_line(stack: dict[str, object]) -> str:
 
 
 def _finding(console: object, f: Finding) -> None:
-    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -82,7 +89,6 @@ def _finding(console: object, f: Finding) -> None:
 
 def _consequence(console: object, f: Finding) -> None:
     """A consequence, compactly under its root: severity, id and title, and the fix in one line."""
-    from rich.markup import escape
 
     console.print(f"  ↳ [{_STYLE[f.severity.value]}]{f.severity.value.upper()}[/] {escape(f.rule_id)} "  # type: ignore[attr-defined]
                   f"(consequence of {escape(f.consequence_of or '')}): {escape(f.title)}")
@@ -91,7 +97,6 @@ def _consequence(console: object, f: Finding) -> None:
 
 
 def _checks(console: object, report: Report) -> None:
-    from rich.markup import escape
 
     counts: dict[str, int] = {}
     for check in report.checks:
@@ -114,7 +119,6 @@ def _checks(console: object, report: Report) -> None:
 def render_summary(reports: list[Report], color: bool = False) -> str:
     """One line per target (a namespace check): status, worst finding, counts; the details follow."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     buf = io.StringIO()
@@ -126,7 +130,8 @@ def render_summary(reports: list[Report], color: bool = False) -> str:
         errors = len([f for f in r.findings if f.severity.rank >= 2])
         warnings = len([f for f in r.findings if f.severity.rank == 1])
         first = f"{r.findings[0].rule_id}: {r.findings[0].title}" if r.findings else ""
-        table.add_row(r.target.name, f"[{_STATUS[r.status]}]{r.status}[/]", str(errors), str(warnings), first[:80])
+        table.add_row(escape(r.target.name), f"[{_STATUS[r.status]}]{r.status}[/]", str(errors), str(warnings),
+                      escape(first[:80]))
     console.print(table)
     for note in (n for r in reports for n in r.notes if n.startswith("cluster ")):
         console.print(f"[bold yellow]{escape(note)}[/]")  # a cluster of a multi-cluster check that did not answer

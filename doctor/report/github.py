@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from doctor.findings import Finding, Report
+from doctor.report.escape import workflow_data, workflow_property
 from doctor.report.sarif import repo_path, source_location
 
 _COMMAND = {"critical": "error", "error": "error", "warning": "warning", "info": "notice"}
 
 
-def escape_data(text: str) -> str:
-    """A workflow-command message with `%`, CR and LF escaped as the runner expects."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow-command property value: the message escapes plus `:` and `,`."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+escape_data, escape_property = workflow_data, workflow_property  # the names other modules and tests use
 
 
 def annotation(finding: Finding, report: Report) -> str:
@@ -35,6 +29,6 @@ def render(report: Report, color: bool = False) -> str:
     lines = [annotation(f, report) for f in report.findings]
     lines += [f"::warning title={escape_property('mldoctor: not collected')}::"
               f"{escape_data(f'{e.collector}: {e.error}')}" for e in report.collector_errors]
-    lines.append(f"mldoctor: {report.target.kind}:{report.target.name} is {report.status} "
-                 f"({len(report.findings)} finding(s))")
+    lines.append(escape_data(f"mldoctor: {report.target.kind}:{report.target.name} is {report.status} "
+                             f"({len(report.findings)} finding(s))"))  # no line of it can start a command
     return "\n".join(lines) + "\n"

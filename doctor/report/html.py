@@ -93,7 +93,10 @@ def render_many(reports: Sequence[Report]) -> str:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from markupsafe import Markup
 
-    env = ImmutableSandboxedEnvironment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    from doctor.report.escape import for_terminal
+
+    env = ImmutableSandboxedEnvironment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                                        finalize=lambda v: for_terminal(v) if type(v) is str else v)  # no control
     title = reports[0].target.name if len(reports) == 1 else f"{len(reports)} targets"
     return env.from_string(_TEMPLATE).render(
         # _CSS is this module's constant: <style> is raw text, so it must not be entity-escaped

@@ -6,6 +6,7 @@ from xml.etree import ElementTree as ET
 
 from doctor.evidence import Severity
 from doctor.findings import Report
+from doctor.report.escape import for_xml
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -33,5 +34,15 @@ def render(report: Report, color: bool = False) -> str:
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     suite.set("errors", str(len(report.collector_errors)))
+    _only_xml_characters(suite)
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def _only_xml_characters(root: ET.Element) -> None:
+    """Every text and attribute made of characters XML 1.0 allows (evidence can hold NULs and ESC)."""
+    for node in root.iter():
+        if node.text:
+            node.text = for_xml(node.text)
+        for key, value in node.attrib.items():
+            node.set(key, for_xml(value))

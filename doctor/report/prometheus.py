@@ -15,8 +15,10 @@ _HELP = {
 
 
 def escape_label(value: str) -> str:
-    """A label value escaped as the exposition format says: backslash, double quote and line feed."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label value escaped as the exposition format says (backslash, double quote, line feed); no control."""
+    from doctor.report.escape import for_terminal
+
+    return for_terminal(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _labels(pairs: dict[str, str]) -> str:

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Iterator
 import yaml
 
 from doctor import convert, yamlsafe
-from doctor.bundle_paths import bundle_dirs, bundle_file, bundle_files, bundle_path, open_file, read_file
+from doctor.bundle_paths import bundle_dirs, bundle_file, bundle_files, bundle_path, open_file, read_file, read_tail
 from doctor.errors import InputError
 from doctor.evidence import CollectorError, Evidence, LogSource, Target
 from doctor.logs import MAX_LINE_BYTES
@@ -29,7 +29,7 @@ MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
 # A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
 MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
-MAX_EVENTS_FILE_BYTES = 64 * 1024 * 1024
+MAX_EVENTS_FILE_BYTES = 16 * 1024 * 1024  # the engine keeps its last 256 events: a larger file is read from its tail
 KNOWN_DIRS = ("docker", "k8s", "config", "traffic", "deploy", "client", "pasted")
 __all__ = ["bundle_files", "load_objects", "log_source", "open_bundle", "read_bundle_dir"]
 
@@ -187,8 +187,10 @@ def _read_docker_events(root: Path, name: str, evidence: Evidence) -> None:
     path = bundle_file(root, source)
     if path is None:
         return
-    text = read_file(path, source, MAX_EVENTS_FILE_BYTES).decode("utf-8", "replace")
-    for number, line in enumerate(text.splitlines(), 1):
+    data, size = read_tail(path, source, MAX_EVENTS_FILE_BYTES)
+    if size > MAX_EVENTS_FILE_BYTES:
+        evidence.notes.append(f"{source}: {size} bytes; only the events in its last {MAX_EVENTS_FILE_BYTES} bytes were read")
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -231,13 +233,13 @@ def _k8s_file(base: Path, root: Path, name: str) -> list[dict[str, Any]]:
 
 
 def _read_k8s_logs(root: Path, evidence: Evidence) -> None:
-    for pod_dir in bundle_dirs(root, "k8s/logs"):
-        for log, rel in bundle_files(root, f"k8s/logs/{pod_dir.name}"):
-            if not log.name.endswith(".log") or log.parent != pod_dir:
-                continue
-            previous = log.name.endswith(".previous.log")
-            container = log.name.removesuffix(".previous.log").removesuffix(".log")
-            evidence.logs.append(log_source(rel, f"{pod_dir.name}/{container}", log, evidence, previous=previous))
+    for log, rel in bundle_files(root, "k8s/logs"):  # k8s/logs/POD/CONTAINER[.previous].log
+        parts = rel.split("/")
+        if len(parts) != 4 or not log.name.endswith(".log"):
+            continue
+        previous = log.name.endswith(".previous.log")
+        container = log.name.removesuffix(".previous.log").removesuffix(".log")
+        evidence.logs.append(log_source(rel, f"{parts[2]}/{container}", log, evidence, previous=previous))
 
 
 def _read_configs(root: Path, evidence: Evidence) -> None:

@@ -37,8 +37,9 @@ def _kind(path: Path, rel: str) -> int | None:
 def bundle_path(root: Path, rel: str) -> Path | None:
     """`root/rel` when it exists as a file or folder reached without a link and inside the bundle; else None.
 
-    InputError when any level of it is a link, a device or a FIFO, or it resolves outside the bundle."""
-    base = root.resolve()
+    InputError when any level of it is a link, a device or a FIFO, or it would leave the bundle (`..`, absolute,
+    or resolving outside the resolved root)."""
+    base = root if root.is_absolute() else root.resolve()
     current = base
     parts = [p for p in Path(rel).parts if p not in ("", ".")]
     if any(p == ".." for p in parts) or Path(rel).is_absolute():
@@ -47,7 +48,7 @@ def bundle_path(root: Path, rel: str) -> Path | None:
         current = current / part
         if _kind(current, "/".join(parts[:depth])) is None:
             return None
-    if not current.resolve().is_relative_to(base):
+    if not current.resolve().is_relative_to(base.resolve()):  # cannot happen without a link; checked all the same
         raise InputError(f"resolves outside the bundle ({_REFUSED})", rel)
     return current
 
@@ -121,3 +122,15 @@ def read_file(path: Path, rel: str, limit: int) -> bytes:
     if len(data) > limit:
         raise InputError(f"larger than {limit} bytes", rel)
     return data
+
+
+def read_tail(path: Path, rel: str, limit: int) -> tuple[bytes, int]:
+    """The last `limit` bytes of a bundle file from its first whole line on, and the file's size."""
+    with open_file(path, rel) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size <= limit:
+            return handle.read(limit), size
+        handle.seek(size - limit)
+        data = handle.read(limit)
+    cut = data.find(b"\n")
+    return (data[cut + 1:] if cut >= 0 else b""), size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Iterator
@@ -47,6 +49,11 @@ def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int =
     A view stays valid until `buffers` more views have been asked for; the partial last line is
     carried into the next buffer. Each view's `.obj` is its buffer and the view starts at offset 0.
     """
+    small = _small_stream(stream)
+    if small is not None:  # a small log (most of a bundle of many): no big buffers to allocate and zero
+        if small:
+            yield memoryview(bytearray(small if small.endswith(b"\n") else small + b"\n"))
+        return
     size = chunk_bytes + max(chunk_bytes, MAX_LINE_BYTES) + 1
     pool = [bytearray(size) for _ in range(buffers)]
     turn, held, buf = 0, 0, pool[0]
@@ -71,6 +78,21 @@ def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int =
         buf = nxt
     if held:
         yield memoryview(bytes(buf[:held]) + b"\n")
+
+
+def _small_stream(stream: BinaryIO) -> bytes | None:
+    """The whole rest of a regular file shorter than a line may be (read now), or None for anything else."""
+    try:
+        left = os.fstat(stream.fileno()).st_size - stream.tell()
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+    if left >= MAX_LINE_BYTES:
+        return None
+    data = stream.read(MAX_LINE_BYTES)
+    if len(data) >= MAX_LINE_BYTES:  # it grew meanwhile: read it the usual way
+        stream.seek(-len(data), io.SEEK_CUR)
+        return None
+    return data
 
 
 def line_time(line: bytes) -> datetime | None:

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import threading
+from itertools import chain, islice
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, Generator, Iterator, Sequence
@@ -131,9 +132,16 @@ class HyperscanScanner:
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order."""
         first_line = 1
+        blocks = iter_blocks(stream, buffers=2)
+        head = list(islice(blocks, 2))
+        if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
+            done: Future[PartHits] = Future()
+            done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
+            yield from self._finish(head[0], [(0, done)], first_line)
+            return
         with ThreadPoolExecutor(THREADS) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
-            for block in iter_blocks(stream, buffers=2):
+            for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
                     first_line = yield from self._finish(*pending, first_line)

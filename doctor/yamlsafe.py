@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 MAX_ALIASES = 100
+MAX_EXPANDED = 1_000_000  # nodes the document would have with every alias expanded (what a walker visits)
 MAX_DEPTH = 100
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -64,6 +65,41 @@ def _check(root: Any) -> None:
             stack.extend((child, depth + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend((part, depth + 1) for pair in node.value for part in pair)
+    if repeats:
+        _check_expanded(root)
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expanded(root: Any) -> None:
+    """Refuse a document whose aliases expand it past MAX_EXPANDED nodes (8 levels of 9 aliases is 9**8).
+
+    Each node's expanded size is computed once (post-order over the shared graph), so this stays linear."""
+    size: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        kids = _children(node)
+        if not done and id(node) in visiting:
+            raise YamlRefused("an alias inside its own anchor (a recursive document)", node.start_mark.line + 1)
+        visiting.add(id(node))
+        if done:
+            size[id(node)] = total = 1 + sum(size[id(k)] for k in kids)
+            if total > MAX_EXPANDED:
+                raise YamlRefused(f"expands to more than {MAX_EXPANDED} nodes through aliases (a YAML alias bomb?)",
+                                  node.start_mark.line + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
 
 
 def construct(node: Any) -> Any:

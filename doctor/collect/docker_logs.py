@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from doctor.follow import Writer
+from doctor.logs import MAX_LINE_BYTES
 
 Progress = Callable[[int, int | None], None]  # (log bytes read so far, expected total or None)
 
@@ -85,7 +86,7 @@ def _copy_from(src: Path, offset: int, out: BinaryIO) -> None:
         if offset > 0:
             inp.seek(offset - 1)
             if inp.read(1) != b"\n":
-                inp.readline()
+                inp.readline(MAX_LINE_BYTES)  # a "line" without newline is cut, not read whole
         shutil.copyfileobj(inp, out, STREAM_CHUNK)
 
 

@@ -22,7 +22,7 @@ MAX_EXCERPT = 400
 MAX_DISTINCT = 20
 
 
-@dataclass
+@dataclass(slots=True)  # one per log condition per log: small, for bundles of many logs
 class LogAgg:
     """What one log condition found in one log source."""
 
@@ -32,7 +32,7 @@ class LogAgg:
     first_time: datetime | None = None
     last_time: datetime | None = None
     max_in_window: int | None = None
-    window: deque[datetime] = field(default_factory=deque)
+    window: deque[datetime] | None = None  # made on the first timed hit
     first_line: int = 0
     last_line: int = 0
     excerpts: list[tuple[int, str]] = field(default_factory=list)
@@ -62,6 +62,8 @@ class LogAgg:
                 seen.append(value)
 
     def _slide(self, when: datetime, within: timedelta) -> None:
+        if self.window is None:
+            self.window = deque()
         self.window.append(when)
         while self.window and when - self.window[0] > within:
             self.window.popleft()

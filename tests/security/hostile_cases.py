@@ -102,7 +102,56 @@ def _long_lines(where: str) -> Callable[[Path], Case]:
     return build
 
 
+def _no_newline(mb: int, env: dict[str, str] | None = None, said: tuple[str, ...] = ()) -> Callable[[Path], Case]:
+    """A log of `mb` MB without a single newline (a sparse file: no disk used), as a container log."""
+    def build(tmp: Path) -> Case:
+        bundle = _bundle(tmp)
+        with open(bundle / "docker" / "mldoctor-t-bootloop" / "logs.txt", "wb") as handle:
+            handle.truncate(mb * 1024 * 1024)
+        return Case(["check", str(bundle)], codes=(0, 1), env=env or {}, contains=said)
+
+    return build
+
+
+def _many_logs(count: int) -> Callable[[Path], Case]:
+    """A bundle of `count` pods, each with a tiny log."""
+    def build(tmp: Path) -> Case:
+        bundle = _bundle(tmp)
+        for index in range(count):
+            pod = bundle / "k8s" / "logs" / f"scorer-{index}"
+            pod.mkdir()
+            (pod / "scorer.log").write_bytes(b"2026-11-25T16:52:18.000000000Z Listening at: http://0.0.0.0:31311\n")
+        return Case(["check", str(bundle)], codes=(0, 1))
+
+    return build
+
+
+def _alias_expansion(tmp: Path) -> Case:
+    """8 levels of 9 aliases: only 72 aliases, 9**9 nodes once expanded."""
+    bundle = _bundle(tmp)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    (bundle / "k8s" / "pods.yaml").write_text("\n".join(lines) + "\n")
+    return Case(["check", str(bundle)], contains=("expands",))
+
+
+def _big_events(tmp: Path) -> Case:
+    """A Docker events.json of 20 MB (the engine keeps 256 events; this one holds 80,000)."""
+    bundle = _bundle(tmp)
+    path = bundle / "docker" / "mldoctor-t-bootloop" / "events.json"
+    line = path.read_text().splitlines()[0] + "\n"
+    with open(path, "w") as handle:
+        handle.write(line * (20 * 1024 * 1024 // len(line) + 1))
+    return Case(["check", str(bundle), "--format", "json"], codes=(0, 1), contains=("only the events in its last",))
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "no newline: 400 MB log": _no_newline(400),
+    "no newline: 700 MB log over a 350 MB size cap (tail read)":
+        _no_newline(700, {"MLDOCTOR_MAX_LOG_BYTES": str(350 * 1024 * 1024)}, ("only the last",)),
+    "many logs: 10,000 tiny logs": _many_logs(10_000),
+    "YAML alias expansion (8 levels x 9)": _alias_expansion,
+    "events.json of 20 MB": _big_events,
     "long lines: traffic log": _long_lines("traffic/access.log"),
     "long lines: docker log": _long_lines("docker/mldoctor-t-bootloop/logs.txt"),
     "long lines: k8s log": _long_lines("k8s/logs/pod/app.log"),

@@ -20,7 +20,8 @@ from typing import Any, BinaryIO, Iterator
 import yaml
 
 from doctor import convert, yamlsafe
-from doctor.bundle_paths import bundle_dirs, bundle_file, bundle_files, bundle_path, open_file, read_file, read_tail
+from doctor.bundle_paths import (bundle_dirs, bundle_file, bundle_files, bundle_path, decoded, is_utf16, open_file, open_log,
+                                 read_file, read_tail)
 from doctor.errors import InputError
 from doctor.evidence import CollectorError, Evidence, LogSource, Target
 from doctor.logs import MAX_LINE_BYTES
@@ -80,20 +81,27 @@ def read_bundle_dir(root: Path, label: str) -> Evidence:
     _read_configs(root, evidence)
     _read_traffic(root, evidence)
     _read_pasted(root, evidence)
-    evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
+    try:
+        evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
+    except (ValueError, OverflowError) as err:
+        raise InputError(f"`collected_at` is not a time ({err})", "manifest.yaml") from None
     _manifest_records(manifest, evidence)
     return evidence
 
 
 def _manifest_records(manifest: dict[str, Any], evidence: Evidence) -> None:
     """What the collector that wrote the bundle could not collect, and its notes, carried into the report."""
-    for error in manifest.get("collector_errors") or []:
+    errors, notes, target = manifest.get("collector_errors") or [], manifest.get("notes") or [], manifest.get("target")
+    for key, value in (("collector_errors", errors), ("notes", notes)):
+        if not isinstance(value, list):
+            raise InputError(f"`{key}` must be a list, not {type(value).__name__}", "manifest.yaml")
+    for error in errors:
         if isinstance(error, dict):
             evidence.collector_errors.append(CollectorError(str(error.get("collector", "bundle")), str(error.get("error", ""))))
         else:
-            evidence.collector_errors.append(CollectorError("kubernetes" if (manifest.get("target") or "").startswith("k8s:")
+            evidence.collector_errors.append(CollectorError("kubernetes" if str(target or "").startswith("k8s:")
                                                             else "collector", str(error)))
-    evidence.notes.extend(str(n) for n in manifest.get("notes") or [])
+    evidence.notes.extend(str(n) for n in notes)
 
 
 def _manifest(root: Path) -> dict[str, Any]:
@@ -107,7 +115,7 @@ def _manifest(root: Path) -> dict[str, Any]:
 def load_objects(path: Path, root: Path) -> Any:
     """A JSON or YAML file's content; InputError naming the file and line when it is malformed."""
     rel = str(path.relative_to(root))
-    text = read_file(path, rel, MAX_OBJECT_FILE_BYTES).decode("utf-8", "replace")
+    text = decoded(read_file(path, rel, MAX_OBJECT_FILE_BYTES))
     try:
         if path.suffix == ".json" or text.lstrip()[:1] in ("{", "["):
             return json.loads(text)
@@ -122,6 +130,8 @@ def load_objects(path: Path, root: Path) -> Any:
                          + (f" at line {mark.line + 1}" if mark else ""), rel) from None
     except RecursionError:
         raise InputError("nested too deeply to read", rel) from None
+    except ValueError as err:  # a number of 5,000 digits, a date out of range: Python refuses the value
+        raise InputError(f"a value mldoctor cannot read ({err})", rel) from None
 
 
 def _items(data: Any) -> list[dict[str, Any]]:
@@ -139,6 +149,9 @@ def log_source(rel: str, container: str, path: Path, evidence: Evidence, **kw: A
     """A LogSource for a bundle file; one over the size cap is read from its last MAX_LOG_BYTES, with a note."""
     with open_file(path, rel) as handle:
         size = os.fstat(handle.fileno()).st_size
+    if is_utf16(path, rel):  # Windows PowerShell `>` output: read as UTF-8 (its size is then only an estimate)
+        evidence.notes.append(f"{rel}: UTF-16 text, read as UTF-8")
+        return LogSource(rel, container, lambda: open_log(path, rel, True), size=size, **kw)
     if size <= MAX_LOG_BYTES:
         return LogSource(rel, container, lambda: open_file(path, rel), size=size, **kw)
     evidence.notes.append(f"{rel}: {size} bytes; only the last {MAX_LOG_BYTES} bytes were scanned")
@@ -197,6 +210,8 @@ def _read_docker_events(root: Path, name: str, evidence: Evidence) -> None:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
             raise InputError(f"not valid JSON lines: {err.msg} at line {number}", source) from None
+        except ValueError as err:  # a number of 5,000 digits
+            raise InputError(f"a value mldoctor cannot read at line {number} ({err})", source) from None
         if isinstance(obj, dict):
             evidence.events.extend(_converted([obj], lambda o: convert.docker_event(o, source), f"{source}:{number}"))
 
@@ -272,5 +287,4 @@ def _latest_time(evidence: Evidence) -> datetime:
     return max(times, default=datetime.now(timezone.utc))
 
 
-regular_files = bundle_files  # the name the pasted reader first used
 latest_time = _latest_time

@@ -9,10 +9,12 @@ root, and files are opened with O_NOFOLLOW so a link swapped in after the check 
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from doctor.errors import InputError
 
@@ -134,3 +136,53 @@ def read_tail(path: Path, rel: str, limit: int) -> tuple[bytes, int]:
         data = handle.read(limit)
     cut = data.find(b"\n")
     return (data[cut + 1:] if cut >= 0 else b""), size
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_DECODE_BYTES = 1 << 20
+
+
+class _Utf8FromUtf16(io.RawIOBase):
+    """A UTF-16 file (what Windows PowerShell's `>` writes) read as UTF-8 bytes, in bounded pieces."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-16")("replace")  # the BOM says which byte order
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            raw = self._handle.read(_DECODE_BYTES)
+            self._pending = self._decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def is_utf16(path: Path, rel: str) -> bool:
+    """Whether a bundle file starts with a UTF-16 byte-order mark."""
+    with open_file(path, rel) as handle:
+        return handle.read(2) in _UTF16_BOMS
+
+
+def open_log(path: Path, rel: str, utf16: bool) -> BinaryIO:
+    """A bundle log opened as `open_file` does; a UTF-16 one is read as UTF-8."""
+    handle = open_file(path, rel)
+    return io.BufferedReader(_Utf8FromUtf16(handle), _DECODE_BYTES) if utf16 else handle  # type: ignore[return-value]
+
+
+def decoded(data: bytes) -> str:
+    """A small file's text: UTF-16 when it starts with its byte-order mark, else UTF-8 (bad bytes replaced)."""
+    if data[:2] in _UTF16_BOMS:
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")

@@ -74,7 +74,9 @@ def read_config(path: Path, label: str | None = None) -> list[ConfigFact]:
 
 def config_facts(data: bytes, label: str) -> list[ConfigFact]:
     """What a config file's bytes are and say (empty when none of the known kinds); InputError when malformed."""
-    text = data.decode("utf-8", "replace")
+    from doctor.bundle_paths import decoded
+
+    text = decoded(data)
     for reader in READERS:
         facts = reader(text, label)
         if facts:
@@ -96,6 +98,8 @@ def _structured(text: str, label: str) -> Any:
         return None  # plain text (a deploy log, requirements.txt) is not YAML: other readers decide
     except yamlsafe.YamlRefused as err:
         raise InputError(f"refused: {err} at line {err.line}", label) from None
+    except ValueError as err:  # a number of 5,000 digits: Python refuses the value
+        raise InputError(f"a value mldoctor cannot read ({err})", label) from None
     except RecursionError:
         raise InputError("nested too deeply to read", label) from None
 

@@ -52,6 +52,7 @@ class ReScanner:
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
+        self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # searched under a time bound
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order."""
@@ -63,7 +64,9 @@ class ReScanner:
     def _scan_block(self, block: bytes, first_line: int) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         for index, pattern in enumerate(self.patterns):
-            for start, match in line_matches(pattern, block):
+            hits = (bounded(lambda b, p=pattern: list(line_matches(p, b)), block, pattern) if index in self.risky
+                    else line_matches(pattern, block))
+            for start, match in hits:
                 found.setdefault(start, []).append((index, match))
         yield from _numbered(block, first_line, found)
 
@@ -138,8 +141,8 @@ def nested_quantifier(pattern: str) -> bool:
 
 def _risky(items: Any) -> bool:
     for op, av in items:
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            if av[1] == sre.MAXREPEAT and _unbounded(av[2]) and not _separated(av[2]):
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT:
+            if (_unbounded(av[2]) and not _separated(av[2])) or _ambiguous_branches(av[2]):
                 return True
         if any(_risky(sub) for sub in _children(op, av)):
             return True
@@ -157,6 +160,27 @@ def _children(op: Any, av: Any) -> list[Any]:
     if op in (sre.ASSERT, sre.ASSERT_NOT, sre.ATOMIC_GROUP):
         return [av[-1]]
     return []
+
+
+def _ambiguous_branches(items: Any) -> bool:
+    """A repeated body that can match the same text in several ways, like `(a|aa)+` (parsed as `a(?:|a)`)."""
+    items = list(items)
+    while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    for op, av in items:
+        if op is sre.BRANCH:
+            firsts = [_first_literal(list(branch)) for branch in av[1]]
+            if any(not branch for branch in av[1]) or None in firsts or len(set(firsts)) < len(firsts):
+                return True
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] == 0 and av[1] != sre.MAXREPEAT:
+            return True  # an optional part: an iteration can end before it or after it
+    return False
+
+
+def _first_literal(items: list[Any]) -> int | None:
+    while items and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return items[0][1] if items and items[0][0] is sre.LITERAL else None
 
 
 def _unbounded(items: Any) -> bool:

@@ -170,3 +170,15 @@ def test_access_parser_linear_on_one_long_line() -> None:
         LineParser(strict=True).feed(line)
     assert time.monotonic() - start < 1.0  # measured 0.1 s; before the fix each line took minutes
     assert parse_line(b'10.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 19 "-" "curl/7.88.1"')
+
+
+def test_probe_with_nothing_listening_is_not_healthy(cli) -> None:  # type: ignore[no-untyped-def]
+    """`mldoctor probe` at a port nothing listens on: exit 3 and one line saying so, never HEALTHY."""
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: connections to it are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = cli("probe", f"http://127.0.0.1:{port}/score", "--requests", "3")
+    assert run.code == 3 and len(run.err.strip().splitlines()) == 1, (run.code, run.err)
+    assert "no HTTP answer" in run.err and "HEALTHY" not in run.out.upper()

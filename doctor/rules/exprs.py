@@ -10,6 +10,7 @@ import glob
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 from typing import Any
 
@@ -39,8 +40,32 @@ def _cel() -> Any:
     return module
 
 
+MAX_EXPR_CHARS = 4096
+MAX_MACRO_NESTING = 1  # `.all(x, …)` inside another `.all(…)` multiplies: 40 items 4 deep ran for minutes
+_TOKENS = re.compile(r"""\"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\.\s*(?:all|exists_one|exists|map|filter)\s*\(|[()]""")
+
+
+def macro_nesting(expr: str) -> int:
+    """How deep comprehension macros (all, exists, exists_one, map, filter) nest in the expression."""
+    stack: list[bool] = []
+    deepest = 0
+    for token in _TOKENS.findall(expr):
+        if token == ")":
+            if stack:
+                stack.pop()
+        elif token.endswith("("):
+            stack.append(token != "(")
+            deepest = max(deepest, sum(stack))
+    return deepest
+
+
 def check(expr: str, where: str) -> None:
-    """RuleError naming `where` when the expression does not parse."""
+    """RuleError naming `where` when the expression does not parse, is too long or nests macros (unbounded work)."""
+    if len(expr) > MAX_EXPR_CHARS:
+        raise RuleError(f"CEL expression longer than {MAX_EXPR_CHARS} characters", where)
+    if macro_nesting(expr) > MAX_MACRO_NESTING:
+        raise RuleError(f"CEL expression {expr[:120]!r} nests comprehension macros (all/exists/map/filter inside "
+                        "another): its work multiplies with the evidence; use one macro at a time", where)
     try:
         _compiled(expr)
     except Exception as err:  # the binding raises ValueError with the position in the text

@@ -258,10 +258,14 @@ def _check_rule(rule: Rule) -> None:
 
 
 def _check_regex(pattern: str, where: str) -> None:
+    """RuleError for a pattern that does not compile, or that can backtrack for ever (log, event, kind alike)."""
     try:
         re.compile(pattern)
     except re.error as err:
         raise RuleError(f"invalid regular expression {pattern!r}: {err}", where) from None
+    problem = _nested_problem(pattern)
+    if problem:
+        raise RuleError(problem.removeprefix(ERROR), where)
 
 
 def style_warnings(rule: Rule) -> list[str]:

@@ -8,28 +8,66 @@ from typing import Any
 from doctor.errors import RuleError
 
 
+MAX_RANGE = 10_000  # `range()` in a rule template
+MAX_PRODUCT = 100_000  # items or characters `*` may make; `**` exponents above MAX_POWER are refused
+MAX_POWER = 64
+MAX_OUTPUT = 64 * 1024  # characters a rendered text may have; the rest is cut (rendering stops there)
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> Any:
-    """The one sandboxed environment: no attribute access to internals, no file system, no imports."""
+    """The one sandboxed environment: no attribute access to internals, no file system, no imports; `*`, `**`
+    and `range` bounded (loops nesting and macros are refused when a rule loads, see `check_template`)."""
     from jinja2 import Undefined
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     from doctor import calc
 
-    env = ImmutableSandboxedEnvironment(undefined=Undefined, autoescape=False, keep_trailing_newline=False)
+    class Bounded(ImmutableSandboxedEnvironment):  # type: ignore[misc]
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
+                raise SecurityError(f"exponent over {MAX_POWER}")
+            if operator == "*" and _product_size(left, right) > MAX_PRODUCT:
+                raise SecurityError(f"`*` would make more than {MAX_PRODUCT} items")
+            return super().call_binop(context, operator, left, right)
+
+    def bounded_range(*args: int) -> range:
+        numbers = range(*args)
+        if len(numbers) > MAX_RANGE:
+            raise SecurityError(f"range over {MAX_RANGE} items")
+        return numbers
+
+    env = Bounded(undefined=Undefined, autoescape=False, keep_trailing_newline=False)
+    env.globals["range"] = bounded_range
     env.globals.update(calc.TEMPLATE_FUNCTIONS)
     env.filters.update(calc.TEMPLATE_FILTERS)
     return env
 
 
+def _product_size(left: Any, right: Any) -> int:
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+            return len(seq) * times
+    return 0
+
+
 def check_template(text: str, where: str) -> None:
-    """RuleError when the template does not parse."""
-    from jinja2 import TemplateSyntaxError
+    """RuleError when the template does not parse, nests loops or defines macros (unbounded work)."""
+    from jinja2 import TemplateSyntaxError, nodes
 
     try:
-        environment().parse(text)
+        tree = environment().parse(text)
     except TemplateSyntaxError as err:
         raise RuleError(f"invalid template (line {err.lineno} of the text): {err.message}", where) from None
+    if any(True for _ in tree.find_all((nodes.Macro, nodes.CallBlock))):
+        raise RuleError("macros are not allowed in rule templates (a macro can call itself for ever)", where)
+    for loop in tree.find_all(nodes.For):
+        if any(True for _ in loop.find_all(nodes.For)):
+            raise RuleError(f"a loop inside a loop (line {loop.lineno} of the text): rule templates loop one level "
+                            "deep, so their work stays proportional to the evidence", where)
 
 
 def check_expression(text: str, where: str) -> None:
@@ -57,10 +95,17 @@ def render(text: str, context: dict[str, Any]) -> str:
     from jinja2.exceptions import SecurityError, TemplateError
 
     try:
-        return _template(text).render(context).strip()
+        out, size = [], 0
+        for piece in _template(text).generate(context):  # stops rendering once the text is long enough
+            out.append(piece[:MAX_OUTPUT - size])
+            size += len(out[-1])
+            if size >= MAX_OUTPUT:
+                out.append(" [cut: the text is longer than mldoctor shows]")
+                break
+        return "".join(out).strip()
     except SecurityError as err:
         return f"[template refused by the sandbox: {err}]"
-    except (TemplateError, ArithmeticError, TypeError, ValueError) as err:
+    except (TemplateError, ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as err:
         return f"[template error: {err}]"
 
 

@@ -145,7 +145,57 @@ def _big_events(tmp: Path) -> Case:
     return Case(["check", str(bundle), "--format", "json"], codes=(0, 1), contains=("only the events in its last",))
 
 
+def _rule(when: str, title: str = "t", said: str = "", codes: tuple[int, ...] = (2,)) -> Callable[[Path], Case]:
+    """An untrusted rule file (`--rules`) against the boot-loop bundle."""
+    def build(tmp: Path) -> Case:
+        bundle = _bundle(tmp)
+        rule = tmp / "rule.yaml"
+        rule.write_text(f"id: hostile\ntitle: {json.dumps(title)}\nseverity: error\ncause: c\nfix: f\nwhen: {when}\n")
+        return Case(["check", str(bundle), "--rules", str(rule)], codes=codes, contains=(said,) if said else ())
+
+    return build
+
+
+def _utf16_log(tmp: Path) -> Case:
+    """A container log saved by Windows PowerShell (`docker logs x > logs.txt`: UTF-16 with a byte-order mark)."""
+    bundle = tmp / "bundle"
+    shutil.copytree(ROOT / "fixtures" / "bundles" / "docker-missing-python-module", bundle,
+                    ignore=shutil.ignore_patterns("expected.yaml"))
+    log = next(bundle.glob("docker/*/logs.txt"))
+    log.write_bytes(log.read_text("utf-8").encode("utf-16"))  # the BOM first, little-endian on x86
+    return Case(["check", str(bundle)], codes=(1,), contains=("missing-python-module",))
+
+
+def _manifest(text: str, said: str = "manifest.yaml") -> Callable[[Path], Case]:
+    def build(tmp: Path) -> Case:
+        bundle = _bundle(tmp)
+        (bundle / "manifest.yaml").write_text(text)
+        return Case(["check", str(bundle)], contains=(said,))
+
+    return build
+
+
+def _huge_int_json(tmp: Path) -> Case:
+    bundle = _bundle(tmp)
+    (bundle / "k8s" / "pods.json").write_text('{"items": [{"kind": "Pod", "spec": {"priority": ' + "9" * 5000 + "}}]}")
+    return Case(["check", str(bundle)], contains=("k8s/pods.json",))
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "rule: event message (a|aa)+": _rule("{event: {message: '^(a|aa)+$'}}", said="catastrophic backtracking"),
+    "rule: log pattern (a|aa)+": _rule("{log: {pattern: '^(a|aa)+$'}}", said="catastrophic backtracking"),
+    "rule: CEL nesting .all()": _rule("{state: {expr: 'c.env.all(a, c.env.all(b, c.env.all(d, c.env.all(e, true))))'}}",
+                                      said="nests comprehension macros"),
+    "rule: nested template loops": _rule("{log: {pattern: 'Booting worker'}}", said="loop inside a loop",
+                                         title="{% for a in range(9999) %}{% for b in range(9999) %}x{% endfor %}{% endfor %}"),
+    "rule: template making 10**9 characters": _rule("{log: {pattern: 'Booting worker'}}", codes=(1,),
+                                                    title="{{ 'x' * 10 ** 9 }}{% for i in range(10**8) %}y{% endfor %}",
+                                                    said="refused by the sandbox"),
+    "UTF-16 log (PowerShell >)": _utf16_log,
+    "manifest: 5,000-digit integer": _manifest("target: svc\ncollected_at: " + "9" * 5000 + "\n"),
+    "manifest: collector_errors is a number": _manifest("collector_errors: 7\n", said="collector_errors"),
+    "manifest: target is a mapping, notes a string": _manifest("target: {a: 1}\nnotes: hello\n", said="notes"),
+    "k8s/pods.json: 5,000-digit integer": _huge_int_json,
     "no newline: 400 MB log": _no_newline(400),
     "no newline: 700 MB log over a 350 MB size cap (tail read)":
         _no_newline(700, {"MLDOCTOR_MAX_LOG_BYTES": str(350 * 1024 * 1024)}, ("only the last",)),

@@ -123,7 +123,8 @@ class Plan:
             aggs = {i: LogAgg(source) for i in applies}
             self._scan_source(scanner, source, aggs)
             for i, agg in aggs.items():
-                results[i].append(agg)
+                if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
+                    results[i].append(agg)
         return results
 
     def _scan_source(self, scanner: Any, source: LogSource, aggs: dict[int, LogAgg]) -> None:

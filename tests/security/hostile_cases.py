@@ -29,6 +29,8 @@ class Case:
     absent: tuple[str, ...] = (CANARY,)
     contains: tuple[str, ...] = ()  # the one line (or the report) must say this
     env: dict[str, str] = field(default_factory=dict)
+    alone: bool = False  # run in a process of its own (its peak RSS is then its own)
+    seconds: float = 20.0  # wall-clock bound on a loaded 2-core machine
 
 
 def outside(tmp: Path) -> Path:
@@ -108,7 +110,7 @@ def _no_newline(mb: int, env: dict[str, str] | None = None, said: tuple[str, ...
         bundle = _bundle(tmp)
         with open(bundle / "docker" / "mldoctor-t-bootloop" / "logs.txt", "wb") as handle:
             handle.truncate(mb * 1024 * 1024)
-        return Case(["check", str(bundle)], codes=(0, 1), env=env or {}, contains=said)
+        return Case(["check", str(bundle)], codes=(0, 1), env=env or {}, contains=said, alone=True, seconds=60.0)
 
     return build
 
@@ -121,7 +123,7 @@ def _many_logs(count: int) -> Callable[[Path], Case]:
             pod = bundle / "k8s" / "logs" / f"scorer-{index}"
             pod.mkdir()
             (pod / "scorer.log").write_bytes(b"2026-11-25T16:52:18.000000000Z Listening at: http://0.0.0.0:31311\n")
-        return Case(["check", str(bundle)], codes=(0, 1))
+        return Case(["check", str(bundle)], codes=(0, 1), alone=True, seconds=60.0)
 
     return build
 
@@ -221,6 +223,10 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "link: traffic/": _link("traffic", "traffic"),
     "link: traffic/FILE": _link("traffic/access.log", "traffic/access.log"),
     "link: manifest.yaml": _link("manifest.yaml", "manifest.yaml"),
+    "link: pasted/": _link("pasted", "NAME"),
+    "link: pasted/FILE": _link("pasted/describe.txt", "secret.txt"),
+    "link: deploy/FILE": _link("deploy/az-ml-deploy.txt", "secret.txt"),
+    "link: client/": _link("client", "NAME"),
     "link inside the bundle": _link_inside,
     "fifo as a log": _fifo,
 }

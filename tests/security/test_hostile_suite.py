@@ -18,7 +18,7 @@ import pytest
 
 from security.hostile_cases import CASES, ROOT, Case
 
-TIME_BOUND = 20.0  # seconds per case, wall clock, on a loaded 2-core CI machine (measured per case: SECURITY.md)
+TIME_BOUND = 60.0  # the longest a case may take (each states its own bound, 20 s unless said; measured: SECURITY.md)
 MEMORY_BOUND_MB = 300  # peak RSS of the process running the cases
 RUNNER = Path(__file__).with_name("run_case.py")
 
@@ -51,10 +51,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Case, P
         built[name] = (build(folder), folder)
     groups: dict[str, dict[str, Case]] = {}
     for name, (case, _) in built.items():
-        groups.setdefault(json.dumps(case.env, sort_keys=True), {})[name] = case
+        groups.setdefault(json.dumps([case.env, name if case.alone else ""], sort_keys=True), {})[name] = case
     out: dict[str, tuple[Case, Path, dict[str, Any]]] = {}
     for index, (env, cases) in enumerate(sorted(groups.items())):
-        ran = _run_group(base / f"run{index}", json.loads(env), cases)
+        ran = _run_group(base / f"run{index}", json.loads(env)[0], cases)
         out.update({name: (built[name][0], built[name][1], ran[name]) for name in cases})
     return out
 
@@ -78,6 +78,6 @@ def test_hostile_case(name: str, results: dict[str, tuple[Case, Path, dict[str, 
     assert not read_outside, read_outside
     written = [p for p, w in run["opens"] if w and not p.startswith(base + os.sep) and p != os.devnull]
     assert not written, written
-    assert run["seconds"] < TIME_BOUND, run["seconds"]
+    assert run["seconds"] < case.seconds, run["seconds"]
     assert run["rss_mb"] < MEMORY_BOUND_MB, run["rss_mb"]
     print(f"hostile case {name!r}: exit {run['code']}, {run['seconds']:.2f} s, peak RSS {run['rss_mb']:.0f} MB")

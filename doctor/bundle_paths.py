@@ -96,7 +96,7 @@ def bundle_files(root: Path, rel_dir: str) -> list[tuple[Path, str]]:
                 stack.append((Path(entry.path), name))
             else:
                 found.append((Path(entry.path), name))
-    return sorted(found, key=lambda pair: pair[1])
+    return sorted(found, key=lambda pair: pair[1].split("/"))  # folder by folder, as a listing of each would be
 
 
 def open_file(path: Path, rel: str) -> BinaryIO:

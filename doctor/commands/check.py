@@ -147,9 +147,6 @@ def diagnose_and_report(evidences: Sequence[Evidence], configs: Sequence[str] = 
     if fmt not in REPORTERS:
         raise InputError(f"unknown format {fmt!r} (choose from {', '.join(sorted(REPORTERS))})", "--format")
     rules = load_rules([Path(p) for p in rule_dirs])
-    import gc
-
-    gc.freeze()  # rules and evidence stay for the run: the collector need not walk them again (bundles of 10k logs)
     extra = load_config_files(configs)
     reports = []
     for evidence in evidences:

@@ -156,14 +156,17 @@ def _eval_log(cond: LogCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
     return Outcome(True, _bind(cond.bind, binding), evidence)
 
 
+MAX_EVENT_TEXT = 64 * 1024  # of an event's reason or message a rule pattern reads (patterns that backtrack are refused)
+
+
 def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
     hits = []
     for ev in ctx.evidence.events:
         if cond.type and ev.type != cond.type:
             continue
-        if cond.reason and not re.search(cond.reason, ev.reason):
+        if cond.reason and not re.search(cond.reason, ev.reason[:MAX_EVENT_TEXT]):
             continue
-        match = re.search(cond.message, ev.message) if cond.message else None
+        match = re.search(cond.message, ev.message[:MAX_EVENT_TEXT]) if cond.message else None
         if cond.message and match is None:
             continue
         hits.append((ev, match.groupdict() if match else {}))

@@ -443,6 +443,11 @@ def scheduling_reasons(message: str | None) -> list[dict[str, Any]]:
     how many nodes, and what (the resource, or the taint `{key: value}`), in the message's order."""
     text = (message or "").split(" preemption:")[0]
     found: list[tuple[int, dict[str, Any]]] = []
+    aml = re.search(r"(?P<what>[A-Za-z/]+) resource insufficient, (?P<count>\d+) replicas? unschedulable", text)
+    if aml:  # Azure ML v1 on AKS: "Unschedulable: CPU/Memory resource insufficient, 1 replicas unschedulable"
+        names = {"cpu": "cpu", "memory": "memory", "gpu": "nvidia.com/gpu"}
+        for word in aml.group("what").lower().split("/"):
+            found.append((aml.start(), {"kind": "insufficient", "nodes": None, "what": names.get(word, word)}))
     for kind, pattern in _SCHED_PARTS:
         for match in pattern.finditer(text):
             what = match.groupdict().get("what")

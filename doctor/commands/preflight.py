@@ -24,10 +24,13 @@ FALLBACK_RULES = Path(__file__).resolve().parents[1] / "preflight" / "rules"
 @click.option("--timeout-seconds", default=300.0, show_default=True, type=float, help="Hard wall-clock bound on the script.")
 @click.option("--memory-limit", default=None, help="The service's memory limit (e.g. 1Gi, 512Mi, or GB as in memory_gb=1.5).")
 @click.option("--max-memory", default=None, help="Preflight's own bound on the script's memory (default: twice the limit).")
+@click.option("--python", "python", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="The Python of the service's environment (default: this one). When it has azureml-inference-server-http, "
+                   "score.py runs under the real server.")
 @report_options
 def preflight(entry_script: str, model_dir: str | None, model_ref: str | None, samples: Sequence[str],
               environment: str | None, timeout_seconds: float, memory_limit: str | None, max_memory: str | None,
-              configs: Sequence[str], **report_opts: Any) -> int:
+              python: str | None, configs: Sequence[str], **report_opts: Any) -> int:
     """Run score.py's init() and run() in a bounded child process and report the failures a deployment would hit."""
     from doctor.commands.check import load_config_files
     from doctor.preflight import imports, session
@@ -37,6 +40,10 @@ def preflight(entry_script: str, model_dir: str | None, model_ref: str | None, s
     script_facts = _script_facts(script)
     env_packages = _environment_packages(environment)
     plan = _plan(script, model_dir, model_ref, samples, facts, script_facts, timeout_seconds, memory_limit, max_memory)
+    if python:
+        from dataclasses import replace
+
+        plan = replace(plan, python=python)
     missing = imports.missing(script_facts.get("imports") or [], env_packages, script) if environment else []
     evidence = session.run(plan, missing)
     extra = [str(script)] + ([environment] if environment else [])

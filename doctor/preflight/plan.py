@@ -32,6 +32,7 @@ class Plan:
     max_memory_bytes: int  # preflight's own bound on the child
     wall_seconds: float
     env: tuple[tuple[str, str], ...] = ()
+    python: str | None = None  # the interpreter of the service's environment (default: mldoctor's own)
 
 
 def merged(facts: Sequence[ConfigFact]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 HARNESS = Path(__file__).with_name("harness.py")
+HARNESS_REAL = Path(__file__).with_name("harness_real.py")
+SERVER_PACKAGE = "azureml-inference-server-http"
 SHIM = Path(__file__).with_name("shim")
 POLL_SECONDS = 0.02
 MIB = 1024 * 1024
@@ -53,6 +55,7 @@ class Measurement:
     phases: tuple[Phase, ...]
     log: bytes
     wall_seconds: float
+    server: str | None = None  # "azureml-inference-server-http X" when the real server ran score.py, else None (the shim)
 
     @property
     def peak_bytes(self) -> int:
@@ -75,20 +78,37 @@ class _Watch:
     offset: int = 0
 
 
-def run_harness(spec: dict[str, Any], workdir: Path, env: dict[str, str], bounds: Bounds) -> Measurement:
-    """Run the harness on `spec` (script, samples) in `workdir`; never longer or larger than `bounds`."""
+def real_server(python: str) -> str | None:
+    """`azureml-inference-server-http VERSION` when that interpreter has the real server installed, else None."""
+    probe = "from importlib.metadata import version; print(version('%s'))" % SERVER_PACKAGE
+    try:
+        done = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    version = done.stdout.strip()
+    return f"{SERVER_PACKAGE} {version}" if done.returncode == 0 and version else None
+
+
+def run_harness(spec: dict[str, Any], workdir: Path, env: dict[str, str], bounds: Bounds,
+                python: str | None = None) -> Measurement:
+    """Run score.py on `spec` (script, samples) in `workdir` under the real server when `python` has it, else the
+    shim harness; never longer or larger than `bounds`."""
+    interpreter = python or sys.executable
+    server = real_server(interpreter)
     spec_path, events_path, log_path = workdir / "spec.json", workdir / "events.jsonl", workdir / "worker.log"
     spec_path.write_text(json.dumps({**spec, "events": str(events_path), "shim": str(SHIM)}), "utf-8")
     events_path.touch()
+    harness = HARNESS_REAL if server else HARNESS
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, str(HARNESS), str(spec_path)], cwd=spec["app_root"], env=env,
+        proc = subprocess.Popen([interpreter, str(harness), str(spec_path)], cwd=spec["app_root"], env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                 preexec_fn=lambda: _limit_address_space(bounds.memory_bytes))
         watch = _Watch(time.monotonic())
         stopped = _watch(proc, events_path, watch, bounds)
     code = proc.returncode if stopped is None else None
     return Measurement(proc.pid, code, stopped, tuple(watch.phases), log_path.read_bytes(),
-                       time.monotonic() - watch.started)
+                       time.monotonic() - watch.started, server)
 
 
 def _limit_address_space(memory_bytes: int) -> None:

@@ -22,8 +22,19 @@ def run(plan: Plan, missing: list[tuple[str, str]]) -> Evidence:
                 "app_root": str(app_root)}
         run_seconds = max(2 * plan.timeout_ms / 1000, plan.timeout_ms / 1000 + 3) if plan.timeout_ms else None
         bounds = Bounds(plan.wall_seconds, plan.max_memory_bytes, run_seconds)
-        measured = run_harness(spec, Path(tmp), env, bounds)
-        return predict.build(plan, measured, str(app_root), missing, _listing(app_root))
+        measured = run_harness(spec, Path(tmp), env, bounds, plan.python)
+        evidence = predict.build(plan, measured, str(app_root), missing, _listing(app_root))
+        evidence.notes.insert(0, server_note(measured.server, plan.python))
+        return evidence
+
+
+def server_note(server: str | None, python: str | None) -> str:
+    """Which server ran score.py: the real azmlinfsrv, or mldoctor's stand-in when it is not installed."""
+    where = f" in {python}" if python else ""
+    if server:
+        return f"score.py ran under the real Azure ML inference server ({server}){where}"
+    return (f"score.py ran under mldoctor's stand-in for the Azure ML inference server: azureml-inference-server-http "
+            f"is not installed{where} (install it, or pass --python with the service's environment, to run the real one)")
 
 
 def _listing(app_root: Path, limit: int = 1000) -> list[str]:

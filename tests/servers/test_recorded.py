@@ -17,7 +17,7 @@ CASES = sorted(p.parent for p in ROOT.glob("*/expected.yaml"))
 
 def test_there_are_recorded_servers() -> None:
     stacks = {p.name.split("-", 1)[0] for p in CASES}
-    assert "azmlinfsrv" in stacks and len(CASES) >= 6
+    assert {"azmlinfsrv", "text"} <= stacks and len(CASES) >= 6
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
@@ -25,9 +25,12 @@ def test_recorded_bundle(case: Path, cli: Any) -> None:
     want = yaml.safe_load((case / "expected.yaml").read_text())
     run: Run = cli("check", str(case), "--format", "json")
     report = run.json()
-    assert report["target"]["stack"]["name"] == case.name.split("-", 1)[0], report["target"]
+    stack = want.get("stack", case.name.split("-", 1)[0])
+    if "stack" in want or not case.name.startswith("text-"):
+        assert report["target"]["stack"]["name"] == stack, report["target"]
     if not want["failing"]:
-        assert run.code == 0 and report["status"] == "healthy", [f["rule_id"] for f in report["findings"]]
+        assert run.code in (0, 3) and report["status"] in ("healthy", "unknown"), report["findings"][:1]
+        assert not [f for f in report["findings"] if f["rule_id"] in want.get("not_first", [])]
         return
     assert run.code == 1 and report["status"] == "failing"
     first = report["findings"][0]

@@ -22,7 +22,7 @@ declare -A REQS=(
     [kserve]="kserve==0.21.0"
     [bentoml]="bentoml==1.4.40"
 )
-ORDER=(azmlinfsrv)                 # the stacks tests/servers/ runs (CI builds these)
+ORDER=(azmlinfsrv mlserver kserve)                 # the stacks tests/servers/ runs (CI builds these)
 
 image_of() { echo "mldoctor-srv-$1:1"; }
 stamp_of() { echo "$BUILD_VERSION ${REQS[$1]} $(cat "$HERE/servers-build.py" 2>/dev/null | sha256sum | cut -c1-12)" | sha256sum | cut -c1-16; }
@@ -98,6 +98,19 @@ build_image() {
     log "$(image_of "$stack") built in $((SECONDS - started)) s"
 }
 
+build_preflight_venv() {  # `mldoctor preflight --python` on the real azmlinfsrv (tests/servers/test_preflight_real.py)
+    local venv=$CACHE/srv-preflight-venv want="${REQS[azmlinfsrv]}"
+    if [ "$(cat "$venv/.reqs" 2>/dev/null)" = "$want" ]; then log "preflight venv present"; return 0; fi
+    rm -rf "$venv"
+    # shellcheck disable=SC2086
+    if python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check $want \
+            >"$CACHE/srv-pip-preflight.log" 2>&1; then
+        echo "$want" >"$venv/.reqs"; log "preflight venv built ($want)"
+    else
+        log "preflight venv failed, see $CACHE/srv-pip-preflight.log"; return 1
+    fi
+}
+
 main() {
     local stacks=("$@") failed=() started=$SECONDS
     [ ${#stacks[@]} -gt 0 ] || stacks=("${ORDER[@]}")
@@ -112,6 +125,7 @@ main() {
             build_image "$stack" || failed+=("$stack")
         done
     fi
+    [ ${#stacks[@]} -ne ${#ORDER[@]} ] || build_preflight_venv || failed+=(preflight-venv)
     log "done in $((SECONDS - started)) s${failed:+; FAILED: ${failed[*]}}"
     if [ ${#failed[@]} -gt 0 ] && [ "${CI:-}" = "true" ]; then exit 1; fi
     return 0

@@ -68,7 +68,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
 _IMAGES: tuple[tuple[str, str], ...] = (
     ("azmlinfsrv", r"azureml/minimal|azureml/.*inference|azureml-inference"),
     ("mlserver", r"seldonio/mlserver|mlserver"),
-    ("kserve", r"kserve/|kfserving"),
+    ("kserve", r"kserve|kfserving"),
     ("torchserve", r"torchserve"),
     ("bentoml", r"bentoml"),
     ("triton", r"tritonserver"),
@@ -88,11 +88,11 @@ _LOGS: tuple[tuple[str, str], ...] = (
     ("mlserver", r"\[mlserver[\].]|mlserver\.(?:grpc|rest|parallel)|MLServer v?(?P<v>\d[\d.]+)"),
     ("torchserve", r"Torchserve version: (?P<v>[\d.]+)|org\.pytorch\.serve"),
     ("bentoml", r"\[bentoml[\].]|BentoServer|bentoml\.(?:serve|access)"),
-    ("triton", r"Triton Inference Server|tritonserver|I\d{4} [\d:.]+ \d+ (?:server|model_lifecycle|grpc_server)\.cc"),
-    ("vllm", r"vLLM API server version (?P<v>[\d.]+\S*)|\bvllm\.(?:entrypoints|engine|worker|v1)"),
+    ("triton", r"Triton Inference Server|tritonserver|TRITONBACKEND_|[IWE]\d{4} [\d:.]+ +\d+ (?:model_lifecycle|model_repository_manager|plan_bundle|backend_model|grpc_server)\.cc:\d+\]"),
+    ("vllm", r"vLLM API server version (?P<v>[\d.]+\S*)|\bvllm[./](?:entrypoints|engine|worker|v1)\b|\bvllm serve "),
     ("tgi", r"text_generation_launcher|text_generation_router|Args \{ model_id"),
     ("ray-serve", r"\bray\.serve\b|ServeController|\(ServeReplica:"),
-    ("kserve", r"\bkserve(?:\.\w+)?\b.*(?:INFO|ERROR|WARNING)|INFO:kserve|\[model_server\.py:\d+\]"),
+    ("kserve", r"\bkserve(?:\.\w+)? (?:INFO|ERROR|WARNING) \[|INFO:kserve|kserve\.ModelServer\(|-packages/kserve/"),
     ("gunicorn", r"Starting gunicorn (?P<v>[\d.]+)"),
 )
 

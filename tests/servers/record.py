@@ -69,7 +69,7 @@ def main(stacks: list[str]) -> int:
     """Record every scenario of the stacks named (all when none)."""
     import docker
 
-    client = docker.from_env()
+    client = docker.from_env(timeout=600)
     for stack in stacks or list(STACKS):
         scenarios, version = STACKS[stack]
         for s in scenarios:

@@ -32,7 +32,7 @@ def client_with(stack: str) -> Any:
     try:
         import docker
 
-        client = docker.from_env()
+        client = docker.from_env(timeout=600)  # vfs copies the whole image per container: slow under load
         client.ping()
     except Exception as exc:  # noqa: BLE001  (any failure means: no engine)
         unavailable(f"no Docker engine ({exc}); .ci/docker.sh starts one")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from servers_scenarios import Scenario
 from stack_azmlinfsrv import SCENARIOS as AZMLINFSRV
+from stack_kserve import SCENARIOS as KSERVE
+from stack_mlserver import SCENARIOS as MLSERVER
 
 STACKS: dict[str, tuple[list[Scenario], str]] = {
     "azmlinfsrv": (AZMLINFSRV, "azureml-inference-server-http 1.5.1, gunicorn 27.0.1"),
+    "mlserver": (MLSERVER, "mlserver 1.7.1, mlserver-sklearn 1.7.1, scikit-learn 1.9.1"),
+    "kserve": (KSERVE, "kserve 0.21.0"),
 }

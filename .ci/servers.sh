@@ -22,7 +22,7 @@ declare -A REQS=(
     [kserve]="kserve==0.21.0"
     [bentoml]="bentoml==1.4.40"
 )
-ORDER=(azmlinfsrv mlserver kserve)                 # the stacks tests/servers/ runs (CI builds these)
+ORDER=(azmlinfsrv mlserver kserve bentoml)                 # the stacks tests/servers/ runs (CI builds these)
 
 image_of() { echo "mldoctor-srv-$1:1"; }
 stamp_of() { echo "$BUILD_VERSION ${REQS[$1]} $(cat "$HERE/servers-build.py" 2>/dev/null | sha256sum | cut -c1-12)" | sha256sum | cut -c1-16; }

@@ -8,7 +8,7 @@
 set -u
 
 log() { echo "[servers.sh] $*"; }
-CACHE=/var/cache/mldoctor
+CACHE=${MLDOCTOR_SRV_CACHE:-/var/cache/mldoctor}   # another folder (and MLDOCTOR_SRV_REBUILD=1) = a build from scratch
 BASE=$CACHE/srv-bookworm            # debootstrap root shared by every server image
 PKGS=$CACHE/srv-pkgs                # one pip --target folder per stack
 SITE=usr/local/lib/python3.11/dist-packages
@@ -29,6 +29,7 @@ stamp_of() { echo "$BUILD_VERSION ${REQS[$1]} $(cat "$HERE/servers-build.py" 2>/
 
 have_current() {
     local label
+    [ "${MLDOCTOR_SRV_REBUILD:-}" != 1 ] || return 1
     label=$(docker image inspect --format '{{ index .Config.Labels "mldoctor.srv.stamp" }}' "$(image_of "$1")" 2>/dev/null) || return 1
     [ "$label" = "$(stamp_of "$1")" ]
 }

@@ -8,6 +8,7 @@ and the recording script (record.py) drive them with the helpers here.
 
 from __future__ import annotations
 
+import calendar
 import io
 import tarfile
 import threading
@@ -64,7 +65,7 @@ class Scenario:
     memory: int | None = None
     ready: str | None = None  # log text once the server serves; requests go out after it
     requests: tuple[Request, ...] = ()
-    until: str = "exited"  # "exited", "" (nothing more), or a log text to wait for after the requests
+    until: str = "exited"  # "exited", "oom-event", "" (nothing more), or a log text to wait for after the requests
     until_count: int = 1
     timeout: float = 120
     port: int = 0
@@ -164,6 +165,15 @@ def _status(client: Any, name: str) -> str:
     return str(client.api.inspect_container(name)["State"]["Status"])
 
 
+def _oom_events(client: Any, name: str) -> int:
+    """How many `oom` events the engine has recorded for the container so far."""
+    started = client.api.inspect_container(name)["Created"][:19]
+    since = calendar.timegm(time.strptime(started, "%Y-%m-%dT%H:%M:%S")) - 5
+    events = client.api.events(since=since, until=int(time.time()), decode=True,
+                               filters={"container": name, "event": "oom"})
+    return sum(1 for _ in events)
+
+
 def drive(client: Any, s: Scenario) -> list[int]:
     """Put the scenario through its behaviour; the statuses its requests got."""
     statuses: list[int] = []
@@ -175,6 +185,8 @@ def drive(client: Any, s: Scenario) -> list[int]:
         statuses += send(s.port, r)
     if s.until == "exited":
         wait_for(lambda: _status(client, s.name) == "exited", s.timeout, f"{s.name} to exit")
+    elif s.until == "oom-event":
+        wait_for(lambda: _oom_events(client, s.name) >= s.until_count, s.timeout, f"{s.name}: {s.until_count} oom event(s)")
     elif s.until:
         wait_for(lambda: logs(client, s.name).count(s.until) >= s.until_count, s.timeout,
                  f"{s.name} to log {s.until!r} x{s.until_count}")

@@ -1,6 +1,6 @@
 """Record bundles from the real-server scenario containers into fixtures/servers/STACK-SCENARIO/.
 
-    python tests/servers/record.py [STACK...]        # needs the engine and the images (.ci/servers.sh)
+    python tests/servers/record.py [STACK[:SCENARIO]...]   # needs the engine and the images (.ci/servers.sh)
 
 For each scenario: start its container, drive it, `python -m doctor collect docker:NAME -o ...`, unpack the bundle
 into fixtures/servers/STACK-SCENARIO/ and write expected.yaml from the scenario's expectation. The bundles are
@@ -70,10 +70,12 @@ def main(stacks: list[str]) -> int:
     import docker
 
     client = docker.from_env(timeout=600)
-    for stack in stacks or list(STACKS):
+    for name in stacks or list(STACKS):
+        stack, _, key = name.partition(":")  # STACK or STACK:SCENARIO
         scenarios, version = STACKS[stack]
         for s in scenarios:
-            print(f"recorded {record(client, s, version).relative_to(REPO)}")
+            if not key or s.key == key:
+                print(f"recorded {record(client, s, version).relative_to(REPO)}")
     return 0
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path("/tmp/mldoctor-bench")
-TEMPLATE = ROOT / "fixtures" / "bundles" / "docker-healthy" / "docker" / "mldoctor-t-healthy"
 
 ACCESS = '{ip} - - [25/Nov/2026:{h:02d}:{m:02d}:{s:02d} +0000] "POST /score HTTP/1.1" {code} {size} "-" "python-requests/2.31.0"'
 SUMMARY = "2026-11-25 {h:02d}:{m:02d}:{s:02d},{ms:03d} I [{pid}] azmlinfsrv - POST /score {code} {lat:.3f}ms {size}"
@@ -62,15 +60,10 @@ def make_log(path: Path, size: int) -> None:
 
 def bundle(size_mb: int) -> tuple[Path, Path]:
     """The bundle (healthy fixture's inspect/events, generated log), created once."""
-    root = WORK / f"bundle-{size_mb}mb"
-    container = root / "docker" / "bench"
-    log = container / "logs.txt"
-    if not log.exists():
-        container.mkdir(parents=True, exist_ok=True)
-        for name in ("inspect.json", "events.json"):
-            shutil.copy(TEMPLATE / name, container / name)
-        make_log(log, size_mb * 1024 * 1024)
-    return root, log
+    sys.path.insert(0, str(ROOT / "bench"))
+    from shapes import bundle_at
+
+    return bundle_at(WORK / f"bundle-{size_mb}mb", lambda log: make_log(log, size_mb * 1024 * 1024))
 
 
 def patterns_file() -> tuple[Path, list[str]]:

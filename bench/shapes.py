@@ -170,17 +170,22 @@ def make_log(path: Path, shape: str, size: int) -> None:
     tmp.rename(path)
 
 
-def bundle(shape: str, size_mb: float) -> tuple[Path, Path]:
-    """A bundle directory (the healthy fixture's inspect/events, the generated log as the container's log)."""
-    root = WORK / f"{shape}-{size_mb:g}mb"
+def bundle_at(root: Path, write_log: Callable[[Path], None]) -> tuple[Path, Path]:
+    """A bundle directory at `root` (the healthy fixture's inspect/events; the container's log written by
+    `write_log` unless it exists) and its log's path."""
     container = root / "docker" / "bench"
     log = container / "logs.txt"
     if not log.exists():
         container.mkdir(parents=True, exist_ok=True)
         for name in ("inspect.json", "events.json"):
             shutil.copy(TEMPLATE / name, container / name)
-        make_log(log, shape, int(size_mb * 1024 * 1024))
+        write_log(log)
     return root, log
+
+
+def bundle(shape: str, size_mb: float) -> tuple[Path, Path]:
+    """The bundle of one shape and size, generated once."""
+    return bundle_at(WORK / f"{shape}-{size_mb:g}mb", lambda log: make_log(log, shape, int(size_mb * 1024 * 1024)))
 
 
 def cut(root: Path, log: Path, size_mb: float) -> tuple[Path, Path]:

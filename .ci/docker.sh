@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a local Docker engine and the test images for the Docker scenario tests.
-# Idempotent; run as root. Exits non-zero only when no engine can be started.
+# Idempotent; run as root. Exits non-zero when no engine can be started or a test image cannot be built
+# (the Docker tests need both; in CI they fail rather than skip without them).
 set -u
 
 log() { echo "[docker.sh] $*"; }
@@ -58,7 +59,7 @@ build_py_image() {
                 >"$CACHE/debootstrap.log" 2>&1; then
             log "debootstrap failed, see $CACHE/debootstrap.log"
             tail -n 20 "$CACHE/debootstrap.log"
-            return 0
+            return 1
         fi
     else
         log "reusing cached rootfs $ROOTFS"
@@ -71,23 +72,30 @@ build_py_image() {
         log "$PY_IMAGE built ($(du -sh "$ROOTFS" | cut -f1))"
     else
         log "import of $PY_IMAGE failed"
+        return 1
     fi
 }
 
 build_busybox_image() {
     if have_image "$BB_IMAGE"; then log "$BB_IMAGE present"; return 0; fi
     local bb dir
-    bb=$(static_busybox) || { log "no static busybox; skipping $BB_IMAGE"; return 0; }
+    bb=$(static_busybox) || { log "no static busybox: cannot build $BB_IMAGE"; return 1; }
     dir=$(mktemp -d)
     mkdir -p "$dir/bin" "$dir/tmp"
     cp "$bb" "$dir/bin/busybox"
     for app in sh echo cat sleep yes head seq true; do ln -s busybox "$dir/bin/$app"; done
-    tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "$BB_IMAGE" >/dev/null && log "$BB_IMAGE built" || log "import of $BB_IMAGE failed"
+    local ok=0
+    tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "$BB_IMAGE" >/dev/null || ok=1
     rm -rf "$dir"
+    if [ $ok -eq 0 ]; then log "$BB_IMAGE built"; else log "import of $BB_IMAGE failed"; fi
+    return $ok
 }
 
 install_packages
 start_engine || exit 1
-build_busybox_image
-build_py_image
+failed=0
+build_busybox_image || failed=1
+build_py_image || failed=1
+have_image "$BB_IMAGE" && have_image "$PY_IMAGE" || failed=1
+if [ $failed -ne 0 ]; then log "FAILED: a test image could not be built (see above)"; exit 1; fi
 log "done"

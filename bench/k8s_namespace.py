@@ -2,7 +2,8 @@
 
 Serves a namespace of 2,000 pods (100 deployments x 20) and 20,000 events from the loopback mock
 (tests/k8smock), then runs both commands in fresh processes and prints wall time and request counts.
-Run from the repository root: `python bench/k8s_namespace.py [--deployments 100] [--pods 20] [--events 20000]`.
+Run from the repository root: `python bench/k8s_namespace.py [--deployments 100] [--pods 20] [--events 20000] [--short]`
+(--short: 4 deployments of 2 pods, 100 events: what CI runs). Exits 1 when a command fails.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def main() -> int:
     args.add_argument("--pods", type=int, default=20, help="pods per deployment")
     args.add_argument("--events", type=int, default=20000)
     args.add_argument("--crashing-every", type=int, default=25, help="every Nth deployment crash-loops")
+    args.add_argument("--short", action="store_true", help="a small namespace (CI)")
     opts = args.parse_args()
+    if opts.short:
+        opts.deployments, opts.pods, opts.events, opts.crashing_every = 4, 2, 100, 2
     store = scale_store(opts.deployments, opts.pods, opts.events, opts.crashing_every)
     server = MockApiServer(store).start()
     tmp = Path(tempfile.mkdtemp(prefix="mldoctor-bench-"))
@@ -67,7 +71,7 @@ def main() -> int:
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return 0 if all(code in (0, 1) for _, (_, code, _, _) in rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Scan benchmark: mldoctor (hyperscan and re engines) against ripgrep on one generated serving log.
 
-Usage: python bench/scan.py [--size-mb 1024] [--engines hyperscan,re] [--repeat 2] [--no-check]
+Usage: python bench/scan.py [--size-mb 1024] [--engines hyperscan,re] [--repeat 2] [--no-check] [--short]
+(--short: 4 MB, once each: what CI runs so a broken benchmark fails the build.)
 (--repeat applies to rg and the scan; the whole check, a minute at 1 GB, runs once.)
 The log (azmlinfsrv/gunicorn lines, mostly access + summary lines) is generated once under /tmp.
 Prints, per engine: scan-only MB/s, whole `mldoctor check` MB/s, CPU time and peak RSS; rg -c -f time; the ratio;
@@ -69,12 +70,12 @@ def bundle(size_mb: int) -> tuple[Path, Path]:
 def patterns_file() -> tuple[Path, list[str]]:
     """The built-in rules' log patterns, one a line, for rg -f."""
     sys.path.insert(0, str(ROOT))
-    from doctor.rules.engine import _Plan
     from doctor.rules.loader import load_rules
+    from doctor.rules.logscan import Plan
     from doctor.rules.model import LogCond, walk
 
     rules = load_rules([], builtin=True)
-    pats = _Plan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
+    pats = Plan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
     path = WORK / "patterns.txt"
     plain = [re.sub(r"\(\?P<\w+>", "(", p) for p in pats]  # rg joins the patterns: names would clash
     path.write_text("\n".join(plain) + "\n", encoding="utf-8")
@@ -123,7 +124,10 @@ def main() -> None:
     ap.add_argument("--engines", default="hyperscan,re")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-check", action="store_true", help="time the scan only, not the whole check")
+    ap.add_argument("--short", action="store_true", help="4 MB, each figure once (CI)")
     args = ap.parse_args()
+    if args.short:
+        args.size_mb, args.repeat = 4, 1
     WORK.mkdir(exist_ok=True)
     root, log = bundle(args.size_mb)
     pats_path, pats = patterns_file()

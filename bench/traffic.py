@@ -1,6 +1,7 @@
 """Traffic-pass benchmark: the line-by-line reference against the block-at-a-time pass, on one generated log.
 
-Usage: python bench/traffic.py [--size-mb 200] [--repeat 1] [--no-check]
+Usage: python bench/traffic.py [--size-mb 200] [--repeat 1] [--no-check] [--short]
+(--short: 4 MB, what CI runs.) Exits 1 when the two passes' stats differ.
 Uses bench/scan.py's generated bundle (azmlinfsrv summary + access lines). Prints, with the load average:
 MB/s of the old and new traffic pass (and whether their stats dicts are equal), then whole `mldoctor check`
 wall time and peak RSS with each pass (MLDOCTOR_TRAFFIC_REFERENCE=1 selects the old one).
@@ -59,7 +60,10 @@ def main() -> int:
     args.add_argument("--size-mb", type=int, default=200)
     args.add_argument("--repeat", type=int, default=1)
     args.add_argument("--no-check", action="store_true", help="traffic passes only")
+    args.add_argument("--short", action="store_true", help="4 MB (CI)")
     opts = args.parse_args()
+    if opts.short:
+        opts.size_mb, opts.repeat = 4, 1
     from scan import bundle as make_bundle
 
     root, log = make_bundle(opts.size_mb)
@@ -77,7 +81,7 @@ def main() -> int:
             wall, rss = check(root, reference)
             print(f"mldoctor check, {label} traffic pass   {wall:7.2f} s {mb / wall:8.1f} MB/s   peak RSS {rss:6.1f} MB"
                   f"   load {load()}")
-    return 0
+    return 0 if new == old else 1
 
 
 if __name__ == "__main__":

@@ -15,23 +15,28 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from docker_scenarios import IMAGE, SCENARIOS, Driven, Scenario, app_tar, create, drive, remove
+from docker_scenarios import BUSYBOX, IMAGE, SCENARIOS, Driven, Scenario, app_tar, create, drive, remove
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / ".ci" / "docker.sh"
 
 
-def _ready_client() -> Any | None:
-    """A client for an engine that answers and has the test image, or None."""
+def _ready_client() -> tuple[Any | None, str]:
+    """A client for an engine that answers and has both test images, or None and what is missing."""
     import docker
 
     try:
         client = docker.from_env()
         client.ping()
-        client.images.get(IMAGE)
-        return client
-    except Exception:
-        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine; the reason is shown
+        return None, f"no engine answers ({exc})"
+    for image in (IMAGE, BUSYBOX):
+        try:
+            client.images.get(image)
+        except Exception as exc:  # noqa: BLE001
+            client.close()
+            return None, f"image {image} is missing ({exc})"
+    return client, ""
 
 
 def _start_engine() -> str:
@@ -42,16 +47,21 @@ def _start_engine() -> str:
     return (done.stdout + done.stderr)[-800:]
 
 
+def required() -> bool:
+    """The engine and the test images are required in CI (CI=true) or when MLDOCTOR_REQUIRE_DOCKER=1."""
+    return os.environ.get("CI", "").lower() in ("true", "1") or os.environ.get("MLDOCTOR_REQUIRE_DOCKER") == "1"
+
+
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
-    """A Docker client; skips (loudly) when no engine can be started, fails if MLDOCTOR_REQUIRE_DOCKER=1."""
-    client = _ready_client()
+    """A Docker client with the test images; fails when they are required (CI), else skips saying why."""
+    client, why = _ready_client()
     if client is None:
         detail = _start_engine()
-        client = _ready_client()
+        client, why = _ready_client()
         if client is None:
-            reason = f"NO DOCKER ENGINE COULD BE STARTED; Docker tests skipped. .ci/docker.sh said: {detail}"
-            if os.environ.get("MLDOCTOR_REQUIRE_DOCKER") == "1":
+            reason = f"Docker tests need an engine with {IMAGE} and {BUSYBOX}: {why}. .ci/docker.sh said: {detail}"
+            if required():
                 pytest.fail(reason)
             pytest.skip(reason)
     yield client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import tarfile
 import threading
@@ -20,7 +21,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 IMAGE = "mldoctor-test-py:1"
-PREFIX = "mldoctor-t-"
+BUSYBOX = "mldoctor-test-busybox:1"
+# Another run on the same engine (a second checkout) sets both, so names and loopback ports do not collide.
+PREFIX = os.environ.get("MLDOCTOR_TEST_PREFIX", "mldoctor-t-")
+PORT_BASE = int(os.environ.get("MLDOCTOR_TEST_PORT_BASE", "5100"))
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "docker-scenarios"
 APP_ROOT = "/var/azureml-app"
 MODEL_DIR_V1 = f"{APP_ROOT}/azureml-models/sklearn-model/1"
@@ -48,18 +52,18 @@ class Scenario:
 
 
 SCENARIOS = {s.key: s for s in (
-    Scenario("bootloop", "score_big_init.py", 5101, {"MODEL_MB": "400"}, memory=160 * MiB),
-    Scenario("main-oom", "score_big_init.py", 5102, {"MODEL_MB": "400", "WORKER_PRELOAD": "true"},
+    Scenario("bootloop", "score_big_init.py", PORT_BASE + 1, {"MODEL_MB": "400"}, memory=160 * MiB),
+    Scenario("main-oom", "score_big_init.py", PORT_BASE + 2, {"MODEL_MB": "400", "WORKER_PRELOAD": "true"},
              ("--preload",), memory=160 * MiB),
-    Scenario("init-raise", "score_init_raise.py", 5103, restart="on-failure"),
-    Scenario("model-missing", "score_ok.py", 5104, {"AZUREML_MODEL_DIR": MODEL_DIR_V2}),
-    Scenario("no-module", "score_importerr.py", 5105),
-    Scenario("run-raise", "score_ok.py", 5106),
-    Scenario("slow-run", "score_slow.py", 5107, {"RUN_SECONDS": "8", "WORKER_TIMEOUT": "2"}, ("--timeout", "2")),
-    Scenario("overload", "score_slow.py", 5108,
+    Scenario("init-raise", "score_init_raise.py", PORT_BASE + 3, restart="on-failure"),
+    Scenario("model-missing", "score_ok.py", PORT_BASE + 4, {"AZUREML_MODEL_DIR": MODEL_DIR_V2}),
+    Scenario("no-module", "score_importerr.py", PORT_BASE + 5),
+    Scenario("run-raise", "score_ok.py", PORT_BASE + 6),
+    Scenario("slow-run", "score_slow.py", PORT_BASE + 7, {"RUN_SECONDS": "8", "WORKER_TIMEOUT": "2"}, ("--timeout", "2")),
+    Scenario("overload", "score_slow.py", PORT_BASE + 8,
              {"RUN_SECONDS": "1", "MAX_CONCURRENT_REQUESTS_PER_CONTAINER": "1", "MAX_QUEUE_WAIT_MS": "100"},
              ("--worker-class", "gthread", "--threads", "12")),
-    Scenario("healthy", "score_ok.py", 5109),
+    Scenario("healthy", "score_ok.py", PORT_BASE + 9),
 )}
 
 

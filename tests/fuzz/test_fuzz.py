@@ -1,13 +1,19 @@
 """Property-based fuzzing of everything that reads untrusted input: rule files, bundle files, logs,
 config files. Every input must end in a result or one clear DoctorError (exit 2) — never another
-exception, never a hang. Inputs that once failed are kept as explicit examples (regression corpus)."""
+exception, never a hang: each example has a deadline (Hypothesis fails one slower than DEADLINE seconds, and one
+that never ends kills the run after HANG seconds with every thread's traceback, so a hang fails CI instead of
+stalling it). Inputs that once failed are kept as explicit examples (regression corpus)."""
 
 from __future__ import annotations
 
+import faulthandler
+import functools
 import json
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -16,7 +22,23 @@ from hypothesis import strategies as st
 from doctor.errors import DoctorError
 
 EXAMPLES = int(os.environ.get("MLDOCTOR_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+DEADLINE = float(os.environ.get("MLDOCTOR_FUZZ_DEADLINE", "20"))  # seconds: generous for a loaded 2-core machine
+HANG = 5 * DEADLINE
+FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=DEADLINE), suppress_health_check=list(HealthCheck))
+
+
+def bounded(test: Callable[..., None]) -> Callable[..., None]:
+    """Each call of `test` ends within HANG seconds, or the process dies with the tracebacks (never a silent hang)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        faulthandler.dump_traceback_later(HANG, exit=True)
+        try:
+            test(*args, **kwargs)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+    return run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -63,6 +85,7 @@ RULES = _load([])
 @example(obj={"items": [{"status": {"containerStatuses": [{"state": None}]}}]}, name="k8s/pods.json")
 @example(obj={"items": [{"spec": {"containers": [{"resources": {"limits": {"memory": "1e3Ki"}}}]}}]}, name="k8s/pods.json")
 @example(obj=[{"State": "x", "HostConfig": 5}], name="docker/svc/inspect.json")
+@bounded
 def test_kubectl_and_docker_objects(tmp_path_factory, obj, name) -> None:  # type: ignore[no-untyped-def]
     _check(_bundle(tmp_path_factory.mktemp("f"), name, json.dumps(obj).encode()))
 
@@ -72,6 +95,7 @@ def test_kubectl_and_docker_objects(tmp_path_factory, obj, name) -> None:  # typ
                                                              "manifest.yaml", "config/deploymentconfig.json", "config/env.yml"]))
 @example(data=b"\xff\xfe{", name="k8s/pods.json")
 @example(data=b"!!python/object/apply:os.system ['id']", name="k8s/events.yaml")
+@bounded
 def test_raw_bytes_in_object_files(tmp_path_factory, data, name) -> None:  # type: ignore[no-untyped-def]
     _check(_bundle(tmp_path_factory.mktemp("f"), name, data))
 
@@ -85,6 +109,7 @@ def test_raw_bytes_in_object_files(tmp_path_factory, data, name) -> None:  # typ
     b"9999-99-99T99:99:99Z broken time", b"[31/Feb/2026:25:61:61 +0000]", b"\r", b"\x00" * 50])), max_size=60))
 @example(lines=[b"2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 1.2.3ms 19",
                 b'127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /sc\xffore HTTP/1.1" 200 19 "-" "curl/7.88.1"'])
+@bounded
 def test_logs_any_bytes(tmp_path_factory, lines) -> None:  # type: ignore[no-untyped-def]
     _check(_bundle(tmp_path_factory.mktemp("f"), "docker/svc/logs.txt", b"\n".join(lines)))
     _check(_bundle(tmp_path_factory.mktemp("f"), "traffic/access.log", b"\n".join(lines)))
@@ -95,6 +120,7 @@ def test_logs_any_bytes(tmp_path_factory, lines) -> None:  # type: ignore[no-unt
                                              "suppresses", "priority"]), json_values | k8s_like, max_size=8))
 @example(rule={"id": "x", "title": "t", "severity": "error", "cause": "c", "fix": "{{", "when": {"log": {"pattern": "a"}}})
 @example(rule={"id": "x", "title": "t", "severity": "error", "cause": "c", "fix": "f", "when": {"state": {"expr": "c.("}}})
+@bounded
 def test_rule_loader(tmp_path_factory, rule) -> None:  # type: ignore[no-untyped-def]
     from doctor.rules.loader import load_file
 
@@ -111,6 +137,7 @@ def test_rule_loader(tmp_path_factory, rule) -> None:  # type: ignore[no-untyped
 @example(text="dependencies:\n  - pip:\n    - [nested]\n")
 @example(text="def init(:\n")
 @example(text="computeType: aks\ncontainerResourceRequirements: 5\n")
+@bounded
 def test_config_reader(tmp_path_factory, text) -> None:  # type: ignore[no-untyped-def]
     from doctor.config import read_config
 

@@ -69,6 +69,7 @@ class Report:
     attachments: dict[str, str] = field(default_factory=dict)  # e.g. "traffic.svg" for the HTML report
     usable: bool = True  # something about the running service was read (doctor.status.usable)
     stack: dict[str, Any] | None = None  # the serving stack detected (doctor/stack.py), when the evidence shows one
+    expression_errors: list[tuple[str, Any]] = field(default_factory=list)  # (rule id, exprs.EvalProblem)
 
     @property
     def status(self) -> str:

@@ -107,7 +107,12 @@ def test_cel_cannot_call_unknown_functions(cli, tmp_path: Path) -> None:  # type
     rule = tmp_path / "r.yaml"
     rule.write_text("id: r\ntitle: t\nseverity: error\ncause: c\nfix: f\nwhen: {state: {expr: 'open(\"/etc/passwd\") != null'}}\n")
     run = cli("check", str(BOOT), "--rules", str(rule), "--format", "json")
-    assert run.code == 1 and "r" not in [f["rule_id"] for f in run.json()["findings"]]
+    report = run.json()
+    assert run.code == 1 and "r" not in [f["rule_id"] for f in report["findings"]]
+    # the call did not run: CEL has no `open`, and the failure is reported, not silently false
+    assert any(n.startswith("rule r: the expression `open(") and "'open'" in n for n in report["notes"]), report["notes"]
+    check = next(c for c in report["checks"] if c["rule_id"] == "r")
+    assert "failed: Undefined variable or function: 'open'" in check["reason"]
 
 
 def test_secrets_never_in_any_format(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -60,13 +60,15 @@ def lint(paths: tuple[str, ...]) -> int:
 
 @rules.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
-def test(paths: tuple[str, ...]) -> int:
-    """Run the rules' inline examples (the built-in rules when no PATH); exit 1 when one does not hold."""
+@click.option("--strict", is_flag=True, help="Also fail when an expression reads a field the example lacks.")
+def test(paths: tuple[str, ...], strict: bool) -> int:
+    """Run the rules' inline examples (the built-in rules when no PATH); exit 1 when one does not hold or
+    an expression fails to evaluate."""
     from doctor.rules.examples import run_examples
     from doctor.rules.loader import load_rules
 
     ruleset = load_rules([Path(p) for p in paths], builtin=not paths)
-    results = run_examples(ruleset)
+    results = run_examples(ruleset, strict)
     for res in results:
         mark = "ok  " if res.passed else "FAIL"
         click.echo(f"{mark} {res.rule_id}: {res.example}" + ("" if res.passed else f"  ({res.where}: {res.detail})"))

@@ -59,6 +59,7 @@ class Context:
         self.pvcs = [p.as_dict() for p in evidence.pvcs]
         self.unbound: dict[str, Any] = {}
         self.platform = platform_of(evidence)
+        self.problems: list[exprs.EvalProblem] = []  # the current rule's expressions that did not evaluate
 
     def traffic(self) -> dict[str, Any] | None:
         """Traffic statistics from access logs (computed once per evidence, by `stats_for`)."""
@@ -185,17 +186,17 @@ def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome
 
 def _eval_expr(cond: ExprCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
     if cond.scope == "bindings":  # every name the rule can bind is declared (null until bound), so `x == null` works
-        return Outcome(exprs.holds(cond.expr, {**ctx.unbound, **bound}))
+        return Outcome(exprs.holds(cond.expr, {**ctx.unbound, **bound}, ctx.problems))
     if cond.scope == "traffic":
         stats = ctx.traffic()
-        ok = stats is not None and exprs.holds(cond.expr, {"t": stats, **bound})
+        ok = stats is not None and exprs.holds(cond.expr, {"t": stats, **bound}, ctx.problems)
         return Outcome(ok, _bind(cond.bind, stats) if ok else {},
                        [Excerpt(s, e) for s, e in (stats or {}).get("excerpts", [])[:3]] if ok else [])
     items, var = {"state": (ctx.states, "c"), "config": (ctx.configs, "cfg"), "node": (ctx.nodes, "n"),
                   "workload": (ctx.workloads, "w"), "hpa": (ctx.hpas, "h"), "pvc": (ctx.pvcs, "p")}[cond.scope]
     if cond.kind:
         items = [i for i in items if re.search(cond.kind, str(i.get("kind", "")))]
-    matched = [i for i in items if exprs.holds(cond.expr, {var: i, **bound})]
+    matched = [i for i in items if exprs.holds(cond.expr, {var: i, **bound}, ctx.problems)]
     if not matched:
         return Outcome(False)
     binding = {**matched[0], "count": len(matched), "all": matched}
@@ -332,9 +333,15 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     have = _available(evidence)
     findings: dict[str, Finding] = {}
     checks: dict[str, Check] = {}
+    problems: list[tuple[str, exprs.EvalProblem]] = []
     for rule in active:
+        ctx.problems = []
         finding, check = _run_rule(rule, ctx, have, redact)
+        failed = [p for p in ctx.problems if not p.missing]
+        if failed:
+            check = Check(rule.id, check.result, f"{check.reason}; expression `{failed[0].expr}` failed: {failed[0].message}")
         checks[rule.id] = check
+        problems.extend((rule.id, p) for p in ctx.problems)
         if finding:
             findings[rule.id] = finding
     suppressed_by = _suppress(active, findings, checks)
@@ -342,7 +349,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     _link_consequences(active, findings, suppressed_by)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
-    errors, notes = list(evidence.collector_errors), list(evidence.notes)
+    errors, notes = list(evidence.collector_errors), list(evidence.notes) + expression_notes(problems)
     if redact:  # what collectors said can quote a URL with a SAS token or a password
         errors = [CollectorError(e.collector, redact_text(e.error)) for e in errors]
         notes = [redact_text(n) for n in notes]
@@ -354,7 +361,14 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     if not report.usable:
         report.notes.append(status.nothing_usable_note(evidence))
     report.stack = stack_of(evidence)
+    report.expression_errors = problems
     return report
+
+
+def expression_notes(problems: list[tuple[str, exprs.EvalProblem]]) -> list[str]:
+    """One note per rule expression that failed with a real error (a missing field is normal, not noted)."""
+    return [f"rule {rule_id}: the expression `{p.expr}` could not be evaluated ({p.message}); it counted as false"
+            for rule_id, p in problems if not p.missing]
 
 
 def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> tuple[Finding | None, Check]:

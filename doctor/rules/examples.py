@@ -112,8 +112,10 @@ def _config(item: dict[str, Any]) -> ConfigFact:
                       tuple(item.get("assumed") or ()))
 
 
-def run_example(rule: Rule, example: Example, context_rules: RuleSet | None = None) -> ExampleResult:
-    """Run one example against its rule alone and compare with what the example expects."""
+def run_example(rule: Rule, example: Example, context_rules: RuleSet | None = None,
+                strict: bool = False) -> ExampleResult:
+    """Run one example against its rule alone and compare with what the example expects. An expression that
+    fails with an error fails the example; with `strict`, so does one that reads a field the evidence lacks."""
     from doctor.rules.engine import diagnose
 
     ruleset = RuleSet({rule.id: rule})
@@ -122,6 +124,10 @@ def run_example(rule: Rule, example: Example, context_rules: RuleSet | None = No
     except (ValueError, TypeError, KeyError) as err:
         return ExampleResult(rule.id, example.name, example.where, False, f"example does not build: {err}")
     report = diagnose(evidence, ruleset)
+    errors = [p for _, p in report.expression_errors if strict or not p.missing]
+    if errors:
+        detail = "; ".join(f"expression `{p.expr}` failed: {p.message}" for p in errors)
+        return ExampleResult(rule.id, example.name, example.where, False, detail)
     found = next((f for f in report.findings if f.rule_id == rule.id), None)
     if example.should_match and found is None:
         reason = next((c.reason for c in report.checks if c.rule_id == rule.id), "")
@@ -157,6 +163,6 @@ def _expectations(expect: dict[str, Any], finding: Any) -> list[str]:
     return problems
 
 
-def run_examples(rules: RuleSet) -> list[ExampleResult]:
-    """Every example of every rule."""
-    return [run_example(rule, ex) for rule in rules for ex in rule.examples]
+def run_examples(rules: RuleSet, strict: bool = False) -> list[ExampleResult]:
+    """Every example of every rule (`strict`: any expression that does not evaluate fails its example)."""
+    return [run_example(rule, ex, strict=strict) for rule in rules for ex in rule.examples]

@@ -12,9 +12,19 @@ import importlib.util
 import os
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from doctor.errors import RuleError
+
+
+@dataclass(frozen=True)
+class EvalProblem:
+    """An expression that did not evaluate: `missing` when only a field the evidence lacks was read."""
+
+    expr: str
+    message: str
+    missing: bool
 
 
 @functools.lru_cache(maxsize=4096)
@@ -73,9 +83,24 @@ def check(expr: str, where: str) -> None:
         raise RuleError(f"invalid CEL expression {expr!r}: {first}", where) from None
 
 
-def holds(expr: str, variables: dict[str, Any]) -> bool:
-    """True when the expression evaluates to true; a missing field or type error counts as false."""
+def holds(expr: str, variables: dict[str, Any], problems: list[EvalProblem] | None = None) -> bool:
+    """True when the expression evaluates to true. An error counts as false and is added to `problems`:
+    a field the evidence lacks (normal in partial evidence) as `missing`, anything else (a type error, an
+    unknown function, a division by zero) as a real error in the rule."""
     try:
         return _compiled(expr).execute(variables) is True
-    except Exception:  # noqa: BLE001 - absent fields are normal in partial evidence
-        return False
+    except KeyError as err:  # the binding raises KeyError for a map key that is not there
+        _note(problems, EvalProblem(expr, f"no field {err}", True))
+    except Exception as err:  # noqa: BLE001 - TypeError, RuntimeError, ZeroDivisionError, ... from the binding
+        _note(problems, EvalProblem(expr, _first_sentence(str(err)) or type(err).__name__, False))
+    return False
+
+
+def _first_sentence(text: str) -> str:
+    line = (text.splitlines() or [""])[0]
+    return line.split(". ")[0].rstrip(".")
+
+
+def _note(problems: list[EvalProblem] | None, problem: EvalProblem) -> None:
+    if problems is not None and problem not in problems:
+        problems.append(problem)

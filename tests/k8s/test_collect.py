@@ -1,4 +1,4 @@
-"""The live collector over real HTTP against the mock API server, one recorded scenario at a time."""
+"""The live collector over real HTTP against the mock API server, one fixture scenario at a time."""
 
 from __future__ import annotations
 

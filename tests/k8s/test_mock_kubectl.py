@@ -1,4 +1,4 @@
-"""kubectl itself talks to the mock: it lists the recorded objects exactly as the fixture files hold them."""
+"""kubectl itself talks to the mock: it lists the fixture objects exactly as the fixture files hold them."""
 
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ def kubectl(cluster: MockCluster, *args: str) -> Any:
 
 
 def fixture_items(cluster: MockCluster, name: str) -> list[dict[str, Any]]:
-    """The items of one recorded `kubectl get … -o json` file."""
+    """The items of one fixture file in the `kubectl get … -o json` layout."""
     assert cluster.scenario is not None
     return json.loads((cluster.scenario / "k8s" / f"{name}.json").read_text())["items"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_kubectl_get_pods_and_events_match_fixture(k8s_mock: Any, scenario: str) -> None:
-    """`kubectl get pods|events -n ml-prod -o json` returns the recorded objects."""
+    """`kubectl get pods|events -n ml-prod -o json` returns the fixture objects."""
     cluster = k8s_mock(scenario)
     for kind in ("pods", "events"):
         got = kubectl(cluster, "get", kind, "-n", "ml-prod", "-o", "json")
@@ -65,7 +65,7 @@ def test_kubectl_logs_previous(k8s_mock: Any) -> None:
 
 
 def test_kubectl_get_all_kinds(k8s_mock: Any) -> None:
-    """Nodes, deployments, replicasets, services and HPAs are served as recorded."""
+    """Nodes, deployments, replicasets, services and HPAs are served as the fixture files hold them."""
     cluster = k8s_mock("gpu-unschedulable")
     assert kubectl(cluster, "get", "nodes", "-o", "json")["items"] == fixture_items(cluster, "nodes")
     for kind, name in (("deployments", "deployments"), ("replicasets", "replicasets"), ("services", "services")):

@@ -1,4 +1,4 @@
-"""A mock Kubernetes API server for tests: recorded scenarios served over real HTTP on loopback."""
+"""A mock Kubernetes API server for tests: the fixtures/k8s scenarios (generated, see fixtures/README.md) served over real HTTP on loopback."""
 
 from tests.k8smock.server import Fault, MockApiServer, Request
 from tests.k8smock.store import Store, load_scenario

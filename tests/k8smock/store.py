@@ -1,4 +1,4 @@
-"""The objects a mock API server serves: loaded from a recorded scenario directory (bundle layout) or built in memory."""
+"""The objects a mock API server serves: loaded from a scenario directory (bundle layout) or built in memory."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class Store:
 
 
 def load_scenario(directory: Path) -> Store:
-    """A store holding a recorded scenario: `k8s/*.json` lists, `k8s/logs/POD/CONTAINER[.previous].log`, manifest."""
+    """A store holding a scenario directory: `k8s/*.json` lists, `k8s/logs/POD/CONTAINER[.previous].log`, manifest."""
     store = Store()
     manifest = _manifest(directory)
     if manifest.get("collected_at"):

@@ -1,4 +1,4 @@
-"""Big namespaces for scale tests and the benchmark: recorded objects cloned N times."""
+"""Big namespaces for scale tests and the benchmark: the fixture scenario's objects cloned N times."""
 
 from __future__ import annotations
 

@@ -152,7 +152,7 @@ def test_help_does_not_import_clients() -> None:
 
 def test_many_targets_summary_then_details(capsys) -> None:  # type: ignore[no-untyped-def]
     from doctor.bundle import open_bundle
-    from doctor.commands.check import diagnose_and_report
+    from doctor.pipeline import diagnose_and_report
 
     with open_bundle(BOOT) as a, open_bundle(HEALTHY) as b:
         code = diagnose_and_report([a, b], fmt="console", color=False)

@@ -18,7 +18,7 @@ from doctor.errors import InputError
 def collect(target: str, output: str, since: str | None, context: str | None, namespace: str | None,
             kubeconfig: str | None, log_cap: str | None) -> int:
     """Collect the raw evidence of TARGET (docker:NAME or k8s:...) into a bundle."""
-    from doctor.commands.check import _since, size_bytes
+    from doctor.pipeline import since_time, size_bytes
     from doctor.targets import kind_of
 
     kind = kind_of(target)
@@ -29,14 +29,14 @@ def collect(target: str, output: str, since: str | None, context: str | None, na
         name = target.removeprefix("docker:")
         progress = stderr_progress(f"collecting the log of {name}")
         try:
-            collect_bundle(name, output, _since(since), log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=progress)
+            collect_bundle(name, output, since_time(since), log_cap_bytes=size_bytes(log_cap, "--log-cap"), progress=progress)
         finally:
             if progress:
                 clear_line()
     elif kind == "k8s":
         from doctor.collect.k8s import collect_bundle as k8s_bundle
 
-        k8s_bundle(target.removeprefix("k8s:"), output, _since(since), context=context, namespace=namespace,
+        k8s_bundle(target.removeprefix("k8s:"), output, since_time(since), context=context, namespace=namespace,
                    kubeconfig=kubeconfig)
     else:
         raise InputError("collect needs a live target (docker:NAME or k8s:...), not a bundle", target)

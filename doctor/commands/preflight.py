@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import click
 
-from doctor.commands.check import diagnose_and_report, report_options
+from doctor.pipeline import diagnose_and_report, report_options
 from doctor.evidence import ConfigFact
 
 FALLBACK_RULES = Path(__file__).resolve().parents[1] / "preflight" / "rules"
@@ -32,7 +32,7 @@ def preflight(entry_script: str, model_dir: str | None, model_ref: str | None, s
               environment: str | None, timeout_seconds: float, memory_limit: str | None, max_memory: str | None,
               python: str | None, configs: Sequence[str], **report_opts: Any) -> int:
     """Run score.py's init() and run() in a bounded child process and report the failures a deployment would hit."""
-    from doctor.commands.check import load_config_files
+    from doctor.pipeline import load_config_files
     from doctor.preflight import imports, session
 
     script = Path(entry_script)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from doctor.commands.check import diagnose_and_report, report_options
+from doctor.pipeline import diagnose_and_report, report_options
 
 
 @click.command()
@@ -23,10 +23,10 @@ from doctor.commands.check import diagnose_and_report, report_options
 def probe(url: str, sample: str | None, count: int, concurrency: int, timeout_s: float, max_seconds: float,
           rate: float | None, **report_opts: Any) -> int:
     """Send real scoring requests to URL (key from MLDOCTOR_SCORING_KEY, never printed) and diagnose the answers."""
-    from doctor.traffic import probe as client
+    from doctor.collect import probe as client
 
     body = Path(sample).read_bytes() if sample else client.DEFAULT_BODY
-    plan = client.Plan(url, body, count, concurrency, timeout_s, max_seconds, rate)
+    plan = client.ProbePlan(url, body, count, concurrency, timeout_s, max_seconds, rate)
     results = client.run(plan)
     down = client.unanswered(results, url)
     if down:

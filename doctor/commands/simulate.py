@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from doctor.commands.check import diagnose_and_report, report_options
+from doctor.pipeline import diagnose_and_report, report_options
 
 
 @click.command()

@@ -37,6 +37,8 @@ REPORTERS: dict[str, Reporter] = {
     "teams": _lazy("chat", "render_teams"),
 }
 
+FORMATS: list[str] = list(REPORTERS)  # the one list of --format values
+
 # formats whose many reports (k8s:NS/*) must merge into one document instead of being concatenated
 MANY: dict[str, str] = {"sarif": "sarif", "prometheus": "prometheus", "html": "html"}
 

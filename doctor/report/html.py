@@ -1,7 +1,7 @@
 """One self-contained HTML file for a support ticket: inline CSS, no scripts, nothing fetched from a network.
 
 Rendered with jinja2's sandboxed environment and autoescape on: every finding text, excerpt and value is
-escaped. The traffic plot (an SVG from the traffic module) is embedded as a data: image, where a browser
+escaped. The traffic plot (an SVG from doctor.report.plot) is embedded as a data: image, where a browser
 runs no script and loads nothing external.
 """
 

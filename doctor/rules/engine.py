@@ -60,12 +60,15 @@ class Context:
         self.unbound: dict[str, Any] = {}
         self.platform = platform_of(evidence)
         self.problems: list[exprs.EvalProblem] = []  # the current rule's expressions that did not evaluate
+        self.stage: Any = None  # doctor.traffic.TrafficStage
 
     def traffic(self) -> dict[str, Any] | None:
-        """Traffic statistics from access logs (computed once per evidence, by `stats_for`)."""
-        from doctor import traffic
+        """Traffic statistics: the traffic stage's (started before the scan by the pipeline), else computed here."""
+        if self.stage is None:
+            from doctor.traffic import traffic_stage
 
-        return traffic.stats_for(self.evidence) or None
+            self.stage = traffic_stage(self.evidence)
+        return self.stage.stats() or None
 
 
 def platform_of(evidence: Evidence) -> str:
@@ -323,13 +326,19 @@ def _available(evidence: Evidence) -> set[str]:
 
 
 def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), engine: str = "auto",
-             redact: bool = True) -> Report:
-    """Run every rule on the evidence: the report with findings ordered and every check's result."""
+             redact: bool = True, traffic: Any = None) -> Report:
+    """Run every rule on the evidence: the report with findings ordered and every check's result. `traffic` is
+    the evidence's traffic stage (`doctor.traffic.traffic_stage`), started before the log scan; made here if None."""
     ignored = set(ignore)
     active = [r for r in rules if r.id not in ignored]
     conds = [c for r in active for c in r.conditions() if isinstance(c, LogCond)]
     plan = Plan(conds)
+    if traffic is None:
+        from doctor.traffic import traffic_stage
+
+        traffic = traffic_stage(evidence)  # before the scan: it counts a streaming log alongside it
     ctx = Context(evidence, scan_all(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
+    ctx.stage = traffic
     have = _available(evidence)
     findings: dict[str, Finding] = {}
     checks: dict[str, Check] = {}

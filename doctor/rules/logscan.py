@@ -172,21 +172,15 @@ def _excerpt(line: bytes) -> str:
 
 
 def scan_all(plan: Plan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
-    """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives, its traffic
-    counted meanwhile in a second thread; what the collector read after it (the model folder) is scanned then."""
+    """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives (the traffic stage,
+    `doctor.traffic.TrafficStage`, counts it meanwhile); what the collector read after it (the model folder) is
+    scanned then."""
     if evidence.pending is None:
         return plan.run(evidence.logs, engine)
-    from doctor.follow import background
-    from doctor.traffic import stats_for, traffic_sources
-
     streaming = list(evidence.logs)
-    traffic = background(lambda: stats_for(evidence), "mldoctor-traffic") if traffic_sources(evidence) else None
     scanned = plan.run(streaming, engine)
-    fresh = evidence.settle()
-    if traffic is not None:
-        traffic.result()
-    if not fresh:  # the log outgrew the size cap while it streamed: read its kept tail again
-        evidence.cache.pop("traffic", None)
+    if not evidence.settle():  # the log outgrew the size cap while it streamed: read its kept tail again
+        evidence.cache["traffic_stale"] = True
         return plan.run(evidence.logs, engine)
     seen = {(s.name, s.kind, s.previous) for s in streaming}  # a streamed log is now its final file: same name
     late = [s for s in evidence.logs if (s.name, s.kind, s.previous) not in seen]

@@ -15,7 +15,35 @@ from doctor.logs import iter_chunks
 from doctor.traffic.parse import LineParser, Request, is_health
 from doctor.traffic.stats import Accumulator, finish
 
-__all__ = ["stats_for", "compute", "iter_requests", "timeout_ms", "scaling_config"]
+__all__ = ["TrafficStage", "compute", "iter_requests", "scaling_config", "stats_for", "timeout_ms", "traffic_stage"]
+
+
+class TrafficStage:
+    """Traffic statistics, the stage between collection and the rules. While a live log still streams in, they
+    are counted in a thread of their own alongside the rule scan; otherwise on first use. Rules (`t`) and the
+    report's charts read the same result."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        from doctor.follow import background
+
+        self.evidence = evidence
+        streaming = evidence.pending is not None and traffic_sources(evidence)
+        self._job = background(lambda: stats_for(evidence), "mldoctor-traffic") if streaming else None
+
+    def stats(self) -> dict[str, Any] | None:
+        """The statistics (None without requests); counted again when the log they were counted on was replaced
+        by its kept tail (it outgrew the size cap while streaming: the rule scan marks it `traffic_stale`)."""
+        if self._job is not None:
+            self._job.result()
+            self._job = None
+        if self.evidence.cache.pop("traffic_stale", False):
+            self.evidence.cache.pop("traffic", None)
+        return stats_for(self.evidence) if traffic_sources(self.evidence) else None
+
+
+def traffic_stage(evidence: Evidence) -> TrafficStage:
+    """Start the traffic stage of one evidence (see TrafficStage)."""
+    return TrafficStage(evidence)
 
 
 def traffic_sources(evidence: Evidence) -> list[LogSource]:

@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from realserver import ScoringServer  # noqa: E402
 
-from doctor.traffic import probe  # noqa: E402
+from doctor.collect import probe  # noqa: E402
 
 BUNDLES = Path(__file__).resolve().parents[2] / "fixtures" / "bundles"
 
@@ -21,7 +21,7 @@ def record(name: str, server: ScoringServer, plans: list[dict[str, float]]) -> N
     with server as srv:
         for plan in plans:
             path = str(plan.pop("path", "/score"))
-            probe.run(probe.Plan(srv.url.replace("/score", path), max_seconds=30, **plan))  # type: ignore[arg-type]
+            probe.run(probe.ProbePlan(srv.url.replace("/score", path), max_seconds=30, **plan))  # type: ignore[arg-type]
         data = srv.log_bytes()
     out = BUNDLES / name / "traffic"
     out.mkdir(parents=True, exist_ok=True)
@@ -38,13 +38,13 @@ def main() -> None:
     record("traffic-429", ScoringServer(slots=1, service_s=0.3, max_wait_s=0.05, reject_status=429),
            [{"requests": 20, "concurrency": 6, "rate": 10.0}])
     with ScoringServer(slots=1, service_s=0.3, max_wait_s=0.05) as srv:  # the decoy: one 503, two 404s
-        probe.run(probe.Plan(srv.url, requests=8, concurrency=1, rate=2.0))
+        probe.run(probe.ProbePlan(srv.url, requests=8, concurrency=1, rate=2.0))
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda _: probe.send(srv.url, b"{}", 5), range(2)))
         time.sleep(1)
         for _ in range(2):
             probe.send(srv.url.replace("/score", "/nope"), b"{}", 5)
-        probe.run(probe.Plan(srv.url, requests=6, concurrency=1, rate=2.0))
+        probe.run(probe.ProbePlan(srv.url, requests=6, concurrency=1, rate=2.0))
         data = srv.log_bytes()
     out = BUNDLES / "traffic-decoy-healthy" / "traffic"
     out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from realserver import ScoringServer  # noqa: E402
 
-from doctor.traffic import probe  # noqa: E402
+from doctor.collect import probe  # noqa: E402
 from doctor.traffic.simulate import Settings, replay, smallest_min_replicas  # noqa: E402
 from doctor.traffic.stats import bursts  # noqa: E402
 
@@ -22,7 +22,7 @@ BURST = {"requests": 60, "concurrency": 20, "rate": 20.0, "max_seconds": 20}
 
 def _burst(slots: int) -> tuple[list[probe.Result], bytes]:
     with ScoringServer(slots=slots, service_s=0.3, max_wait_s=0.2) as srv:
-        results = probe.run(probe.Plan(srv.url, **BURST))  # type: ignore[arg-type]
+        results = probe.run(probe.ProbePlan(srv.url, **BURST))  # type: ignore[arg-type]
         return results, srv.log_bytes()
 
 

@@ -140,11 +140,6 @@ TEMPLATE_FILTERS: dict[str, Any] = {"gb": gb, "mib": mib, "num": _n}
 # --- rule pack helpers (issue 3) ----------------------------------------------------------------
 
 _MODEL_PATH = re.compile(r"azureml-models/(?P<name>[^/\s'\"]+)(?:/(?P<version>[^/\s'\"]+))?")
-# import name -> pip package, where they differ (the usual suspects in scoring scripts)
-_PIP_NAMES = {"sklearn": "scikit-learn", "cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml",
-              "skimage": "scikit-image", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
-              "google.protobuf": "protobuf", "Crypto": "pycryptodome", "dotenv": "python-dotenv",
-              "azureml_inference_server_http": "azureml-inference-server-http", "mysql": "mysql-connector-python"}
 
 
 def model_from_path(path: str | None) -> dict[str, Any]:
@@ -169,9 +164,9 @@ def model_folders(paths: list[str] | None) -> list[str]:
 
 def pip_package(module: str | None) -> str:
     """The pip package that provides an importable module (`sklearn` → `scikit-learn`)."""
-    name = module or ""
-    top = name.split(".")[0]
-    return _PIP_NAMES.get(name) or _PIP_NAMES.get(top) or top.replace("_", "-")
+    from doctor.packages import pip_package as provider
+
+    return provider(module)
 
 
 def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] | None,

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Generator, Iterator, Sequence
 import hyperscan
 
 from doctor.logs import iter_blocks
-from doctor.scan import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
+from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
 _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")

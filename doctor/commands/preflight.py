@@ -10,8 +10,6 @@ import click
 from doctor.pipeline import diagnose_and_report, report_options
 from doctor.evidence import ConfigFact
 
-FALLBACK_RULES = Path(__file__).resolve().parents[1] / "preflight" / "rules"
-
 
 @click.command()
 @click.option("--entry-script", required=True, type=click.Path(exists=True, dir_okay=False), help="The scoring script (score.py).")
@@ -47,8 +45,7 @@ def preflight(entry_script: str, model_dir: str | None, model_ref: str | None, s
     missing = imports.missing(script_facts.get("imports") or [], env_packages, script) if environment else []
     evidence = session.run(plan, missing)
     extra = [str(script)] + ([environment] if environment else [])
-    rule_dirs = list(report_opts.pop("rule_dirs")) + [str(p) for p in fallback_rule_files()]
-    return diagnose_and_report([evidence], configs=list(configs) + extra, rule_dirs=rule_dirs, **report_opts)
+    return diagnose_and_report([evidence], configs=list(configs) + extra, **report_opts)
 
 
 def _plan(script: Path, model_dir: str | None, model_ref: str | None, samples: Sequence[str], facts: list[ConfigFact],
@@ -96,11 +93,3 @@ def _environment_packages(environment: str | None) -> dict[str, Any]:
     if not facts:
         raise InputError("not recognised as a conda environment or pip requirements file", environment)
     return dict(facts[0].values.get("packages") or {})
-
-
-def fallback_rule_files() -> list[Path]:
-    """Preflight's own versions of rules the built-in pack does not have (yet); the pack's own always win."""
-    from doctor.rules.loader import load_rules
-
-    have = set(load_rules([]).rules)
-    return [p for p in sorted(FALLBACK_RULES.glob("*.yaml")) if p.stem not in have]

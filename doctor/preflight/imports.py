@@ -6,37 +6,10 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
-# import name -> pip/conda names that provide it (the first is the one to add)
-PIP_NAMES: dict[str, tuple[str, ...]] = {
-    "sklearn": ("scikit-learn",),
-    "cv2": ("opencv-python", "opencv-python-headless", "opencv", "opencv-contrib-python"),
-    "PIL": ("pillow",),
-    "yaml": ("pyyaml",),
-    "skimage": ("scikit-image",),
-    "bs4": ("beautifulsoup4",),
-    "dateutil": ("python-dateutil",),
-    "dotenv": ("python-dotenv",),
-    "google": ("protobuf", "google-cloud-storage"),
-    "attr": ("attrs",),
-    "Crypto": ("pycryptodome",),
-    "jwt": ("pyjwt",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu"),
-    "torch": ("torch", "pytorch", "pytorch-cpu"),
-    "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
-    "azureml": ("azureml-defaults", "azureml-core", "azureml-inference-server-http"),
-    "inference_schema": ("inference-schema", "azureml-defaults"),
-    "mlflow": ("mlflow", "mlflow-skinny"),
-    "lightgbm": ("lightgbm",),
-    "xgboost": ("xgboost", "py-xgboost"),
-    "transformers": ("transformers",),
-}
+from doctor.packages import providers
+
 # packages that arrive with the inference server (azureml-defaults pulls them in)
 WITH_SERVER = {"flask", "werkzeug", "jinja2", "gunicorn", "click", "itsdangerous", "markupsafe", "inference_schema"}
-
-
-def pip_name(module: str) -> str:
-    """The pip name to add for an import name."""
-    return PIP_NAMES.get(module, (module.lower().replace("_", "-"),))[0]
 
 
 def missing(imports: Iterable[str], packages: dict[str, Any], script: Path) -> list[tuple[str, str]]:
@@ -49,7 +22,7 @@ def missing(imports: Iterable[str], packages: dict[str, Any], script: Path) -> l
             continue
         if has_server and module in WITH_SERVER:
             continue
-        candidates = PIP_NAMES.get(module, (module.lower().replace("_", "-"),))
+        candidates = providers(module)
         if not names & set(candidates):
             out.append((module, candidates[0]))
     return out

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any, Iterable
 
 from doctor import status
 from doctor.evidence import CollectorError, Evidence, Target
 from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
+from doctor.convert import format_time
 from doctor.rules import exprs, safety, templates
-from doctor.rules.logscan import LogAgg, Plan, iso_time, scan_all
+from doctor.rules.logscan import LogAgg, Plan, scan_all
 from doctor.stack import stack_of
 from doctor.rules.model import (
     AllCond,
@@ -180,8 +180,8 @@ def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome
     latest, groups = max(hits, key=lambda h: (h[0].last_time.timestamp() if h[0].last_time else 0))
     binding = {"count": total, "events": len(hits), "reason": latest.reason, "message": latest.message,
                "object": f"{latest.object_kind}/{latest.object_name}", "groups": groups,
-               "first_time": iso_time(min((h[0].first_time for h in hits if h[0].first_time), default=None)),
-               "last_time": iso_time(latest.last_time)}
+               "first_time": format_time(min((h[0].first_time for h in hits if h[0].first_time), default=None)),
+               "last_time": format_time(latest.last_time)}
     evidence = [Excerpt(ev.source, f"{ev.type} {ev.reason} {ev.object_kind}/{ev.object_name}: {ev.message}"
                         + (f" (x{ev.count})" if ev.count > 1 else "")) for ev, _ in hits[:3]]
     return Outcome(True, _bind(cond.bind, binding), evidence)

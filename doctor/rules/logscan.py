@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+from doctor.convert import format_time
 from doctor.evidence import Evidence, LogSource
 from doctor.logs import line_time, strip_time_prefix
 from doctor.rules.model import LogCond
@@ -74,16 +75,12 @@ class LogAgg:
         span = (self.last_time - self.first_time).total_seconds() if self.first_time and self.last_time else None
         return {
             "count": self.count, "explained": self.explained, "max_in_window": self.max_in_window,
-            "first_time": iso_time(self.first_time), "last_time": iso_time(self.last_time), "span_seconds": span,
+            "first_time": format_time(self.first_time), "last_time": format_time(self.last_time), "span_seconds": span,
             "first_line": self.first_line, "last_line": self.last_line, "source": self.source.name,
             "container": self.source.container, "previous": self.source.previous,
             "groups": dict(self.groups), "first_groups": dict(self.first_groups), "values": {k: list(v) for k, v in self.distinct.items()},
             "excerpt": self.excerpts[0][1] if self.excerpts else "",
         }
-
-
-def iso_time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _source_applies(cond: LogCond, source: LogSource) -> bool:

@@ -1,0 +1,146 @@
+"""Matching rule patterns against lines, shared by both scan engines (doctor.scan's `re` engine and
+doctor.scan_hs's hyperscan engine): the hit record, per-line matching, the time bound on one `re` call, and the
+lint check for patterns that can backtrack for ever."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from dataclasses import dataclass
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any, Callable, Iterator, TypeVar
+
+from doctor.errors import RuleError
+
+T = TypeVar("T")
+MATCH_SECONDS = 5.0  # one `re` call on one line or block; far beyond any sane pattern, far below "hung"
+
+
+@dataclass(frozen=True, slots=True)
+class LineHit:
+    """A line that matched one or more patterns: its 1-based number, bytes, and (pattern index, match)."""
+
+    number: int
+    line: bytes
+    matches: tuple[tuple[int, re.Match[bytes]], ...]
+
+
+def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
+    """A rule pattern compiled for matching against one line's bytes (`^`/`$` per line)."""
+    return re.compile(pattern.encode("utf-8"), re.MULTILINE)
+
+
+def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """(line start, per-line match) for every line of the block the pattern matches."""
+    pos = 0
+    end = len(block)
+    while pos < end:
+        hit = pattern.search(block, pos)
+        if hit is None or (hit.start() == end and block.endswith(b"\n")):
+            return  # an empty match after the block's last newline is not a line
+        start = block.rfind(b"\n", 0, hit.start()) + 1
+        stop = block.find(b"\n", hit.start())
+        stop = end if stop < 0 else stop
+        if hit.end() <= stop:
+            yield start, hit  # already inside one line: its groups are the line's groups
+        else:
+            line_match = pattern.search(block[start:stop])  # the hit crossed a line end: re-check the line
+            if line_match is not None:
+                yield start, line_match
+        pos = stop + 1
+
+
+class _Overrun(Exception):
+    """Raised by the alarm inside a `re` call that ran past its time."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _Overrun
+
+
+def bounded(search: Callable[[bytes], T], text: bytes, pattern: re.Pattern[bytes]) -> T:
+    """`search(text)`, stopped after MATCH_SECONDS per started MiB (RuleError naming the pattern): `re` can backtrack for ever.
+
+    The bound needs SIGALRM, so it holds on the main thread (where the CLI scans); elsewhere it is unbounded.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return search(text)
+    seconds = MATCH_SECONDS * (1 + len(text) // (1 << 20))
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return search(text)
+    except _Overrun:
+        raise RuleError(f"pattern {pattern.pattern.decode('utf-8', 'replace')!r} ran over {seconds:g} s on "
+                        "{len(text)} bytes (catastrophic backtracking): rewrite it without nested quantifiers "
+                        "(`mldoctor rules lint` finds them)") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def nested_quantifier(pattern: str) -> bool:
+    """Whether an unbounded repeat holds another with nothing fixed between iterations, like `(a+)+`."""
+    try:
+        return _risky(_parser.parse(pattern))
+    except (re.error, RecursionError):
+        return False
+
+
+def _risky(items: Any) -> bool:
+    for op, av in items:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT:
+            if (_unbounded(av[2]) and not _separated(av[2])) or _ambiguous_branches(av[2]):
+                return True
+        if any(_risky(sub) for sub in _children(op, av)):
+            return True
+    return False
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns directly inside one parsed item."""
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op is sre.SUBPATTERN:
+        return [av[-1]]
+    if op is sre.BRANCH:
+        return list(av[1])
+    if op in (sre.ASSERT, sre.ASSERT_NOT, sre.ATOMIC_GROUP):
+        return [av[-1]]
+    return []
+
+
+def _ambiguous_branches(items: Any) -> bool:
+    """A repeated body that can match the same text in several ways, like `(a|aa)+` (parsed as `a(?:|a)`)."""
+    items = list(items)
+    while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    for op, av in items:
+        if op is sre.BRANCH:
+            firsts = [_first_literal(list(branch)) for branch in av[1]]
+            if any(not branch for branch in av[1]) or None in firsts or len(set(firsts)) < len(firsts):
+                return True
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] == 0 and av[1] != sre.MAXREPEAT:
+            return True  # an optional part: an iteration can end before it or after it
+    return False
+
+
+def _first_literal(items: list[Any]) -> int | None:
+    while items and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return items[0][1] if items and items[0][0] is sre.LITERAL else None
+
+
+def _unbounded(items: Any) -> bool:
+    return any((op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT)
+               or any(_unbounded(sub) for sub in _children(op, av)) for op, av in items)
+
+
+def _separated(items: Any) -> bool:
+    """A literal every iteration must match (`(?:\\w+\\.)*`): iterations cannot be split two ways."""
+    items = list(items)
+    while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return any(op is sre.LITERAL for op, _ in items)

@@ -71,11 +71,11 @@ def patterns_file() -> tuple[Path, list[str]]:
     """The built-in rules' log patterns, one a line, for rg -f."""
     sys.path.insert(0, str(ROOT))
     from doctor.rules.loader import load_rules
-    from doctor.rules.logscan import Plan
+    from doctor.rules.logscan import ScanPlan
     from doctor.rules.model import LogCond, walk
 
     rules = load_rules([], builtin=True)
-    pats = Plan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
+    pats = ScanPlan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
     path = WORK / "patterns.txt"
     plain = [re.sub(r"\(\?P<\w+>", "(", p) for p in pats]  # rg joins the patterns: names would clash
     path.write_text("\n".join(plain) + "\n", encoding="utf-8")

@@ -81,13 +81,13 @@ def test_report_while_the_log_streams_in_equals_the_finished_log(name: str, tmp_
     expected = _report(read_bundle_dir(BUNDLES / name, name))
     evidence, _ = _streaming(BUNDLES / name, tmp_path)
     scanned: list[str] = []
-    scan_source = logscan.Plan._scan_source
+    scan_source = logscan.ScanPlan._scan_source
 
     def counted(plan: Any, scanner: Any, source: LogSource, aggs: Any) -> None:
         scanned.append(source.name)
         scan_source(plan, scanner, source, aggs)
 
-    monkeypatch.setattr(logscan.Plan, "_scan_source", counted)
+    monkeypatch.setattr(logscan.ScanPlan, "_scan_source", counted)
     assert _report(evidence) == expected
     assert expected["findings"] or name == "docker-healthy"
     assert sorted(scanned) == sorted(set(scanned))  # each log once: the streamed one is not read again at the end

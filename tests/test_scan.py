@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from doctor import logs
-from doctor.rules.logscan import Plan
+from doctor.rules.logscan import ScanPlan
 from doctor.rules.loader import builtin_rules_dir, load_rules
 from doctor.rules.model import LogCond, walk
 from doctor.scan import LineHit, ReScanner, make_scanner
@@ -30,7 +30,7 @@ AWKWARD = [r"(?<=pid )\d+", r"(\w+) \1", r"timeout\Z", r"^$", r"[^\"]+\" 5\d\d",
 def builtin_patterns() -> list[str]:
     """Every log pattern of the built-in rules, as the engine numbers them."""
     rules = load_rules([], builtin=True)
-    return Plan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
+    return ScanPlan([c for r in rules for c in walk(r.when) if isinstance(c, LogCond)]).patterns
 
 
 PATTERNS = builtin_patterns() + AWKWARD

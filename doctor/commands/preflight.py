@@ -57,7 +57,7 @@ def _plan(script: Path, model_dir: str | None, model_ref: str | None, samples: S
     limit = _size(memory_limit, "--memory-limit") or config.get("memory_limit_bytes")
     timeout_ms, setting, status = plans.timeout(config)
     variables = {str(k): str(v) for k, v in (config.get("environment_variables") or {}).items()}
-    return plans.Plan(script, tuple(Path(s) for s in samples), Path(model_dir) if model_dir else None, name, version,
+    return plans.RunPlan(script, tuple(Path(s) for s in samples), Path(model_dir) if model_dir else None, name, version,
                       int(limit) if limit else None, timeout_ms, setting, status, plans.worker_count(config),
                       plans.own_memory_bound(int(limit) if limit else None, _size(max_memory, "--max-memory")),
                       wall, tuple(variables.items()))

@@ -16,7 +16,7 @@ DEFAULT_WALL_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class RunPlan:
     """One preflight run: the script, the model layout, the samples and the numbers to hold it to."""
 
     script: Path
@@ -33,6 +33,9 @@ class Plan:
     wall_seconds: float
     env: tuple[tuple[str, str], ...] = ()
     python: str | None = None  # the interpreter of the service's environment (default: mldoctor's own)
+
+
+Plan = RunPlan  # the old name, kept for one release
 
 
 def merged(facts: Sequence[ConfigFact]) -> dict[str, Any]:

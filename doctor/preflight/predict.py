@@ -12,14 +12,14 @@ import time
 from datetime import datetime, timezone
 
 from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
-from doctor.preflight.plan import APP_ROOT, Plan
+from doctor.preflight.plan import APP_ROOT, RunPlan
 from doctor.preflight.runner import Measurement, Phase
 
 MB = 1024 * 1024
 BOOT_LOOP_BOOTS = 3  # gunicorn re-boots a worker killed while starting; three boots show the loop
 
 
-def build(plan: Plan, measured: Measurement, app_root: str, missing: list[tuple[str, str]],
+def build(plan: RunPlan, measured: Measurement, app_root: str, missing: list[tuple[str, str]],
           listing: list[str] | None = None) -> Evidence:
     """The Evidence of one preflight run, marked predicted."""
     name = plan.script.name
@@ -42,7 +42,7 @@ def build(plan: Plan, measured: Measurement, app_root: str, missing: list[tuple[
     return evidence
 
 
-def over_limit(plan: Plan, phase: Phase) -> bool:
+def over_limit(plan: RunPlan, phase: Phase) -> bool:
     """True when this phase's peak memory is past the service's memory limit."""
     return bool(plan.memory_limit_bytes) and phase.peak_bytes > (plan.memory_limit_bytes or 0)
 
@@ -56,7 +56,7 @@ def _line(level: str, pid: int, logger: str, message: str, offset: float = 0.0) 
     return f"{_stamp(offset)} {level} [{pid}] {logger} - {message}\n".encode()
 
 
-def _master_lines(plan: Plan, measured: Measurement) -> bytes:
+def _master_lines(plan: RunPlan, measured: Measurement) -> bytes:
     """What gunicorn's master would log after this worker ended, as gunicorn >= 21 words it."""
     master, pid = measured.pid - 1, measured.pid
     start = measured.phase("init") or measured.phase("import")
@@ -77,14 +77,14 @@ def _master_lines(plan: Plan, measured: Measurement) -> bytes:
     return b""
 
 
-def _state(plan: Plan, measured: Measurement, name: str) -> ContainerState:
+def _state(plan: RunPlan, measured: Measurement, name: str) -> ContainerState:
     exited = measured.exit_code not in (None, 0)
     return ContainerState("preflight", name, status="exited" if exited else "running",
                           exit_code=measured.exit_code if exited else None,
                           memory_limit_bytes=plan.memory_limit_bytes)
 
 
-def _oom_events(plan: Plan, measured: Measurement, name: str) -> list[Event]:
+def _oom_events(plan: RunPlan, measured: Measurement, name: str) -> list[Event]:
     """The engine's `oom` event the cgroup would raise for each phase past the memory limit."""
     return [Event("preflight", "container", name, "oom",
                   f"{_label(p)} peaked at {p.peak_bytes / MB:.1f} MB resident, over the "
@@ -92,7 +92,7 @@ def _oom_events(plan: Plan, measured: Measurement, name: str) -> list[Event]:
             for p in measured.phases if over_limit(plan, p)]
 
 
-def _access_lines(plan: Plan, measured: Measurement) -> bytes:
+def _access_lines(plan: RunPlan, measured: Measurement) -> bytes:
     """The front end's access line (nginx combined + request time) for each run() past the timeout."""
     out = b""
     for phase in measured.phases:
@@ -104,7 +104,7 @@ def _access_lines(plan: Plan, measured: Measurement) -> bytes:
     return out
 
 
-def _past_timeout(plan: Plan, phase: Phase) -> bool:
+def _past_timeout(plan: RunPlan, phase: Phase) -> bool:
     return phase.stopped in ("run-timeout", "wall") or (plan.timeout_ms is not None and phase.duration_ms > plan.timeout_ms)
 
 
@@ -118,7 +118,7 @@ def _label(phase: Phase) -> str:
     return f"run() #{phase.index + 1}" if phase.name == "run" else f"{phase.name}()" if phase.name == "init" else "import of score.py"
 
 
-def notes(plan: Plan, measured: Measurement, missing: list[tuple[str, str]]) -> list[str]:
+def notes(plan: RunPlan, measured: Measurement, missing: list[tuple[str, str]]) -> list[str]:
     """One line per measured phase and per bound preflight enforced, for the report's notes."""
     limit = f" (limit {plan.memory_limit_bytes / MB:.1f} MB)" if plan.memory_limit_bytes else ""
     out = [f"preflight: {_label(p)}: {p.duration_ms:.1f} ms, peak {p.peak_bytes / MB:.1f} MB{limit}"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from doctor.evidence import Evidence
 from doctor.preflight import predict
-from doctor.preflight.plan import APP_ROOT, Plan
+from doctor.preflight.plan import APP_ROOT, RunPlan
 from doctor.preflight.runner import Bounds, run_harness
 
 
-def run(plan: Plan, missing: list[tuple[str, str]]) -> Evidence:
+def run(plan: RunPlan, missing: list[tuple[str, str]]) -> Evidence:
     """Run the plan in a throw-away app root; the predicted Evidence."""
     with tempfile.TemporaryDirectory(prefix="mldoctor-preflight-") as tmp:
         app_root = Path(tmp) / "app"
@@ -48,7 +48,7 @@ def _listing(app_root: Path, limit: int = 1000) -> list[str]:
     return found[:limit]
 
 
-def model_dir_for(plan: Plan, app_root: Path) -> str | None:
+def model_dir_for(plan: RunPlan, app_root: Path) -> str | None:
     """AZUREML_MODEL_DIR as the service sets it: `azureml-models/NAME/VERSION` linked to --model-dir."""
     if plan.model_dir is None:
         return None
@@ -60,7 +60,7 @@ def model_dir_for(plan: Plan, app_root: Path) -> str | None:
     return str(folder / plan.model_version)
 
 
-def _environment(plan: Plan, app_root: Path) -> dict[str, str]:
+def _environment(plan: RunPlan, app_root: Path) -> dict[str, str]:
     """The child's environment: ours, the deployment's variables, and what the server sets."""
     env = {**os.environ, **dict(plan.env)}
     env.pop("PYTHONSTARTUP", None)

@@ -14,7 +14,7 @@ from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_fin
 from doctor.redact import redact_strings, redact_text
 from doctor.convert import format_time
 from doctor.rules import exprs, safety, templates
-from doctor.rules.logscan import LogAgg, Plan, scan_all
+from doctor.rules.logscan import LogAgg, ScanPlan, scan_all
 from doctor.stack import stack_of
 from doctor.rules.model import (
     AllCond,
@@ -332,7 +332,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     ignored = set(ignore)
     active = [r for r in rules if r.id not in ignored]
     conds = [c for r in active for c in r.conditions() if isinstance(c, LogCond)]
-    plan = Plan(conds)
+    plan = ScanPlan(conds)
     if traffic is None:
         from doctor.traffic import traffic_stage
 

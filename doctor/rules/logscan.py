@@ -91,7 +91,7 @@ def _source_applies(cond: LogCond, source: LogSource) -> bool:
     return source.kind == "container" and source.previous == (cond.source == "previous")
 
 
-class Plan:
+class ScanPlan:
     """Every pattern of every log condition, numbered once, scanned in one pass per source."""
 
     def __init__(self, conds: list[LogCond]) -> None:
@@ -168,7 +168,10 @@ def _excerpt(line: bytes) -> str:
     return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT] + "…"
 
 
-def scan_all(plan: Plan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
+Plan = ScanPlan  # the old name, kept for one release
+
+
+def scan_all(plan: ScanPlan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
     """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives (the traffic stage,
     `doctor.traffic.TrafficStage`, counts it meanwhile); what the collector read after it (the model folder) is
     scanned then."""

@@ -17,7 +17,7 @@ import pytest
 from doctor.rules.engine import Context, build_finding, evaluate
 from doctor.rules.examples import example_evidence
 from doctor.rules.loader import load_rules
-from doctor.rules.logscan import Plan, scan_all
+from doctor.rules.logscan import ScanPlan, scan_all
 from doctor.rules.model import AnyCond, Example, ExprCond, LogCond, Rule, walk
 
 RULES = load_rules([])
@@ -92,7 +92,7 @@ def _render_all(rule: Rule, data: dict[str, Any], with_optional: bool) -> Iterat
     """The finding on this evidence, and with each set of optional bindings undefined (when the rule matches)."""
     evidence = example_evidence(Example("variant", data, True))
     conds = [c for c in rule.conditions() if isinstance(c, LogCond)]
-    plan = Plan(conds)
+    plan = ScanPlan(conds)
     ctx = Context(evidence, scan_all(plan, evidence, "auto"), {id(c): i for i, c in enumerate(conds)})
     ctx.unbound = {c.bind: None for c in rule.conditions() if getattr(c, "bind", None)}
     outcome = evaluate(rule.when, ctx, {})

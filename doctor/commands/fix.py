@@ -22,7 +22,7 @@ import click
 def fix(target: str, configs: tuple[str, ...], write: bool, fmt: str, rule_dirs: tuple[str, ...], since: str | None,
         context: str | None, namespace: str | None) -> int:
     """Propose the fixes for TARGET's findings as unified diffs of your files (never applied by mldoctor)."""
-    from doctor.commands.check import _since, load_config_files
+    from doctor.pipeline import load_config_files, since_time
     from doctor.fix.plan import build
     from doctor.rules.engine import diagnose
     from doctor.rules.loader import load_rules
@@ -30,7 +30,7 @@ def fix(target: str, configs: tuple[str, ...], write: bool, fmt: str, rule_dirs:
 
     files = [(path, fact) for path in configs for fact in load_config_files([path])]
     rules = load_rules([Path(p) for p in rule_dirs])
-    opts = Options(since=_since(since), context=context, namespace=namespace)
+    opts = Options(since=since_time(since), context=context, namespace=namespace)
     with open_target(target, opts) as evidences:
         reports = []
         for evidence in evidences:

@@ -402,8 +402,10 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
     """The finding's texts rendered over the bindings and computed values."""
     context: dict[str, Any] = {"config": ctx.config, "nodes": ctx.nodes, "states": ctx.states,
                                "workloads": ctx.workloads, "hpas": ctx.hpas, "pvcs": ctx.pvcs,
-                               "target": {"kind": ctx.platform, "name": ctx.evidence.target.name,
-                                          "source": ctx.evidence.target.kind},
+                               # `target.kind` is the report's (docker, k8s, bundle, ...); `platform` is where the service
+                               # runs (docker or k8s, a bundle's by its contents)
+                               "target": {"kind": ctx.evidence.target.kind, "name": ctx.evidence.target.name},
+                               "platform": ctx.platform,
                                "predicted": ctx.evidence.predicted, "stack": stack_of(ctx.evidence),
                                **outcome.bindings}
     if safety.wants_tails(rule):

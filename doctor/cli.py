@@ -81,7 +81,8 @@ def _version(ctx: click.Context, value: bool) -> None:
 
 
 def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 findings, 2 bad input, 3 unreachable, 130 interrupted)."""
+    """Run the CLI; returns the exit code (0 ok, 1 findings, 2 bad input, 3 unreachable, 4 internal error,
+    130 interrupted)."""
     from doctor.errors import DoctorError
 
     _terminate_as_interrupt()
@@ -103,10 +104,20 @@ def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:
     except Exception as err:  # noqa: BLE001 - the one place a bug becomes a message instead of a traceback
         if os.environ.get("MLDOCTOR_DEBUG"):
             raise
-        click.echo(f"{prog}: internal error: {type(err).__name__}: {_redacted(err)} "
-                   "(a bug in mldoctor: rerun with MLDOCTOR_DEBUG=1 for the traceback and report it)", err=True)
-        return 2
+        return _internal_error(err, prog, sys.argv[1:] if argv is None else argv)
     return int(result or 0)
+
+
+def _internal_error(err: Exception, prog: str, argv: list[str]) -> int:
+    """One line naming the bug and the file its traceback was saved to; exit 4 (not 2: the input was fine)."""
+    from doctor.crash import save_traceback
+    from doctor.errors import INTERNAL_ERROR_EXIT
+
+    saved = save_traceback(err, argv)
+    where = f"traceback saved to {saved}" if saved else "rerun with MLDOCTOR_DEBUG=1 for the traceback"
+    click.echo(f"{prog}: internal error: {type(err).__name__}: {_redacted(err)} (a bug in mldoctor; {where}; "
+               "please report it)", err=True)
+    return INTERNAL_ERROR_EXIT
 
 
 def _terminate_as_interrupt() -> None:

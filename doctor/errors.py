@@ -28,3 +28,6 @@ class UnreachableError(DoctorError):
     """The target could not be reached or nothing could be collected (exit 3)."""
 
     exit_code = 3
+
+
+INTERNAL_ERROR_EXIT = 4  # an unexpected exception: a bug in mldoctor, not bad input (2) nor an unreachable target (3)

@@ -13,7 +13,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
@@ -23,13 +22,11 @@ from doctor import convert, yamlsafe
 from doctor.bundle_paths import (bundle_dirs, bundle_file, bundle_files, bundle_path, decoded, is_utf16, open_file, open_log,
                                  read_file, read_tail)
 from doctor.errors import InputError
-from doctor.evidence import CollectorError, Evidence, LogSource, Target
-from doctor.logs import MAX_LINE_BYTES
+from doctor.evidence import CollectorError, Evidence, LogSource, Target, latest_time
+from doctor.logs import MAX_LINE_BYTES, MAX_LOG_BYTES
 
 MAX_OBJECT_FILE_BYTES = 512 * 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024**3
-# A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
-MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
 MAX_EVENTS_FILE_BYTES = 16 * 1024 * 1024  # the engine keeps its last 256 events: a larger file is read from its tail
 KNOWN_DIRS = ("docker", "k8s", "config", "traffic", "deploy", "client", "pasted")
 __all__ = ["bundle_files", "load_objects", "log_source", "open_bundle", "read_bundle_dir"]
@@ -82,7 +79,7 @@ def read_bundle_dir(root: Path, label: str) -> Evidence:
     _read_traffic(root, evidence)
     _read_pasted(root, evidence)
     try:
-        evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or _latest_time(evidence)
+        evidence.now = convert.parse_time(str(manifest.get("collected_at") or "")) or latest_time(evidence)
     except (ValueError, OverflowError) as err:
         raise InputError(f"`collected_at` is not a time ({err})", "manifest.yaml") from None
     _manifest_records(manifest, evidence)
@@ -279,12 +276,3 @@ def _read_pasted(root: Path, evidence: Evidence) -> None:
 def _read_traffic(root: Path, evidence: Evidence) -> None:
     for path, rel in bundle_files(root, "traffic"):
         evidence.logs.append(log_source(rel, path.stem, path, evidence, kind="access"))
-
-
-def _latest_time(evidence: Evidence) -> datetime:
-    times = [t for e in evidence.events for t in (e.last_time, e.first_time) if t]
-    times += [t for s in evidence.states for t in (s.started_at, s.finished_at, s.last_finished_at) if t]
-    return max(times, default=datetime.now(timezone.utc))
-
-
-latest_time = _latest_time

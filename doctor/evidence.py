@@ -345,6 +345,15 @@ class Evidence:
         }
 
 
+def latest_time(evidence: Evidence) -> datetime:
+    """The latest moment the evidence's events and container states show (now when they show none)."""
+    from datetime import timezone
+
+    times = [t for e in evidence.events for t in (e.last_time, e.first_time) if t]
+    times += [t for s in evidence.states for t in (s.started_at, s.finished_at, s.last_finished_at) if t]
+    return max(times, default=datetime.now(timezone.utc))
+
+
 def conditions_by_type(conditions: tuple[StatusCondition, ...]) -> dict[str, dict[str, Any]]:
     """Conditions as a map by type, each `{status, reason, message, last_transition}` (the last of a type wins)."""
     return {c.type: {k: v for k, v in _plain(c).items() if k != "type"} for c in conditions}

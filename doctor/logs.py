@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Iterator
 
+# A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
+MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
 CHUNK_BYTES = 4 * 1024 * 1024  # per read: bounded memory (the scan holds two ~9 MiB buffers), no slower than larger
 MAX_LINE_BYTES = 1024 * 1024  # a longer "line" is cut: a hostile log without newlines stays bounded
 

@@ -246,7 +246,7 @@ def _collect_logs(client: Any, inspect: dict[str, Any], raw: DockerRaw, workdir:
 
 def _default_cap() -> int:
     """The same cap the bundle reader applies, so a live check and its bundle scan the same bytes."""
-    from doctor.bundle import MAX_LOG_BYTES
+    from doctor.logs import MAX_LOG_BYTES
 
     return MAX_LOG_BYTES
 

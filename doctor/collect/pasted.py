@@ -130,7 +130,7 @@ def unique_events(events: list[Event]) -> list[Event]:
 
 def _log_source(path: Path, label: str, part: Part, count: int, size: int) -> LogSource:
     """A log part as a LogSource over its byte range of the file (streamed, never loaded whole)."""
-    from doctor.bundle import MAX_LOG_BYTES
+    from doctor.logs import MAX_LOG_BYTES
 
     name = label if count == 1 and part.start == 0 and part.end == size else f"{label}:{part.first_line}-{part.last_line}"
     container = "/".join(x for x in (part.pod, part.container) if x) or "pasted"
@@ -179,7 +179,7 @@ def read_places(root: Path, files: Callable[[Path], list[tuple[Path, str]]], evi
 
 def open_pasted(path: Path) -> Evidence:
     """A single text file as a target: read as `pasted/NAME` of a bundle holding only it."""
-    from doctor.bundle import latest_time
+    from doctor.evidence import latest_time
 
     if not path.is_file():
         raise InputError("not a regular file", str(path))

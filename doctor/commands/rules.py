@@ -47,14 +47,15 @@ def show(rule_id: str) -> int:
 @rules.command("lint")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def lint(paths: tuple[str, ...]) -> int:
-    """Every problem in the rule files, with file:line; exit 2 when a file does not load."""
-    from doctor.rules.loader import lint_paths
+    """Every problem in the rule files: `file:line: severity: message [code]`; exit 2 when there is an error."""
+    from doctor.evidence import Severity
+    from doctor.rules.lint import lint_paths
 
-    problems = lint_paths([Path(p) for p in paths])
-    for problem in problems:
-        click.echo(problem)
-    errors = [p for p in problems if ": warning: " not in p]
-    click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
+    issues = lint_paths([Path(p) for p in paths])
+    for issue in issues:
+        click.echo(str(issue))
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    click.echo(f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)", err=True)
     return 2 if errors else 0
 
 

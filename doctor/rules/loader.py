@@ -1,7 +1,7 @@
 """Rule files: YAML read with `yaml.safe_load`, validated against the JSON Schema, built into Rules.
 
 Every problem names the file and line. `load_rules` stops at the first broken file (a broken rule
-must never be skipped silently); `lint_paths` collects every problem for `mldoctor rules lint`.
+must never be skipped silently); `doctor.rules.lint` collects every problem for `mldoctor rules lint`.
 """
 
 from __future__ import annotations
@@ -64,19 +64,6 @@ def load_rules(paths: Iterable[Path], builtin: bool = True) -> RuleSet:
                 raise RuleError(f"duplicate rule id {rule.id!r} (first in {ruleset.rules[rule.id].where})", rule.where)
             ruleset.rules[rule.id] = rule
     return ruleset
-
-
-def lint_paths(paths: Iterable[Path]) -> list[str]:
-    """Every problem in the rule files, as `file:line: message` lines (empty when all is well)."""
-    problems: list[str] = []
-    for file in rule_files(list(paths)):
-        try:
-            for rule in load_file(file):
-                problems.extend(f"{rule.where}: {w}" if w.startswith(ERROR) else f"{rule.where}: warning: {w}"
-                                for w in style_warnings(rule))
-        except RuleError as err:
-            problems.append(str(err))
-    return problems
 
 
 def load_file(path: Path) -> list[Rule]:
@@ -263,98 +250,16 @@ def _check_regex(pattern: str, where: str) -> None:
         re.compile(pattern)
     except re.error as err:
         raise RuleError(f"invalid regular expression {pattern!r}: {err}", where) from None
-    problem = _nested_problem(pattern)
+    problem = backtracking_problem(pattern)
     if problem:
-        raise RuleError(problem.removeprefix(ERROR), where)
+        raise RuleError(problem, where)
 
 
-def style_warnings(rule: Rule) -> list[str]:
-    """Things that load but are likely mistakes: patterns that can cross lines, rules without examples."""
-    warnings: list[str] = []
-    if not any(e.should_match for e in rule.examples):
-        warnings.append("no matching example (add examples.match so `rules test` can check the rule)")
-    if not any(not e.should_match for e in rule.examples):
-        warnings.append("no non-matching example (add examples.no_match)")
-    for cond in rule.conditions():
-        if isinstance(cond, LogCond):
-            for pattern in cond.patterns:
-                warnings.extend(pattern_warnings(pattern))
-    return warnings
-
-
-_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
-_LOOKAROUND = re.compile(r"\(\?<?[=!]")
-_BLOCK_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
-ERROR = "error: "  # a pattern_warnings message with this prefix is a lint error, not a warning
-
-# Lines every serving log is full of: a rule pattern matching most of them runs on every request line.
-COMMON_LINES = (
-    '10.0.3.7 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 512 "-" "python-requests/2.31.0"',
-    '127.0.0.1 - - [25/Nov/2026:15:31:28 +0000] "GET / HTTP/1.1" 200 7 "-" "kube-probe/1.29"',
-    "2026-11-25 15:31:27,120 I [31] azmlinfsrv - POST /score 200 3.104ms 512",
-    "2026-11-25 15:31:27,220 I [32] azmlinfsrv - GET / 200 0.412ms 7",
-    "2026-11-25T15:31:27.123456789Z 2026-11-25 15:31:27,320 I [33] azmlinfsrv - POST /score 200 12.9ms 88",
-    'INFO:     10.0.1.4:51234 - "POST /score HTTP/1.1" 200 OK',
-    "2026-11-25 15:31:28,001 | root | INFO | 200",
-    "2026-11-25 15:31:28,002 | root | INFO | Scoring request received",
-    "[2026-11-25 15:31:28 +0000] [31] [INFO] Handling signal: winch",
-    "2026-11-25 15:31:29,500 I [1] azmlinfsrv - Request took 4.1 ms",
-)
-
-
-def pattern_warnings(pattern: str) -> list[str]:
-    """Why a pattern leaves the dialect a block scanner can honour, or risks slow matching (ERROR-prefixed: refuse)."""
-    checks = (_nested_problem, _backref_problem, _lookaround_problem, _anchor_problem, _empty_problem,
-              _common_problem, _negated_class_problem)
-    return [message for check in checks if (message := check(pattern))]
-
-
-def _nested_problem(pattern: str) -> str | None:
-    from doctor.scan import nested_quantifier
+def backtracking_problem(pattern: str) -> str | None:
+    """Why a pattern can backtrack for ever on one hostile line (`(a+)+`, `(a|aa)+`), or None."""
+    from doctor.linematch import nested_quantifier
 
     if nested_quantifier(pattern):
-        return (f"{ERROR}pattern {pattern!r} nests quantifiers (like `(a+)+`): catastrophic backtracking can "
-                "hang a scan on a hostile line; make the repeats unambiguous (e.g. a literal between them)")
+        return (f"pattern {pattern!r} nests quantifiers (like `(a+)+`): catastrophic backtracking can hang a "
+                "scan on a hostile line; make the repeats unambiguous (e.g. a literal between them)")
     return None
-
-
-def _backref_problem(pattern: str) -> str | None:
-    if _BACKREF.search(pattern):
-        return f"pattern {pattern!r} uses a back-reference: forces the slow path (Python re over every block)"
-    return None
-
-
-def _lookaround_problem(pattern: str) -> str | None:
-    if _LOOKAROUND.search(pattern):
-        return f"pattern {pattern!r} uses look-around: forces the slow path (Python re over every block)"
-    return None
-
-
-def _anchor_problem(pattern: str) -> str | None:
-    if _BLOCK_ANCHOR.search(pattern):
-        return f"pattern {pattern!r} uses \\A, \\Z or \\z: use ^ and $ (each line is matched on its own)"
-    return None
-
-
-def _empty_problem(pattern: str) -> str | None:
-    if _compiled(pattern).search("") is not None:
-        return f"pattern {pattern!r} can match the empty string: it matches every line and forces the slow path"
-    return None
-
-
-def _common_problem(pattern: str) -> str | None:
-    hits = sum(1 for line in COMMON_LINES if _compiled(pattern).search(line))
-    if hits * 2 > len(COMMON_LINES):
-        return (f"pattern {pattern!r} matches most lines ({hits} of {len(COMMON_LINES)} common serving-log "
-                "lines): slows every scan; use a traffic condition instead")
-    return None
-
-
-def _negated_class_problem(pattern: str) -> str | None:
-    if re.search(r"\[\^[^\]]*\]", pattern) and "\\n" not in pattern:
-        return f"pattern {pattern!r} has a negated class without \\n: it could span lines in a block scan"
-    return None
-
-
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)

@@ -1,0 +1,165 @@
+"""`mldoctor rules lint`: typed issues (code, severity, location, message), one small check class per issue.
+
+A rule file that does not load is one `load-error` issue; a rule that loads is checked for what is likely a
+mistake: no examples, and log patterns that leave the dialect a block scanner honours or risk slow matching.
+Errors make `rules lint` exit 2; warnings are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from doctor.errors import RuleError
+from doctor.evidence import Severity
+from doctor.rules.loader import backtracking_problem, load_file, rule_files
+from doctor.rules.model import LogCond, Rule
+
+
+@dataclass(frozen=True)
+class LintIssue:
+    """One problem: which check found it, how bad, where (`file:line`), and what to do."""
+
+    code: str
+    severity: Severity
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.severity.value}: {self.message} [{self.code}]"
+
+
+# Lines every serving log is full of: a rule pattern matching most of them runs on every request line.
+COMMON_LINES = (
+    '10.0.3.7 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 512 "-" "python-requests/2.31.0"',
+    '127.0.0.1 - - [25/Nov/2026:15:31:28 +0000] "GET / HTTP/1.1" 200 7 "-" "kube-probe/1.29"',
+    "2026-11-25 15:31:27,120 I [31] azmlinfsrv - POST /score 200 3.104ms 512",
+    "2026-11-25 15:31:27,220 I [32] azmlinfsrv - GET / 200 0.412ms 7",
+    "2026-11-25T15:31:27.123456789Z 2026-11-25 15:31:27,320 I [33] azmlinfsrv - POST /score 200 12.9ms 88",
+    'INFO:     10.0.1.4:51234 - "POST /score HTTP/1.1" 200 OK',
+    "2026-11-25 15:31:28,001 | root | INFO | 200",
+    "2026-11-25 15:31:28,002 | root | INFO | Scoring request received",
+    "[2026-11-25 15:31:28 +0000] [31] [INFO] Handling signal: winch",
+    "2026-11-25 15:31:29,500 I [1] azmlinfsrv - Request took 4.1 ms",
+)
+
+
+class PatternCheck:
+    """A check of one log pattern; subclasses set `code`, `severity` and `problem` (None when it is fine)."""
+
+    code = ""
+    severity = Severity.WARNING
+
+    def problem(self, pattern: str) -> str | None:
+        """What is wrong with the pattern, or None."""
+        raise NotImplementedError
+
+
+class NestedQuantifier(PatternCheck):
+    """`(a+)+`: catastrophic backtracking can hang a scan on one hostile line."""
+
+    code, severity = "nested-quantifier", Severity.ERROR
+
+    def problem(self, pattern: str) -> str | None:
+        return backtracking_problem(pattern)  # the loader refuses such a file too: it shows as a load-error
+
+
+class RegexFeature(PatternCheck):
+    """A regex feature the block scanner cannot run, matched by `found`."""
+
+    found = re.compile("(?!)")
+    what = ""
+
+    def problem(self, pattern: str) -> str | None:
+        return f"pattern {pattern!r} {self.what}" if self.found.search(pattern) else None
+
+
+class BackReference(RegexFeature):
+    code, found = "back-reference", re.compile(r"\\[1-9]|\(\?P=")
+    what = "uses a back-reference: forces the slow path (Python re over every block)"
+
+
+class LookAround(RegexFeature):
+    code, found = "look-around", re.compile(r"\(\?<?[=!]")
+    what = "uses look-around: forces the slow path (Python re over every block)"
+
+
+class BlockAnchor(RegexFeature):
+    code, found = "block-anchor", re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
+    what = "uses \\A, \\Z or \\z: use ^ and $ (each line is matched on its own)"
+
+
+class MatchesEmpty(PatternCheck):
+    """A pattern that matches the empty string matches every line."""
+
+    code = "matches-empty"
+
+    def problem(self, pattern: str) -> str | None:
+        if re.compile(pattern, re.MULTILINE).search("") is not None:
+            return f"pattern {pattern!r} can match the empty string: it matches every line and forces the slow path"
+        return None
+
+
+class MatchesCommonLines(PatternCheck):
+    """A pattern matching most ordinary serving-log lines runs on every request."""
+
+    code = "matches-common-lines"
+
+    def problem(self, pattern: str) -> str | None:
+        compiled = re.compile(pattern, re.MULTILINE)
+        hits = sum(1 for line in COMMON_LINES if compiled.search(line))
+        if hits * 2 > len(COMMON_LINES):
+            return (f"pattern {pattern!r} matches most lines ({hits} of {len(COMMON_LINES)} common serving-log "
+                    "lines): slows every scan; use a traffic condition instead")
+        return None
+
+
+class NegatedClass(PatternCheck):
+    """`[^x]` without `\\n` can run past a line end in a block."""
+
+    code = "negated-class"
+
+    def problem(self, pattern: str) -> str | None:
+        if re.search(r"\[\^[^\]]*\]", pattern) and "\\n" not in pattern:
+            return f"pattern {pattern!r} has a negated class without \\n: it could span lines in a block scan"
+        return None
+
+
+PATTERN_CHECKS: tuple[PatternCheck, ...] = (NestedQuantifier(), BackReference(), LookAround(), BlockAnchor(),
+                                            MatchesEmpty(), MatchesCommonLines(), NegatedClass())
+
+
+def pattern_issues(pattern: str, where: str) -> list[LintIssue]:
+    """Every check's issue with one log pattern."""
+    return [LintIssue(check.code, check.severity, where, message) for check in PATTERN_CHECKS
+            if (message := check.problem(pattern))]
+
+
+def rule_issues(rule: Rule) -> list[LintIssue]:
+    """What loads but is likely a mistake in one rule: missing examples, risky log patterns."""
+    issues = []
+    if not any(e.should_match for e in rule.examples):
+        issues.append(LintIssue("no-match-example", Severity.WARNING, rule.where,
+                                "no matching example (add examples.match so `rules test` can check the rule)"))
+    if not any(not e.should_match for e in rule.examples):
+        issues.append(LintIssue("no-no-match-example", Severity.WARNING, rule.where,
+                                "no non-matching example (add examples.no_match)"))
+    for cond in rule.conditions():
+        if isinstance(cond, LogCond):
+            for pattern in cond.patterns:
+                issues.extend(pattern_issues(pattern, rule.where))
+    return issues
+
+
+def lint_paths(paths: Iterable[Path]) -> list[LintIssue]:
+    """Every issue in the rule files (empty when all is well); a file that does not load is one `load-error`."""
+    issues: list[LintIssue] = []
+    for file in rule_files(list(paths)):
+        try:
+            for rule in load_file(file):
+                issues.extend(rule_issues(rule))
+        except RuleError as err:
+            issues.append(LintIssue("load-error", Severity.ERROR, err.where or str(file), err.message))
+    return issues

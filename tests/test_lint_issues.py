@@ -52,3 +52,19 @@ def test_cli_prints_code_and_exits_by_severity(tmp_path: Path, cli: Any) -> None
 def test_every_check_has_a_code() -> None:
     codes = [c.code for c in PATTERN_CHECKS]
     assert all(codes) and len(codes) == len(set(codes))
+
+
+def test_several_rules_in_one_file_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    rule = "{id: %s, title: t, severity: error, cause: c, fix: f, when: {log: {pattern: 'Booting worker'}}}"
+    path.write_text(f"rules:\n  - {rule % 'r1'}\n  - {rule % 'r2'}\n")
+    codes = [i.code for i in lint_paths([path])]
+    assert codes.count("several-rules") == 1 and "load-error" not in codes
+
+
+def test_built_in_rules_are_one_per_file_named_by_id() -> None:
+    from doctor.rules.loader import builtin_rules_dir, load_file
+
+    for path in sorted(builtin_rules_dir().glob("*.yaml")):
+        rules = load_file(path)
+        assert [r.id for r in rules] == [path.stem], path

@@ -24,6 +24,7 @@ from doctor.rules.model import (
     ExprCond,
     LogCond,
     NotCond,
+    OptionalCond,
     Rule,
     RuleSet,
     walk,
@@ -139,6 +140,9 @@ def evaluate(cond: Condition, ctx: Context, bound: dict[str, Any]) -> Outcome:
         return out
     if isinstance(cond, NotCond):
         return Outcome(not evaluate(cond.part, ctx, bound).ok)
+    if isinstance(cond, OptionalCond):
+        res = evaluate(cond.part, ctx, bound)
+        return Outcome(True, res.bindings, res.evidence) if res.ok else Outcome(True)
     return _LEAVES[type(cond)](cond, ctx, bound)
 
 
@@ -310,6 +314,8 @@ def _positive(cond: Condition) -> list[Condition]:
         return []
     if isinstance(cond, (AllCond, AnyCond)):
         return [c for part in cond.parts for c in _positive(part)]
+    if isinstance(cond, OptionalCond):
+        return _positive(cond.part)
     return [cond]
 
 

@@ -158,8 +158,13 @@ def lint_paths(paths: Iterable[Path]) -> list[LintIssue]:
     issues: list[LintIssue] = []
     for file in rule_files(list(paths)):
         try:
-            for rule in load_file(file):
-                issues.extend(rule_issues(rule))
+            rules = load_file(file)
         except RuleError as err:
             issues.append(LintIssue("load-error", Severity.ERROR, err.where or str(file), err.message))
+            continue
+        if len(rules) > 1:
+            issues.append(LintIssue("several-rules", Severity.WARNING, str(file),
+                                    f"{len(rules)} rules in one file: give each its own file, named after its id"))
+        for rule in rules:
+            issues.extend(rule_issues(rule))
     return issues

@@ -20,7 +20,8 @@ from doctor.errors import RuleError
 from doctor.evidence import Severity
 from doctor.logs import parse_duration
 from doctor.rules.model import (
-    After, AllCond, AnyCond, Condition, EventCond, Example, ExprCond, LogCond, NotCond, Rule, RuledOutSpec, RuleSet,
+    After, AllCond, AnyCond, Condition, EventCond, Example, ExprCond, LogCond, NotCond, OptionalCond, Rule, RuledOutSpec,
+    RuleSet,
 )
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
@@ -191,6 +192,8 @@ def _condition(data: dict[str, Any], lines: Any, at: tuple[Any, ...]) -> Conditi
         return AllCond(parts) if key == "all" else AnyCond(parts)
     if key == "not":
         return NotCond(_condition(value, lines, at + ("not",)))
+    if key == "optional":
+        return OptionalCond(_condition(value, lines, at + ("optional",)))
     if key == "log":
         return _log(value, where)
     if key == "event":

@@ -76,7 +76,15 @@ class NotCond:
     part: "Condition"
 
 
-Condition = Union[LogCond, EventCond, ExprCond, AllCond, AnyCond, NotCond]
+@dataclass(frozen=True, slots=True)
+class OptionalCond:
+    """Always holds; when the part holds too, its bindings and evidence are kept (`optional:` in a rule file,
+    what `any: [PART, expr: 'true']` used to say)."""
+
+    part: "Condition"
+
+
+Condition = Union[LogCond, EventCond, ExprCond, AllCond, AnyCond, NotCond, OptionalCond]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +150,7 @@ def walk(cond: Condition) -> list[Condition]:
     if isinstance(cond, (AllCond, AnyCond)):
         for part in cond.parts:
             out.extend(walk(part))
-    elif isinstance(cond, NotCond):
+    elif isinstance(cond, (NotCond, OptionalCond)):
         out.extend(walk(cond.part))
     return out
 

@@ -57,3 +57,13 @@ def test_no_import_cycle() -> None:
     for mod in sorted(mods):
         if mod not in state:
             visit(mod, [mod])
+
+
+def test_readme_layout_gives_every_package_a_role() -> None:
+    """Each package (and top-level module) of doctor/ is named in the README's layout table."""
+    layout = (ROOT / "README.md").read_text("utf-8").split("## Layout", 1)[1]
+    names = [f"doctor/{p.name}/" for p in sorted(PACKAGE.iterdir()) if p.is_dir() and (p / "__init__.py").exists()
+             or p.is_dir() and p.name == "rules"]
+    names += [f"doctor/{p.name}" for p in sorted(PACKAGE.glob("*.py")) if p.name not in ("__init__.py", "__main__.py")]
+    missing = [n for n in names if f"`{n}`" not in layout]
+    assert not missing, f"README's layout does not say what these are for: {missing}"

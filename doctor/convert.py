@@ -46,9 +46,10 @@ def parse_time(text: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def format_time(when: datetime | None) -> str | None:
-    """An aware time as RFC 3339 in UTC with `Z` (what bundles and reports write), or None."""
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if when else None
+def format_time(when: datetime | None, timespec: str = "auto") -> str | None:
+    """An aware time as RFC 3339 in UTC with `Z` (what bundles and reports write), or None; `timespec` as
+    datetime.isoformat's (`seconds` for whole seconds)."""
+    return when.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z") if when else None
 
 
 # --- Docker -----------------------------------------------------------------------------------

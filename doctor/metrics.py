@@ -5,11 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from doctor.convert import format_time
 from doctor.evidence import Evidence, MetricSeries
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def container_summary(evidence: Evidence, pod: str | None, container: str) -> dict[str, Any]:
@@ -25,7 +22,7 @@ def container_summary(evidence: Evidence, pod: str | None, container: str) -> di
         values = [v for _, v in series.points]
         if series.name == "memory_working_set_bytes":
             peak_t, peak = max(series.points, key=lambda p: p[1])
-            out.update(memory_peak_bytes=peak, memory_peak_at=_iso(datetime.fromtimestamp(peak_t, timezone.utc)),
+            out.update(memory_peak_bytes=peak, memory_peak_at=format_time(datetime.fromtimestamp(peak_t, timezone.utc), "seconds"),
                        memory_query=series.query, memory_points=list(series.points))
         elif series.name == "memory_limit_bytes":
             out.update(memory_limit_metric_bytes=max(values))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from doctor.convert import format_time
 from doctor.evidence import CollectorError, Evidence, MetricSeries
 
 DEFAULT_WINDOW = timedelta(hours=1)
@@ -105,7 +106,7 @@ def collect_metrics(evidence: Evidence, url: str, since: datetime | None = None)
             if points:
                 evidence.metrics.append(MetricSeries(name, query, labels, points))
     evidence.notes.append(f"prometheus: {len(evidence.metrics)} series from {_host(url)}, "
-                          f"{_iso(start)} to {_iso(end)}, step {step}s")
+                          f"{format_time(start, 'seconds')} to {format_time(end, 'seconds')}, step {step}s")
 
 
 class PrometheusError(Exception):
@@ -155,7 +156,3 @@ def _finite(value: Any) -> bool:
 
 def _host(url: str) -> str:
     return urllib.parse.urlsplit(url).netloc.rsplit("@", 1)[-1] or url
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

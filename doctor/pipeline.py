@@ -180,5 +180,8 @@ def attach_fixes(report: Report, evidence: Evidence, paths: Sequence[str]) -> No
 
 
 def exit_code(reports: Sequence[Report], fail_on: Severity) -> int:
-    """1 when any report has a finding at or above `fail_on`, else 0."""
-    return 1 if any(r.at_or_above(fail_on) for r in reports) else 0
+    """1 when any report has a finding at or above `fail_on`; else 3 when one's status is `unknown` (nothing
+    usable was collected); else 0."""
+    if any(r.at_or_above(fail_on) for r in reports):
+        return 1
+    return 3 if any(r.status == "unknown" for r in reports) else 0

@@ -1,5 +1,6 @@
 """The kinds `kubectl describe` prints besides pods: deployment, job, hpa, pvc and node text turned into the objects
-`kubectl get -o json` gives, then converted by `doctor.convert` / `doctor.config` as the JSON bundle is."""
+`kubectl get -o json` gives, then converted by `doctor.convert` / `doctor.config` as the JSON bundle is; and
+`describe`, the entry point for any `kubectl describe` text (pods through doctor.collect.kubectl_describe)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import re
 from typing import Any
 
 from doctor.collect.kubectl_describe import (
+    Described,
     Line,
     conditions,
     containers,
+    events_of,
+    kind_of,
+    pod_states,
     resource_map,
+    tree,
     whole,
 )
 from doctor.collect.kubectl_tables import cells, header_of
@@ -127,3 +133,33 @@ def node_of(root: Line, source: str) -> Node:
                 requested[values["RESOURCE"]] = amount
     shown = root.get("Conditions") is not None  # a paste without the Conditions table says nothing of readiness
     return dataclasses.replace(node, requested=requested, ready=node.ready if shown else True)
+
+
+def describe(lines: list[str], source: str) -> Described:
+    """Records from one `kubectl describe` text (a pod, deployment or node, or a container fragment)."""
+    events_at = next((i for i, l in enumerate(lines) if l.rstrip() == "Events:" or l.startswith("Events:")), len(lines))
+    root = tree(lines[:events_at])
+    out = Described(kind=kind_of(root), name=root.text("Name"))
+    table = events_of(lines[events_at:], source, out)
+    if out.kind == "Node":
+        out.nodes.append(node_of(root, source))
+    elif out.kind == "Deployment":
+        out.configs.extend(deployment_of(root, source))
+        out.workloads.append(workload(deployment_object(root), source, "Deployment"))
+    elif out.kind == "Job":
+        out.workloads.append(workload(job_object(root), source, "Job"))
+    elif out.kind == "HorizontalPodAutoscaler":
+        from doctor.config import from_k8s_object
+        from doctor.convert import k8s_hpa
+
+        hpa = hpa_object(root)
+        out.autoscalers.append(k8s_hpa(hpa, source))
+        out.configs.extend(from_k8s_object(hpa, source))
+    elif out.kind == "PersistentVolumeClaim":
+        from doctor.convert import k8s_pvc
+
+        out.pvcs.append(k8s_pvc(pvc_object(root), source))
+    else:
+        out.states.extend(pod_states(root, source, [e for e in table if e.reason == "FailedScheduling"]))
+    out.events.extend(table)
+    return out

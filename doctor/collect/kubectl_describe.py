@@ -93,39 +93,7 @@ def tree(lines: list[str]) -> Line:
     return root
 
 
-def describe(lines: list[str], source: str) -> Described:
-    """Records from one `kubectl describe` text (a pod, deployment or node, or a container fragment)."""
-    events_at = next((i for i, l in enumerate(lines) if l.rstrip() == "Events:" or l.startswith("Events:")), len(lines))
-    root = tree(lines[:events_at])
-    out = Described(kind=_kind(root), name=root.text("Name"))
-    table = _events(lines[events_at:], source, out)
-    from doctor.collect import describe_kinds as kinds
-
-    if out.kind == "Node":
-        out.nodes.append(kinds.node_of(root, source))
-    elif out.kind == "Deployment":
-        out.configs.extend(kinds.deployment_of(root, source))
-        out.workloads.append(kinds.workload(kinds.deployment_object(root), source, "Deployment"))
-    elif out.kind == "Job":
-        out.workloads.append(kinds.workload(kinds.job_object(root), source, "Job"))
-    elif out.kind == "HorizontalPodAutoscaler":
-        from doctor.config import from_k8s_object
-        from doctor.convert import k8s_hpa
-
-        hpa = kinds.hpa_object(root)
-        out.autoscalers.append(k8s_hpa(hpa, source))
-        out.configs.extend(from_k8s_object(hpa, source))
-    elif out.kind == "PersistentVolumeClaim":
-        from doctor.convert import k8s_pvc
-
-        out.pvcs.append(k8s_pvc(kinds.pvc_object(root), source))
-    else:
-        out.states.extend(pod_states(root, source, [e for e in table if e.reason == "FailedScheduling"]))
-    out.events.extend(table)
-    return out
-
-
-def _kind(root: Line) -> str:
+def kind_of(root: Line) -> str:
     keys = {c.key for c in root.children}
     if keys & {"Replicas", "StrategyType", "NewReplicaSet"}:
         return "Deployment"
@@ -140,7 +108,7 @@ def _kind(root: Line) -> str:
     return "Pod"
 
 
-def _events(lines: list[str], source: str, out: Described) -> list[Event]:
+def events_of(lines: list[str], source: str, out: Described) -> list[Event]:
     first = lines[0] if lines else ""
     body = [l for l in lines[1:]]
     if first.partition(":")[2].strip() == "<none>" or not body:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from doctor.collect import client_output, deploy_output
-from doctor.collect.kubectl_describe import describe
+from doctor.collect.describe_kinds import describe
 from doctor.collect.kubectl_tables import EventTable, PodTable
 from doctor.collect.paste_split import Part, bare_event, split
 from doctor.collect.pasted_objects import add_objects, objects_of

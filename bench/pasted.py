@@ -1,6 +1,6 @@
 """Pasted-text benchmark: how fast a paste is cut into its parts, and that memory does not grow with its size.
 
-Usage: python bench/pasted.py [--size-mb 200]
+Usage: python bench/pasted.py [--size-mb 200] [--short]   (--short: 4 MB, what the tests run)
 The paste (generated under /tmp: a `kubectl describe pod` block, a `$ kubectl logs POD --previous` header, then a
 serving log of the given size, then hostile lines of spaces and colons) is split by `doctor.collect.paste_split`;
 prints MB/s, CPU time and peak RSS (which should stay near the interpreter's, whatever the size), and the load
@@ -38,7 +38,10 @@ def main() -> None:
     """Split the paste and print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--short", action="store_true", help="4 MB (the test suite runs it so)")
     args = parser.parse_args()
+    if args.short:
+        args.size_mb = 4
     from doctor.collect.paste_split import split
 
     path = Path(f"/tmp/mldoctor-bench-paste-{args.size_mb}.txt")

@@ -166,7 +166,9 @@ def _kubectl(evidence: Evidence, changes: list[Change], plan: FixPlan) -> None:
 
     name, container, namespace = deployments[0].values["name"], containers[0], namespace_of(evidence)
     spec: dict[str, Any] = {"name": container}
-    for change in changes:
+    carried = [c for c in changes if c.key in ("memory_gb", "liveness_initial_delay", "readiness_initial_delay",
+                                               "worker_timeout")]
+    for change in carried:
         if change.key == "memory_gb":
             spec.setdefault("resources", {}).setdefault("limits", {})["memory"] = gi(float(change.value))
         elif change.key in ("liveness_initial_delay", "readiness_initial_delay"):
@@ -174,12 +176,12 @@ def _kubectl(evidence: Evidence, changes: list[Change], plan: FixPlan) -> None:
             spec.setdefault(probe, {})["initialDelaySeconds"] = int(change.value)
         elif change.key == "worker_timeout":
             spec.setdefault("env", []).append({"name": "WORKER_TIMEOUT", "value": str(change.value)})
-    if len(spec) == 1:
+    if not carried:
         return
     body = {"spec": {"template": {"spec": {"containers": [spec]}}}}
     ns = f" -n {namespace}" if namespace else ""
     command = f"kubectl patch deployment {name}{ns} --type=strategic -p '{json.dumps(body, separators=(',', ':'))}'"
-    plan.kubectl.append((changes[0], command))
+    plan.kubectl.append((carried[0], command))  # labelled by a change the command does carry
     meta = {"name": name, **({"namespace": namespace} if namespace else {})}
     import yaml
 

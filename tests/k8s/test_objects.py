@@ -143,8 +143,8 @@ def test_bundle_reads_workloads_autoscalers_claims_and_init_containers(tmp_path:
     _check(read_bundle_dir(tmp_path, "bundle"))
 
 
-def test_live_collector_reads_the_claims_the_pods_mount(k8s_mock: Any) -> None:
-    """The live check lists PVCs (the pods mount one), with the same records as the bundle, GETs only."""
+def _scorer_store() -> Store:
+    """The scorer Deployment, its ReplicaSet, pod, HPA and mounted PVC, as the mock API server serves them."""
     store = Store()
     store.add("deployments", json.loads(json.dumps(DEPLOYMENT)))
     store.add("replicasets", {"metadata": {"name": "scorer-5cd74fc875", "namespace": "ml-prod", "uid": "rs-1",
@@ -155,7 +155,12 @@ def test_live_collector_reads_the_claims_the_pods_mount(k8s_mock: Any) -> None:
     store.add("pods", json.loads(json.dumps(POD)))
     store.add("horizontalpodautoscalers", json.loads(json.dumps(HPA)))
     store.add("persistentvolumeclaims", json.loads(json.dumps(PVC)))
-    cluster = k8s_mock(store)
+    return store
+
+
+def test_live_collector_reads_the_claims_the_pods_mount(k8s_mock: Any) -> None:
+    """The live check lists PVCs (the pods mount one), with the same records as the bundle, GETs only."""
+    cluster = k8s_mock(_scorer_store())
     ev = collect_k8s("k8s:ml-prod/deployment/scorer", kubeconfig=str(cluster.kubeconfig))
     assert {r.method for r in cluster.server.requests} == {"GET"}
     assert cluster.server.count("persistentvolumeclaims") == 1
@@ -203,17 +208,7 @@ def test_collected_bundle_holds_the_same_workloads_autoscalers_and_claims(k8s_mo
     """`mldoctor collect` writes k8s/deployments.json, hpa.json and pvcs.json; reading them back gives the same records."""
     from doctor.collect.k8s import collect_k8s_bundle
 
-    store = Store()
-    store.add("deployments", json.loads(json.dumps(DEPLOYMENT)))
-    store.add("replicasets", {"metadata": {"name": "scorer-5cd74fc875", "namespace": "ml-prod", "uid": "rs-1",
-                                           "labels": {"app": "scorer"},
-                                           "ownerReferences": [{"kind": "Deployment", "name": "scorer", "uid": "d-1",
-                                                                "controller": True}]},
-                              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "scorer"}}}, "status": {}})
-    store.add("pods", json.loads(json.dumps(POD)))
-    store.add("horizontalpodautoscalers", json.loads(json.dumps(HPA)))
-    store.add("persistentvolumeclaims", json.loads(json.dumps(PVC)))
-    cluster = k8s_mock(store)
+    cluster = k8s_mock(_scorer_store())
     live = collect_k8s_bundle("k8s:ml-prod/deployment/scorer", tmp_path, kubeconfig=str(cluster.kubeconfig)).evidence()
     read = read_bundle_dir(tmp_path, "bundle")
     assert (tmp_path / "k8s" / "pvcs.json").is_file() and (tmp_path / "k8s" / "hpa.json").is_file()

@@ -3,7 +3,9 @@
 Usage: python run_case.py CASES.json RESULTS.jsonl.  CASES.json is a list of {"name", "args"}; the cases run
 one after another, each with stdout and stderr captured. An audit hook records every file a case opens (its
 real path, and whether for writing). After each case a line goes to RESULTS.jsonl: exit code, output, the
-opens, the wall time and the peak RSS of the process so far (a high-water mark: each case stayed under it).
+opens, the wall time and the case's own peak RSS: the kernel's high-water mark (VmHWM) is reset to the current
+RSS before each case (`/proc/self/clear_refs` "5") and read after it, so one heavy case does not charge the
+cases that ran after it (the peak still includes what the process already held).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import io
 import json
 import os
-import resource
 import sys
 import time
 
@@ -29,11 +30,27 @@ def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
     OPENS.append((os.path.realpath(os.fsdecode(path)), writing))
 
 
+def _reset_peak() -> None:
+    """Reset this process's peak-RSS mark to its current RSS (Linux, proc(5) clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS since the last reset, in MB (VmHWM of /proc/self/status)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def run_one(argv: list[str]) -> dict[str, object]:
     """One CLI run, measured."""
     from doctor.cli import main as cli
 
     OPENS.clear()
+    _reset_peak()
     out, err = io.StringIO(), io.StringIO()
     _WATCHING[0] = True
     start = time.monotonic()
@@ -41,7 +58,7 @@ def run_one(argv: list[str]) -> dict[str, object]:
         code = cli(argv)
     elapsed = time.monotonic() - start
     _WATCHING[0] = False
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = _peak_mb()
     return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "opens": list(OPENS),
             "seconds": elapsed, "rss_mb": rss_mb}
 

@@ -19,7 +19,7 @@ import pytest
 from security.hostile_cases import CASES, ROOT, Case
 
 TIME_BOUND = 60.0  # the longest a case may take (each states its own bound, 20 s unless said; measured: SECURITY.md)
-MEMORY_BOUND_MB = 300  # peak RSS of the process running the cases
+MEMORY_BOUND_MB = 300  # peak RSS while a case runs (run_case.py resets the mark before each)
 RUNNER = Path(__file__).with_name("run_case.py")
 
 

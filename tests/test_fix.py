@@ -150,3 +150,18 @@ def test_sarif_results_carry_the_fix(cli, tmp_path: Path, monkeypatch) -> None: 
     assert change["artifactLocation"]["uri"] == "deploymentconfig.json"
     replaced = change["replacements"][0]
     assert "7" in replaced["insertedContent"]["text"] and replaced["deletedRegion"]["startLine"] >= 1
+
+
+def test_only_the_changes_a_kubectl_command_writes_are_said_to_be_carried() -> None:
+    from doctor.commands.fix import render_text
+    from doctor.fix.plan import FixPlan
+    from doctor.fix.remedies import Change
+
+    memory = Change("memory_gb", 2.0, "oom-killed", "peak 1.6 GB against a 1 GB limit")
+    replicas = Change("autoscale_min_replicas", 3, "overloaded-503", "503s at 2 replicas")
+    plan = FixPlan(kubectl=[(memory, "kubectl patch deployment scorer -p '{}'")], carried=[memory],
+                   unplaced=[(memory, "no deployment file given (--config FILE)"),
+                             (replicas, "no deployment file given (--config FILE)")])
+    lines = {line.split(" (", 1)[0]: line for line in render_text(plan, False).splitlines() if "not written" in line}
+    assert lines["# not written to a file: oom-killed"].endswith("(the kubectl patch above carries it)")
+    assert "kubectl patch above" not in lines["# not written to a file: overloaded-503"]

@@ -53,8 +53,8 @@ def render_text(plan: Any, written: bool) -> str:
         out.append(f"# mldoctor fix: {change.why}\n{command}\n")
     for doc in plan.kustomize:
         out.append("# kustomize: a patch (patches: - path: mldoctor-fix.yaml)\n---\n" + doc)
-    carried = " (the kubectl patch above carries it)" if plan.kubectl else ""
     for change, why in plan.unplaced:
+        carried = " (the kubectl patch above carries it)" if plan.carried_by_kubectl(change) else ""
         out.append(f"# not written to a file: {change.rule_id} ({change.key} = {change.value}): {why}{carried}\n")
     for item in plan.not_mechanical:
         out.append(f"# not mechanical: {item.rule_id}: {item.why}\n")

@@ -45,6 +45,11 @@ class FixPlan:
     kustomize: list[str] = field(default_factory=list)
     not_mechanical: list[NotMechanical] = field(default_factory=list)
     unplaced: list[tuple[Change, str]] = field(default_factory=list)  # a change no given file could take, and why
+    carried: list[Change] = field(default_factory=list)  # the changes a kubectl command above writes
+
+    def carried_by_kubectl(self, change: Change) -> bool:
+        """Whether one of the plan's kubectl commands writes this change."""
+        return any(c is change for c in self.carried)
 
 
 def gi(gb: float) -> str:
@@ -182,6 +187,7 @@ def _kubectl(evidence: Evidence, changes: list[Change], plan: FixPlan) -> None:
     ns = f" -n {namespace}" if namespace else ""
     command = f"kubectl patch deployment {name}{ns} --type=strategic -p '{json.dumps(body, separators=(',', ':'))}'"
     plan.kubectl.append((carried[0], command))  # labelled by a change the command does carry
+    plan.carried.extend(carried)
     meta = {"name": name, **({"namespace": namespace} if namespace else {})}
     import yaml
 

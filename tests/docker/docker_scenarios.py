@@ -13,12 +13,13 @@ import os
 import pickle
 import tarfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from containers import logs, remove, wait_for
 
 IMAGE = "mldoctor-test-py:1"
 BUSYBOX = "mldoctor-test-busybox:1"
@@ -101,31 +102,6 @@ def create(client: Any, scenario: Scenario, tar: bytes) -> Any:
     container.put_archive("/var", tar)
     container.start()
     return container
-
-
-def remove(client: Any, name: str) -> None:
-    """Remove a test container if it exists (test set-up and teardown only; never the collector)."""
-    import docker
-
-    try:
-        client.api.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
-
-
-def logs(client: Any, name: str) -> str:
-    """The container's whole log so far (tests only: the logs are small)."""
-    return client.api.logs(name, stdout=True, stderr=True).decode("utf-8", "replace")
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `check` until it holds; fail the test with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def wait_ready(client: Any, scenario: Scenario, timeout: float = 60) -> None:

@@ -17,6 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests/: containers.py
 sys.path.insert(0, str(Path(__file__).parent))
 from docker_scenarios import SCENARIOS, app_tar, create, drive, remove  # noqa: E402
 

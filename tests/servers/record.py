@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: containers.py
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servers_scenarios import REPO, Scenario, create, drive, image, remove  # noqa: E402

@@ -17,7 +17,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from containers import logs, remove, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CODE = REPO / "fixtures" / "servers" / "code"
@@ -102,31 +104,6 @@ def create(client: Any, s: Scenario) -> None:
                                          labels={"mldoctor-test": "servers"}, **kwargs)
     container.put_archive("/", archive(s))
     container.start()
-
-
-def remove(client: Any, name: str) -> None:
-    """Remove a test container if it exists (set-up and teardown only; never the collector)."""
-    import docker
-
-    try:
-        client.api.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
-
-
-def logs(client: Any, name: str) -> str:
-    """The container's whole log so far."""
-    return client.api.logs(name, stdout=True, stderr=True).decode("utf-8", "replace")
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `check` until it holds; AssertionError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def post(port: int, path: str, body: str, timeout: float) -> int:

@@ -248,7 +248,7 @@ class PodTable:
         return True
 
     def states(self) -> list[ContainerState]:
-        """One ContainerState per pod row (the container is not named in the table: the pod's name stands in)."""
+        """One ContainerState per pod row (the container is not named in the table: the pod's name stands in, and is `pod`)."""
         return [pod_row_state(row, self.source) for row in self.rows]
 
 
@@ -265,6 +265,6 @@ def pod_row_state(row: dict[str, str], source: str) -> ContainerState:
     phase = "Pending" if status in ("pending", "waiting") and (init or shown in ("Pending", "ContainerCreating")) \
         else "Failed" if shown in ("Evicted", "Error", "OOMKilled") else "Succeeded" if shown == "Completed" else "Running"
     return ContainerState(
-        source=source, container=row.get("NAME", "?"), status=status, reason=reason,
+        source=source, container=row.get("NAME", "?"), pod=row.get("NAME"), status=status, reason=reason,
         oom_killed=shown == "OOMKilled", restart_count=int(restarts.group(1)) if restarts else 0,
         ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase, init=init)

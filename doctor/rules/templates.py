@@ -22,7 +22,7 @@ def environment() -> Any:
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from doctor import calc
+    from doctor import calc, serving_facts
 
     class Bounded(ImmutableSandboxedEnvironment):  # type: ignore[misc]
         intercepted_binops = frozenset({"*", "**"})
@@ -43,6 +43,7 @@ def environment() -> Any:
     env = Bounded(undefined=Undefined, autoescape=False, keep_trailing_newline=False)
     env.globals["range"] = bounded_range
     env.globals.update(calc.TEMPLATE_FUNCTIONS)
+    env.globals.update(serving_facts.TEMPLATE_FUNCTIONS)
     env.filters.update(calc.TEMPLATE_FILTERS)
     return env
 

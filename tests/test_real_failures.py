@@ -43,3 +43,28 @@ def test_knative_tag_resolution_is_the_controllers_not_a_node_pull() -> None:
     assert "no node tried to pull" in first.cause and "connection refused" in first.cause
     assert "`gcr.io` to `registries-skipping-tag-resolving`" in first.fix and "config-deployment" in first.fix
     assert "imagePullSecrets" not in first.fix  # not a credentials problem
+
+# https://github.com/kserve/kserve/issues/1791 : the xgbserver loads /mnt/models/model.bst and the file was not there
+XGB_MISSING = ("[I 210906 08:11:56 storage:50] Copying contents of /mnt/models to local\n"
+               "[E 210906 08:11:56 __main__:45] fail to load model xe57583ad-cae3-44ae-aa73-7da0e129cfe4 from dir /mnt/models. "
+               "exception type <class 'xgboost.core.XGBoostError'>, exception msg: b'[08:11:56] "
+               "/workspace/dmlc-core/src/io/local_filesys.cc:209: Check failed: allow_null LocalFileSystem::Open "
+               "\"/mnt/models/model.bst\": No such file or directory\\n\\nStack trace returned 10 entries:\\n\n")
+# https://github.com/kserve/kserve/issues/1942 : the sklearn model was pickled to a file the server does not look for
+SKLEARN_MISSING = ("[I 211213 04:25:33 storage:52] Copying contents of /mnt/models to local\n"
+                   "[E 211213 04:25:33 __main__:37] fail to load model inf-sample from dir /mnt/models. exception type "
+                   "<class 'RuntimeError'>, exception msg: Missing Model File.\n"
+                   "[I 211213 04:25:33 kfserver:120] Setting asyncio max_workers as 5\n")
+
+
+def test_a_kserve_server_that_found_no_model_file_names_the_file_it_loads() -> None:
+    first = _first(logs=XGB_MISSING)
+    assert first.rule_id == "model-not-found" and first.values["server"] == "kserve"
+    assert "`/mnt/models/model.bst` does not exist" in first.cause and "init()" not in first.title
+    assert "as `model.bst`" in first.fix and "storageUri" in first.fix and "AZUREML_MODEL_DIR" not in first.fix
+
+
+def test_a_kserve_server_that_found_no_model_file_lists_the_names_it_accepts() -> None:
+    first = _first(logs=SKLEARN_MISSING)
+    assert first.rule_id == "model-not-found" and first.values["model_name"] == "inf-sample"
+    assert "`model.joblib`" in first.fix and "`model.bst`" in first.fix and "storageUri" in first.fix

@@ -3,6 +3,7 @@ running together. Each text is copied verbatim from the public thread cited besi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from doctor.findings import Finding
@@ -68,3 +69,30 @@ def test_a_kserve_server_that_found_no_model_file_lists_the_names_it_accepts() -
     first = _first(logs=SKLEARN_MISSING)
     assert first.rule_id == "model-not-found" and first.values["model_name"] == "inf-sample"
     assert "`model.joblib`" in first.fix and "`model.bst`" in first.fix and "storageUri" in first.fix
+
+# https://github.com/MicrosoftDocs/azure-docs/issues/68044 : the v1 front end's 503 under concurrent requests
+OVERLOADED = "Too many requests for service aks-deployment (overloaded)\n"
+# https://github.com/pytorch/serve/issues/3361 : parallel requests; answered "Please increase job_queue_size"
+TORCHSERVE_503 = """ERROR:  503
+{
+  "code": 503,
+  "type": "ServiceUnavailableException",
+  "message": "Model \\"restorer\\" has no worker to serve inference request. Please use scale workers API to add workers. If this is a sequence inference, please check if it is closed, or expired; or exceeds maxSequenceJobQueueSize"
+}
+"""
+
+
+def test_one_overloaded_answer_is_an_overload_with_the_replica_settings(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "client").mkdir()
+    (tmp_path / "client" / "scoring_error.txt").write_text(OVERLOADED)
+    report = cli("check", str(tmp_path), "--format", "json").json()
+    first = report["findings"][0]
+    assert first["rule_id"] == "overload-503" and "aks-deployment (overloaded)" in first["title"]
+    assert "every replica was busy" in first["cause"] and "max_request_wait_time" in first["cause"]
+    assert "autoscale_min_replicas" in first["fix"] and "replicas = ceil(" in first["fix"]
+
+
+def test_torchserve_no_worker_503_is_its_queue_not_a_scoring_error() -> None:
+    first = _first(logs=TORCHSERVE_503)
+    assert first.rule_id == "overload-503" and first.values["busy_model"] == "restorer"
+    assert "job_queue_size" in first.fix and "`job_queue_size`" in first.cause

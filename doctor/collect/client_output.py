@@ -89,7 +89,7 @@ def _worded(text: str, path: str) -> list[Answer]:
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
-    found = [Answer(503, "Service Unavailable", path) for _ in _OVERLOADED.finditer(text)]
+    found = [Answer(503, m.group(0), path) for m in _OVERLOADED.finditer(text)]  # the body says why: overloaded
     found += [Answer(phrases[m.group(1).lower()], m.group(1), path) for m in _INVALID_STATUS.finditer(text)
               if m.group(1).lower() in phrases]
     for match in _CONNECTION.finditer(text):

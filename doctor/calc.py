@@ -302,6 +302,8 @@ def _probe_problem(text: str, out: dict[str, Any]) -> str:
     lowered = text.lower()
     if out["status"]:
         return "not-found" if out["status"] in (404, 405) else ("server-error" if out["status"] >= 500 else "http-status")
+    if "server gave http response to https client" in lowered:
+        return "scheme"
     if "connection refused" in lowered or "tcp probe failed" in lowered:
         return "refused"
     if "deadline exceeded" in lowered or "timeout" in lowered or "timed out" in lowered:

@@ -100,6 +100,7 @@ def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator) -> None
     with source.open() as stream:
         for block in iter_chunks(stream):
             counter.feed_block(block)
+    counter.flush()
 
 
 def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:

@@ -15,11 +15,12 @@ line, as before; pieces are cut so that a summary and its twin stay together.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from doctor.logs import line_time
 from doctor.traffic.parse import (
@@ -28,6 +29,7 @@ from doctor.traffic.parse import (
     SUMMARY,
     TWIN_PID,
     LineParser,
+    Ordered,
     is_health,
     parse_line,
 )
@@ -73,10 +75,6 @@ _OTHER = itemgetter(14)
 _MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
 
 
-class Ordered(Exception):
-    """This piece needs the line-by-line parser (order matters in it)."""
-
-
 class FastPass:
     """One source's requests counted a piece at a time into `acc`, with `parser` as oracle and fallback."""
 
@@ -87,9 +85,33 @@ class FastPass:
         self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
         self._rests: dict[bytes, tuple[bytes, bytes, bytes, bytes] | None] = {}
+        self._vector = vector_module()
+        self.clock = self._vector.Clock() if self._vector else None  # the NumPy pass's cache of parsed minutes
+        self._held = b""  # a summary line at the end of the last block: counted with the next (its twin is there)
 
     def feed_block(self, block: bytes) -> None:
-        """Count every request of a block of whole lines."""
+        """Count every request of a block of whole lines: in NumPy when it is installed and the block allows,
+        else a piece at a time with the regex below. Call `flush` after the last block."""
+        if self._held:
+            block, self._held = self._held + block, b""
+        last = block.rfind(b"\n", 0, len(block) - 1) + 1
+        if last and block.find(b"azmlinfsrv - ", last) >= 0:  # a summary whose twin starts the next block
+            block, self._held = block[:last], block[last:]
+        self._count(block)
+
+    def flush(self) -> None:
+        """Count the line held back from the last block."""
+        held, self._held = self._held, b""
+        if held:
+            self._count(held)
+
+    def _count(self, block: bytes) -> None:
+        if self._vector is not None:
+            try:
+                self.acc.merge(self._vector.count_block(self, block))
+                return
+            except Ordered:
+                pass
         for start, end in _pieces(block, 0, len(block), PIECE_BYTES):
             try:
                 self.acc.merge(self._piece(block, start, end))
@@ -120,7 +142,7 @@ class FastPass:
         self._others(rows, tmp, lone, unread)
         self._latencies(rows, tmp)
         self._twin_latencies(twin_times, tmp)
-        self._check_excerpts(tmp)
+        self.check_excerpts(tmp)
         if lone:
             self.parser.remember(_last_summaries(rows))
         elif reordered is not None:
@@ -203,12 +225,17 @@ class FastPass:
 
     def _others(self, rows: list[tuple[bytes, ...]], tmp: Accumulator, lone: bool, unread: bool) -> None:
         """Lines of no fast shape, read by the reference parser; order-dependent ones send the piece back."""
-        strict, twins_possible = self.parser.strict, lone or bool(self.parser.pending_keys())
         texts: Iterable[bytes] = filter(None, map(_OTHER, rows))
-        if not strict:  # a container log: only lines with an access-line mark can count, found with bytes.find
-            texts = _marked(b"\n".join(texts))
         if unread:  # T rows whose rest is not of the T shape: whole lines for the reference
             texts = chain(texts, (r[0] + r[8] for r in rows if r[8] and self._rest(r[8]) is None))
+        self.count_lines(texts, tmp, lone or bool(self.parser.pending_keys()))
+
+    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool) -> None:
+        """Lines no fast shape took (each text one or more whole lines), read by the reference parser; raises
+        Ordered for a summary line, or a twin line when twins are possible (order matters for those)."""
+        strict = self.parser.strict
+        if not strict:  # a container log: only lines with an access-line mark can count, found with bytes.find
+            texts = _marked(b"\n".join(texts))
         for text in texts:
             for line in text.splitlines():
                 if not strict and not any(mark in line for mark in _MAY_COUNT):
@@ -266,7 +293,7 @@ class FastPass:
         table[b""] = None
         return table, values
 
-    def _check_excerpts(self, tmp: Accumulator) -> None:
+    def check_excerpts(self, tmp: Accumulator) -> None:
         """A failing status not excerpted yet needs its first line: found in order."""
         if len(self.acc.excerpts) >= MAX_EXCERPTS:
             return
@@ -289,6 +316,17 @@ class FastPass:
             method, _, path = mp.partition(b" ")
             found = self._health[mp] = method in (b"GET", b"HEAD") and path.split(b"?")[0] in HEALTH_PATHS
             return found
+
+
+def vector_module() -> Any:
+    """doctor.traffic.vector when NumPy is installed (MLDOCTOR_TRAFFIC_NUMPY=0 turns it off), else None."""
+    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") == "0":
+        return None
+    try:
+        from doctor.traffic import vector
+    except ImportError:
+        return None
+    return vector
 
 
 def _iso_second(text: bytes) -> int | None:

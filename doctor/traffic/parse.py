@@ -34,6 +34,10 @@ LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /'
 HEALTH_PATHS = frozenset({b"/", b"/healthz", b"/health", b"/live", b"/ready", b"/liveness", b"/readiness"})
 
 
+class Ordered(Exception):
+    """A stretch of lines the block passes leave to the line-by-line parser (order matters in it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One scoring request as a log saw it; status 0 is a client-side failure (no HTTP answer)."""

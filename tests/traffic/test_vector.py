@@ -1,0 +1,193 @@
+"""The NumPy block pass (doctor/traffic/vector.py) gives the very stats dict of the line-by-line reference parser.
+
+Generated logs (GENERATED: synthetic lines in the real formats, then mutated byte by byte) of every access-line
+shape the block pass reads, mixed with lines it must leave to the reference (odd spacing, brackets and quotes
+where they should not be, impossible times, numbers the reference reads another way, CRLF, tabs, summaries
+without twins, pairs cut by block borders). Each test also checks that the NumPy pass took most blocks, so an
+equality that only holds because everything fell back to the old path fails.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterator
+
+import pytest
+
+import doctor.logs
+from doctor import traffic
+from doctor.evidence import Evidence, LogSource, Target
+from doctor.traffic import compute, fast, vector
+
+MONTHS = ["Nov", "Nov", "Nov", "Dec", "Foo", "nov"]
+AGENTS = ['"-" "python-requests/2.31.0"', '"-" "Go-http-client/1.1"', '"-" "kube-probe/1.30"',
+          '"http://ui/x?a=1" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"', '"-" "x[1]y"', '"-" "a[1] azmlinfsrv - GET / 200 1ms"',
+          '"-" "[9] gunicorn.access - "', '"" ""', '"-"', '"a"b" "c"']
+TAILS = ["", "", " 0.300422", " 61.5", " 0", " 1.", " .5", " 0.5x", " 0.123.4", ' "rt=0.5"', " rt=0.25",
+         " 1532 60.002 [up] [] 10.0.0.5:5001 0 60.001 504 6ad", " 1532 0.002 [up-80] [] 10.0.0.5:5001 0 0.001 200 6ad",
+         " 12 34 0.5", " - 0.2", " 0.000", " 99999999999999999.5", " 3.14159265358979323", " 7 [0] azmlinfsrv - GET / 200 1ms"]
+CLEAN_TAILS = ["", "", " 0.300422", " 61.5", " 0.000", " 1532 60.002 [up] [] 10.0.0.5:5001 0 60.001 504 6ad",
+               " 1532 0.002 [up-80] [] 10.0.0.5:5001 0 0.001 200 6ad"]
+PATHS = ["/score", "/score", "/", "/healthz", "/healthz?x=1", "/ready", "/live?", "/health", "/readiness", "/liveness",
+         "/api/v1/service/my-aks-service-name/score", "/p\"q", "/a b", "/sc[ore", "/%7e?x=/healthz", "/score\xe9"]
+METHODS = ["POST", "POST", "GET", "GET", "HEAD", "PUT", "OPTIONS", "get", "PROPFIND", "GETX"]
+HOSTS = ["10.0.0.1", "10.244.0.12", "2001:db8::1", "host.example", "2026-11-25T00:00:00Z", "a\"b", "h[1]"]
+USERS = ["- -", "- -", "- -", "- alice", "ident bob", "-  -", "- - extra", "-"]
+
+
+def _clf(rnd: random.Random, t: int, clean: bool = False) -> str:
+    hour = t // 3600 % 24 if rnd.random() > 0.02 else 25
+    second = t % 60 if rnd.random() > 0.02 else 60
+    zone = rnd.choice(["+0000"] * 8 + ["-0800", "+0130"] + ([] if clean else ["+00:00"]))
+    return f"{rnd.choice(['25', '25', '31', '05'])}/{rnd.choice(MONTHS)}/2026:{hour:02d}:{t // 60 % 60:02d}:{second:02d} {zone}"
+
+
+def _stamp(rnd: random.Random, t: int, clean: bool = False) -> str:
+    nanos = rnd.choice(["." + str(rnd.randint(0, 10**9 - 1)).rstrip("0"), "", ".123456789", ".5"] + (
+        [] if clean else [".1234567890"]))
+    day = rnd.choice(["25"] * 6 + ["31", "32"])
+    year = rnd.choice(["2026"] * 8 + ([] if clean else ["1969"]))
+    return f"{year}-11-{day}T{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}{nanos or ''}Z "
+
+
+def _access(rnd: random.Random, t: int, path: str, code: str, method: str, clean: bool = False) -> str:
+    """An access line; `clean`: of a shape the NumPy pass reads (its fields may still be odd)."""
+    version = rnd.choice([" HTTP/1.1", " HTTP/1.1", " HTTP/1.0", ""] + ([] if clean else [" HTTP/2", " HTTP/1.1 x"]))
+    size = rnd.choice(["19", "0", "-", "123456"] + ([] if clean else ["-5", "12a"]))
+    agent = rnd.choice(AGENTS[:4] + ['"" ""'] if clean else AGENTS) if rnd.random() < 0.8 else ""
+    sep = " " if agent else ""
+    host, user = rnd.choice(HOSTS[:4] if clean else HOSTS), rnd.choice(USERS[:5] if clean else USERS)
+    tail = rnd.choice(CLEAN_TAILS if clean else TAILS)
+    return f'{host} {user} [{_clf(rnd, t, clean)}] "{method} {path}{version}" {code} {size}{sep}{agent}{tail}'
+
+
+def _server_time(rnd: random.Random, t: int, clean: bool = False) -> str:
+    ms = rnd.choice(["001", "524", "5", "1234"]) if rnd.random() < 0.1 and not clean else f"{rnd.randint(0, 999):03d}"
+    return f"2026-11-{rnd.choice(['25'] * 9 + ['31'])} {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},{ms}"
+
+
+def _summary(rnd: random.Random, t: int, pid: str, path: str, code: str, method: str, clean: bool = False) -> str:
+    ms = rnd.choice(["0.918", "12", "0", "70000.5", "0.000", str(round(rnd.random() * 3000, 3))] + (
+        [] if clean else ["12.", "1.5x"]))
+    rest = rnd.choice([" 19", "", " 19 extra words"] + ([] if clean else ["s", " [1] azmlinfsrv - GET / 200 1ms"]))
+    return f"{_server_time(rnd, t, clean)} {rnd.choice('IIIIDEZ')} [{pid}] azmlinfsrv - {method} {path} {code} {ms}ms{rest}"
+
+
+def _twin(rnd: random.Random, t: int, pid: str, path: str, code: str, method: str, clean: bool = False) -> str:
+    access = _access(rnd, t, path, code, method, clean)
+    return f"{_server_time(rnd, t, clean)} {rnd.choice('IIIID')} [{pid}] gunicorn.access - {access}"
+
+
+def kind_is_summary(method: str, path: str) -> bool:
+    """A method or path that makes a summary line one the NumPy pass leaves to the reference."""
+    return len(method) > 7 or len(path.encode()) > 31 or '"' in path
+
+
+def _mutate(rnd: random.Random, line: str) -> str:
+    at = rnd.randrange(len(line) + 1)
+    return line[:at] + rnd.choice(["", " ", "[", "]", '"', "x", "0", "\t", "-", ":"]) + line[at + 1:]
+
+
+def _lines(rnd: random.Random, count: int, odd: float, clean: bool = False) -> Iterator[str]:
+    """`count` requests' lines; `odd`: the share of lines mutated; `clean`: every summary with its twin, no
+    client errors or CRLF (blocks the NumPy pass can take whole)."""
+    t = 36000 + rnd.randrange(1000)
+    for _ in range(count):
+        t += rnd.choice([0, 0, 0, 1, 1, 2, 61])
+        pid = rnd.choice(["7", "8", "1234567", "12"])
+        path, method = rnd.choice(PATHS), rnd.choice(METHODS) if rnd.random() < 0.3 else "POST"
+        if clean and kind_is_summary(method, path):
+            method, path = "POST", "/score"  # a summary the pass does not read: the block would go line by line
+        code = rnd.choice(["200"] * 12 + ["503", "503", "504", "500", "429", "404", "000", "-"])
+        kind, prefix = rnd.random(), _stamp(rnd, t, clean) if rnd.random() < 0.3 else ""
+        if kind < 0.3:
+            found = [_summary(rnd, t, pid, path, code, method, clean)]
+            if clean or rnd.random() < 0.97:  # its twin (now and then with another pid, path or status)
+                other = (rnd.choice(["9", pid]), rnd.choice(PATHS + [path] * 10), rnd.choice(["200", code, code]))
+                twin = _twin(rnd, t, pid, path, code, method, clean)
+                found.append(_twin(rnd, t, *other, method) if rnd.random() < 0.1 and not clean else twin)
+        elif kind < 0.45:
+            found = [_twin(rnd, t, pid, path, code, method, clean)]
+        elif kind < 0.9:
+            found = [_access(rnd, t, path, code, method, clean)]
+        else:
+            found = [rnd.choice(["", "   ", "Traceback (most recent call last):", "2026-11-25 10:00:00,000 I [1] root - x",
+                                 '10.0.0.9 - - [garbage "POST'] + ([] if clean else ["error=timeout"]))]
+        for line in found:
+            line = prefix + line
+            if rnd.random() < odd:
+                line = _mutate(rnd, line)
+            yield line + ("\n" if clean else rnd.choice(["\n"] * 60 + ["\r\n"]))
+
+
+def _both(data: bytes, kind: str, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[Any, Any, dict[str, int]]:
+    monkeypatch.setattr(doctor.logs.iter_chunks, "__defaults__", (chunk,))
+    taken = {"numpy": 0, "old": 0}
+    count = vector.count_block
+
+    def counted(fp: fast.FastPass, block: bytes) -> Any:
+        try:
+            found = count(fp, block)
+        except fast.Ordered:
+            taken["old"] += 1
+            raise
+        taken["numpy"] += 1
+        return found
+
+    monkeypatch.setattr(vector, "count_block", counted)
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource.from_bytes("t.log", "app", data, kind=kind))
+    return compute(evidence, fast=True), compute(evidence, fast=False), taken
+
+
+@pytest.fixture
+def arrivals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The autoscaler replay (slow on long generated spans) replaced by what it reads: the arrivals."""
+    monkeypatch.setattr(traffic, "_simulation", lambda stats, evidence, acc: dict(acc.per_second))
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("kind", ["container", "access"])
+def test_mixed_and_odd_lines(seed: int, kind: str, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    rnd = random.Random(seed)
+    odd = rnd.choice([0.0, 0.02, 0.1, 0.3])
+    data = "".join(_lines(rnd, 3000, odd)).encode("utf-8", "surrogateescape")
+    quick, reference, taken = _both(data, kind, monkeypatch, rnd.choice([3000, 20000, 100000]))
+    assert quick == reference
+    assert quick is not None and quick["requests"] > 500
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_clean_blocks_take_the_numpy_pass(seed: int, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    """Logs of the shapes the pass reads (a few odd lines among them): after the first failing statuses are
+    excerpted, blocks are counted in NumPy, and the result is the reference's."""
+    rnd = random.Random(1000 + seed)
+    data = "".join(_lines(rnd, 6000, 0.0, clean=True)).encode("utf-8", "surrogateescape")
+    quick, reference, taken = _both(data, "container", monkeypatch, 8000)
+    assert quick == reference
+    assert taken["numpy"] > 3 * taken["old"], taken
+
+
+def test_bench_shapes(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    """Every shape of bench/shapes.py (two minutes of each, in small blocks): identical, and counted in NumPy."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from shapes import SHAPES, lines
+
+    for shape in SHAPES:
+        source = lines(shape, seed=3)
+        data = ("\n".join(next(source) for _ in range(12000)) + "\n").encode()
+        quick, reference, taken = _both(data, "container", monkeypatch, 64 * 1024)
+        assert quick == reference, shape
+        assert taken["numpy"] > 3 * taken["old"], (shape, taken)
+
+
+def test_without_numpy_the_regex_pass_counts(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    """MLDOCTOR_TRAFFIC_NUMPY=0 (or NumPy missing): the regex block pass alone, same statistics."""
+    monkeypatch.setenv("MLDOCTOR_TRAFFIC_NUMPY", "0")
+    data = "".join(_lines(random.Random(5), 3000, 0.05)).encode("utf-8", "surrogateescape")
+    quick, reference, taken = _both(data, "container", monkeypatch, 20000)
+    assert quick == reference and taken == {"numpy": 0, "old": 0}

@@ -1,13 +1,15 @@
 """Whole-check benchmark over many log shapes: `mldoctor check` against `rg -c -f PATTERNS` on the same file.
 
 Usage: python bench/shapes.py [--short] [--size-mb 1024] [--shapes azmlinfsrv,gunicorn,...] [--python-mb N]
-                              [--paths hyperscan,python] [--profile DIR]
+                              [--paths hyperscan,python] [--profile DIR] [--traffic]
 Per shape, in one run: the generated log's size, `rg -c -f` (the built-in rules' patterns) wall time, whole
 `mldoctor check` wall and CPU time, MB/s and peak RSS with hyperscan and with the pure-Python path
 (MLDOCTOR_SCAN_ENGINE=re), each ratio to rg's time, and the load average. Logs are generated once per
 shape and size under /tmp/mldoctor-bench/shapes/ (GENERATED: synthetic lines in the real formats, not
 recorded logs); --short makes a few MB per shape (CI). --python-mb times the pure-Python path on the log's
-first N MB only (its ratio is to rg on that same cut), since it runs at a few MB/s.
+first N MB only (its ratio is to rg on that same cut), since it runs at a few MB/s. --traffic adds the traffic
+pass alone (`doctor.traffic.compute` in a child process), with NumPy and with the regex block pass
+(MLDOCTOR_TRAFFIC_NUMPY=0), and checks that both give the same statistics.
 """
 
 from __future__ import annotations
@@ -214,6 +216,9 @@ def patterns_file() -> Path:
     return path
 
 
+LAST_STDOUT = [""]  # what the last child printed
+
+
 def child(cmd: list[str], env: dict[str, str] | None = None, profile: Path | None = None) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (KB) of one child process (/usr/bin/time)."""
     if profile is not None:  # py-spy records the same run (its own overhead is in the wall time then)
@@ -224,6 +229,7 @@ def child(cmd: list[str], env: dict[str, str] | None = None, profile: Path | Non
     wall = time.perf_counter() - start
     if run.returncode not in (0, 1, 3):  # rg: 1 = no match; check: 1 = findings, 3 = unknown
         raise SystemExit(f"{cmd[0]} exited {run.returncode}: {run.stderr.strip()[-800:]}")
+    LAST_STDOUT[:] = [run.stdout]
     user, system, rss = run.stderr.strip().splitlines()[-1].split()
     return wall, float(user) + float(system), int(rss)
 
@@ -242,10 +248,29 @@ def row(label: str, mb: float, figures: tuple[float, float, int], rg: tuple[floa
 
 
 PATHS = {"hyperscan": {"MLDOCTOR_SCAN_ENGINE": "hyperscan"}, "python": {"MLDOCTOR_SCAN_ENGINE": "re"}}
+TRAFFIC = """import hashlib, json, sys
+from pathlib import Path
+from doctor.evidence import Evidence, LogSource, Target
+from doctor.traffic import compute
+evidence = Evidence(Target("bundle", "bench"))
+evidence.logs.append(LogSource.from_path("logs.txt", "bench", Path(sys.argv[1])))
+print(hashlib.sha256(json.dumps(compute(evidence), sort_keys=True, default=str).encode()).hexdigest())
+"""
+
+
+def traffic(log: Path, mb: float, rg: tuple[float, float, int]) -> None:
+    """The traffic pass alone, with NumPy and with the regex block pass: figures, and whether the stats agree."""
+    digests = []
+    for label, numpy in (("traffic pass (numpy)", "1"), ("traffic pass (regex)", "0")):
+        figures = child([sys.executable, "-c", TRAFFIC, str(log)], {"MLDOCTOR_TRAFFIC_NUMPY": numpy, "PYTHONPATH": str(ROOT)})
+        digests.append(LAST_STDOUT[0])
+        print(row(label, mb, figures, (rg[0], rg[1])), flush=True)
+    if digests[0] != digests[1]:
+        raise SystemExit(f"{log}: the NumPy and regex traffic passes disagree")
 
 
 def bench_shape(shape: str, size_mb: float, python_mb: float | None, paths: list[str], pats: Path,
-                profile: Path | None) -> None:
+                profile: Path | None, with_traffic: bool = False) -> None:
     """Every figure of one shape."""
     root, log = bundle(shape, size_mb)
     mb = log.stat().st_size / 1e6
@@ -264,6 +289,8 @@ def bench_shape(shape: str, size_mb: float, python_mb: float | None, paths: list
         spy = profile / f"{shape}-{path}.json" if profile else None
         figures = child([*check, str(bundle_root), "--format", "json"], {**PATHS[path], "PYTHONPATH": str(ROOT)}, spy)
         print(row(f"check ({path})", cut_mb, figures, (rg_cut[0], rg_cut[1])), flush=True)
+    if with_traffic:
+        traffic(log, mb, rg)
 
 
 def main() -> int:
@@ -275,6 +302,7 @@ def main() -> int:
     ap.add_argument("--paths", default="hyperscan,python")
     ap.add_argument("--python-mb", type=float, default=None, help="time the pure-Python path on the first N MB")
     ap.add_argument("--profile", type=Path, default=None, help="py-spy speedscope files of each check, in DIR")
+    ap.add_argument("--traffic", action="store_true", help="also the traffic pass alone, NumPy and regex")
     args = ap.parse_args()
     size = 2.0 if args.short else args.size_mb
     shapes = args.shapes.split(",")
@@ -287,7 +315,7 @@ def main() -> int:
     pats = patterns_file()
     print(f"{len(pats.read_text().splitlines())} patterns; {os.cpu_count()} cores; load {os.getloadavg()}")
     for shape in shapes:
-        bench_shape(shape, size, args.python_mb, args.paths.split(","), pats, args.profile)
+        bench_shape(shape, size, args.python_mb, args.paths.split(","), pats, args.profile, args.traffic)
     print(f"load after: {os.getloadavg()}")
     return 0
 

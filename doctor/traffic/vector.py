@@ -53,7 +53,8 @@ NONE = I64(-(1 << 62))  # "no second" (the reference's None)
 BIG = I64(1 << 62)
 WORD = np.zeros(256, bool)  # `\w` of a bytes pattern
 WORD[[*b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"]] = True
-POW10 = np.array([float(10**i) for i in range(23)])  # exact doubles: m / 10**k is then float("m-as-decimal")
+POW10 = np.array([float(10**i) for i in range(23)])
+POW10_INT = np.array([10**i for i in range(19)], I64)  # exact doubles: m / 10**k is then float("m-as-decimal")
 ONES, HIGH, LOW7 = U64(0x0101010101010101), U64(0x8080808080808080), U64(0x7F7F7F7F7F7F7F7F)
 GATHER = U64(0x0102040810204080)  # multiplies byte flags (bit 0 of each byte) into the top byte
 
@@ -97,11 +98,15 @@ STATUS = Pattern(b"\" DDD ")
 CODE_AFTER = Pattern(b" DDD ")
 
 
-def _flags(zero: np.ndarray) -> np.ndarray:
-    """Bit j set where byte j of the 32-byte window is zero in `zero` (n, 4); bit 32 always set (the end)."""
-    found = ~((((zero & LOW7) + LOW7) | zero) | LOW7)  # 0x80 in each zero byte
+def _flags(zero: np.ndarray, words: int = 4) -> np.ndarray:
+    """Bit j set where byte j of the first `words` words of each row of `zero` (n, 4) is zero; bit 8 * words set
+    (the end of what was looked at)."""
+    found = ~((((zero[:, :words] & LOW7) + LOW7) | zero[:, :words]) | LOW7)  # 0x80 in each zero byte
     bits = (((found >> U64(7)) * GATHER) >> U64(56)).astype(U64)
-    return bits[:, 0] | (bits[:, 1] << U64(8)) | (bits[:, 2] << U64(16)) | (bits[:, 3] << U64(24)) | U64(1 << 32)
+    out = bits[:, 0] | U64(1 << (8 * words))
+    for k in range(1, words):
+        out |= bits[:, k] << U64(8 * k)
+    return out  # type: ignore[no-any-return]
 
 
 def _low_bit(bits: np.ndarray) -> np.ndarray:
@@ -117,18 +122,19 @@ def _high_bit(bits: np.ndarray) -> np.ndarray:
 class Window:
     """WIDTH bytes from one position of each row: bytes, 64-bit words, digit and space flags."""
 
-    def __init__(self, rows: np.ndarray) -> None:
+    def __init__(self, rows: np.ndarray, reach: int = 2) -> None:
         self.rows = rows
         self.words = rows.view(U64)
+        self.reach = reach  # words that digit runs look at
         self._digits: np.ndarray | None = None
         self._spaces: np.ndarray | None = None
 
     def digits(self) -> np.ndarray:
-        """Bit j set where column j is NOT a digit (and bit 32)."""
+        """Bit j set where column j is NOT a digit, for the first `self.reach` words (the bit after them set)."""
         if self._digits is None:
-            w = self.words
+            w = self.words[:, : self.reach]
             bad = ((w & _spread(0xF0)) ^ _spread(0x30)) | (((w & _spread(0x0F)) + _spread(0x06)) & _spread(0x10))
-            self._digits = _flags_not(bad)
+            self._digits = _flags(bad, self.reach) ^ U64((1 << (8 * self.reach)) - 1)
         return self._digits
 
     def spaces(self) -> np.ndarray:
@@ -138,8 +144,10 @@ class Window:
         return self._spaces
 
     def run(self, start: np.ndarray | int) -> np.ndarray:
-        """Number of digits from column `start` (stops at the window's end)."""
-        return _low_bit(self.digits() >> np.clip(start, 0, WIDTH).astype(U64))  # type: ignore[no-any-return]
+        """Number of digits from column `start`; it stops where the window's looked-at words end (so a caller
+        always checks the byte after the run)."""
+        end = 8 * self.reach
+        return _low_bit(self.digits() >> np.clip(start, 0, end).astype(U64))  # type: ignore[no-any-return]
 
     def col(self, col: np.ndarray | int) -> np.ndarray:
         """The byte at column `col` of each row (0 past the window)."""
@@ -170,14 +178,28 @@ class Window:
         """`\\d+\\.\\d+` at column 0, then a space or the end: (ok, value, digits before the dot)."""
         whole = self.run(0)
         frac = self.run(whole + 1)
-        ok = (whole >= 1) & (self.col(whole) == 46) & (frac >= 1) & (whole + frac <= 15)
+        ok = (whole >= 1) & (self.col(whole) == 46) & (frac >= 1) & (whole <= 8) & (frac <= 8) & (whole + frac <= 15)
         ok &= _ends(self.col(whole + 1 + frac))
-        return ok, self.number(np.where(ok, whole + 1 + frac, 0), skip=whole) / POW10[np.where(ok, frac, 0)], whole
+        return ok, self.fixed(whole, frac, ok), whole
 
+    def fixed(self, whole: np.ndarray, frac: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """float() of `whole` digits at column 0, a dot, `frac` digits (both <= 8; 0 where not `ok`): the digits as
+        one integer over a power of ten, both exact doubles, so the division rounds as float() does."""
+        whole, frac = np.where(ok, whole, 0), np.where(ok, frac, 0)
+        mantissa = self.eight(np.zeros(len(whole), I64), whole) * POW10_INT[frac] + self.eight(whole + 1, frac)
+        return mantissa / POW10[frac]  # type: ignore[no-any-return]
 
-def _flags_not(bad: np.ndarray) -> np.ndarray:
-    """Bit j set where byte j of `bad` is non-zero (and bit 32)."""
-    return (_flags(bad) ^ U64(0xFFFFFFFF)) | U64(1 << 32)  # type: ignore[no-any-return]
+    def eight(self, start: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """The integer written by `size` (0-8) digits from column `start` (< 24), eight bytes at a time (SWAR)."""
+        start = np.clip(start, 0, 23)
+        rows = np.arange(len(start))
+        low, high = self.words[rows, start // 8], self.words[rows, start // 8 + 1]
+        shift = (8 * (start % 8)).astype(U64)
+        word = np.where(shift == 0, low, (low >> shift) | (high << (U64(64) - np.maximum(shift, U64(8)))))
+        word = np.where(size > 0, word << (U64(8) * (8 - np.clip(size, 1, 8)).astype(U64)), U64(0))
+        word = ((word & _spread(0x0F)) * U64(2561)) >> U64(8)
+        word = ((word & U64(0x00FF00FF00FF00FF)) * U64(6553601)) >> U64(16)
+        return (((word & U64(0x0000FFFF0000FFFF)) * U64(42949672960001)) >> U64(32)).astype(I64)  # type: ignore[no-any-return]
 
 
 def _ends(byte: np.ndarray) -> np.ndarray:
@@ -207,9 +229,16 @@ class Block:
         after = a[inner + PAD + 1]
         self.digit_brackets = _padded(inner[(after >= 48) & (after <= 57)])
 
-    def window(self, at: np.ndarray) -> Window:
-        """WIDTH bytes from each position (zeros outside the block)."""
-        return Window(self.win[np.clip(at, -PAD, self.size) + PAD])
+    def window(self, at: np.ndarray, reach: int = 2) -> Window:
+        """WIDTH bytes from each position (zeros outside the block); digit runs look at `reach` words."""
+        return Window(self.win[np.clip(at, -PAD, self.size) + PAD], reach)
+
+    def has(self, text: bytes) -> bool:
+        """Whether `text` (ending with a byte rarer than its others) is in the block."""
+        last = np.flatnonzero(self.a == text[-1]) - (len(text) - 1)
+        for k, ch in enumerate(text[:-1]):
+            last = last[self.a[last + k] == ch]
+        return bool(len(last))
 
     def byte(self, at: np.ndarray) -> np.ndarray:
         """The byte at each position (0 outside the block)."""
@@ -257,14 +286,12 @@ class Lines:
     def __init__(self, b: Block) -> None:
         self.b = b
         start = b.start
-        first = b.window(start)
-        whole = first.run(20)
-        zed = np.where(first.col(19) == 90, 19, 20 + whole)  # `Z` right after the second, or after `.n{1,9}`
-        self.stamped = b.clean & STAMP.test(first.words) & _year_ok(first)  # a --timestamps prefix
-        self.stamped &= (first.col(19) == 90) | ((first.col(19) == 46) & (whole >= 1) & (whole <= 9))
-        self.stamped &= (first.col(zed) == 90) & (first.col(zed + 1) == 32)
-        self.x = np.where(self.stamped, start + zed + 2, start)  # where the line proper starts
         n = len(start)
+        self.stamped = np.zeros(n, bool)
+        self.x = start.copy()  # where the line proper starts (after a --timestamps prefix)
+        maybe = np.flatnonzero(b.clean & (b.byte(start + 10) == 84) & (b.byte(start + 4) == 45))
+        if len(maybe):
+            self._stamps(maybe)
         self.pid_len = np.zeros(n, I64)
         self.summary, self.twin = np.zeros(n, bool), np.zeros(n, bool)
         maybe = np.flatnonzero(b.clean & (b.byte(self.x + 4) == 45) & (b.byte(self.x + 26) == 91))
@@ -273,6 +300,17 @@ class Lines:
         self.close = self.x + 27 + self.pid_len  # the `]` after the pid
         # a plain line must not start like an ISO time: the reference would take that as the line's time
         self.plain = b.clean & ~self.summary & ~self.twin & (self.stamped | (b.byte(start + 4) != 45))
+
+    def _stamps(self, rows: np.ndarray) -> None:
+        """Which of `rows` start with a --timestamps prefix (`YYYY-MM-DDTHH:MM:SS[.n{1,9}]Z `), and where it ends."""
+        first = self.b.window(self.b.start[rows], reach=4)
+        whole = first.run(20)
+        zed = np.where(first.col(19) == 90, 19, 20 + whole)  # `Z` right after the second, or after `.n{1,9}`
+        ok = STAMP.test(first.words) & _year_ok(first)
+        ok &= (first.col(19) == 90) | ((first.col(19) == 46) & (whole >= 1) & (whole <= 9))
+        ok &= (first.col(zed) == 90) & (first.col(zed + 1) == 32)
+        self.stamped[rows] = ok
+        self.x[rows] = np.where(ok, self.b.start[rows] + zed + 2, self.b.start[rows])
 
     def _heads(self, rows: np.ndarray) -> None:
         """Which of `rows` start (after any prefix) with the server's time, level and `[pid] ` + logger name."""
@@ -291,7 +329,8 @@ class Lines:
         """The S lines' requests: `[pid] azmlinfsrv - METHOD /path DDD N[.N]ms` then a space or the end (SUMMARY)."""
         b, i = self.b, np.flatnonzero(self.summary)
         method = self.close[i] + 15
-        size = b.window(method).upper()
+        verb = b.window(method)
+        size = verb.upper()
         ok = (size >= 1) & (size <= 7) & (b.byte(method + size) == 32)
         path = method + size + 1
         at_path = b.window(path)
@@ -304,14 +343,17 @@ class Lines:
         dot = ms.col(whole) == 46
         frac = np.where(dot, ms.run(whole + 1), 0)
         unit = whole + np.where(dot, 1 + frac, 0)
-        ok &= (whole >= 1) & (~dot | (frac >= 1)) & (whole + frac <= 15)
+        ok &= (whole >= 1) & (~dot | (frac >= 1)) & (whole <= 8) & (frac <= 8)
         ok &= (ms.col(unit) == 109) & (ms.col(unit + 1) == 115) & _ends(ms.col(unit + 2))
-        value = ms.number(np.where(ok, unit, 0), skip=np.where(dot, whole, -1)) / POW10[np.where(ok, frac, 0)]
-        return Requests(i, ok, tail.number(np.where(ok, 3, 0), 1), method, size, path, gap, value)
+        value = ms.fixed(whole, frac, ok)
+        return Requests(rows=i, ok=ok, code=tail.number(np.where(ok, 3, 0), 1), method=method, method_size=size,
+                        method_word=verb.words[:, 0], path=path, path_size=gap, path_words=at_path.words[:, :2],
+                        latency=value, when=np.zeros(len(i), I64))
 
-    def accesses(self) -> "Requests":
+    def accesses(self, summaries: np.ndarray) -> "Requests":
         """Plain access lines and the G lines' access part (_ACCESS): `H I U [time] "METHOD path[ HTTP/v]" status
-        bytes`, then the end, ` "referer" "agent"`, or either followed by `[reqlen ]rt` and anything."""
+        bytes`, then the end, ` "referer" "agent"`, or either followed by `[reqlen ]rt` and anything.
+        `summaries`: the lines read as summaries (the twin after one needs no tail: it is no request)."""
         b = self.b
         i = np.flatnonzero(self.twin | self.plain)
         begin = np.where(self.twin[i], self.close[i] + 20, self.x[i])
@@ -328,7 +370,8 @@ class Lines:
         ok &= CLF.test(time.words) & WORD[time.col(4)] & WORD[time.col(5)] & WORD[time.col(6)]  # `\w{3}` month
         ok &= (time.col(22) == 43) | (time.col(22) == 45)
         method = when + 30
-        size = b.window(method).upper()
+        verb = b.window(method)
+        size = verb.upper()
         ok &= (size >= 1) & (size <= 7) & (b.byte(method + size) == 32)
         path = method + size + 1
         q = np.minimum(np.searchsorted(b.quotes, method), len(b.quotes) - 1)
@@ -342,15 +385,19 @@ class Lines:
         ok &= np.where(dash, (status.col(1) == 32) & (status.col(3) == 32), STATUS.test(status.words))
         col = np.where(dash, 4, 6)
         count = np.where(status.col(col) == 45, 1, status.run(col))
-        latency, fine = self._tail(quote + col + count, end, q)
-        ok &= (count >= 1) & fine
+        ok &= count >= 1
+        latency = np.full(len(i), np.nan)
+        # a twin right after a summary is no request of its own (or the block goes line by line): no tail to read
+        tails = np.flatnonzero(ok & ~(self.twin[i] & summaries[np.maximum(i - 1, 0)] & (i > 0)))
+        latency[tails], ok[tails] = self._tail((quote + col + count)[tails], end[tails], q[tails])
         at_path = b.window(path)
         short = (stop - path) < WIDTH
         ok &= ~short | (_low_bit(at_path.spaces()) >= stop - path)
         long = np.flatnonzero(ok & ~short)
         ok[long] = b.spaceless(path[long], (stop - path)[long])
         code = np.where(dash, 0, status.number(np.where(ok & ~dash, 3, 0), 2))
-        return Requests(i, ok, code, method, size, path, stop - path, latency, when)
+        return Requests(rows=i, ok=ok, code=code, method=method, method_size=size, method_word=verb.words[:, 0],
+                        path=path, path_size=stop - path, path_words=at_path.words[:, :2], latency=latency, when=when)
 
     def _tail(self, at: np.ndarray, end: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """After the bytes field: (request time in ms or NaN, whether the reference reads it the same way).
@@ -386,18 +433,29 @@ class Lines:
 
 
 class Requests:
-    """Fields of some lines' requests (`rows`: their line numbers), `ok` where the checks vouch for them."""
+    """Fields of some lines' requests (`rows`: their line numbers), `ok` where the checks vouch for them; the first
+    word of the method and the first two of the path (bytes beyond the method or path not masked yet)."""
 
-    def __init__(self, rows: np.ndarray, ok: np.ndarray, code: np.ndarray, method: np.ndarray, method_size: np.ndarray,
-                 path: np.ndarray, path_size: np.ndarray, latency: np.ndarray, when: np.ndarray | None = None) -> None:
-        self.rows, self.ok, self.code, self.latency, self.when = rows, ok, code, latency, when
-        self.method, self.method_size, self.path, self.path_size = method, method_size, path, path_size
+    FIELDS = ("rows", "ok", "code", "method", "method_size", "method_word", "path", "path_size", "path_words",
+              "latency", "when")
+
+    def __init__(self, **fields: np.ndarray) -> None:
+        self.rows, self.ok, self.code = fields["rows"], fields["ok"], fields["code"]
+        self.method, self.method_size, self.method_word = fields["method"], fields["method_size"], fields["method_word"]
+        self.path, self.path_size, self.path_words = fields["path"], fields["path_size"], fields["path_words"]
+        self.latency, self.when = fields["latency"], fields["when"]
 
     def take(self, keep: np.ndarray) -> "Requests":
         """The requests where `keep` holds."""
-        return Requests(self.rows[keep], self.ok[keep], self.code[keep], self.method[keep], self.method_size[keep],
-                        self.path[keep], self.path_size[keep], self.latency[keep],
-                        None if self.when is None else self.when[keep])
+        return Requests(**{name: getattr(self, name)[keep] for name in self.FIELDS})
+
+
+MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], U64)  # the low k bytes of a word
+
+
+def _masked(words: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first two words of each row with the bytes from `size` on set to zero."""
+    return words[:, 0] & MASKS[np.clip(size, 0, 8)], words[:, 1] & MASKS[np.clip(size - 8, 0, 8)]
 
 
 def _iso_second(text: bytes) -> int | None:
@@ -419,15 +477,22 @@ class Clock:
     def seconds(self, b: Block, at: np.ndarray, width: int, ss: int, parse: Callable[[bytes], int | None]) -> np.ndarray:
         """The second of each time text of `width` bytes at `at` (its seconds at column `ss`; NONE where the
         reference reads none). The texts were checked digit by digit."""
-        keys = np.zeros((len(at), WIDTH), np.uint8)
-        keys[:, :width] = b.window(at).rows[:, :width]
-        second = (keys[:, ss].astype(I64) - 48) * 10 + keys[:, ss + 1] - 48
-        keys[:, ss:ss + 2] = 48  # the minute's text: `:00`
-        words = keys.view(np.uint64)
-        new = np.ones(len(at), bool)
-        new[1:] = (words[1:] != words[:-1]).any(axis=1)
+        if not len(at):
+            return np.zeros(0, I64)
+        window = b.window(at)
+        second = (window.col(ss).astype(I64) - 48) * 10 + window.col(ss + 1) - 48
+        keep = np.zeros(WIDTH, np.uint8)
+        keep[:width] = 0xFF
+        keep[ss:ss + 2] = 0  # the minute: everything but the seconds
+        keep_words = keep.view(U64)
+        new = np.zeros(len(at), bool)
+        new[0] = True
+        for k in range((width + 7) // 8):
+            word = window.words[:, k] & keep_words[k]
+            new[1:] |= word[1:] != word[:-1]
         firsts = np.flatnonzero(new)
-        bases = np.array([self._minute(keys[row, :width].tobytes(), parse) for row in firsts.tolist()], I64)
+        texts = [bytes(window.rows[row, :width]) for row in firsts.tolist()]
+        bases = np.array([self._minute(text[:ss] + b"00" + text[ss + 2:], parse) for text in texts], I64)
         base = np.repeat(bases, np.diff(np.append(firsts, len(at))))
         return np.where((base != NONE) & (second < 60), base + second, NONE)  # type: ignore[no-any-return]
 
@@ -442,23 +507,28 @@ class Clock:
             return value
 
 
-def _health(b: Block, req: Requests) -> np.ndarray:
-    """is_health: GET or HEAD of a probe path (before any `?`)."""
-    method = b.window(req.method).rows
-    get = (req.method_size == 3) & (method[:, :3] == np.frombuffer(b"GET", np.uint8)).all(axis=1)
-    head = (req.method_size == 4) & (method[:, :4] == np.frombuffer(b"HEAD", np.uint8)).all(axis=1)
-    path = np.zeros((len(req.path), 16), np.uint8)
-    path[:] = b.window(req.path).rows[:, :16]
-    cols = np.arange(16)
-    query = (path == 63) & (cols < req.path_size[:, None])
-    core = np.where(query.any(axis=1), np.argmax(query, axis=1), req.path_size)
-    path[cols >= core[:, None]] = 0
-    words = path.view(np.uint64)
-    found = np.zeros(len(core), bool)
-    for probe in HEALTH_PATHS:
-        w = np.frombuffer(probe.ljust(16, b"\0"), np.uint64)
-        found |= (core == len(probe)) & (words[:, 0] == w[0]) & (words[:, 1] == w[1])
-    return (get | head) & found  # type: ignore[no-any-return]
+GET, HEAD_ = (U64(int.from_bytes(m, "little")) for m in (b"GET", b"HEAD"))
+PROBES = [(len(p), *(U64(int.from_bytes(p.ljust(16, b"\0")[k:k + 8], "little")) for k in (0, 8))) for p in HEALTH_PATHS]
+
+
+def _health(req: Requests) -> np.ndarray:
+    """is_health: GET or HEAD of a probe path (before any `?`; probe paths are shorter than 16 bytes)."""
+    word, size = req.method_word, req.method_size
+    found = np.zeros(len(size), bool)
+    maybe = np.flatnonzero(((size == 3) & ((word & MASKS[3]) == GET)) | ((size == 4) & ((word & MASKS[4]) == HEAD_)))
+    if not len(maybe):
+        return found
+    words = req.path_words[maybe]
+    padded = np.zeros((len(maybe), 4), U64)
+    padded[:, :2] = words
+    query = _low_bit(_flags(padded ^ _spread(63)) & U64(0xFFFF) | U64(1 << 16))
+    core = np.minimum(query, req.path_size[maybe])
+    first, second = _masked(words, core)
+    hit = np.zeros(len(maybe), bool)
+    for length, w0, w1 in PROBES:
+        hit |= (core == length) & (first == w0) & (second == w1)
+    found[maybe] = hit
+    return found
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray, fill: object = 0) -> np.ndarray:
@@ -470,12 +540,15 @@ def _scatter(n: int, rows: np.ndarray, values: np.ndarray, fill: object = 0) -> 
 def count_block(fast: "Counting", block: bytes) -> Accumulator:
     """The statistics of one block of whole lines, with `fast`'s parser state and caches; raises Ordered."""
     pending = list(fast.parser.pending_keys())
-    if len(pending) >= fast.parser.PENDING or b"error=" in block:
-        raise Ordered  # a full deque of summaries waiting for their twin, a probe's client errors: line by line
+    if len(pending) >= fast.parser.PENDING:
+        raise Ordered  # a full deque of summaries waiting for their twin: line by line
     b = Block(block)
+    if b"=" in block and b.has(b"error="):
+        raise Ordered  # a probe's client errors: line by line
     lines = Lines(b)
-    summaries, accesses = lines.summaries(), lines.accesses()
     n = len(b.start)
+    summaries = lines.summaries()
+    accesses = lines.accesses(_scatter(n, summaries.rows[summaries.ok], np.ones(int(summaries.ok.sum()), bool), False))
     s = summaries.take(summaries.ok)
     a = accesses.take(accesses.ok)
     is_a = _scatter(n, a.rows, np.ones(len(a.rows), bool), False)
@@ -507,12 +580,16 @@ def _paired(b: Block, lines: Lines, s: Requests, a: Requests, is_a: np.ndarray) 
     nxt = np.minimum(s.rows + 1, n - 1)
     where = np.minimum(np.searchsorted(a.rows, nxt), len(a.rows) - 1)
     paired = (s.rows + 1 < n) & is_a[nxt] & lines.twin[nxt]
-    pid = b.window(lines.x[s.rows] + 27).rows[:, :12]
-    other = b.window(lines.x[nxt] + 27).rows[:, :12]
-    paired &= (lines.pid_len[s.rows] == lines.pid_len[nxt]) & (
-        (pid == other) | (np.arange(12) >= lines.pid_len[s.rows][:, None])).all(axis=1)
-    paired &= a.code[where] == s.code
-    return paired & b.same(s.path, a.path[where], s.path_size, np.where(paired, a.path_size[where], -1))
+    size = lines.pid_len[s.rows]
+    mine = _masked(b.window(lines.x[s.rows] + 27).words, size)
+    theirs = _masked(b.window(lines.x[nxt] + 27).words, size)
+    paired &= (size == lines.pid_len[nxt]) & (mine[0] == theirs[0]) & (mine[1] == theirs[1])
+    paired &= (a.code[where] == s.code) & (s.path_size == a.path_size[where])
+    mine, theirs = _masked(s.path_words, s.path_size), _masked(a.path_words[where], s.path_size)
+    paired &= (mine[0] == theirs[0]) & (mine[1] == theirs[1])
+    long = np.flatnonzero(paired & (s.path_size > 16))
+    paired[long] = b.same(s.path[long], a.path[where][long], s.path_size[long], a.path_size[where][long])
+    return paired
 
 
 def _pending_order(block: bytes, b: Block, lines: Lines, a: Requests, twins: np.ndarray,
@@ -563,7 +640,7 @@ def _count(fast: "Counting", b: Block, lines: Lines, s: Requests, a: Requests, t
     code = np.concatenate((s.code, a.code))
     second = np.concatenate((s_sec, a_sec))
     latency = np.concatenate((s.latency, a.latency))
-    keep = ~np.concatenate((_health(b, s), _health(b, a)))
+    keep = ~np.concatenate((_health(s), _health(a)))
     code, second, latency = code[keep], second[keep], latency[keep]
     tmp.requests += len(code)
     _tally(tmp.status, code)
@@ -583,7 +660,15 @@ def _count(fast: "Counting", b: Block, lines: Lines, s: Requests, a: Requests, t
 
 
 def _tally(counter: Counter[int], values: np.ndarray) -> None:
-    if len(values):
+    """Add each value's count to `counter`."""
+    if not len(values):
+        return
+    low, high = int(values.min()), int(values.max())
+    if high - low < 4 * len(values) + 4096:
+        counts = np.bincount(values - low)
+        found = np.flatnonzero(counts)
+        counter.update(dict(zip((found + low).tolist(), counts[found].tolist())))
+    else:  # spread out (seconds months apart): sorted instead
         found, counts = np.unique(values, return_counts=True)
         counter.update(dict(zip(found.tolist(), counts.tolist())))
 

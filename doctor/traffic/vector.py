@@ -328,6 +328,8 @@ class Lines:
     def summaries(self) -> "Requests":
         """The S lines' requests: `[pid] azmlinfsrv - METHOD /path DDD N[.N]ms` then a space or the end (SUMMARY)."""
         b, i = self.b, np.flatnonzero(self.summary)
+        if not len(i):
+            return Requests.none()
         method = self.close[i] + 15
         verb = b.window(method)
         size = verb.upper()
@@ -448,6 +450,14 @@ class Requests:
     def take(self, keep: np.ndarray) -> "Requests":
         """The requests where `keep` holds."""
         return Requests(**{name: getattr(self, name)[keep] for name in self.FIELDS})
+
+    @classmethod
+    def none(cls) -> "Requests":
+        """No requests."""
+        empty = np.zeros(0, I64)
+        return cls(rows=empty, ok=empty.astype(bool), code=empty, method=empty, method_size=empty,
+                   method_word=empty.astype(U64), path=empty, path_size=empty, path_words=np.zeros((0, 2), U64),
+                   latency=empty.astype(float), when=empty)
 
 
 MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], U64)  # the low k bytes of a word

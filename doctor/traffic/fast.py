@@ -26,6 +26,7 @@ from doctor.logs import line_time
 from doctor.traffic.parse import (
     HEALTH_PATHS,
     LOOKS_ACCESS,
+    MAX_LINE_BYTES,
     SUMMARY,
     TWIN_PID,
     LineParser,
@@ -37,6 +38,7 @@ from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
 
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 VECTOR_BYTES = 1024 * 1024  # what the NumPy pass takes at a time: as fast as whole blocks, a quarter of the memory
+VECTOR_MIN_BYTES = 64 * 1024  # a smaller log (or its last block) is counted by the regex: NumPy's cost per call is fixed
 SMALL_PIECE_BYTES = 32 * 1024  # a piece that needs order is retried in these: few lines go one by one
 CACHE_ENTRIES = 50_000  # per cache of parsed texts (rests, seconds, latencies): ~10 MB each at most, then cleared
 
@@ -107,7 +109,7 @@ class FastPass:
             self._count(held)
 
     def _count(self, block: bytes) -> None:
-        if self._vector is None:
+        if self._vector is None or len(block) < VECTOR_MIN_BYTES:
             self._regex(block, 0, len(block))
             return
         for start, end in _pieces(block, 0, len(block), VECTOR_BYTES):
@@ -244,6 +246,7 @@ class FastPass:
             texts = _marked(b"\n".join(texts))
         for text in texts:
             for line in text.splitlines():
+                line = line[:MAX_LINE_BYTES]  # what the reference reads of a line
                 if not strict and not any(mark in line for mark in _MAY_COUNT):
                     continue
                 if not line.strip():

@@ -217,7 +217,10 @@ class Block:
         self.win = sliding_window_view(a, WIDTH)
         self.size = size
         body = a[PAD:PAD + size]
-        ctl = np.flatnonzero(body < 32)
+        low = body < 32
+        if np.count_nonzero(low) > size // 64 + 1:
+            raise Ordered  # control bytes all over (NUL-filled, UTF-16): not text lines, the regex pass reads them
+        ctl = np.flatnonzero(low)
         newline = a[ctl + PAD] == 10
         self.end = ctl[newline].astype(I64)
         self.start = np.concatenate(([0], self.end[:-1] + 1)).astype(I64)

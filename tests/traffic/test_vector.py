@@ -122,6 +122,7 @@ def _lines(rnd: random.Random, count: int, odd: float, clean: bool = False) -> I
 
 def _both(data: bytes, kind: str, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[Any, Any, dict[str, int]]:
     monkeypatch.setattr(doctor.logs.iter_chunks, "__defaults__", (chunk,))
+    monkeypatch.setattr(fast, "VECTOR_MIN_BYTES", 0)  # small generated logs: NumPy takes them too
     taken = {"numpy": 0, "old": 0}
     count = vector.count_block
 
@@ -192,3 +193,13 @@ def test_without_numpy_the_regex_pass_counts(monkeypatch: pytest.MonkeyPatch, ar
     data = "".join(_lines(random.Random(5), 3000, 0.05)).encode("utf-8", "surrogateescape")
     quick, reference, taken = _both(data, "container", monkeypatch, 20000)
     assert quick == reference and taken == {"numpy": 0, "old": 0}
+
+
+@pytest.mark.parametrize("encode", [lambda text: text.encode("utf-16"), lambda text: b"\0" * 300_000 + text.encode()],
+                         ids=["utf-16", "nul-run"])
+def test_binary_junk_goes_to_the_regex_pass(encode: Any, monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    """A UTF-16 log (PowerShell's `>`) or a run of NUL bytes: the NumPy pass leaves it (no array per byte), and
+    the statistics are still the reference's."""
+    text = "".join(_lines(random.Random(9), 2000, 0.0, clean=True))
+    quick, reference, taken = _both(encode(text), "container", monkeypatch, 1 << 20)
+    assert quick == reference

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections import Counter
 from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
@@ -329,7 +330,7 @@ class FastPass:
 
 def vector_module() -> Any:
     """doctor.traffic.vector when NumPy is installed (MLDOCTOR_TRAFFIC_NUMPY=0 turns it off), else None."""
-    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") == "0":
+    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") == "0" or sys.byteorder != "little":  # its words are little-endian
         return None
     try:
         from doctor.traffic import vector

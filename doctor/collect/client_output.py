@@ -1,6 +1,8 @@
 """The client's side of scoring calls recognised by content: `curl -i` / `curl -v` output (status line and headers
 such as `x-ms-request-id`, `azureml-model-error-statuscode`, `ms-azureml-model-error-reason`), Python `HTTPError: 502
-Server Error: ...`, the v1 SDK's `service.run(...)` error (`Response Code: 502`).
+Server Error: ...`, urllib's `HTTP Error 502: Bad Gateway` and the studio Consume sample's `The request failed with
+status code: 502`, the v1 SDK's `service.run(...)` error (`Response Code: 502`). The answer's body and the error
+message in it (doctor/collect/client_body.py) are kept too: often the only place a client sees why `run()` failed.
 
 Each answer becomes one line of an access-kind log in gunicorn's format, so the traffic rules (5xx, 429, 503, 504)
 count it like a server-side access log line, and a `client-output` ConfigFact keeps the status codes and the Azure ML
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from doctor.collect import client_body
 from doctor.evidence import ConfigFact, LogSource
 
 _STATUS_LINE = re.compile(r"^[<\s]{0,4}HTTP/(?:\d(?:\.\d)?) (\d{3})(?: (.{0,200}))?$")
@@ -23,10 +26,13 @@ _HEADER = re.compile(r"^[<\s]{0,4}([A-Za-z][A-Za-z0-9-]{0,80}):\s?(.{0,2000})$")
 _HTTP_ERROR = re.compile(r"(?:^|HTTPError: )(\d{3}) (?:Client|Server) Error: ([^\n]{0,200}?) for url: (\S{1,2000})",
                          re.MULTILINE)
 _RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
+# urllib's `HTTPError: HTTP Error 424: Failed Dependency` (also `print(error)` alone), and the Azure ML studio's
+# Consume sample, which catches it and prints `The request failed with status code: 502`
+_URLLIB_ERROR = re.compile(r"(?:^|HTTPError: )HTTP Error (\d{3}): ([^\n]{0,200})", re.MULTILINE)
+_CONSUME_STATUS = re.compile(r"^The request failed with status code: (\d{3})", re.MULTILINE)
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
-_CONTENT = re.compile(r"^Content: ([^\n]{1,2000})$", re.MULTILINE)  # azure-core prints the answer's body after it
 # The front end's Go client giving up on the container (its message is the body the caller gets).
 _FRONT_END_TIMEOUT = re.compile(r"^(?:Post|POST) https?://\S{1,2000}: net/http: request canceled \(Client\.Timeout exceeded",
                                 re.MULTILINE)  # not a probe's `Readiness probe failed: Get http://…: net/http: …`
@@ -80,6 +86,10 @@ def answers(text: str) -> list[Answer]:
     found += [Answer(int(m.group(1)), m.group(2), urlsplit(m.group(3)).path or path) for m in _HTTP_ERROR.finditer(text)]
     if not found and _SCORING_SDK.search(text) and "Model Management Service" not in text:
         found += [Answer(int(code), "", path) for code in _RESPONSE_CODE.findall(text)]
+    if not found:
+        found += [Answer(int(code), "", path) for code in _CONSUME_STATUS.findall(text)]
+    if not found:
+        found += [Answer(int(m.group(1)), m.group(2).strip(), path) for m in _URLLIB_ERROR.finditer(text)]
     return found or _worded(text, path)
 
 
@@ -133,13 +143,15 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
         return [], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
+    body = client_body.body_of(text)
+    message = client_body.message_of(body)
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
                           for a, h in zip(found, headers)],
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
-              "body": next((m.group(1) for m in _CONTENT.finditer(text)), None)}
+              "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]
 
 

@@ -1,0 +1,91 @@
+"""What a scoring client printed of a failed answer: the status (urllib, the studio's Consume sample) and the body's
+error message, which is often the only place the reason a request failed shows. Texts are real:
+tests/data/pasted/SOURCES.md and the corpus cases' source.md say where each is from."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from doctor.collect import client_body, client_output
+from doctor.collect.pasted import read_file
+from doctor.evidence import Evidence, Target
+
+DATA = Path(__file__).parent / "data" / "pasted"
+ROOT = Path(__file__).parent.parent
+CORPUS = ROOT / "fixtures" / "corpus"
+
+
+def _client_fact(path: Path) -> dict:
+    evidence = Evidence(Target("bundle", "test"))
+    read_file(path, f"client/{path.name}", "client", evidence)
+    [fact] = [c for c in evidence.configs if c.kind == "client-output"]
+    return fact.values
+
+
+def _first_finding(bundle: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "doctor", "check", str(bundle), "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    return json.loads(proc.stdout)["findings"][0]
+
+
+def test_consume_sample_status_and_bytes_body() -> None:
+    """The studio's Consume sample prints the status, then the body as a bytes literal."""
+    values = _client_fact(DATA / "songpopularity-consume-502-body.txt")
+    assert values["statuses"] == [502]
+    assert values["answer_message"] == "run() got an unexpected keyword argument 'GlobalParameters'"
+    assert values["answer_message_generic"] is False
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("promptflow-open-source-llm-424.txt", (424, "Failed Dependency")),  # urllib's HTTPError inside a tool's message
+])
+def test_urllib_http_error_gives_the_status(name: str, answer: tuple[int, str]) -> None:
+    [found] = client_output.answers((DATA / name).read_text())
+    assert (found.status, found.reason) == answer
+
+
+def test_v1_sdk_content_bytes_literal() -> None:
+    values = _client_fact(CORPUS / "a-v1-aci-502-run-unexpected-keyword" / "client" / "service_run_error.txt")
+    assert values["answer_message"] == "run() got an unexpected keyword argument 'method'"
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"detail":"Not Found"}', "Not Found"),  # run-llama/llama_index#16950 (a-v2-424-failed-dependency-container-404)
+    ('{"message": "Scoring timeout after 1000 ms"}', "Scoring timeout after 1000 ms"),  # azureml-facts.md §3.3
+    ("<html><head><title>502 Bad Gateway</title></head></html>", None),  # a proxy's page says nothing of run()
+    ("", None),
+])
+def test_message_of_body_formats(body: str, message: str | None) -> None:
+    assert client_body.message_of(body) == message
+
+
+def test_inference_server_generic_body_is_marked_generic() -> None:
+    """azmlinfsrv answers a run() exception with a generic message: the cause is only in the container log."""
+    values = _client_fact(DATA / "recorded" / "curl-i-score-424.txt")
+    assert values["answer_message"].startswith("An unexpected error occurred in scoring script")
+    assert values["answer_message_generic"] is True
+
+
+def test_the_body_names_the_key_run_does_not_accept(tmp_path: Path) -> None:
+    """The Consume sample's 502: the finding quotes the body and says which key to drop from the request."""
+    (tmp_path / "client").mkdir()
+    shutil.copy(DATA / "songpopularity-consume-502-body.txt", tmp_path / "client" / "consume.txt")
+    finding = _first_finding(tmp_path)
+    assert finding["rule_id"] == "scoring-error"
+    assert "unexpected keyword argument 'GlobalParameters'" in finding["cause"]
+    assert "drop `GlobalParameters`" in finding["fix"]
+
+
+def test_proxy_html_page_is_not_quoted_as_the_cause(tmp_path: Path) -> None:
+    (tmp_path / "client").mkdir()
+    shutil.copy(DATA / "mlopspython-157-smoke-test-502.txt", tmp_path / "client" / "smoke.txt")
+    shutil.copy(DATA / "recorded" / "curl-i-score-502.txt", tmp_path / "client" / "curl.txt")
+    finding = _first_finding(tmp_path)
+    assert finding["rule_id"] == "scoring-error" and "body says" not in finding["cause"]

@@ -475,6 +475,20 @@ def scheduling_headline(reasons: list[dict[str, Any]] | None) -> str:
 TEMPLATE_FUNCTIONS["scheduling_headline"] = scheduling_headline
 
 
+def unmatched_labels(selector: dict[str, str] | None, nodes: list[dict[str, Any]] | None,
+                     queried_none: bool = False) -> list[str]:
+    """The `key=value` labels of a pod's nodeSelector that no node in the evidence carries (all of them when a pasted
+    `kubectl get nodes -l` found none; none when the nodes were not collected, since nothing shows which is missing)."""
+    pairs = [f"{k}={v}" for k, v in (selector or {}).items()]
+    if queried_none or not nodes:
+        return pairs if queried_none else []
+    return [f"{k}={v}" for k, v in (selector or {}).items()
+            if not any((n.get("labels") or {}).get(k) == v for n in nodes)]
+
+
+TEMPLATE_FUNCTIONS["unmatched_labels"] = unmatched_labels
+
+
 # --- memory (issue 15): the limit that bites, and a size derived from what was observed -------------------------
 
 

@@ -138,7 +138,7 @@ def k8s_pod_states(pod: dict[str, Any], source: str) -> list[ContainerState]:
     meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     unscheduled = _pod_condition(status, "PodScheduled")
     pod_info = {"pod": meta.get("name"), "phase": status.get("phase"), "restart_policy": spec.get("restartPolicy"),
-                "owner": _owner(meta)}
+                "owner": _owner(meta), "node_selector": {str(k): str(v) for k, v in (spec.get("nodeSelector") or {}).items()}}
     states = []
     for key, status_key, init in (("initContainers", "initContainerStatuses", True),
                                   ("containers", "containerStatuses", False)):
@@ -204,6 +204,7 @@ def _k8s_container(pod: dict[str, Any], container: dict[str, Any], cstatus: dict
         owner=pod["owner"],
         ports=tuple(int(p["containerPort"]) for p in container.get("ports") or []
                     if isinstance(p, dict) and str(p.get("containerPort", "")).isdigit()),
+        node_selector=pod["node_selector"],
     )
 
 

@@ -157,6 +157,7 @@ class ContainerState:
     last_message: str | None = None  # the previous run's termination message (lastState.terminated.message)
     owner: str | None = None  # the pod's controller as KIND/NAME: "Job/train-1", "ReplicaSet/scorer-5d8b"
     ports: tuple[int, ...] = ()  # the container's declared containerPort numbers
+    node_selector: dict[str, str] = field(default_factory=dict)  # the pod's spec.nodeSelector
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for expressions and templates."""

@@ -153,7 +153,7 @@ def pod_object(root: Line, scheduling: list[Event]) -> dict[str, Any]:
     refs = [{"kind": owner[0], "name": owner[2], "controller": True}] if owner[2] else []
     return {"metadata": {"name": name, "namespace": root.text("Namespace") or None, "ownerReferences": refs},
             "spec": {"containers": [c for c, _ in mains], "initContainers": [c for c, _ in inits],
-                     "nodeName": root.text("Node").split("/")[0] or None},
+                     "nodeName": root.text("Node").split("/")[0] or None, "nodeSelector": _labels(root.get("Node-Selectors"))},
             "status": status}
 
 
@@ -229,6 +229,12 @@ def _list(line: Line | None) -> list[str]:
     if line is None:
         return []
     return ([line.value] if line.value and line.value != "<none>" else []) + [whole(c) for c in line.children]
+
+
+def _labels(line: Line | None) -> dict[str, str]:
+    """`Node-Selectors:` as a map (one `key=value` a line; `<none>` is empty)."""
+    pairs = (item.partition("=") for item in _list(line))
+    return {key.strip(): value.strip() for key, eq, value in pairs if eq and key.strip()}
 
 
 def whole(line: Line) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from doctor.collect import client_output, deploy_output
+from doctor.collect import client_output, deploy_output, node_query
 from doctor.collect.describe_kinds import describe
 from doctor.collect.kubectl_tables import EventTable, PodTable
 from doctor.collect.paste_split import Part, bare_event, split
@@ -42,7 +42,7 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
         return  # `kubectl get -o yaml|json` output: the objects themselves, as in k8s/*.json
     used = _client(text, label, place, evidence)
     if place != "client":
-        facts = deploy_output.read_deploy_output(text, label)
+        facts = deploy_output.read_deploy_output(text, label) + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)
         used = _pasted(path, label, size, evidence) or used or bool(facts)
     if not used:

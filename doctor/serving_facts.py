@@ -50,5 +50,23 @@ def model_file(path: str | None) -> str | None:
     return base if "." in base.strip(".") else None
 
 
+# (problem, needles) in the order they are tried: a model download's error, whatever the storage client
+_STORAGE_PROBLEMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("credentials", ("Unable to locate credentials", "NoCredentialsError", "DefaultCredentialsError",
+                     "could not automatically determine credentials")),
+    ("access-denied", ("AccessDenied", "Access Denied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403 Forbidden",
+                       "(403)", "AuthorizationPermissionMismatch", "does not have storage.objects")),
+    ("not-found", ("NoSuchBucket", "NoSuchKey", "bucket does not exist", "404 Not Found", "(404)", "ContainerNotFound")),
+    ("endpoint", ("EndpointConnectionError", "Could not connect to the endpoint URL", "is_valid_endpoint",
+                  "Name or service not known", "Connection refused")),
+)
+
+
+def storage_problem(text: str | None) -> str | None:
+    """What a model download's error says: credentials, access-denied, not-found or endpoint (None: not one of them)."""
+    body = text or ""
+    return next((problem for problem, needles in _STORAGE_PROBLEMS if any(n in body for n in needles)), None)
+
+
 TEMPLATE_FUNCTIONS: dict[str, Any] = {"server_binary": server_binary, "exec_not_found": exec_not_found,
-                                      "model_file": model_file}
+                                      "model_file": model_file, "storage_problem": storage_problem}

@@ -96,3 +96,62 @@ def test_torchserve_no_worker_503_is_its_queue_not_a_scoring_error() -> None:
     first = _first(logs=TORCHSERVE_503)
     assert first.rule_id == "overload-503" and first.values["busy_model"] == "restorer"
     assert "job_queue_size" in first.fix and "`job_queue_size`" in first.cause
+
+# https://github.com/kserve/kserve/issues/1793 : MinIO refused the storage initializer's download
+MINIO_DENIED = """[I 210907 03:40:05 storage:45] Copying contents of s3://test/cifar10 to local
+Traceback (most recent call last):
+  File "/storage-initializer/scripts/initializer-entrypoint", line 14, in <module>
+    kfserving.Storage.download(src_uri, dest_path)
+  File "/usr/local/lib/python3.7/site-packages/kfserving/storage.py", line 62, in download
+    Storage._download_s3(uri, out_dir)
+  File "/usr/local/lib/python3.7/site-packages/kfserving/storage.py", line 89, in _download_s3
+    for obj in objects:
+  File "/usr/local/lib/python3.7/site-packages/minio/api.py", line 2297, in _list_objects
+    query=query,
+  File "/usr/local/lib/python3.7/site-packages/minio/api.py", line 2229, in _url_open
+    object_name).get_exception()
+minio.error.AccessDenied: AccessDenied: message: Access Denied
+"""
+
+
+def test_a_storage_initializer_refused_access_is_a_permission_fix_not_a_predictor_bug() -> None:
+    first = _first(logs=MINIO_DENIED)
+    assert first.rule_id == "init-container-failure" and first.values["storage_problem"] == "access-denied"
+    assert "minio.error.AccessDenied" in first.cause and "s3://test/cifar10" in first.cause
+    assert "s3:GetObject" in first.fix and "score.py" not in first.fix
+
+# https://github.com/Azure/azure-sdk-for-python/issues/41536 : the v2 SDK's image build failure (its log link answered 409)
+IMAGE_BUILD = ("ERROR: (UserError) Image build failed. Build log: https://acrtaskprodweu013.blob.core.windows.net/"
+               "container-dee26eff3a33424593981f27ba060ce1/logs/cb9u/rawtext.log\nCode: UserError\nMessage: Image build "
+               "failed. Build log: https://acrtaskprodweu013.blob.core.windows.net/container-dee26eff3a33424593981f27ba060ce1/"
+               "logs/cb9u/rawtext.log\n")
+# https://github.com/Azure/MachineLearningNotebooks/issues/808 : the v1 deployment polling timed out
+TIMED_OUT = """ERROR - Service deployment polling reached non-successful terminal state, current service state: Unhealthy
+Operation ID: 5dcd070b-469b-4c41-aeab-59fe04f47ee7
+More information can be found using '.get_logs()'
+Error:
+{
+  "code": "DeploymentTimedOut",
+  "statusCode": 504,
+  "message": "The deployment operation polling has TimedOut. The service creation is taking longer than our normal time. We are still trying to achieve the desired state for the web service. Please check the webservice state for the current webservice health. You can run print(service.state) from the python SDK to retrieve the current state of the webservice."
+}
+"""
+
+
+def _deploy_report(tmp_path: Path, cli, text: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "output.txt").write_text(text)
+    report: dict[str, Any] = cli("check", str(tmp_path), "--format", "json").json()
+    return report
+
+
+def test_an_image_build_failure_is_the_environment_with_its_build_log(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    first = _deploy_report(tmp_path, cli, IMAGE_BUILD)["findings"][0]
+    assert first["rule_id"] == "environment-build-failure"
+    assert "logs/cb9u/rawtext.log" in first["fix"] and "docker build" in first["fix"]
+
+
+def test_a_deployment_timeout_says_how_to_tell_slow_start_from_crash(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    first = _deploy_report(tmp_path, cli, TIMED_OUT)["findings"][0]
+    assert first["rule_id"] == "deploy-failed" and first["values"]["code"] == "DeploymentTimedOut"
+    assert "print(service.get_logs())" in first["fix"] and "`init()` loads the model" in first["fix"]

@@ -61,6 +61,14 @@ def test_describe_container_fragment_oomkilled() -> None:
     assert state.last_finished_at == datetime.fromisoformat("2024-01-04T17:52:49+08:00")
 
 
+def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
+    # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
+    [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states
+    assert (state.pod, state.reason, state.restart_count) == ("virtual-worker-7d5cdbb7bd-4lhhw", "CrashLoopBackOff", 32)
+    assert (state.last_reason, state.last_exit_code) == ("StartError", 128)
+    assert state.last_message.endswith("read init-p: connection reset by peer: unknown")
+
+
 def test_describe_events_table_counts() -> None:
     events = _read(DATA / "k8s-113215-describe-events.txt").events
     assert len(events) == 9

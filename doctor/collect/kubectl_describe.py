@@ -179,7 +179,7 @@ def _container(block: Line) -> tuple[dict[str, Any], dict[str, Any] | None]:
     for label, key in _PROBE_KEYS.items():
         if block.text(label):
             spec[key] = probe_spec(block.text(label))
-    if block.get("State") is None and block.get("Restart Count") is None:
+    if block.get("State") is None and block.get("Restart Count") is None and block.get("Last State") is None:
         return spec, None
     status = {"name": block.key, "ready": _bool(block.text("Ready")),
               "restartCount": int(block.text("Restart Count")) if block.text("Restart Count").isdigit() else 0,

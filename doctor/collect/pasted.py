@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from doctor.collect import client_output, deploy_output, node_query
 from doctor.collect.describe_kinds import describe
+from doctor.collect.kubectl_describe import UNNAMED_POD
 from doctor.collect.kubectl_tables import EventTable, PodTable
 from doctor.collect.paste_split import Part, bare_event, split
 from doctor.collect.pasted_objects import add_objects, objects_of
@@ -72,13 +74,14 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
         parts = split(handle)
     logs = [p for p in parts if p.kind == "log"]
     described: set[str] = set()
+    file_states: list[ContainerState] = []
     table_states: list[ContainerState] = []
     events: list[Event] = []
     for part in parts:
         source = label if part.first_line == 1 else f"{label}:{part.first_line}"
         if part.kind == "describe":
             found = describe(part.lines, source)
-            evidence.states.extend(found.states)
+            file_states.extend(found.states)
             evidence.nodes.extend(found.nodes)
             evidence.configs.extend(found.configs)
             evidence.workloads.extend(found.workloads)
@@ -98,12 +101,28 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
             table_states.extend(pods.states())
         if part.cut:
             evidence.notes.append(f"{source}: longer than {len(part.lines)} lines; the rest was not read")
-    evidence.states.extend(s for s in table_states if s.container not in described)
+    rows = [s for s in table_states if s.container not in described]
+    evidence.states.extend(adopt_fragment(file_states, rows))
     for part in logs:
         events.extend(_bare_events(part, label))
     evidence.events.extend(unique_events(events))
     evidence.logs.extend(_log_source(path, label, part, len(logs), size) for part in logs)
     return bool(parts)
+
+
+def adopt_fragment(states: list[ContainerState], rows: list[ContainerState]) -> list[ContainerState]:
+    """States plus the `kubectl get pods` rows; one pasted container block that names no pod or container (`Last
+    State: Terminated / Reason / Message / Exit Code`, copied out of a describe) beside exactly one pod row is that
+    pod's: its fields fill what the row lacks and the two are one state."""
+    fragments = [s for s in states if s.pod == UNNAMED_POD]
+    if len(fragments) != 1 or len(rows) != 1:
+        return [*states, *rows]
+    frag, row = fragments[0], rows[0]
+    fill = {name: getattr(frag, name) for name in ("last_reason", "last_exit_code", "last_message", "last_started_at",
+                                                  "last_finished_at", "message", "exit_code", "memory_limit_bytes",
+                                                  "memory_request_bytes", "image")
+            if getattr(row, name) in (None, "") and getattr(frag, name) not in (None, "")}
+    return [*(s for s in states if s is not frag), replace(row, **fill)]
 
 
 def _bare_events(part: Part, label: str) -> list[Event]:

@@ -227,7 +227,7 @@ def _metric_excerpts(state: dict[str, Any]) -> list[Excerpt]:
 
 def _describe(scope: str, item: dict[str, Any]) -> Excerpt:
     if scope == "state":
-        name = f"{item['pod']}/{item['container']}" if item.get("pod") else item["container"]
+        name = item["container"] if item.get("pod") in (None, "", item["container"]) else f"{item['pod']}/{item['container']}"
         parts = [f"status={item['status']}"]
         for key in ("reason", "exit_code", "restart_count", "last_reason", "last_exit_code"):
             if item.get(key) not in (None, 0, "", False):

@@ -89,8 +89,8 @@ class FastPass:
         self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
         self._rests: dict[bytes, tuple[bytes, bytes, bytes, bytes] | None] = {}
-        self._vector = vector_module()
-        self.clock = self._vector.Clock() if self._vector else None  # the NumPy pass's cache of parsed minutes
+        self._vector: Any = False  # doctor.traffic.vector once a piece is large enough (None: not installed)
+        self.clock: Any = None  # the NumPy pass's cache of parsed minutes
         self._held = b""  # a summary line at the end of the last block: counted with the next (its twin is there)
 
     def feed_block(self, block: bytes) -> None:
@@ -110,7 +110,7 @@ class FastPass:
             self._count(held)
 
     def _count(self, block: bytes) -> None:
-        if self._vector is None or len(block) < VECTOR_MIN_BYTES:
+        if len(block) < VECTOR_MIN_BYTES or self._numpy() is None:
             self._regex(block, 0, len(block))
             return
         for start, end in _pieces(block, 0, len(block), VECTOR_BYTES):
@@ -118,6 +118,13 @@ class FastPass:
                 self.acc.merge(self._vector.count_block(self, block[start:end]))
             except Ordered:
                 self._regex(block, start, end)
+
+    def _numpy(self) -> Any:
+        """doctor.traffic.vector, imported on the first large piece (small logs never import NumPy)."""
+        if self._vector is False:
+            self._vector = vector_module()
+            self.clock = self._vector.Clock() if self._vector else None
+        return self._vector
 
     def _regex(self, block: bytes, start: int, stop: int) -> None:
         """Lines from `start` to `stop` a piece at a time with the regex (pieces that need order line by line)."""

@@ -535,3 +535,8 @@ def quantity(value: Any) -> str:
 
 
 TEMPLATE_FILTERS["quantity"] = quantity
+
+
+from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
+
+TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

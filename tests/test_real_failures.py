@@ -155,3 +155,13 @@ def test_a_deployment_timeout_says_how_to_tell_slow_start_from_crash(tmp_path: P
     first = _deploy_report(tmp_path, cli, TIMED_OUT)["findings"][0]
     assert first["rule_id"] == "deploy-failed" and first["values"]["code"] == "DeploymentTimedOut"
     assert "print(service.get_logs())" in first["fix"] and "`init()` loads the model" in first["fix"]
+
+# https://github.com/SeldonIO/MLServer/issues/486 : `mlserver start .` doubled the relative model uri
+MLSERVER_URI = "mlserver.errors.InvalidModelURI: Invalid URI specified for model iris1 (iris1/1/iris1/1)\n"
+
+
+def test_mlserver_invalid_uri_is_the_model_path_with_the_relative_start_explained() -> None:
+    first = _first(logs=MLSERVER_URI)
+    assert first.rule_id == "model-not-found" and first.values["server"] == "mlserver"
+    assert "`iris1/1/iris1/1`" in first.cause
+    assert "mlserver start $PWD" in first.fix and "AZUREML_MODEL_DIR" not in first.fix

@@ -23,7 +23,6 @@ from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
 from typing import Any, Callable, Iterable, Iterator
 
-from doctor.logs import line_time
 from doctor.traffic.parse import (
     HEALTH_PATHS,
     LOOKS_ACCESS,
@@ -32,7 +31,9 @@ from doctor.traffic.parse import (
     TWIN_PID,
     LineParser,
     Ordered,
+    clf_second,
     is_health,
+    iso_second,
     parse_line,
 )
 from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
@@ -85,7 +86,7 @@ class FastPass:
     def __init__(self, acc: Accumulator, parser: LineParser, source: str) -> None:
         self.acc, self.parser, self.source = acc, parser, source
         self._seconds: dict[bytes, int | None] = {}
-        self._iso, self._clf = SecondCache(_iso_second, 17), SecondCache(_clf_second, 18)
+        self._iso, self._clf = SecondCache(iso_second, 17), SecondCache(clf_second, 18)
         self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
         self._rests: dict[bytes, tuple[bytes, bytes, bytes, bytes] | None] = {}
@@ -344,16 +345,6 @@ def vector_module() -> Any:
     except ImportError:
         return None
     return vector
-
-
-def _iso_second(text: bytes) -> int | None:
-    when = line_time(text)
-    return int(when.timestamp()) if when else None
-
-
-def _clf_second(text: bytes) -> int | None:
-    when = line_time(b"[" + text + b"]")
-    return int(when.timestamp()) if when else None
 
 
 class SecondCache:

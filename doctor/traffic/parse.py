@@ -50,6 +50,18 @@ class Request:
     client_error: str = ""  # probe only: timeout | empty_reply | reset | refused
 
 
+def iso_second(text: bytes) -> int | None:
+    """Epoch second of an ISO-8601 time text, as the reference parser reads it (`line_time`)."""
+    when = line_time(text)
+    return int(when.timestamp()) if when else None
+
+
+def clf_second(text: bytes) -> int | None:
+    """Epoch second of a common-log-format time text without its brackets, as the reference parser reads it."""
+    when = line_time(b"[" + text + b"]")
+    return int(when.timestamp()) if when else None
+
+
 def parse_line(line: bytes) -> Request | None:
     """The request a single access or summary line records; None when the line is not one."""
     line = line[:MAX_LINE_BYTES]

@@ -27,9 +27,8 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from doctor.logs import line_time
 from doctor.traffic.lines import Lines, Requests
-from doctor.traffic.parse import HEALTH_PATHS, LineParser, Ordered
+from doctor.traffic.parse import HEALTH_PATHS, LineParser, Ordered, clf_second, iso_second
 from doctor.traffic.stats import BUCKET, Accumulator
 from doctor.traffic.swar import I64, MASKS, U64, WIDTH, Block, flags, low_bit, masked, spread
 
@@ -48,16 +47,6 @@ class Counting(Protocol):
 
     def check_excerpts(self, tmp: Accumulator) -> None:
         """Raises Ordered when a failing status of `tmp` has no excerpt yet."""
-
-def _iso_second(text: bytes) -> int | None:
-    when = line_time(text)
-    return int(when.timestamp()) if when else None
-
-
-def _clf_second(text: bytes) -> int | None:
-    when = line_time(b"[" + text + b"]")
-    return int(when.timestamp()) if when else None
-
 
 class Clock:
     """Epoch seconds of fixed-width time texts, each distinct minute parsed once by the reference (`line_time`)."""
@@ -218,15 +207,15 @@ def _count(fast: "Counting", b: Block, lines: Lines, s: Requests, a: Requests, t
     assert clock is not None
     stamp = lines.stamped
     iso_at = np.where(stamp[s.rows], b.start[s.rows], lines.x[s.rows])
-    s_sec = clock.seconds(b, iso_at, 19, 17, _iso_second)
+    s_sec = clock.seconds(b, iso_at, 19, 17, iso_second)
     assert a.when is not None
-    clf = clock.seconds(b, a.when + 1, 26, 18, _clf_second)
+    clf = clock.seconds(b, a.when + 1, 26, 18, clf_second)
     iso_first = stamp[a.rows] | lines.twin[a.rows]  # the line's own time comes first, the bracketed one if unreadable
     a_sec = clf.copy()
     if iso_first.any():
         pick = np.flatnonzero(iso_first)
         rows = a.rows[pick]
-        first = clock.seconds(b, np.where(stamp[rows], b.start[rows], lines.x[rows]), 19, 17, _iso_second)
+        first = clock.seconds(b, np.where(stamp[rows], b.start[rows], lines.x[rows]), 19, 17, iso_second)
         a_sec[pick] = np.where(first != NONE, first, clf[pick])
     code = np.concatenate((s.code, a.code))
     second = np.concatenate((s_sec, a_sec))

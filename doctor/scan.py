@@ -11,7 +11,8 @@ import functools
 import importlib.util
 import os
 import re
-from typing import BinaryIO, Callable, Iterator, Protocol, Sequence
+from itertools import islice
+from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
 from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
 from doctor.logs import iter_chunks
@@ -29,26 +30,39 @@ class Scanner(Protocol):
 
 
 class ReScanner:
-    """The reference engine: Python `re` over blocks, then per-line confirmation."""
+    """The reference engine: Python `re` over blocks, then per-line confirmation.
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    `first_only`: patterns whose first matching line in a stream is all its reader needs (a rule that asks
+    whether a log has such a line at all); the scan reports that line and stops looking for them."""
+
+    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = ()) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
         self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # searched under a time bound
+        self.first_only = frozenset(first_only)
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
-        """Hits in line order."""
+        """Hits in line order (a `first_only` pattern: its first line only)."""
         first_line = 1
+        seen: set[int] = set()  # first_only patterns already reported in this stream
         for block in iter_chunks(stream):
-            yield from self._scan_block(block, first_line)
+            yield from self._scan_block(block, first_line, seen)
             first_line += block.count(b"\n")
 
-    def _scan_block(self, block: bytes, first_line: int) -> Iterator[LineHit]:
+    def _scan_block(self, block: bytes, first_line: int, seen: set[int]) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         for index, pattern in enumerate(self.patterns):
-            hits = (bounded(lambda b, p=pattern: list(line_matches(p, b)), block, pattern) if index in self.risky
-                    else line_matches(pattern, block))
+            once = index in self.first_only
+            if once and index in seen:
+                continue
+            if index in self.risky:
+                hits: Iterable[tuple[int, re.Match[bytes]]] = bounded(
+                    lambda b, p=pattern, n=1 if once else None: list(islice(line_matches(p, b), n)), block, pattern)
+            else:
+                hits = islice(line_matches(pattern, block), 1) if once else line_matches(pattern, block)
             for start, match in hits:
                 found.setdefault(start, []).append((index, match))
+                if once:
+                    seen.add(index)
         yield from _numbered(block, first_line, found)
 
 
@@ -63,13 +77,13 @@ def _numbered(block: bytes, first_line: int, found: dict[int, list[tuple[int, re
         yield LineHit(number, line, tuple(matches))
 
 
-def _hyperscan(patterns: Sequence[str]) -> Scanner:
+def _hyperscan(patterns: Sequence[str], first_only: Iterable[int] = ()) -> Scanner:
     from doctor.scan_hs import HyperscanScanner  # imported only when used: hyperscan is optional
 
-    return HyperscanScanner(patterns)
+    return HyperscanScanner(patterns, first_only)
 
 
-SCANNERS: dict[str, Callable[[Sequence[str]], Scanner]] = {"re": ReScanner, "hyperscan": _hyperscan}
+SCANNERS: dict[str, Callable[..., Scanner]] = {"re": ReScanner, "hyperscan": _hyperscan}
 ENGINE_ENV = "MLDOCTOR_SCAN_ENGINE"
 
 
@@ -87,15 +101,16 @@ def resolve_engine(engine: str = "auto") -> str:
     return engine
 
 
-def make_scanner(patterns: Sequence[str], engine: str = "auto") -> Scanner:
-    """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named."""
+def make_scanner(patterns: Sequence[str], engine: str = "auto", first_only: Iterable[int] = ()) -> Scanner:
+    """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named.
+    `first_only`: positions of patterns for which only the first matching line of each stream is reported."""
     engine = resolve_engine(engine)
     if engine not in SCANNERS:
         raise ValueError(f"unknown scan engine {engine!r} (use one of: auto, {', '.join(SCANNERS)})")
-    return _built(engine, tuple(patterns))
+    return _built(engine, tuple(patterns), frozenset(first_only))
 
 
 @functools.lru_cache(maxsize=8)
-def _built(engine: str, patterns: tuple[str, ...]) -> Scanner:
+def _built(engine: str, patterns: tuple[str, ...], first_only: frozenset[int]) -> Scanner:
     """One compiled scanner per pattern set: a namespace check reuses it for every workload."""
-    return SCANNERS[engine](patterns)
+    return SCANNERS[engine](patterns, first_only)

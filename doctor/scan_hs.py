@@ -19,7 +19,7 @@ import threading
 from itertools import chain, islice
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO, Generator, Iterator, Sequence
+from typing import Any, BinaryIO, Generator, Iterable, Iterator, Sequence
 
 import hyperscan
 
@@ -44,11 +44,13 @@ def hs_expression(pattern: str) -> bytes | None:
     return _TRAILING_ANY.sub("", pattern).encode("utf-8")
 
 
-def compile_database(expressions: Sequence[bytes]) -> Any:
-    """A block-mode hyperscan database, one id per expression (ids are positions)."""
+def compile_database(expressions: Sequence[bytes], once: Sequence[bool] = ()) -> Any:
+    """A block-mode hyperscan database, one id per expression (ids are positions); an expression whose `once` is
+    true reports at most one match per scan call (HS_FLAG_SINGLEMATCH)."""
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=list(expressions), ids=list(range(len(expressions))),
-               elements=len(expressions), flags=[hyperscan.HS_FLAG_MULTILINE] * len(expressions))
+    once = list(once) or [False] * len(expressions)
+    flags = [hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_SINGLEMATCH if single else 0) for single in once]
+    db.compile(expressions=list(expressions), ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
     return db
 
 
@@ -69,28 +71,32 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mldoctor"
 
 
-def build_database(candidates: Sequence[bytes]) -> tuple[list[int], Any]:
+def build_database(candidates: Sequence[bytes], once: Sequence[bool] = ()) -> tuple[list[int], Any]:
     """(positions hyperscan takes, database over them): from the cache, else compiled (0.2 s) and cached."""
-    path = _cache_path(candidates)
+    once = list(once) or [False] * len(candidates)
+    path = _cache_path(candidates, once)
     cached = _load_cached(path) if path else None
     if cached is not None:
         return cached
     try:
         taken = list(range(len(candidates)))
-        db = compile_database(candidates) if candidates else None
+        db = compile_database(candidates, once) if candidates else None
     except hyperscan.error:  # one expression hyperscan refuses: find which, compile the rest
         taken = [i for i, expr in enumerate(candidates) if accepts(expr)]
-        db = compile_database([candidates[i] for i in taken]) if taken else None
+        db = compile_database([candidates[i] for i in taken], [once[i] for i in taken]) if taken else None
     if path and db is not None:
         _store(path, taken, db)
     return taken, db
 
 
-def _cache_path(candidates: Sequence[bytes]) -> Path | None:
+def _cache_path(candidates: Sequence[bytes], once: Sequence[bool]) -> Path | None:
     where = cache_dir()
     if where is None or not candidates:
         return None
-    key = hashlib.sha256(json.dumps([getattr(hyperscan, "__version__", ""), [c.hex() for c in candidates]]).encode()).hexdigest()
+    parts: list[Any] = [getattr(hyperscan, "__version__", ""), [c.hex() for c in candidates]]
+    if any(once):  # the key of a database without single-match expressions is what it always was
+        parts.append([i for i, single in enumerate(once) if single])
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
     return where / f"hs-{key[:40]}.db"
 
 
@@ -115,14 +121,20 @@ def _store(path: Path, taken: list[int], db: Any) -> None:
 
 
 class HyperscanScanner:
-    """Hyperscan over blocks in two threads for the patterns it takes, `re` for the rest."""
+    """Hyperscan over blocks in two threads for the patterns it takes, `re` for the rest.
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    A `first_only` pattern (only its first matching line per stream is wanted) is compiled single-match: hyperscan
+    reports it at most once per part scanned, and not at all once a line of the stream confirmed it. When that one
+    report is not a line `re` confirms (hyperscan matched across a line end), `re` looks for it in that block."""
+
+    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = ()) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
         self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # confirmed under a time bound
+        self.first_only = frozenset(first_only)
         exprs = [(index, hs_expression(pattern)) for index, pattern in enumerate(patterns)]
         candidates = [(index, expr) for index, expr in exprs if expr]
-        taken, self.db = build_database([expr for _, expr in candidates])
+        taken, self.db = build_database([expr for _, expr in candidates],
+                                        [index in self.first_only for index, _ in candidates])
         self.fast_ids = [candidates[k][0] for k in taken]
         fast_set = set(self.fast_ids)
         self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set]
@@ -130,24 +142,25 @@ class HyperscanScanner:
         self.local = threading.local()  # one scratch per scanning thread
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
-        """Hits in line order."""
+        """Hits in line order (a `first_only` pattern: its first line only)."""
         first_line = 1
+        seen: set[int] = set()  # first_only patterns already reported in this stream
         blocks = iter_blocks(stream, buffers=2)
         head = list(islice(blocks, 2))
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
             done: Future[PartHits] = Future()
             done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
-            yield from self._finish(head[0], [(0, done)], first_line)
+            yield from self._finish(head[0], [(0, done)], first_line, seen)
             return
         with ThreadPoolExecutor(THREADS) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
-                    first_line = yield from self._finish(*pending, first_line)
+                    first_line = yield from self._finish(*pending, first_line, seen)
                 pending = submitted
             if pending is not None:
-                yield from self._finish(*pending, first_line)
+                yield from self._finish(*pending, first_line, seen)
 
     def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[tuple[int, Future[PartHits]]]:
         """One or two parts of the block, each scanned and line-numbered in a worker."""
@@ -173,18 +186,20 @@ class HyperscanScanner:
         return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
 
     def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]],
-                first_line: int) -> Generator[LineHit, None, int]:
+                first_line: int, seen: set[int]) -> Generator[LineHit, None, int]:
         """The block's hits in line order; returns the number of the next block's first line."""
         data: Any = block.obj
         found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]] = {}
+        unconfirmed: set[int] = set()  # first_only patterns whose single report `re` did not confirm
         number = first_line
         for lo, future in parts:
             hits, newlines = future.result()
             for start, relative, ids in hits:
-                self._confirm(data, start, number + relative, ids, found)
+                self._confirm(data, start, number + relative, ids, found, seen, unconfirmed)
             number += newlines
-        if self.slow_ids:
-            self._fallback(block, first_line, found)
+        slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
+        if slow:
+            self._fallback(block, first_line, found, slow, seen)
         for start in sorted(found):
             line_number, matches = found[start]
             stop = data.find(b"\n", start, len(block))
@@ -192,25 +207,41 @@ class HyperscanScanner:
         return number
 
     def _confirm(self, data: Any, start: int, number: int, ids: list[int],
-                 found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]]) -> None:
+                 found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]], seen: set[int],
+                 unconfirmed: set[int]) -> None:
         """Check each pattern hyperscan saw on the line with `re` on the line alone."""
         line = bytes(data[start:data.find(b"\n", start)])
         for id_ in ids:
             index = self.fast_ids[id_]
+            once = index in self.first_only
+            if once and index in seen:
+                continue
             pattern = self.patterns[index]
             match = bounded(pattern.search, line, pattern) if index in self.risky else pattern.search(line)
             if match is not None:
                 found.setdefault(start, (number, []))[1].append((index, match))
+                if once:
+                    seen.add(index)
+            elif once:
+                unconfirmed.add(index)
 
     def _fallback(self, block: memoryview, first_line: int,
-                  found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]]) -> None:
-        """The patterns hyperscan cannot take, with `re` over the whole block (line numbers counted here)."""
+                  found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]], indices: list[int],
+                  seen: set[int]) -> None:
+        """With `re` over the whole block (line numbers counted here): the patterns hyperscan cannot take, and the
+        first_only ones whose report it did not confirm."""
         whole = bytes(block)
         slow: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
-        for index in self.slow_ids:
+        for index in indices:
             pattern = self.patterns[index]
-            for start, match in bounded(lambda text: list(line_matches(pattern, text)), whole, pattern):
+            once = index in self.first_only
+            if once and index in seen:
+                continue
+            limit = 1 if once else None
+            for start, match in bounded(lambda text: list(islice(line_matches(pattern, text), limit)), whole, pattern):
                 slow.setdefault(start, []).append((index, match))
+                if once:
+                    seen.add(index)
         number, counted_to = first_line, 0
         for start in sorted(slow):
             number += whole.count(b"\n", counted_to, start)

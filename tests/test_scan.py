@@ -143,3 +143,68 @@ def test_nested_quantifiers_are_found() -> None:
 
     assert all(map(nested_quantifier, [r"(a+)+$", r"(a*)*b", r"(\w+\s?)+=", r"((ab)+)+", r"x(?:\d+)*y"]))
     assert not any(map(nested_quantifier, [r"(?:[A-Za-z_]\w*\.)*\w+Error", r"(a+b)+", r"a+b+", r"(\d+)"] + PATTERNS[:-len(AWKWARD)]))
+
+
+FIRST_ONLY = frozenset(i for i in range(len(PATTERNS)) if i % 3 == 0 or PATTERNS[i] in AWKWARD)
+ONCE: dict[str, Any] = {}
+
+
+def by_pattern(hits: Iterator[LineHit]) -> dict[int, list[tuple[Any, ...]]]:
+    """Per pattern, the lines (number, bytes, groups) a scan reported for it."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for h in hits:
+        for i, m in h.matches:
+            out.setdefault(i, []).append((h.number, h.line, m.group(0), m.groups()))
+    return out
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=_log(), chunk=st.integers(min_value=1, max_value=300))
+def test_first_only_patterns_report_one_line_the_others_all(data: bytes, chunk: int) -> None:
+    """A pattern read only as "is it in the log" is reported on one line it matches (the first, with `re`), as soon
+    as the log has one; every other pattern's hits are unchanged. `[^"]+" 5\\d\\d` makes hyperscan's single report
+    a match across a line end that `re` refuses, so the block is searched again for it."""
+    if not ONCE:
+        ONCE.update(re=ReScanner(PATTERNS, FIRST_ONLY), hs=hs.HyperscanScanner(PATTERNS, FIRST_ONLY))
+    reference = by_pattern(scanners()[0].scan(io.BytesIO(data)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+        patch.setattr(logs.iter_blocks, "__defaults__", (chunk, 2))
+        for engine in ("re", "hs"):
+            found = by_pattern(ONCE[engine].scan(io.BytesIO(data)))
+            assert set(found) == set(reference), engine
+            for index, lines in found.items():
+                if index not in FIRST_ONLY:
+                    assert lines == reference[index], (engine, PATTERNS[index])
+                else:
+                    assert len(lines) == 1 and lines[0] in reference[index], (engine, PATTERNS[index])
+                    if engine == "re":
+                        assert lines == reference[index][:1]
+
+
+def test_cross_line_report_is_searched_again() -> None:
+    """Hyperscan's one report of a single-match pattern spans two lines; the real match is further on."""
+    pattern = r'[^"]+" 5\d\d'
+    data = b'a "\n503 x\n' + b"filler\n" * 50 + b'GET /score" 503 1\n' + b"tail\n" * 50
+    scanner = hs.HyperscanScanner([pattern], [0])
+    assert by_pattern(scanner.scan(io.BytesIO(data))) == {0: [(53, b'GET /score" 503 1', b'GET /score" 503', ())]}
+
+
+def test_a_pattern_only_negated_rules_use_is_scanned_for_its_first_line() -> None:
+    """`init-failure` asks whether the log served requests (`not: POST /score|...`): on a busy log that pattern hits
+    every line, and only its first line is read; a pattern a finding counts or quotes is read on every line."""
+    rules = load_rules([], builtin=True)
+    conds = [c for r in rules for c in r.conditions() if isinstance(c, LogCond)]
+    from doctor.rules.engine import _negated
+
+    negated = {id(c) for r in rules for c in _negated(r)}
+    plan = ScanPlan(conds, [i for i, c in enumerate(conds) if id(c) in negated])
+    served = plan.patterns.index(r"Encountered Exception: Traceback|POST /score|in run\b")
+    assert served in plan.first_only
+    positive = {i for i, users in plan.users.items() if any(id(conds[ci]) not in negated for ci, _ in users)}
+    assert positive and not positive & plan.first_only
+    log = b"".join(b'10.0.0.%d - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 12 "-" "curl"\n' % (i % 9)
+                   for i in range(5000))
+    scanner = make_scanner(plan.patterns, "auto", plan.first_only)
+    assert sum(1 for h in scanner.scan(io.BytesIO(log)) for i, _ in h.matches if i == served) == 1

@@ -309,6 +309,12 @@ def _kinds(conds: Iterable[Condition]) -> set[str]:
     return kinds
 
 
+def _negated(rule: Rule) -> list[Condition]:
+    """The conditions under a `not:` (of the rule's `when` and its ruled-out checks): `evaluate` reads only whether
+    they hold, not their bindings or evidence."""
+    return [inner for cond in rule.conditions() if isinstance(cond, NotCond) for inner in walk(cond.part)]
+
+
 def _positive(cond: Condition) -> list[Condition]:
     if isinstance(cond, NotCond):
         return []
@@ -338,7 +344,8 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     ignored = set(ignore)
     active = [r for r in rules if r.id not in ignored]
     conds = [c for r in active for c in r.conditions() if isinstance(c, LogCond)]
-    plan = ScanPlan(conds)
+    negated = {id(c) for r in active for c in _negated(r)}
+    plan = ScanPlan(conds, [i for i, c in enumerate(conds) if id(c) in negated])
     if traffic is None:
         from doctor.traffic import traffic_stage
 

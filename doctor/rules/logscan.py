@@ -83,6 +83,11 @@ class LogAgg:
         }
 
 
+def _decided_by_one(cond: LogCond) -> bool:
+    """Whether one matching line makes the condition hold, whatever else the log has."""
+    return cond.min_count <= 1 and cond.within is None and cond.unless_after is None
+
+
 def _source_applies(cond: LogCond, source: LogSource) -> bool:
     if cond.source == "any":
         return source.kind == "container"
@@ -92,9 +97,13 @@ def _source_applies(cond: LogCond, source: LogSource) -> bool:
 
 
 class ScanPlan:
-    """Every pattern of every log condition, numbered once, scanned in one pass per source."""
+    """Every pattern of every log condition, numbered once, scanned in one pass per source.
 
-    def __init__(self, conds: list[LogCond]) -> None:
+    `yes_no`: positions of conditions read only as "holds or not" (under a `not:`): with `min_count` 1, no window
+    and no `unless_after`, the first line that matches decides them, so a pattern only such conditions use is
+    scanned for its first line per log (`first_only`), however many lines it would hit."""
+
+    def __init__(self, conds: list[LogCond], yes_no: Iterable[int] = ()) -> None:
         self.conds = conds
         self.patterns: list[str] = []
         index: dict[str, int] = {}
@@ -106,13 +115,16 @@ class ScanPlan:
                     index[pattern] = len(self.patterns)
                     self.patterns.append(pattern)
                 self.users.setdefault(index[pattern], []).append((ci, is_after))
+        decided_by_one = {ci for ci in yes_no if _decided_by_one(conds[ci])}
+        self.first_only = frozenset(i for i, users in self.users.items()
+                                    if all(ci in decided_by_one and not is_after for ci, is_after in users))
 
     def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
         """Per condition, one aggregate per log source it applies to."""
         results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
         if not self.patterns:
             return results
-        scanner = make_scanner(self.patterns, engine)
+        scanner = make_scanner(self.patterns, engine, self.first_only)
         for source in sources:
             applies = [i for i, c in enumerate(self.conds) if _source_applies(c, source)]
             if not applies:

@@ -154,6 +154,30 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
     follows it. The Future holds what `work` returned, or raises what it raised."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return background(lambda: work(growing), name)
+
+    def record(kind: bytes, size: int) -> None:
+        if kind == b"S":
+            growing.started(path)
+        elif kind == b"G":
+            growing.grew(size)
+        elif kind == b"A":
+            growing.abandon()
+
+    return _in_child(work, name, "the log reader", record, growing.finish)
+
+
+def in_child(fn: Callable[[], T], name: str) -> "Future[T]":
+    """`fn()` in a forked child, so that it uses the other core while this process works on; in a thread where
+    fork is not available. The Future holds what `fn` returned (pickled back), or raises what it raised."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return background(fn, name)
+    return _in_child(lambda writer: fn(), name, name, lambda kind, size: None, lambda: None)
+
+
+def _in_child(work: Callable[[Writer], T], name: str, what: str, record: Callable[[bytes, int], None],
+              done: Callable[[], None]) -> "Future[T]":
+    """The child runs `work`; a thread of this process hands each record it writes to `record`, then its result
+    to the Future; `done()` runs when the child has finished, whichever way."""
     context = multiprocessing.get_context("fork")
     notify_r, notify_w = os.pipe()
     result_r, result_w = context.Pipe(duplex=False)
@@ -165,20 +189,14 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
     def pump() -> T:
         try:
             with open(notify_r, "rb", buffering=0) as pipe:
-                while record := pipe.read(_RECORD.size):
-                    kind, size = _RECORD.unpack(record.ljust(_RECORD.size, b"\0"))
-                    if kind == b"S":
-                        growing.started(path)
-                    elif kind == b"G":
-                        growing.grew(size)
-                    elif kind == b"A":
-                        growing.abandon()
+                while item := pipe.read(_RECORD.size):
+                    record(*_RECORD.unpack(item.ljust(_RECORD.size, b"\0")))
             try:
                 ok, value = result_r.recv()
             except EOFError:
-                raise RuntimeError(f"the log reader stopped without a result (exit status {child.exitcode})") from None
+                raise ChildDied(f"{what} stopped without a result (exit status {child.exitcode})") from None
         finally:
-            growing.finish()  # also when the child died: readers end where its bytes end
+            done()  # also when the child died: readers end where its bytes end
             result_r.close()
             child.join()
         if not ok:
@@ -186,6 +204,10 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
         return value  # type: ignore[no-any-return]
 
     return background(pump, name)
+
+
+class ChildDied(RuntimeError):
+    """A forked child ended without sending its result (killed, out of memory)."""
 
 
 def _die_with_parent() -> None:

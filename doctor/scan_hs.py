@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 from itertools import chain, islice
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO, Generator, Iterable, Iterator, Sequence
 
 import hyperscan
 
+from doctor.cache import cache_dir, store
 from doctor.logs import iter_blocks
 from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
 
@@ -61,14 +61,6 @@ def accepts(expression: bytes) -> bool:
     except hyperscan.error:
         return False
     return True
-
-
-def cache_dir() -> Path | None:
-    """Where compiled databases are kept between runs; None when MLDOCTOR_CACHE_DIR is set empty."""
-    configured = os.environ.get("MLDOCTOR_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mldoctor"
 
 
 def build_database(candidates: Sequence[bytes], once: Sequence[bool] = ()) -> tuple[list[int], Any]:
@@ -110,14 +102,7 @@ def _load_cached(path: Path) -> tuple[list[int], Any] | None:
 
 
 def _store(path: Path, taken: list[int], db: Any) -> None:
-    """Written to a temporary name and renamed: a reader never sees half a file; failures only cost speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(taken).encode() + b"\n" + hyperscan.dumpb(db))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    store(path, json.dumps(taken).encode() + b"\n" + hyperscan.dumpb(db))
 
 
 class HyperscanScanner:

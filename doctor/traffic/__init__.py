@@ -8,6 +8,7 @@ the service scales) an autoscaler replay of the observed arrivals. Logs are stre
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from typing import Any, Iterator
 
 from doctor.evidence import Evidence, LogSource
@@ -20,25 +21,53 @@ __all__ = ["TrafficStage", "compute", "iter_requests", "scaling_config", "stats_
 
 class TrafficStage:
     """Traffic statistics, the stage between collection and the rules. While a live log still streams in, they
-    are counted in a thread of their own alongside the rule scan; otherwise on first use. Rules (`t`) and the
-    report's charts read the same result."""
+    are counted in a thread of their own alongside the rule scan; logs of `CHILD_BYTES` or more in a forked child,
+    so the count and the rule scan use both cores; smaller ones on first use. Rules (`t`) and the report's charts
+    read the same result."""
 
     def __init__(self, evidence: Evidence) -> None:
-        from doctor.follow import background
+        from doctor.follow import background, in_child
 
         self.evidence = evidence
-        streaming = evidence.pending is not None and traffic_sources(evidence)
-        self._job = background(lambda: stats_for(evidence), "mldoctor-traffic") if streaming else None
+        sources = traffic_sources(evidence)
+        self._job: Future[Any] | None = None
+        self._forked = False
+        if evidence.pending is not None and sources:
+            self._job = background(lambda: stats_for(evidence), "mldoctor-traffic")
+        elif "traffic" not in evidence.cache and _size(sources) >= CHILD_BYTES and os.environ.get(CHILD_ENV) != "0":
+            self._job = in_child(lambda: stats_for(evidence), "the traffic count")
+            self._forked = True
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced
         by its kept tail (it outgrew the size cap while streaming: the rule scan marks it `traffic_stale`)."""
         if self._job is not None:
-            self._job.result()
-            self._job = None
+            job, self._job = self._job, None
+            if self._forked:
+                self._adopt(job)
+            else:
+                job.result()
         if self.evidence.cache.pop("traffic_stale", False):
             self.evidence.cache.pop("traffic", None)
         return stats_for(self.evidence) if traffic_sources(self.evidence) else None
+
+    def _adopt(self, job: "Future[Any]") -> None:
+        """The child's statistics become this evidence's; a child that died (killed, out of memory) is counted
+        again here, so its exception, if the count has one, is the one a single process would raise."""
+        from doctor.follow import ChildDied
+
+        try:
+            self.evidence.cache["traffic"] = job.result()
+        except ChildDied:
+            pass
+
+
+CHILD_BYTES = 16 << 20  # below this the fork and the pickled result cost more than the other core saves
+CHILD_ENV = "MLDOCTOR_TRAFFIC_CHILD"  # 0: count in this process (profiling, and a way out)
+
+
+def _size(sources: list[LogSource]) -> int:
+    return sum(s.size or 0 for s in sources)
 
 
 def traffic_stage(evidence: Evidence) -> TrafficStage:

@@ -28,8 +28,10 @@ from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matche
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
 _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
-# A trailing `.*` (maybe in a group) adds nothing to "does this line match" but one report per byte.
-_TRAILING_ANY = re.compile(r"(?:\(\?P<\w+>\.\*\)|\(\?:\.\*\)|\(\.\*\)|(?<!\\)\.\*)$")
+# A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
+# nothing to "does this line match" but one report per byte of the rest of the line.
+_TRAILING_ANY = re.compile(r"(?:\.|\[\^\\n\]|\[\^\\r\\n\]|\[\^\\n\\r\]|\\S)\*$")
+_EMPTY_GROUP = re.compile(r"\((?:\?P<\w+>|\?:)?$")
 THREADS = 2
 MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 
@@ -41,7 +43,29 @@ def hs_expression(pattern: str) -> bytes | None:
     """The prefilter hyperscan runs for a rule pattern; None when only `re` is exact for it."""
     if _BLOCK_ANCHORS.search(pattern):
         return None
-    return _TRAILING_ANY.sub("", pattern).encode("utf-8")
+    return without_trailing_any(pattern).encode("utf-8")
+
+
+def without_trailing_any(pattern: str) -> str:
+    """The pattern without a `X*` it ends with (X any character but a newline), inside closing groups or not: the
+    lines it matches are the same (the run may be empty), hyperscan reports each such line once, not per byte."""
+    body, closing = pattern, 0
+    while body.endswith(")") and not _escaped(body, len(body) - 1):
+        body, closing = body[:-1], closing + 1
+    run = _TRAILING_ANY.search(body)
+    if run is None or _escaped(body, run.start()):
+        return pattern
+    body = body[:run.start()]
+    empty = _EMPTY_GROUP.search(body)
+    if closing and empty is not None and not _escaped(body, empty.start()):
+        body, closing = body[:empty.start()], closing - 1  # `(?P<msg>.*)` goes whole
+    return body + ")" * closing
+
+
+def _escaped(text: str, index: int) -> bool:
+    """Whether the character at `index` follows an odd number of backslashes."""
+    slashes = len(text[:index]) - len(text[:index].rstrip("\\"))
+    return slashes % 2 == 1
 
 
 def compile_database(expressions: Sequence[bytes], once: Sequence[bool] = ()) -> Any:

@@ -24,7 +24,8 @@ hs = pytest.importorskip("doctor.scan_hs")
 
 # Patterns the fast engine cannot take, or takes only in part: they must fall back cleanly.
 AWKWARD = [r"(?<=pid )\d+", r"(\w+) \1", r"timeout\Z", r"^$", r"[^\"]+\" 5\d\d", r"(?i)ERROR:\s+(?P<what>.*)",
-           r"a.*", r"x|.*", r"Traceback \(most recent call last\):$"]
+           r"a.*", r"x|.*", r"Traceback \(most recent call last\):$", r"(?P<l>\b(?:ab|x)\b[^\n]*)", r"pid\S*",
+           r"code \d\)", r"\\.*"]
 
 
 def builtin_patterns() -> list[str]:
@@ -167,10 +168,10 @@ def test_first_only_patterns_report_one_line_the_others_all(data: bytes, chunk: 
     a match across a line end that `re` refuses, so the block is searched again for it."""
     if not ONCE:
         ONCE.update(re=ReScanner(PATTERNS, FIRST_ONLY), hs=hs.HyperscanScanner(PATTERNS, FIRST_ONLY))
-    reference = by_pattern(scanners()[0].scan(io.BytesIO(data)))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
         patch.setattr(logs.iter_blocks, "__defaults__", (chunk, 2))
+        reference = by_pattern(scanners()[0].scan(io.BytesIO(data)))
         for engine in ("re", "hs"):
             found = by_pattern(ONCE[engine].scan(io.BytesIO(data)))
             assert set(found) == set(reference), engine
@@ -208,3 +209,15 @@ def test_a_pattern_only_negated_rules_use_is_scanned_for_its_first_line() -> Non
                    for i in range(5000))
     scanner = make_scanner(plan.patterns, "auto", plan.first_only)
     assert sum(1 for h in scanner.scan(io.BytesIO(log)) for i, _ in h.matches if i == served) == 1
+
+
+@pytest.mark.parametrize("pattern, prefilter", [
+    (r"(?P<line>\b(?:ERROR|FATAL)\b[^\n]*)", r"(?P<line>\b(?:ERROR|FATAL)\b)"),
+    (r"(?P<exc>\w+Error): (?P<msg>.*)", r"(?P<exc>\w+Error): "), (r"a(?:.*)", "a"), (r"ab\S*", "ab"),
+    (r"(a|b.*)", "(a|b)"), (r"a[^\r\n]*", "a"),
+    (r"a\.*", r"a\.*"), (r"code 3\)", r"code 3\)"), (r"a\[^\n]*", r"a\[^\n]*"), (r"a\\.*", r"a\\"),
+    (r"a[^\n]*\)", r"a[^\n]*\)"), (r"(a.*)+", r"(a.*)+"), (r"a[^x]*", r"a[^x]*"),
+])
+def test_hyperscan_prefilter_drops_only_a_trailing_run(pattern: str, prefilter: str) -> None:
+    """A trailing `.*`, `[^\\n]*` or `\\S*` (one hyperscan report per byte) goes; an escaped or quantified one stays."""
+    assert hs.without_trailing_any(pattern) == prefilter

@@ -138,23 +138,28 @@ class ScanPlan:
 
     def _scan_source(self, scanner: Any, source: LogSource, aggs: dict[int, LogAgg]) -> None:
         recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
+        # per pattern, its users in this source: (agg, cond, is_after); a cond without `unless_after` needs no key
+        users = {index: [(aggs[ci], self.conds[ci], is_after) for ci, is_after in found if ci in aggs]
+                 for index, found in self.users.items()}
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 when = line_time(hit.line)
                 text: str | None = None
                 for pattern_index, match in hit.matches:
-                    groups = {k: v.decode("utf-8", "replace") for k, v in match.groupdict().items() if v is not None}
-                    for ci, is_after in self.users.get(pattern_index, ()):
-                        agg = aggs.get(ci)
-                        if agg is None:
-                            continue
-                        cond = self.conds[ci]
-                        if is_after:
-                            recent[(ci, _key(cond, groups))] = (hit.number, when)
-                            continue
-                        if _explained(cond, recent.get((ci, _key(cond, groups))), hit.number, when):
-                            agg.explained += 1
-                            continue
+                    targets = users.get(pattern_index)
+                    if not targets:
+                        continue
+                    raw = match.groupdict()
+                    groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None} if raw else {}
+                    for agg, cond, is_after in targets:
+                        if cond.unless_after is not None:
+                            key = (id(cond), _key(cond, groups))
+                            if is_after:
+                                recent[key] = (hit.number, when)
+                                continue
+                            if _explained(cond, recent.get(key), hit.number, when):
+                                agg.explained += 1
+                                continue
                         if text is None:
                             text = _excerpt(hit.line)
                         agg.add(hit.number, text, when, groups, cond.within)

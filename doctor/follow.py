@@ -235,10 +235,12 @@ def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any) -> None:
     except BaseException as exc:
         message = (False, exc)
     try:
+        writer.finish()
+    except OSError:  # the parent is gone
+        pass
+    os.close(notify_w)  # first: the parent reads the records to their end, then the result (however large)
+    try:
         result_w.send(message)
     except Exception as exc:  # an exception that cannot be pickled: its text
         result_w.send((False, RuntimeError(f"{type(message[1]).__name__}: {message[1]}"[:2000] if not message[0]
                                            else f"unsendable result: {exc}")))
-    finally:
-        writer.finish()
-        os.close(notify_w)

@@ -23,8 +23,9 @@ _MONTHS = {m: i for i, m in enumerate(
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"], 1)}
 
 
-def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Blocks of whole lines (each ends with a newline, but maybe the last), in bounded memory."""
+def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, *, cuts: list[int] | None = None) -> Iterator[bytes]:
+    """Blocks of whole lines (each ends with a newline, but maybe the last), in bounded memory. A line longer than
+    MAX_LINE_BYTES is cut (into `cuts`, when given, goes a 1 for each cut)."""
     carry = b""
     while True:
         data = stream.read(chunk_bytes)
@@ -38,6 +39,8 @@ def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[by
                 continue
             yield block + b"\n"  # no newline in a megabyte: cut the line rather than grow forever
             carry = b""
+            if cuts is not None:
+                cuts.append(1)
             continue
         carry = block[cut + 1:]
         yield block[: cut + 1]

@@ -198,3 +198,12 @@ time.sleep(60)
         time.sleep(0.05)
     os.kill(child, signal.SIGKILL)
     pytest.fail("the reader child outlived its killed parent")
+
+
+def test_a_child_result_larger_than_a_pipe_comes_back() -> None:
+    """The child sends its result after closing its record pipe: a result over the pipe's 64 KiB buffer used to
+    leave child and parent each waiting for the other."""
+    from doctor.follow import in_child
+
+    result = in_child(lambda: {"counts": list(range(300_000))}, "t-big").result(timeout=60)
+    assert result["counts"][-1] == 299_999 and len(result["counts"]) == 300_000

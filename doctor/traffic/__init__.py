@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from doctor.evidence import Evidence, LogSource
 from doctor.logs import iter_chunks
+from doctor.traffic import split
 from doctor.traffic.parse import LineParser, Request, is_health
 from doctor.traffic.stats import Accumulator, finish
 
@@ -32,15 +33,27 @@ class TrafficStage:
         sources = traffic_sources(evidence)
         self._job: Future[Any] | None = None
         self._forked = False
+        self._halves: tuple[LogSource, int, Future[Any], Future[Any]] | None = None
         if evidence.pending is not None and sources:
             self._job = background(lambda: stats_for(evidence), "mldoctor-traffic")
         elif "traffic" not in evidence.cache and _size(sources) >= CHILD_BYTES and os.environ.get(CHILD_ENV) != "0":
-            self._job = in_child(lambda: stats_for(evidence), "the traffic count")
-            self._forked = True
+            middle = split.middle(sources[0]) if len(sources) == 1 and _size(sources) >= split.SPLIT_BYTES else None
+            if middle is not None:
+                source, ms = sources[0], float(timeout_ms(evidence))
+                self._halves = (source, middle,
+                                in_child(lambda: split.count_range(source, 0, middle, ms, False), "the traffic count"),
+                                in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True),
+                                         "the traffic count"))
+            else:
+                self._job = in_child(lambda: stats_for(evidence), "the traffic count")
+                self._forked = True
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced
         by its kept tail (it outgrew the size cap while streaming: the rule scan marks it `traffic_stale`)."""
+        if self._halves is not None:
+            self._join(*self._halves)
+            self._halves = None
         if self._job is not None:
             job, self._job = self._job, None
             if self._forked:
@@ -51,6 +64,15 @@ class TrafficStage:
             self.evidence.cache.pop("traffic", None)
         return stats_for(self.evidence) if traffic_sources(self.evidence) else None
 
+    def _join(self, source: LogSource, middle: int, first: "Future[Any]", second: "Future[Any]") -> None:
+        """The statistics of a log counted in two halves (`doctor.traffic.split`); counted here in order when only
+        that is exact, or a half's child died."""
+        halves = [_child_result(first), _child_result(second)]
+        ms = float(timeout_ms(self.evidence))
+        acc = split.joined(source, middle, halves[0], halves[1], ms)
+        if acc is not None:
+            self.evidence.cache["traffic"] = _finished(acc, self.evidence)
+
     def _adopt(self, job: "Future[Any]") -> None:
         """The child's statistics become this evidence's; a child that died (killed, out of memory) is counted
         again here, so its exception, if the count has one, is the one a single process would raise."""
@@ -60,6 +82,16 @@ class TrafficStage:
             self.evidence.cache["traffic"] = job.result()
         except ChildDied:
             pass
+
+
+def _child_result(job: "Future[Any]") -> Any:
+    """What a child counted; None when it died (its exception, if the count raised one, is raised here)."""
+    from doctor.follow import ChildDied
+
+    try:
+        return job.result()
+    except ChildDied:
+        return None
 
 
 CHILD_BYTES = 16 << 20  # below this the fork and the pickled result cost more than the other core saves
@@ -115,6 +147,11 @@ def compute(evidence: Evidence, fast: bool = True) -> dict[str, Any] | None:
         acc.malformed += parser.malformed
         if acc.requests > before:
             acc.sources.append(source.name)
+    return _finished(acc, evidence)
+
+
+def _finished(acc: Accumulator, evidence: Evidence) -> dict[str, Any] | None:
+    """The statistics of a whole count; None without requests."""
     if not acc.requests:
         return None
     stats = finish(acc)

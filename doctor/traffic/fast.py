@@ -36,7 +36,7 @@ from doctor.traffic.parse import (
     iso_second,
     parse_line,
 )
-from doctor.traffic.stats import BUCKET, MAX_EXCERPTS, Accumulator
+from doctor.traffic.stats import BUCKET, Accumulator
 
 PIECE_BYTES = 256 * 1024  # rows of one piece at a time: bounded memory (larger pieces are no faster)
 VECTOR_BYTES = 1024 * 1024  # what the NumPy pass takes at a time: as fast as whole blocks, a quarter of the memory
@@ -313,7 +313,7 @@ class FastPass:
 
     def check_excerpts(self, tmp: Accumulator) -> None:
         """A failing status not excerpted yet needs its first line: found in order."""
-        if len(self.acc.excerpts) >= MAX_EXCERPTS:
+        if len(self.acc.excerpts) >= self.acc.max_excerpts:
             return
         if any((code >= 400 or code == 0) and code not in self.acc.excerpt_codes for code in tmp.status):
             raise Ordered

@@ -37,6 +37,8 @@ class Accumulator:
     sources: list[str] = field(default_factory=list)
     excerpts: list[list[str]] = field(default_factory=list)
     excerpt_codes: set[int] = field(default_factory=set)
+    excerpt_order: list[int] = field(default_factory=list)  # the status of each excerpt
+    max_excerpts: int = MAX_EXCERPTS  # a later stretch counted on its own keeps one per status (`merge_excerpts`)
 
     def add(self, request: Request, source: str, line: bytes) -> None:
         """Count one scoring request."""
@@ -84,9 +86,19 @@ class Accumulator:
         if request.status < 400 and request.status != 0:
             return
         # the first line of each failing status: representative, and bounded
-        if len(self.excerpts) < MAX_EXCERPTS and request.status not in self.excerpt_codes:
+        if len(self.excerpts) < self.max_excerpts and request.status not in self.excerpt_codes:
             self.excerpt_codes.add(request.status)
+            self.excerpt_order.append(request.status)
             self.excerpts.append([source, line.decode("utf-8", "replace").strip()[:400]])
+
+    def merge_excerpts(self, later: "Accumulator") -> None:
+        """The excerpts a count in order would have kept after this stretch, from those of a later stretch
+        counted on its own (which kept the first line of every failing status: `max_excerpts` unbounded)."""
+        for status, excerpt in zip(later.excerpt_order, later.excerpts):
+            if len(self.excerpts) < self.max_excerpts and status not in self.excerpt_codes:
+                self.excerpt_codes.add(status)
+                self.excerpt_order.append(status)
+                self.excerpts.append(excerpt)
 
 
 def bucket_of(value: float) -> int:

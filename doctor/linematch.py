@@ -144,3 +144,67 @@ def _separated(items: Any) -> bool:
     while len(items) == 1 and items[0][0] is sre.SUBPATTERN:
         items = list(items[0][1][-1])
     return any(op is sre.LITERAL for op, _ in items)
+
+
+MIN_LITERAL = 3  # shorter required texts filter too little to be worth a search
+
+
+def required_texts(pattern: str) -> tuple[tuple[bytes, ...], bool] | None:
+    """Texts one of which every match of the pattern contains, so that a block with none of them has no match; and
+    whether to look for them in the block lower-cased (the pattern ignores case: a bytes pattern folds ASCII only,
+    as `bytes.lower` does). None when the pattern has no such texts of MIN_LITERAL bytes or more."""
+    try:
+        parsed = _parser.parse(pattern.encode("utf-8"))  # as compiled: `\\xc3` is one byte, not a character
+    except (re.error, RecursionError):
+        return None
+    if parsed.state.flags & sre.SRE_FLAG_VERBOSE:
+        return None
+    fold = bool(parsed.state.flags & sre.SRE_FLAG_IGNORECASE)
+    found = _sequence(list(parsed), fold)
+    if not found:
+        return None
+    return (tuple(t.lower() for t in found), True) if fold else (tuple(found), False)
+
+
+def _sequence(items: list[Any], fold: bool) -> list[bytes] | None:
+    """The best alternatives one of which every match of this sequence contains: the set whose shortest text is
+    longest (runs of literals, groups, repeats of one or more, alternations whose every branch has texts)."""
+    best: list[bytes] | None = None
+    run: list[int] = []
+
+    def consider(option: list[bytes] | None) -> None:
+        nonlocal best
+        if option and min(map(len, option)) >= MIN_LITERAL and (best is None or min(map(len, option)) > min(map(len, best))):
+            best = option
+
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(av)
+            continue
+        consider([bytes(run)] if run else None)
+        run = []
+        consider(_item(op, av, fold))
+    consider([bytes(run)] if run else None)
+    return best
+
+
+def _item(op: Any, av: Any, fold: bool) -> list[bytes] | None:
+    if op is sre.SUBPATTERN:
+        add_flags, del_flags = av[1], av[2]
+        if add_flags & sre.SRE_FLAG_VERBOSE or (add_flags & sre.SRE_FLAG_IGNORECASE and not fold) or (
+                del_flags & sre.SRE_FLAG_IGNORECASE and fold):
+            return None  # a part whose case rule differs from the whole's
+        return _sequence(list(av[-1]), fold)
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+        return _sequence(list(av[2]), fold)
+    if op is sre.ATOMIC_GROUP:
+        return _sequence(list(av), fold)
+    if op is sre.BRANCH:
+        options: list[bytes] = []
+        for branch in av[1]:
+            texts = _sequence(list(branch), fold)
+            if not texts:
+                return None
+            options.extend(texts)
+        return sorted(set(options))
+    return None

@@ -14,7 +14,7 @@ import re
 from itertools import islice
 from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
-from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
+from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier, required_texts
 from doctor.logs import iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
@@ -35,10 +35,12 @@ class ReScanner:
     `first_only`: patterns whose first matching line in a stream is all its reader needs (a rule that asks
     whether a log has such a line at all); the scan reports that line and stops looking for them."""
 
-    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = ()) -> None:
+    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), prefilter: bool = True) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
         self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # searched under a time bound
         self.first_only = frozenset(first_only)
+        # a block with none of a pattern's required texts has no match of it: `in` (memchr speed) skips the search
+        self.texts = [required_texts(p) for p in patterns] if prefilter else [None] * len(patterns)
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order (a `first_only` pattern: its first line only)."""
@@ -50,10 +52,18 @@ class ReScanner:
 
     def _scan_block(self, block: bytes, first_line: int, seen: set[int]) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
+        lowered: bytes | None = None  # the block lower-cased, for the required texts of patterns that ignore case
         for index, pattern in enumerate(self.patterns):
             once = index in self.first_only
             if once and index in seen:
                 continue
+            required = self.texts[index]
+            if required is not None:
+                texts, fold = required
+                if fold and lowered is None:
+                    lowered = block.lower()
+                if not any(text in (lowered if fold else block) for text in texts):
+                    continue
             if index in self.risky:
                 hits: Iterable[tuple[int, re.Match[bytes]]] = bounded(
                     lambda b, p=pattern, n=1 if once else None: list(islice(line_matches(p, b), n)), block, pattern)

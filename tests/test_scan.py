@@ -25,7 +25,7 @@ hs = pytest.importorskip("doctor.scan_hs")
 # Patterns the fast engine cannot take, or takes only in part: they must fall back cleanly.
 AWKWARD = [r"(?<=pid )\d+", r"(\w+) \1", r"timeout\Z", r"^$", r"[^\"]+\" 5\d\d", r"(?i)ERROR:\s+(?P<what>.*)",
            r"a.*", r"x|.*", r"Traceback \(most recent call last\):$", r"(?P<l>\b(?:ab|x)\b[^\n]*)", r"pid\S*",
-           r"code \d\)", r"\\.*"]
+           r"code \d\)", r"\\.*", "(?i)caf\u00c9x", r"ab\xc3\x89", r"(?i)abc(?-i:XYZW)", r"(?i:worker) timeout"]
 
 
 def builtin_patterns() -> list[str]:
@@ -44,6 +44,8 @@ LINES = [
     b"[CRITICAL] WORKER TIMEOUT (pid:123)", b"Worker (pid:7) exited with code 3", b"timeout", b"", b"\r",
     b"ab ab", b"pid 42", b"Traceback (most recent call last):", b"\xff\xfe error: \xc3(", b"x" * 300,
     b"error:   KeyError: 'x'\r", b"azmlinfsrv - POST /score 200 0.918ms 19",
+    b"[INFO] Worker Timeout Is Set To 30", b"MODEL NOT FOUND in cache or in root at /x/y.pkl", b"caf\xc3\x89x ab\xc3\x89",
+    b"Failed To Load model", b"Listening at: http://0.0.0.0:5001 (7)",
 ]
 
 
@@ -221,3 +223,32 @@ def test_a_pattern_only_negated_rules_use_is_scanned_for_its_first_line() -> Non
 def test_hyperscan_prefilter_drops_only_a_trailing_run(pattern: str, prefilter: str) -> None:
     """A trailing `.*`, `[^\\n]*` or `\\S*` (one hyperscan report per byte) goes; an escaped or quantified one stays."""
     assert hs.without_trailing_any(pattern) == prefilter
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=_log(), chunk=st.integers(min_value=1, max_value=300))
+def test_required_text_prefilter_skips_only_blocks_without_a_match(data: bytes, chunk: int) -> None:
+    """The `re` engine skips a pattern in a block that has none of the texts its every match contains (lower-cased
+    for a pattern that ignores case): the same hits as searching every pattern in every block."""
+    if "plain" not in ONCE:
+        ONCE["plain"] = ReScanner(PATTERNS, prefilter=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+        assert summary(scanners()[0].scan(io.BytesIO(data))) == summary(ONCE["plain"].scan(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("pattern, texts", [
+    (r"Booting worker with pid: (?P<pid>\d+)", ((b"Booting worker with pid: ",), False)),
+    (r"(?:^|\s)Traceback \(most recent call last\):|\] ERROR - |\sERROR \[",
+     ((b"ERROR [", b"Traceback (most recent call last):", b"] ERROR - "), False)),
+    (r"(?i)Worker timeout is set to (?P<s>\d+)", ((b"worker timeout is set to ",), True)),
+    (r"x(?:abc)+y", ((b"abc",), False)), (r"ab\xc3\x89", ((b"ab\xc3\x89",), False)),
+    ("(?i)caf\u00c9x", ((b"caf\xc3\x89x",), True)), (r"(?i)abc(?-i:XYZW)", ((b"abc",), True)),
+    (r"abc(?i:DEF)ghi", ((b"abc",), False)),
+    (r"a|bcd", None), (r"(?:abc)*", None), (r"(?x) abc def", None), (r"\d+ms", None),
+])
+def test_required_texts(pattern: str, texts: object) -> None:
+    from doctor.linematch import required_texts
+
+    assert required_texts(pattern) == texts

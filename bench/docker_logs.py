@@ -4,8 +4,10 @@ Creates (or reuses, with --keep) a container from the locally built busybox imag
 log lines until it has written --size-mb, then times both commands in the same run and prints wall time and
 peak RSS of each (the engine's own work, the same for both, is not in either RSS). Needs .ci/docker.sh first.
 
-    python bench/docker_logs.py [--size-mb 1024] [--repeat 1] [--keep] [--name NAME] [--short]
-(--short: 4 MB, what CI runs.) Exits 1 when a command fails.
+    python bench/docker_logs.py [--size-mb 1024] [--repeat 1] [--keep] [--name NAME] [--short] [--shape mixed]
+(--short: 4 MB, what CI runs.) `--shape`: the container prints a log of one of bench/shapes.py's GENERATED shapes
+(64 MB generated on the host, mounted read-only, printed again until --size-mb) instead of one repeated line.
+Exits 1 when a command fails.
 """
 
 from __future__ import annotations
@@ -39,21 +41,34 @@ def run_measured(argv: list[str]) -> tuple[float, int, int]:
     return wall, usage.ru_maxrss, proc.returncode
 
 
-def ensure_container(client: Any, size_mb: int, name: str = NAME) -> None:
+def ensure_container(client: Any, size_mb: int, name: str = NAME, shape: str | None = None) -> None:
     """A stopped container whose log holds about `size_mb` MB of lines (made once; kept with --keep)."""
     import docker
 
     try:
         c = client.containers.get(name)
-        if c.labels.get("size_mb") == str(size_mb) and c.status == "exited":
+        if c.labels.get("size_mb") == str(size_mb) and c.labels.get("shape", "") == (shape or "") and c.status == "exited":
             return
         c.remove(force=True)
     except docker.errors.NotFound:
         pass
-    script = "; ".join(f"echo '{p}'" for p in PROLOGUE) + f"; yes '{LINE}' | head -c {size_mb * 1_000_000}"
+    prologue = "; ".join(f"echo '{p}'" for p in PROLOGUE)
+    volumes = {}
+    if shape:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from shapes import UNIQUE_BYTES, WORK, make_log
+
+        log = WORK / f"docker-{shape}.log"
+        if not log.exists():
+            WORK.mkdir(parents=True, exist_ok=True)
+            make_log(log, shape, min(UNIQUE_BYTES, size_mb * 1_000_000))
+        volumes = {str(log): {"bind": "/shape.log", "mode": "ro"}}
+        script = f"{prologue}; while true; do cat /shape.log; done | head -c {size_mb * 1_000_000}"
+    else:
+        script = f"{prologue}; yes '{LINE}' | head -c {size_mb * 1_000_000}"
     started = time.perf_counter()
     c = client.containers.run(IMAGE, ["sh", "-c", script], name=name, detach=True, network_mode="none",
-                              labels={"size_mb": str(size_mb)})
+                              labels={"size_mb": str(size_mb), "shape": shape or ""}, volumes=volumes)
     c.wait()
     print(f"wrote {size_mb} MB of logs in {time.perf_counter() - started:.1f}s", file=sys.stderr)
 
@@ -67,6 +82,7 @@ def main() -> int:
     parser.add_argument("--remove", action="store_true", help="only remove the kept container")
     parser.add_argument("--name", default=NAME, help=f"the container's name (default {NAME})")
     parser.add_argument("--short", action="store_true", help="4 MB (CI)")
+    parser.add_argument("--shape", help="a bench/shapes.py shape (mixed, gunicorn, ...) instead of one repeated line")
     args = parser.parse_args()
     if args.short:
         args.size_mb = 4
@@ -77,7 +93,7 @@ def main() -> int:
         client.api.remove_container(args.name, force=True)
         return 0
     name = args.name
-    ensure_container(client, args.size_mb, name)
+    ensure_container(client, args.size_mb, name, args.shape)
     log_path = client.api.inspect_container(name)["LogPath"]
     print(f"container {name}: json-file log {os.stat(log_path).st_size / 1e6:.0f} MB on disk")
     collect_only = f"from doctor.collect.docker import collect_docker; collect_docker({name!r}, None)"

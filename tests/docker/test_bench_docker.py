@@ -17,8 +17,9 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_docker_logs_benchmark_short(docker_client: Any) -> None:
+@pytest.mark.parametrize("shape", [[], ["--shape", "mixed"]], ids=["one-line", "mixed"])
+def test_docker_logs_benchmark_short(docker_client: Any, shape: list[str]) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "docker_logs.py"), "--short",
-                           "--name", f"{PREFIX}bench-logs"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                           "--name", f"{PREFIX}bench-logs", *shape], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "ratio mldoctor check / docker logs" in done.stdout

@@ -38,9 +38,12 @@ def middle(source: LogSource) -> int | None:
     if not source.size:
         return None
     half = source.size // 2
-    with source.open() as stream:
-        stream.seek(half)
-        data = stream.read(MAX_LINE_BYTES)
+    try:
+        with source.open() as stream:
+            stream.seek(half)
+            data = stream.read(MAX_LINE_BYTES)
+    except (OSError, ValueError, AttributeError):  # a stream that cannot seek (io.UnsupportedOperation): no halves
+        return None
     newline = data.find(b"\n")
     if newline < 0 or half + newline + 1 >= source.size:
         return None

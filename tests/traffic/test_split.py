@@ -103,3 +103,23 @@ def test_check_counts_a_large_log_in_two_children(monkeypatch: pytest.MonkeyPatc
     stage = TrafficStage(evidence)
     assert stage._halves is not None
     assert stage.stats() == expected
+
+
+def test_a_log_that_cannot_seek_is_counted_whole(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
+    import io
+
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+        def seek(self, *args: object) -> int:
+            raise io.UnsupportedOperation("seek")
+
+    data = log(4, 4000)
+    monkeypatch.setattr(split, "SPLIT_BYTES", 1000)
+    monkeypatch.setattr(traffic, "CHILD_BYTES", 1000)
+    evidence = Evidence(Target("bundle", "t"))
+    evidence.logs.append(LogSource("t.log", "app", lambda: Pipe(data), size=len(data)))
+    assert split.middle(evidence.logs[0]) is None
+    stage = TrafficStage(evidence)
+    assert stage._halves is None and stage.stats() == compute(evidence_of(data))

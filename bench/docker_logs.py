@@ -63,7 +63,8 @@ def ensure_container(client: Any, size_mb: int, name: str = NAME, shape: str | N
             WORK.mkdir(parents=True, exist_ok=True)
             make_log(log, shape, min(UNIQUE_BYTES, size_mb * 1_000_000))
         volumes = {str(log): {"bind": "/shape.log", "mode": "ro"}}
-        script = f"{prologue}; while true; do cat /shape.log; done | head -c {size_mb * 1_000_000}"
+        # `cat` ends (SIGPIPE) when `head` has its bytes, which ends the loop
+        script = f"{prologue}; while cat /shape.log; do :; done | head -c {size_mb * 1_000_000}"
     else:
         script = f"{prologue}; yes '{LINE}' | head -c {size_mb * 1_000_000}"
     started = time.perf_counter()

@@ -58,8 +58,9 @@ class _State:
     under_since: float | None = None
 
 
-def replay(arrivals: dict[int, int], service_s: float, settings: Settings) -> Run:
-    """Replay per-second arrival counts through the autoscaler model."""
+def replay(arrivals: dict[int, int], service_s: float, settings: Settings, until_503: bool = False) -> Run:
+    """Replay per-second arrival counts through the autoscaler model; `until_503`: stop at the first predicted 503
+    (for a trial that only asks whether there is one: its cost grows with the requests it replays)."""
     run = Run()
     if not arrivals:
         return run
@@ -74,8 +75,15 @@ def replay(arrivals: dict[int, int], service_s: float, settings: Settings) -> Ru
         _serve(state, now, service_s, settings, run)
         if step % steps_per_tick == 0:
             _autoscale(state, now, settings, run)
+        if until_503 and run.rejected:
+            break
         step, now = step + 1, first + (step + 1) * dt
     return run
+
+
+def avoids_503(arrivals: dict[int, int], service_s: float, settings: Settings) -> bool:
+    """Whether the replay predicts no 503 at all."""
+    return replay(arrivals, service_s, settings, until_503=True).total_503 == 0
 
 
 def _initial_replicas(arrivals: dict[int, int], first: int, service_s: float, settings: Settings) -> int:
@@ -142,7 +150,7 @@ def smallest_min_replicas(arrivals: dict[int, int], service_s: float, settings: 
 
     def clean(count: int) -> bool:
         trial = replace(settings, min_replicas=count, max_replicas=max(settings.max_replicas, count))
-        return replay(arrivals, service_s, trial).total_503 == 0
+        return avoids_503(arrivals, service_s, trial)
 
     if not clean(upper):
         return None
@@ -157,7 +165,7 @@ def highest_target_utilization(arrivals: dict[int, int], service_s: float, setti
     """The highest target utilization (percent, steps of 5) that avoids every 503 with the current replicas."""
     for percent in range(int(settings.target_utilization) // 5 * 5, 9, -5):
         trial = replace(settings, target_utilization=float(percent))
-        if replay(arrivals, service_s, trial).total_503 == 0:
+        if avoids_503(arrivals, service_s, trial):
             return float(percent)
     return None
 

@@ -1,0 +1,31 @@
+"""The autoscaler replay's trials that only ask "any 503?" stop at the first one, and answer as a full replay does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
+
+from doctor.traffic import simulate as sm
+
+ARRIVALS = st.dictionaries(st.integers(0, 400), st.integers(0, 60), min_size=1, max_size=60)
+SETTINGS = st.builds(sm.Settings, st.integers(1, 4), st.integers(1, 6), st.sampled_from([50.0, 70.0, 90.0]),
+                     st.integers(1, 3), st.sampled_from([100.0, 500.0, 2000.0]), st.sampled_from([0.0, 5.0, 30.0]))
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(arrivals=ARRIVALS, service=st.sampled_from([0.01, 0.2, 1.0, 3.0]), trial=SETTINGS)
+def test_a_trial_that_stops_at_the_first_503_answers_as_the_full_replay(arrivals: dict[int, int], service: float,
+                                                                        trial: sm.Settings) -> None:
+    full = sm.replay(arrivals, service, trial)
+    assert sm.avoids_503(arrivals, service, trial) == (full.total_503 == 0)
+    early = sm.replay(arrivals, service, trial, until_503=True)
+    if full.total_503:
+        assert 0 < early.total_503 <= full.total_503 and len(early.replicas) <= len(full.replicas)
+
+
+def test_a_failing_trial_stops_early() -> None:
+    arrivals = {t: (200 if 5 <= t < 8 else 2) for t in range(600)}
+    trial = sm.Settings(min_replicas=1, max_replicas=1)
+    full, early = sm.replay(arrivals, 0.5, trial), sm.replay(arrivals, 0.5, trial, until_503=True)
+    assert full.total_503 > 0 and early.total_503 > 0
+    assert len(early.replicas) < len(full.replicas) / 10  # it stopped in the burst, not at the log's end

@@ -7,9 +7,9 @@ A request that finds no free slot waits up to `max_request_wait_time`, then gets
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import math
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,12 +49,53 @@ class Run:
         return sum(self.rejected.values())
 
 
+class _Fifo:
+    """Times in nondecreasing order, taken from the front: a list and the index of its first live item, so that
+    taking many (a slice) or dropping those up to a time (bisect) costs C, not a Python step per request."""
+
+    __slots__ = ("items", "head")
+
+    def __init__(self) -> None:
+        self.items: list[float] = []
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.items) - self.head
+
+    def first(self) -> float:
+        return self.items[self.head]
+
+    def pop(self) -> float:
+        self.head += 1
+        return self.items[self.head - 1]
+
+    def extend(self, values: list[float]) -> None:
+        self.items.extend(values)
+
+    def drop_through(self, limit: float) -> None:
+        """Take away every time <= limit."""
+        self.head = bisect.bisect_right(self.items, limit, self.head)
+        self._compact()
+
+    def take(self, count: int) -> list[float]:
+        out = self.items[self.head:self.head + count]
+        self.head += len(out)
+        self._compact()
+        return out
+
+    def _compact(self) -> None:
+        if self.head > 4096 and self.head * 2 > len(self.items):
+            del self.items[:self.head]
+            self.head = 0
+
+
 @dataclass
 class _State:
     ready: int
     pending: list[float] = field(default_factory=list)
-    busy: list[float] = field(default_factory=list)  # heap of finish times
-    queue: deque[float] = field(default_factory=deque)
+    # finish times: every request takes service_s and starts in arrival order, so they come in order (a FIFO)
+    busy: _Fifo = field(default_factory=_Fifo)
+    queue: _Fifo = field(default_factory=_Fifo)  # arrival times waiting for a slot
     under_since: float | None = None
 
 
@@ -102,25 +143,26 @@ def _arrive(state: _State, count: int, now: float, dt: float) -> None:
     # arrival i of the second is at (i + 0.5) / count: those in [offset, offset + dt), without looping over all
     first = max(0, math.ceil(offset * count - 0.5))
     stop = min(count, math.ceil((offset + dt) * count - 0.5))
-    state.queue.extend(second + (i + 0.5) / count for i in range(first, stop))
+    state.queue.extend([second + (i + 0.5) / count for i in range(first, stop)])
 
 
 def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:
     """Finish what is done, bring up started replicas, start queued requests, reject those that waited too long."""
-    while state.busy and state.busy[0] <= now:
-        heapq.heappop(state.busy)
+    state.busy.drop_through(now)
     while state.pending and state.pending[0] <= now:
         state.pending.pop(0)
         state.ready += 1
     slots = state.ready * settings.max_concurrent
     wait = settings.max_wait_ms / 1000
-    while state.queue:
-        if state.queue[0] + wait < now:
-            run.rejected[int(state.queue.popleft() + wait)] += 1
-        elif len(state.busy) < slots:
-            heapq.heappush(state.busy, max(now, state.queue.popleft()) + service_s)
-        else:
-            break
+    queue = state.queue
+    while queue and queue.first() + wait < now:  # waited too long (a prefix: the queue is in order)
+        run.rejected[int(queue.pop() + wait)] += 1
+    free = slots - len(state.busy)
+    if free > 0 and queue:
+        started = queue.take(free)
+        waited = bisect.bisect_right(started, now)  # these start now, the others when they arrive
+        state.busy.extend([now + service_s] * waited)
+        state.busy.extend(list(map(service_s.__radd__, started[waited:])))
 
 
 def _autoscale(state: _State, now: float, settings: Settings, run: Run) -> None:

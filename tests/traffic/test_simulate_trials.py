@@ -29,3 +29,20 @@ def test_a_failing_trial_stops_early() -> None:
     full, early = sm.replay(arrivals, 0.5, trial), sm.replay(arrivals, 0.5, trial, until_503=True)
     assert full.total_503 > 0 and early.total_503 > 0
     assert len(early.replicas) < len(full.replicas) / 10  # it stopped in the burst, not at the log's end
+
+
+BURSTY = st.dictionaries(st.integers(0, 900), st.one_of(st.integers(0, 40), st.integers(500, 5000)),
+                         min_size=1, max_size=80)
+
+
+@hsettings(max_examples=120, deadline=None)
+@given(arrivals=st.one_of(ARRIVALS, BURSTY), service=st.sampled_from([0.001, 0.05, 0.2, 1.0, 3.0]), trial=SETTINGS)
+def test_the_replay_equals_its_first_version_step_for_step(arrivals: dict[int, int], service: float,
+                                                           trial: sm.Settings) -> None:
+    """The replay keeps waiting and running requests in ordered lists taken a slice at a time; its first version
+    (tests/traffic/simulate_reference.py) stepped through them one request at a time with a deque and a heap."""
+    import simulate_reference as reference
+
+    ours, theirs = sm.replay(arrivals, service, trial), reference.replay(arrivals, service, trial)
+    assert (ours.rejected, ours.replicas, ours.peak_replicas, ours.hit_max) == (
+        theirs.rejected, theirs.replicas, theirs.peak_replicas, theirs.hit_max)

@@ -98,7 +98,7 @@ def diagnose_all(evidences: Sequence[Evidence], configs: Sequence[str] = (), rul
         if evidence.is_empty() and evidence.collector_errors:
             raise UnreachableError("nothing could be collected: " + "; ".join(
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
-        traffic = traffic_stage(evidence)  # started before the rules' log scan: it runs alongside a streaming log
+        traffic = traffic_stage(evidence)  # started before the rules' log scan: its children count beside it
         reports.append(diagnose(evidence, rules, ignore, redact=redact, traffic=traffic))
         attach_charts(reports[-1], evidence, traffic.stats())
     return reports

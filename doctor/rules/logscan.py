@@ -190,8 +190,8 @@ Plan = ScanPlan  # the old name, kept for one release
 
 def scan_all(plan: ScanPlan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
     """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives (the traffic stage,
-    `doctor.traffic.TrafficStage`, counts it meanwhile); what the collector read after it (the model folder) is
-    scanned then."""
+    `doctor.traffic.TrafficStage`, counts it once it is whole); what the collector read after it (the model folder)
+    is scanned then."""
     if evidence.pending is None:
         return plan.run(evidence.logs, engine)
     streaming = list(evidence.logs)

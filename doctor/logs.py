@@ -23,6 +23,33 @@ _MONTHS = {m: i for i, m in enumerate(
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"], 1)}
 
 
+class Range(io.RawIOBase):
+    """At most `length` bytes of an open stream, from where it stands (closing it closes the stream)."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self.handle, self.left = handle, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer)[: self.left]
+        got = self.handle.readinto(view) if len(view) else 0  # type: ignore[attr-defined]
+        self.left -= got or 0
+        return got or 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read straight from the stream (no copy through a buffer, as RawIOBase.read would make)."""
+        want = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.handle.read(want) if want else b""
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
 def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, *, cuts: list[int] | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with a newline, but maybe the last), in bounded memory. A line longer than
     MAX_LINE_BYTES is cut (into `cuts`, when given, goes a 1 for each cut)."""

@@ -22,6 +22,7 @@ from doctor.collect.paste_split import Part, bare_event, split
 from doctor.collect.pasted_objects import add_objects, objects_of
 from doctor.errors import InputError
 from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
+from doctor.logs import Range
 
 PLACES = ("pasted", "deploy", "client")
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # deploy and client output are read whole up to this (their error is in the text)
@@ -162,29 +163,9 @@ def _range_opener(path: Path, start: int, end: int) -> Callable[[], BinaryIO]:
     def opener() -> BinaryIO:
         handle = open(path, "rb")
         handle.seek(start)
-        return io.BufferedReader(_Range(handle, end - start))  # type: ignore[return-value]
+        return io.BufferedReader(Range(handle, end - start))  # type: ignore[return-value]
 
     return opener
-
-
-class _Range(io.RawIOBase):
-    """At most `length` bytes of an open file, from where it stands."""
-
-    def __init__(self, handle: BinaryIO, length: int) -> None:
-        self.handle, self.left = handle, length
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer)[: self.left]
-        got = self.handle.readinto(view) if len(view) else 0  # type: ignore[attr-defined]
-        self.left -= got or 0
-        return got or 0
-
-    def close(self) -> None:
-        self.handle.close()
-        super().close()
 
 
 def read_places(root: Path, files: Callable[[Path], list[tuple[Path, str]]], evidence: Evidence) -> None:

@@ -11,12 +11,10 @@ first half's state (or the whole log is, when only that is exact). Either way th
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from doctor.evidence import LogSource
-from doctor.logs import MAX_LINE_BYTES, iter_chunks
+from doctor.logs import MAX_LINE_BYTES, Range, iter_chunks
 from doctor.traffic.parse import LineParser
 from doctor.traffic.stats import MAX_EXCERPTS, Accumulator
 
@@ -62,7 +60,7 @@ def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, lat
     cuts: list[int] = []
     with source.open() as stream:
         stream.seek(start)
-        for block in iter_chunks(_Limited(stream, stop - start), cuts=cuts):
+        for block in iter_chunks(Range(stream, stop - start), cuts=cuts):
             counter.feed_block(block)
     counter.flush()
     half.cut = bool(cuts)  # of this stretch
@@ -74,32 +72,15 @@ def joined(source: LogSource, stop: int, first: Half | None, second: Half | None
     log in order is exact (then the caller makes it)."""
     if first is None or (second is not None and second.cut):
         return None
+    acc = first.acc
     if second is None or first.parser.pending_keys():
         if count_range(source, stop, source.size or 0, timeout_ms, False, first).cut:  # in order, from the first's
             return None  # a line was cut where a read from the log's start would not have cut it
-        acc = first.acc
         acc.malformed += first.parser.malformed
     else:
-        acc = first.acc
         acc.merge(second.acc)
         acc.merge_excerpts(second.acc)
         acc.malformed += first.parser.malformed + second.parser.malformed
     if acc.requests:
         acc.sources.append(source.name)
     return acc
-
-
-class _Limited(io.RawIOBase):
-    """The next `size` bytes of a stream, as a stream."""
-
-    def __init__(self, stream: BinaryIO, size: int) -> None:
-        self.stream, self.left = stream, size
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        want = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.stream.read(want) if want else b""
-        self.left -= len(data)
-        return data

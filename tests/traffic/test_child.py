@@ -38,7 +38,7 @@ def test_child_counts_what_the_process_counts(log: bytes, monkeypatch: pytest.Mo
     expected = compute(evidence_of(log))
     evidence = evidence_of(log)
     stage = TrafficStage(evidence)
-    assert stage._forked
+    assert stage.forked
     monkeypatch.setattr(traffic, "compute", lambda *a, **k: pytest.fail("counted again in the parent"))
     counted = stage.stats()
     assert counted is not None and counted["requests"] > 1000
@@ -47,10 +47,10 @@ def test_child_counts_what_the_process_counts(log: bytes, monkeypatch: pytest.Mo
 
 
 def test_small_logs_and_the_switch_stay_in_process(log: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert not TrafficStage(evidence_of(log[:100_000]))._forked
+    assert not TrafficStage(evidence_of(log[:100_000])).forked
     monkeypatch.setenv(traffic.CHILD_ENV, "0")
     stage = TrafficStage(evidence_of(log))
-    assert not stage._forked and stage.stats() == compute(evidence_of(log))
+    assert not stage.forked and stage.stats() == compute(evidence_of(log))
 
 
 def test_a_child_that_dies_is_counted_again_here(log: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_a_child_that_dies_is_counted_again_here(log: bytes, monkeypatch: pytest
 
     monkeypatch.setattr(traffic, "stats_for", killed_in_child)
     stage = TrafficStage(evidence_of(log))
-    assert stage._forked and stage.stats() == compute(evidence_of(log))
+    assert stage.forked and stage.stats() == compute(evidence_of(log))
 
 
 def test_the_counts_own_error_reaches_the_caller(log: bytes, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,8 @@ import threading
 from dataclasses import dataclass
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any, Callable, Iterator, TypeVar
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from doctor.errors import RuleError
 
@@ -50,6 +51,14 @@ def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int
             if line_match is not None:
                 yield start, line_match
         pos = stop + 1
+
+
+def block_matches(pattern: re.Pattern[bytes], block: bytes, limit: int | None = None,
+                  bound: bool = False) -> Iterable[tuple[int, re.Match[bytes]]]:
+    """`line_matches`, the first `limit` of them (all when None); `bound`: the search under the time bound."""
+    if bound:
+        return bounded(lambda text: list(islice(line_matches(pattern, text), limit)), block, pattern)
+    return islice(line_matches(pattern, block), limit)
 
 
 class _Overrun(Exception):

@@ -11,10 +11,10 @@ import functools
 import importlib.util
 import os
 import re
-from itertools import islice
 from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
-from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier, required_texts
+from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_matches, nested_quantifier,
+                              required_texts)
 from doctor.logs import iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
@@ -64,12 +64,7 @@ class ReScanner:
                     lowered = block.lower()
                 if not any(text in (lowered if fold else block) for text in texts):
                     continue
-            if index in self.risky:
-                hits: Iterable[tuple[int, re.Match[bytes]]] = bounded(
-                    lambda b, p=pattern, n=1 if once else None: list(islice(line_matches(p, b), n)), block, pattern)
-            else:
-                hits = islice(line_matches(pattern, block), 1) if once else line_matches(pattern, block)
-            for start, match in hits:
+            for start, match in block_matches(pattern, block, 1 if once else None, index in self.risky):
                 found.setdefault(start, []).append((index, match))
                 if once:
                     seen.add(index)

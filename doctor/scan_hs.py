@@ -24,7 +24,7 @@ import hyperscan
 
 from doctor.cache import cache_dir, store
 from doctor.logs import iter_blocks
-from doctor.linematch import LineHit, bounded, compile_line_pattern, line_matches, nested_quantifier
+from doctor.linematch import LineHit, block_matches, bounded, compile_line_pattern, nested_quantifier
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
 _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
@@ -241,13 +241,9 @@ class HyperscanScanner:
         first_only ones whose report it did not confirm."""
         whole = bytes(block)
         slow: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
-        for index in indices:
-            pattern = self.patterns[index]
+        for index in indices:  # none of them in `seen` (the caller left those out)
             once = index in self.first_only
-            if once and index in seen:
-                continue
-            limit = 1 if once else None
-            for start, match in bounded(lambda text: list(islice(line_matches(pattern, text), limit)), whole, pattern):
+            for start, match in block_matches(self.patterns[index], whole, 1 if once else None, bound=True):
                 slow.setdefault(start, []).append((index, match))
                 if once:
                     seen.add(index)

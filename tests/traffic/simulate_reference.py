@@ -1,29 +1,16 @@
-"""The autoscaler replay as it was written first, one Python step per request (a deque and a heap): the reference
-`doctor.traffic.simulate.replay` must match exactly (tests/traffic/test_simulate_trials.py). Copied from
+"""The autoscaler replay's request queue as it was written first, one Python step per request (a deque and a heap):
+the reference `doctor.traffic.simulate.replay` must match exactly (tests/traffic/test_simulate_trials.py). Copied from
 doctor/traffic/simulate.py at 918ea37; not used by mldoctor."""
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 
-from doctor.traffic.simulate import SCALE_DOWN_AFTER_S, MAX_STEPS, Settings
-
-@dataclass
-class Run:
-    """What one replay predicted."""
-
-    rejected: Counter[int] = field(default_factory=Counter)  # second -> 503s
-    replicas: list[tuple[int, int]] = field(default_factory=list)  # (second, ready replicas) at each tick
-    peak_replicas: int = 0
-    hit_max: bool = False
-
-    @property
-    def total_503(self) -> int:
-        """Predicted 503s."""
-        return sum(self.rejected.values())
+# What the rewrite left as it was (the autoscaler tick, the initial replicas, the result) is the real one.
+from doctor.traffic.simulate import MAX_STEPS, Run, Settings, _autoscale, _initial_replicas
 
 
 @dataclass
@@ -55,13 +42,6 @@ def replay(arrivals: dict[int, int], service_s: float, settings: Settings) -> Ru
     return run
 
 
-def _initial_replicas(arrivals: dict[int, int], first: int, service_s: float, settings: Settings) -> int:
-    """The steady state before the log: enough replicas for the first minute's mean load, within min/max."""
-    rate = sum(arrivals.get(first + i, 0) for i in range(60)) / 60
-    need = math.ceil(rate * service_s / (settings.target_utilization / 100) / settings.max_concurrent)
-    return max(settings.min_replicas, min(settings.max_replicas, need))
-
-
 def _arrive(state: _State, count: int, now: float, dt: float) -> None:
     """The arrivals of this step: a second's count spread evenly over the second."""
     if not count:
@@ -90,25 +70,3 @@ def _serve(state: _State, now: float, service_s: float, settings: Settings, run:
             heapq.heappush(state.busy, max(now, state.queue.popleft()) + service_s)
         else:
             break
-
-
-def _autoscale(state: _State, now: float, settings: Settings, run: Run) -> None:
-    """Once a second: scale up eagerly over the target, down after a minute under it."""
-    demand = len(state.busy) + len(state.queue)
-    busy_replicas = demand / settings.max_concurrent
-    target = settings.target_utilization / 100
-    utilization = busy_replicas / state.ready if state.ready else 1.0
-    desired = max(settings.min_replicas, min(settings.max_replicas, math.ceil(busy_replicas / target)))
-    if utilization > target:
-        state.under_since = None
-        missing = desired - state.ready - len(state.pending)
-        state.pending.extend([now + settings.startup_s] * max(0, missing))
-        run.hit_max = run.hit_max or (busy_replicas / target > settings.max_replicas)
-    elif utilization < target:
-        state.under_since = now if state.under_since is None else state.under_since
-        if now - state.under_since >= SCALE_DOWN_AFTER_S and state.ready > desired:
-            state.ready, state.under_since = desired, None
-    run.peak_replicas = max(run.peak_replicas, state.ready)
-    run.replicas.append((int(now), state.ready))
-
-

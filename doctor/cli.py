@@ -63,21 +63,34 @@ _HELP = {
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda ctx, _p, value: _version(ctx, value),
-              help="Show the version and the log scan engine, and exit.")
+              help="Show the version, the log scan engine and the traffic pass, and exit.")
 def cli() -> None:
     """mldoctor: why does my model service not start, keep restarting, or answer 502/503/504?"""
 
 
 def _version(ctx: click.Context, value: bool) -> None:
-    """`mldoctor --version`: the version and the scan engine in use (hyperscan, or re: the pure-Python path)."""
+    """`mldoctor --version`: the version, the scan engine in use (hyperscan, or re: the pure-Python path) and the
+    traffic pass (c, or numpy / regex where the extension was not built)."""
     if not value or ctx.resilient_parsing:
         return
     from doctor.scan import resolve_engine
+    from doctor.traffic.fast import resolve_engine as traffic_engine
 
-    engine = resolve_engine()
+    engine, traffic = resolve_engine(), traffic_engine()
     click.echo(f"mldoctor, version {__version__} (log scan engine: {engine}"
-               f"{'' if engine == 'hyperscan' else '; pure Python: pip install hyperscan for the fast scan'})")
+               f"{'' if engine == 'hyperscan' else '; pure Python: pip install hyperscan for the fast scan'}"
+               f"; traffic pass: {traffic}"
+               f"{'' if traffic == 'c' else _no_c_pass()})")
     ctx.exit()
+
+
+def _no_c_pass() -> str:
+    """Why the traffic pass is not the C one."""
+    import os
+
+    if os.environ.get("MLDOCTOR_TRAFFIC_NATIVE") == "0":
+        return " (MLDOCTOR_TRAFFIC_NATIVE=0)"
+    return " (the C pass was not built: pip install . with a C compiler builds it)"
 
 
 def main(argv: list[str] | None = None, prog: str = "mldoctor") -> int:

@@ -23,9 +23,16 @@ def run(*args: str, **env: str) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("engine,shown", [("hyperscan", "(log scan engine: hyperscan)"), ("re", "(log scan engine: re; pure Python")])
+@pytest.mark.parametrize("engine,shown", [("hyperscan", "(log scan engine: hyperscan; traffic pass: "), ("re", "(log scan engine: re; pure Python")])
 def test_version_names_the_scan_engine(engine: str, shown: str) -> None:
     assert shown in run("--version", MLDOCTOR_SCAN_ENGINE=engine)
+
+
+@pytest.mark.parametrize("native,shown", [("1", "; traffic pass: c)"),
+                                          ("0", "; traffic pass: numpy (MLDOCTOR_TRAFFIC_NATIVE=0)")])
+def test_version_names_the_traffic_pass(native: str, shown: str) -> None:
+    """The C pass is built by the install CI does (`pip install -e .`): `c` here, unless turned off."""
+    assert shown in run("--version", MLDOCTOR_TRAFFIC_NATIVE=native)
 
 
 def test_json_report_names_the_scan_engine() -> None:
@@ -34,6 +41,7 @@ def test_json_report_names_the_scan_engine() -> None:
     report = json.loads(run("check", str(FIXTURES / "bundles" / "docker-healthy"), "--format", "json",
                             MLDOCTOR_SCAN_ENGINE="re"))
     assert report["tool"]["scan_engine"] == "re"
+    assert report["tool"]["traffic_engine"] == "c"
 
 
 @pytest.mark.parametrize("platform,machine,python", [("linux", "x86_64", "3.11"), ("linux", "x86_64", "3.13"),

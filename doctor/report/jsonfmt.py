@@ -8,6 +8,7 @@ from typing import Any
 from doctor import __version__
 from doctor.findings import SCHEMA, Finding, Report
 from doctor.scan import resolve_engine
+from doctor.traffic.fast import resolve_engine as traffic_engine
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -32,7 +33,8 @@ def report_dict(report: Report) -> dict[str, Any]:
     """The whole report as the contract's JSON object."""
     return {
         "schema": SCHEMA,
-        "tool": {"name": "mldoctor", "version": __version__, "scan_engine": resolve_engine()},
+        "tool": {"name": "mldoctor", "version": __version__, "scan_engine": resolve_engine(),
+                 "traffic_engine": traffic_engine()},
         "target": {"kind": report.target.kind, "name": report.target.name,
                    **({"stack": report.stack} if report.stack else {})},
         "status": report.status,

@@ -90,8 +90,9 @@ class FastPass:
         self._tables: dict[float, tuple[dict[bytes, tuple[int, bool] | None], dict[bytes, float]]] = {}
         self._health: dict[bytes, bool] = {}
         self._rests: dict[bytes, tuple[bytes, bytes, bytes, bytes] | None] = {}
+        self._native: Any = False  # doctor.traffic.native (None: not built, or turned off)
         self._vector: Any = False  # doctor.traffic.vector once a piece is large enough (None: not installed)
-        self.clock: Any = None  # the NumPy pass's cache of parsed minutes
+        self.clock: Any = None  # the block pass's cache of parsed minutes
         self._held = b""  # a summary line at the end of the last block: counted with the next (its twin is there)
 
     def feed_block(self, block: bytes) -> None:
@@ -111,17 +112,28 @@ class FastPass:
             self._count(held)
 
     def _count(self, block: bytes) -> None:
-        if len(block) < VECTOR_MIN_BYTES or self._numpy() is None:
+        engine = self._engine(len(block))
+        if engine is None:
             self._regex(block, 0, len(block))
             return
         for start, end in _pieces(block, 0, len(block), VECTOR_BYTES):
             try:
-                self.acc.merge(self._vector.count_block(self, block[start:end]))
+                self.acc.merge(engine.count_block(self, block[start:end]))
             except Ordered:
                 self._regex(block, start, end)
 
-    def _numpy(self) -> Any:
-        """doctor.traffic.vector, imported on the first large piece (small logs never import NumPy)."""
+    def _engine(self, size: int) -> Any:
+        """The block pass for a block of `size` bytes: doctor.traffic.native (C) when it was built; else
+        doctor.traffic.vector (NumPy) for blocks of VECTOR_MIN_BYTES or more, imported on the first one (small
+        logs never import NumPy); else None (the regex pass). Each is imported once (False: not yet)."""
+        if self._native is False:
+            self._native = native_module()
+            if self._native is not None:
+                self.clock = self._native.Clock()
+        if self._native is not None:
+            return self._native
+        if size < VECTOR_MIN_BYTES:
+            return None
         if self._vector is False:
             self._vector = vector_module()
             self.clock = self._vector.Clock() if self._vector else None
@@ -334,6 +346,28 @@ class FastPass:
             method, _, path = mp.partition(b" ")
             found = self._health[mp] = method in (b"GET", b"HEAD") and path.split(b"?")[0] in HEALTH_PATHS
             return found
+
+
+def resolve_engine() -> str:
+    """The traffic pass that counts large logs here: `c` (the extension), `numpy`, or `regex` (neither)."""
+    import importlib.util
+
+    if native_module() is not None:
+        return "c"
+    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") != "0" and importlib.util.find_spec("numpy") is not None:
+        return "numpy"
+    return "regex"
+
+
+def native_module() -> Any:
+    """doctor.traffic.native when its extension was built (MLDOCTOR_TRAFFIC_NATIVE=0 turns it off), else None."""
+    if os.environ.get("MLDOCTOR_TRAFFIC_NATIVE", "1") == "0":
+        return None
+    try:
+        from doctor.traffic import native
+    except ImportError:
+        return None
+    return native
 
 
 def vector_module() -> Any:

@@ -1,0 +1,614 @@
+/* The traffic pass over a block of log lines in C: one pass per line, no Python object per line.
+
+   The same classification and the same checks as the NumPy pass (doctor/traffic/lines.py and
+   doctor/traffic/vector.py), done per line instead of per array of lines; each check names the part of the
+   reference's regexes (doctor/traffic/parse.py) it stands for, and is at least as strict, so a line it accepts
+   is read by the reference the very same way:
+
+   - S: an azmlinfsrv summary `DATE TIME,ms L [pid] azmlinfsrv - METHOD /path STATUS N[.N]ms` (SUMMARY),
+   - G: a `[pid] gunicorn.access - ` line of the inference server (TWIN_PID, then _ACCESS on its rest): the
+     twin of the S line just before it (same pid, path and status: not a request) or a request of its own,
+   - A: a plain access line (gunicorn default/common/combined, front-end, ingress-nginx) (_ACCESS),
+   each maybe after a `--timestamps` prefix. Every other non-empty line is handed back to the caller, which
+   reads it with the reference parser. A summary whose twin is not the next line makes the whole block go
+   back (`None`): only the line-by-line parser, in order, can pair those.
+
+   Times: a distinct minute is parsed once by the reference (`line_time`, through the caller's `minute`
+   callable); the seconds are added here. Latency values: float() of the text (exact integer over a power of
+   ten, or Python's own PyOS_string_to_double); buckets: round-half-even of log(v) / BUCKET with the C
+   library's log, which is what math.log calls. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_LINE_BYTES 16384 /* doctor.traffic.parse.MAX_LINE_BYTES */
+#define NONE_SECOND (-(INT64_C(1) << 62))
+#define EMPTY_KEY INT64_MIN
+
+typedef Py_ssize_t Pos;
+
+/* ---- counts per int64 key (open addressing) ---- */
+
+typedef struct {
+    int64_t *keys, *vals;
+    size_t cap, len;
+} Tally;
+
+static int tally_init(Tally *t, size_t cap) {
+    t->cap = cap;
+    t->len = 0;
+    t->keys = PyMem_Malloc(cap * sizeof(int64_t));
+    t->vals = PyMem_Malloc(cap * sizeof(int64_t));
+    if (!t->keys || !t->vals) {
+        PyMem_Free(t->keys);
+        PyMem_Free(t->vals);
+        t->keys = t->vals = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++) t->keys[i] = EMPTY_KEY;
+    return 0;
+}
+
+static void tally_free(Tally *t) {
+    PyMem_Free(t->keys);
+    PyMem_Free(t->vals);
+    t->keys = t->vals = NULL;
+}
+
+static size_t slot_of(const Tally *t, int64_t key) {
+    size_t i = (size_t)((uint64_t)key * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (t->cap - 1);
+    while (t->keys[i] != EMPTY_KEY && t->keys[i] != key) i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static int tally_add(Tally *t, int64_t key, int64_t n) {
+    size_t i = slot_of(t, key);
+    if (t->keys[i] == key) {
+        t->vals[i] += n;
+        return 0;
+    }
+    if (2 * (t->len + 1) > t->cap) { /* grow, then place */
+        Tally bigger;
+        if (tally_init(&bigger, t->cap * 2) < 0) return -1;
+        for (size_t j = 0; j < t->cap; j++) {
+            if (t->keys[j] != EMPTY_KEY) {
+                size_t k = slot_of(&bigger, t->keys[j]);
+                bigger.keys[k] = t->keys[j];
+                bigger.vals[k] = t->vals[j];
+            }
+        }
+        bigger.len = t->len;
+        tally_free(t);
+        *t = bigger;
+        i = slot_of(t, key);
+    }
+    t->keys[i] = key;
+    t->vals[i] = n;
+    t->len++;
+    return 0;
+}
+
+static PyObject *tally_dict(const Tally *t) {
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->keys[i] == EMPTY_KEY) continue;
+        PyObject *k = PyLong_FromLongLong(t->keys[i]), *v = PyLong_FromLongLong(t->vals[i]);
+        if (!k || !v || PyDict_SetItem(out, k, v) < 0) {
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(k);
+        Py_DECREF(v);
+    }
+    return out;
+}
+
+/* ---- bytes ---- */
+
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_word(unsigned char c) { return is_digit(c) || is_upper(c) || (c >= 'a' && c <= 'z') || c == '_'; }
+
+/* Whether [p, p + len(pat)) lies before `e` and matches `pat`: `D` a digit, `.` any byte, else that byte. */
+static int pattern(const unsigned char *a, Pos p, Pos e, const char *pat) {
+    size_t n = strlen(pat);
+    if (p < 0 || p + (Pos)n > e) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = a[p + i];
+        if (pat[i] == 'D') {
+            if (!is_digit(c)) return 0;
+        } else if (pat[i] != '.' && (unsigned char)pat[i] != c) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Digits from p (which is at most e; a[e] is the line's newline), at most `cap` of them. */
+static inline int run(const unsigned char *a, Pos p, int cap) {
+    int k = 0;
+    while (k < cap && is_digit(a[p + k])) k++;
+    return k;
+}
+
+static inline int64_t number(const unsigned char *a, Pos p, int size) {
+    int64_t v = 0;
+    for (int k = 0; k < size; k++) v = v * 10 + (a[p + k] - '0');
+    return v;
+}
+
+/* A year from 1970 at p: `int(timestamp)` is then the floor second, as the reference counts. */
+static inline int year_ok(const unsigned char *a, Pos p) { return number(a, p, 4) >= 1970; }
+
+/* What may follow a number the reference reads with `\b`, taken here: a space or the end of the line. */
+static inline int ends(unsigned char c) { return c == ' ' || c == '\n'; }
+
+static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* float() of `whole` digits, a dot and `frac` digits at p (frac 0: no dot): -1.0 with an exception set on error. */
+static double decimal_value(const unsigned char *a, Pos p, int whole, int frac) {
+    if (whole + frac <= 15) { /* both exact doubles: the division rounds as float() does */
+        int64_t m = number(a, p, whole);
+        if (frac) m = m * (int64_t)POW10[frac] + number(a, p + whole + 1, frac);
+        return (double)m / POW10[frac];
+    }
+    char text[40];
+    int size = whole + (frac ? 1 + frac : 0);
+    memcpy(text, a + p, (size_t)size);
+    text[size] = '\0';
+    return PyOS_string_to_double(text, NULL, NULL);
+}
+
+/* `\d+\.\d+` at p then a space or the end (at most 8 + 8 digits, 15 in all): the value in *value, the digits
+   before the dot in *whole (doctor.traffic.swar.Window.decimal, whose digit runs look at 16 bytes). */
+static int decimal(const unsigned char *a, Pos p, double *value, int *whole) {
+    int w = run(a, p, 16);
+    *whole = w;
+    if (w < 1 || w > 8 || a[p + w] != '.') return 0;
+    int f = run(a, p + w + 1, 15 - w);
+    if (f < 1 || f > 8 || w + f > 15 || !ends(a[p + w + 1 + f])) return 0;
+    *value = decimal_value(a, p, w, f); /* 15 digits at most: exact, no error */
+    return 1;
+}
+
+/* Whether a line [s, e) holds a byte below 32 (a tab, \r, NUL ...), eight bytes at a time. */
+static int has_control(const unsigned char *a, Pos s, Pos e) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    uint64_t found = 0;
+    Pos p = s;
+    for (; p + 8 <= e; p += 8) {
+        uint64_t w;
+        memcpy(&w, a + p, 8);
+        found |= (w - ones * 32) & ~w;
+    }
+    if (found & high) return 1;
+    for (; p < e; p++)
+        if (a[p] < 32) return 1;
+    return 0;
+}
+
+static const char *HEALTH_PATHS[] = {"/", "/healthz", "/health", "/live", "/ready", "/liveness", "/readiness"};
+
+/* is_health: GET or HEAD of a probe path (before any `?`). */
+static int health(const unsigned char *a, Pos method, int method_size, Pos path, Pos path_size) {
+    if (!((method_size == 3 && memcmp(a + method, "GET", 3) == 0) ||
+          (method_size == 4 && memcmp(a + method, "HEAD", 4) == 0)))
+        return 0;
+    const unsigned char *q = memchr(a + path, '?', (size_t)path_size);
+    Pos core = q ? q - (a + path) : path_size;
+    for (size_t i = 0; i < sizeof HEALTH_PATHS / sizeof *HEALTH_PATHS; i++) {
+        if ((Pos)strlen(HEALTH_PATHS[i]) == core && memcmp(a + path, HEALTH_PATHS[i], (size_t)core) == 0) return 1;
+    }
+    return 0;
+}
+
+/* ---- one line ---- */
+
+enum { OTHER = 0, SUMMARY = 1, ACCESS = 2 };
+
+typedef struct {
+    int kind;     /* OTHER, SUMMARY or ACCESS (a plain access line or a G line, read) */
+    int twin;     /* a G line (`[pid] gunicorn.access - `) */
+    int stamped;  /* a `--timestamps` prefix */
+    Pos s, x;     /* where the line starts, where it starts after the prefix */
+    Pos pid, pid_size, path, path_size, when;
+    int code;
+    double latency; /* NaN: none */
+    int health;
+} Row;
+
+/* `YYYY-MM-DDTHH:MM:SS[.n{1,9}]Z ` at s: where the line proper starts after it, else s. */
+static Pos after_stamp(const unsigned char *a, Pos s, Pos e, int *stamped) {
+    *stamped = 0;
+    if (!pattern(a, s, e, "DDDD-DD-DDTDD:DD:DD") || !year_ok(a, s)) return s;
+    Pos zed = s + 19;
+    if (a[zed] == '.') {
+        int frac = run(a, zed + 1, 12);
+        if (frac < 1 || frac > 9) return s;
+        zed += 1 + frac;
+    }
+    if (a[zed] != 'Z' || a[zed + 1] != ' ') return s;
+    *stamped = 1;
+    return zed + 2;
+}
+
+/* The summary's request after `] azmlinfsrv - ` (at m): `METHOD /path DDD N[.N]ms` then a space or the end. */
+static int read_summary(const unsigned char *a, Pos m, Pos e, Row *r) {
+    int size = 0;
+    while (size < 8 && is_upper(a[m + size])) size++;
+    if (size < 1 || size > 7 || a[m + size] != ' ') return 0;
+    Pos path = m + size + 1;
+    if (a[path] != '/') return 0;
+    Pos gap = 0; /* the path ends at the first space (the NumPy pass looks 32 bytes ahead; this one, to the end) */
+    while (path + gap < e && a[path + gap] != ' ') gap++;
+    if (path + gap >= e) return 0;
+    Pos tail = path + gap;
+    if (!pattern(a, tail, e, " DDD ")) return 0;
+    Pos ms = tail + 5;
+    int whole = run(a, ms, 16), frac = 0, dot = a[ms + whole] == '.';
+    if (dot) frac = run(a, ms + whole + 1, 16 - whole - 1);
+    Pos unit = ms + whole + (dot ? 1 + frac : 0);
+    if (whole < 1 || whole > 8 || (dot && frac < 1) || frac > 8) return 0;
+    if (a[unit] != 'm' || a[unit + 1] != 's' || !ends(a[unit + 2])) return 0;
+    double value = decimal_value(a, ms, whole, frac);
+    if (value < 0) return -1;
+    r->code = (int)number(a, tail + 1, 3);
+    r->latency = value;
+    r->path = path;
+    r->path_size = gap;
+    r->health = health(a, m, size, path, gap);
+    return 1;
+}
+
+/* After the bytes field (at `at`): the end; ` "referer" "agent"` then the end; or either followed by
+   ` [reqlen ]rt` and anything (the request time in *latency, ms). 0 where the reference may read it otherwise. */
+static int read_tail(const unsigned char *a, Pos at, Pos e, double *latency) {
+    unsigned char c0 = a[at], c1 = at < e ? a[at + 1] : 0;
+    if (c0 == '\n') return 1;
+    if (c0 != ' ') return 0;
+    Pos start;
+    if (is_digit(c1)) {
+        start = at + 1;
+    } else {
+        if (c1 != '"') return 0;
+        /* `"referer" "agent"`: no quote inside either */
+        const unsigned char *q = memchr(a + at + 2, '"', (size_t)(e - at - 2));
+        if (!q) return 0;
+        Pos agent = q - a;
+        if (a[agent + 1] != ' ' || agent + 2 >= e || a[agent + 2] != '"') return 0;
+        q = memchr(a + agent + 3, '"', (size_t)(e - agent - 3));
+        if (!q) return 0;
+        Pos close = q - a;
+        if (a[close + 1] == '\n') return 1;
+        if (a[close + 1] != ' ') return 0;
+        start = close + 2;
+    }
+    double value;
+    int whole;
+    if (!decimal(a, start, &value, &whole)) { /* `$request_length $request_time` */
+        int ignored;
+        if (whole < 1 || a[start + whole] != ' ' || !decimal(a, start + whole + 1, &value, &ignored)) return 0;
+    }
+    *latency = value * 1000.0;
+    return 1;
+}
+
+/* `H I U [time] "METHOD path[ HTTP/D.D]" status bytes` from `begin`, then the tail unless `no_tail` (a twin
+   right after its summary: no request of its own, so nothing after the bytes is read). */
+static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Row *r) {
+    const unsigned char *found = memchr(a + begin, '[', (size_t)(e - begin));
+    if (!found) return 0;
+    Pos when = found - a; /* the first `[` is the time's: nothing before can be read as one */
+    /* three words before the time, each after one space, the last two within the 31 bytes before it */
+    if (when - 1 <= begin || a[when - 1] != ' ') return 0;
+    Pos low = when - 32 > begin ? when - 32 : begin + 1;
+    Pos last = when - 2;
+    while (last >= low && a[last] != ' ') last--;
+    if (last < low || last >= when - 2) return 0;
+    Pos user = last - 1;
+    while (user >= low && a[user] != ' ') user--;
+    if (user < low || user >= last - 1 || user <= begin || a[user - 1] == ' ') return 0;
+    /* `[DD/MMM/DDDD:DD:DD:DD +DDDD] "` */
+    if (!pattern(a, when, e, "[DD/.../DDDD:DD:DD:DD .DDDD] \"")) return 0;
+    if (!is_word(a[when + 4]) || !is_word(a[when + 5]) || !is_word(a[when + 6])) return 0;
+    if (a[when + 22] != '+' && a[when + 22] != '-') return 0;
+    Pos method = when + 30;
+    int size = 0;
+    while (size < 8 && is_upper(a[method + size])) size++;
+    if (size < 1 || size > 7 || a[method + size] != ' ') return 0;
+    Pos path = method + size + 1;
+    found = memchr(a + method, '"', (size_t)(e - method));
+    if (!found) return 0;
+    Pos quote = found - a; /* the request's closing quote: no quote in the path */
+    int http = quote - 9 >= 0 && pattern(a, quote - 9, e, " HTTP/D.D\"");
+    Pos stop = http ? quote - 9 : quote;
+    if (stop <= path || (!http && a[quote + 1] != ' ')) return 0;
+    for (Pos p = path; p < stop; p++)
+        if (a[p] == ' ') return 0;
+    /* no `[pid] ...` (a `[` then a digit) after the time */
+    for (Pos p = when + 1; p < e; p++) {
+        found = memchr(a + p, '[', (size_t)(e - p));
+        if (!found) break;
+        p = found - a;
+        if (is_digit(a[p + 1])) return 0;
+    }
+    int dash = quote + 2 < e && a[quote + 2] == '-';
+    int col;
+    if (dash) {
+        if (a[quote + 1] != ' ' || a[quote + 3] != ' ') return 0;
+        col = 4;
+    } else {
+        if (!pattern(a, quote, e, "\" DDD ")) return 0;
+        col = 6;
+    }
+    int count = a[quote + col] == '-' ? 1 : run(a, quote + col, 16 - col);
+    if (count < 1) return 0;
+    r->latency = NAN;
+    if (!no_tail) {
+        int tail = read_tail(a, quote + col + count, e, &r->latency);
+        if (tail <= 0) return tail;
+    }
+    r->code = dash ? 0 : (int)number(a, quote + 2, 3);
+    r->when = when;
+    r->path = path;
+    r->path_size = stop - path;
+    r->health = health(a, method, size, path, stop - path);
+    return 1;
+}
+
+/* Classify the line [s, e) (a[e] is its newline) and read its request: -1 on error (exception set). */
+static int read_line(const unsigned char *a, Pos s, Pos e, int after_summary, Row *r) {
+    r->kind = OTHER;
+    r->twin = 0;
+    r->s = s;
+    if (e - s > MAX_LINE_BYTES || has_control(a, s, e)) return 0; /* \r, \t, ...: the reference's own splitting */
+    Pos x = after_stamp(a, s, e, &r->stamped);
+    r->x = x;
+    /* the server's `DDDD-DD-DD DD:DD:DD,DDD L [pid] ` then `azmlinfsrv - ` or `gunicorn.access - ` */
+    if (pattern(a, x, e, "DDDD-DD-DD DD:DD:DD,DDD . [") && year_ok(a, x) && is_upper(a[x + 24])) {
+        int size = run(a, x + 27, 13);
+        if (size >= 1 && size <= 12) {
+            Pos close = x + 27 + size;
+            r->pid = x + 27;
+            r->pid_size = size;
+            if (pattern(a, close, e, "] azmlinfsrv - ")) {
+                int ok = read_summary(a, close + 15, e, r);
+                if (ok > 0) r->kind = SUMMARY;
+                return ok < 0 ? -1 : 0;
+            }
+            if (pattern(a, close, e, "] gunicorn.access - ")) {
+                r->twin = 1;
+                int ok = read_access(a, close + 20, e, after_summary, r);
+                if (ok > 0) r->kind = ACCESS;
+                return ok < 0 ? -1 : 0;
+            }
+        }
+    }
+    /* a plain line must not start like an ISO time: the reference would take that as the line's time */
+    if (!r->stamped && e - s > 4 && a[s + 4] == '-') return 0;
+    int ok = read_access(a, x, e, 0, r);
+    if (ok > 0) r->kind = ACCESS;
+    return ok < 0 ? -1 : 0;
+}
+
+/* ---- seconds ---- */
+
+typedef struct {
+    PyObject *minute; /* callable(text: bytes, clf: bool) -> epoch second of the minute, or NONE_SECOND */
+    char last[2][32];
+    int64_t base[2];
+    int known[2];
+} Clock;
+
+/* The epoch second of the time text of `width` bytes at p (digits checked), its seconds at column `ss`. */
+static int second_of(Clock *c, const unsigned char *a, Pos p, int width, int ss, int clf, int64_t *out) {
+    char text[32];
+    memcpy(text, a + p, (size_t)width);
+    int second = (text[ss] - '0') * 10 + (text[ss + 1] - '0');
+    text[ss] = text[ss + 1] = '0';
+    if (!c->known[clf] || memcmp(c->last[clf], text, (size_t)width) != 0) {
+        PyObject *found = PyObject_CallFunction(c->minute, "y#O", text, (Py_ssize_t)width, clf ? Py_True : Py_False);
+        if (!found) return -1;
+        int64_t base = PyLong_AsLongLong(found);
+        Py_DECREF(found);
+        if (base == -1 && PyErr_Occurred()) return -1;
+        memcpy(c->last[clf], text, (size_t)width);
+        c->base[clf] = base;
+        c->known[clf] = 1;
+    }
+    *out = (c->base[clf] != NONE_SECOND && second < 60) ? c->base[clf] + second : NONE_SECOND;
+    return 0;
+}
+
+/* ---- a block ---- */
+
+typedef struct {
+    Tally status, per_second, per_second_503, buckets, buckets_ok;
+    int64_t requests, latency_count, slow;
+    double latency_max, timeout_ms, bucket;
+} Counts;
+
+static int count_request(Counts *k, const Row *r, int64_t second) {
+    if (r->health) return 0;
+    k->requests++;
+    if (tally_add(&k->status, r->code, 1) < 0) return -1;
+    if (second != NONE_SECOND) {
+        if (tally_add(&k->per_second, second, 1) < 0) return -1;
+        if (r->code == 503 && tally_add(&k->per_second_503, second, 1) < 0) return -1;
+    }
+    if (!isnan(r->latency)) {
+        double value = r->latency > 0.001 ? r->latency : 0.001;
+        int64_t bucket = (int64_t)nearbyint(log(value) / k->bucket); /* round(): half to even */
+        if (tally_add(&k->buckets, bucket, 1) < 0) return -1;
+        if (r->code >= 200 && r->code < 400 && tally_add(&k->buckets_ok, bucket, 1) < 0) return -1;
+        k->latency_count++;
+        if (value >= k->timeout_ms) k->slow++;
+        if (value > k->latency_max) k->latency_max = value;
+    }
+    return 0;
+}
+
+static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(a + p, a + q, (size_t)size) == 0; }
+
+static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - "}; /* fast._MAY_COUNT */
+
+/* Whether [s, e) holds `text` (memchr for its first byte, then the rest). */
+static int holds(const unsigned char *a, Pos s, Pos e, const char *text) {
+    Pos size = (Pos)strlen(text);
+    for (Pos p = s; p + size <= e; p++) {
+        const unsigned char *found = memchr(a + p, text[0], (size_t)(e - size + 1 - p));
+        if (!found) return 0;
+        p = found - a;
+        if (memcmp(a + p, text, (size_t)size) == 0) return 1;
+    }
+    return 0;
+}
+
+static int marked(const unsigned char *a, Pos s, Pos e) {
+    for (size_t i = 0; i < sizeof MARKS / sizeof *MARKS; i++)
+        if (holds(a, s, e, MARKS[i])) return 1;
+    return 0;
+}
+
+/* Hand lines [start, stop) back as one text (a run of lines no shape took). */
+static int hand_back(PyObject *others, const unsigned char *a, Pos start, Pos stop) {
+    PyObject *text = PyBytes_FromStringAndSize((const char *)a + start, stop - start);
+    if (!text) return -1;
+    int failed = PyList_Append(others, text);
+    Py_DECREF(text);
+    return failed;
+}
+
+/* The request's second: S lines read the line's first time; A/G lines the prefix's (or the server's) when
+   `line_time` reads it, else the bracketed one. */
+static int row_second(Clock *clock, const unsigned char *a, const Row *r, int64_t *second) {
+    Pos iso = r->stamped ? r->s : r->x;
+    if (r->kind == SUMMARY) return second_of(clock, a, iso, 19, 17, 0, second);
+    *second = NONE_SECOND;
+    if ((r->stamped || r->twin) && second_of(clock, a, iso, 19, 17, 0, second) < 0) return -1;
+    if (*second == NONE_SECOND) return second_of(clock, a, r->when + 1, 26, 18, 1, second);
+    return 0;
+}
+
+/* The key of a G line (pid, path, status) and whether it is the twin of the summary before it. */
+static int note_twin(PyObject *twins, const unsigned char *a, const Row *r, int paired) {
+    PyObject *key = Py_BuildValue("y#y#iO", (const char *)a + r->pid, r->pid_size, (const char *)a + r->path,
+                                  r->path_size, r->code, paired ? Py_True : Py_False);
+    if (!key) return -1;
+    int failed = PyList_Append(twins, key);
+    Py_DECREF(key);
+    return failed;
+}
+
+static PyObject *build(Counts *k, PyObject *others, PyObject *twins) {
+    PyObject *status = tally_dict(&k->status), *per_second = tally_dict(&k->per_second),
+             *per_503 = tally_dict(&k->per_second_503), *buckets = tally_dict(&k->buckets),
+             *buckets_ok = tally_dict(&k->buckets_ok);
+    PyObject *out = NULL;
+    if (status && per_second && per_503 && buckets && buckets_ok)
+        out = Py_BuildValue("LOOOOOLLdOO", (long long)k->requests, status, per_second, per_503, buckets, buckets_ok,
+                            (long long)k->latency_count, (long long)k->slow, k->latency_max, others, twins);
+    Py_XDECREF(status);
+    Py_XDECREF(per_second);
+    Py_XDECREF(per_503);
+    Py_XDECREF(buckets);
+    Py_XDECREF(buckets_ok);
+    return out;
+}
+
+PyDoc_STRVAR(count_doc,
+"count(block, strict, minute, timeout_ms, bucket, twins)\n--\n\n"
+"The requests of a block of lines, or None when a summary's twin is not the next line (order matters).\n"
+"Returns (requests, status, per_second, per_second_503, buckets, buckets_ok, latency_count, slow, latency_max,\n"
+"others, twins): the dicts are counts per key; `others` the texts of the lines no shape took (runs of whole\n"
+"lines; unless `strict`, only those holding an access-line mark), for the reference parser; `twins`, when asked\n"
+"for, the (pid, path, status, paired) of every gunicorn.access line read. `minute(text, clf)`:\n"
+"the epoch second of a minute's time text (seconds `00`), or -(1 << 62) when the reference reads none.");
+
+static PyObject *count(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer view;
+    int strict, want_twins;
+    PyObject *minute;
+    Counts k;
+    memset(&k, 0, sizeof k);
+    if (!PyArg_ParseTuple(args, "y*pOddp", &view, &strict, &minute, &k.timeout_ms, &k.bucket, &want_twins))
+        return NULL;
+    const unsigned char *a = view.buf;
+    Pos n = view.len;
+    Clock clock;
+    memset(&clock, 0, sizeof clock);
+    clock.minute = minute;
+    PyObject *others = PyList_New(0), *twins = want_twins ? PyList_New(0) : Py_NewRef(Py_None), *result = NULL;
+    if (!others || !twins || tally_init(&k.status, 64) < 0 || tally_init(&k.per_second, 256) < 0 ||
+        tally_init(&k.per_second_503, 64) < 0 || tally_init(&k.buckets, 1024) < 0 ||
+        tally_init(&k.buckets_ok, 1024) < 0)
+        goto done;
+    Row prev = {0}, row;
+    Pos run_start = -1, run_stop = -1, s = 0;
+    while (s < n) {
+        const unsigned char *nl = memchr(a + s, '\n', (size_t)(n - s));
+        Pos e = nl ? nl - a : n;
+        int after_summary = prev.kind == SUMMARY;
+        if (nl) {
+            if (read_line(a, s, e, after_summary, &row) < 0) goto done;
+        } else {
+            row.kind = OTHER; /* a last line without its newline: the reference reads it */
+            row.twin = 0;
+        }
+        if (after_summary) { /* this line must be its twin: a G line of the same pid, path and status */
+            if (!(row.kind == ACCESS && row.twin && row.pid_size == prev.pid_size && same(a, row.pid, prev.pid, prev.pid_size) &&
+                  row.code == prev.code && row.path_size == prev.path_size && same(a, row.path, prev.path, prev.path_size))) {
+                Py_INCREF(Py_None);
+                result = Py_None;
+                goto done;
+            }
+            if (want_twins && note_twin(twins, a, &row, 1) < 0) goto done;
+        } else if (row.kind != OTHER) {
+            if (want_twins && row.twin && note_twin(twins, a, &row, 0) < 0) goto done;
+            int64_t second;
+            if (row_second(&clock, a, &row, &second) < 0 || count_request(&k, &row, second) < 0) goto done;
+        } else if (e > s && (strict || marked(a, s, e))) {
+            if (run_stop != s - 1 || run_start < 0) {
+                if (run_start >= 0 && hand_back(others, a, run_start, run_stop) < 0) goto done;
+                run_start = s;
+            }
+            run_stop = e;
+        }
+        prev = after_summary ? (Row){0} : row;
+        s = e + 1;
+    }
+    if (prev.kind == SUMMARY) { /* its twin would be in the next block */
+        Py_INCREF(Py_None);
+        result = Py_None;
+        goto done;
+    }
+    if (run_start >= 0 && hand_back(others, a, run_start, run_stop) < 0) goto done;
+    result = build(&k, others, twins);
+done:
+    Py_XDECREF(others);
+    Py_XDECREF(twins);
+    tally_free(&k.status);
+    tally_free(&k.per_second);
+    tally_free(&k.per_second_503);
+    tally_free(&k.buckets);
+    tally_free(&k.buckets_ok);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc}, {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "doctor.traffic._native",
+                                    "The traffic pass over a block of log lines, in C (see doctor.traffic.native).",
+                                    -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }

@@ -24,6 +24,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
 
 #define MAX_LINE_BYTES 16384 /* doctor.traffic.parse.MAX_LINE_BYTES */
 #define NONE_SECOND (-(INT64_C(1) << 62))
@@ -117,20 +120,56 @@ static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static inline int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 static inline int is_word(unsigned char c) { return is_digit(c) || is_upper(c) || (c >= 'a' && c <= 'z') || c == '_'; }
 
-/* Whether [p, p + len(pat)) lies before `e` and matches `pat`: `D` a digit, `.` any byte, else that byte. */
-static int pattern(const unsigned char *a, Pos p, Pos e, const char *pat) {
-    size_t n = strlen(pat);
-    if (p < 0 || p + (Pos)n > e) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = a[p + i];
-        if (pat[i] == 'D') {
-            if (!is_digit(c)) return 0;
-        } else if (pat[i] != '.' && (unsigned char)pat[i] != c) {
-            return 0;
+/* A fixed-width pattern: `D` a digit, `.` any byte, else that byte; tested eight bytes at a time (the masks of
+   doctor.traffic.swar.Pattern, laid out in memory order, so the byte order does not matter). */
+typedef struct {
+    const char *text;
+    Pos size;
+    int words;
+    uint64_t keep[4], want[4], low[4], add[4], carry[4];
+} Pattern;
+
+static void pattern_init(Pattern *pt, const char *text) {
+    unsigned char keep[32] = {0}, want[32] = {0}, low[32] = {0}, add[32] = {0}, carry[32] = {0};
+    pt->text = text;
+    pt->size = (Pos)strlen(text);
+    pt->words = (int)((pt->size + 7) / 8);
+    for (Pos i = 0; i < pt->size; i++) {
+        if (text[i] == 'D') { /* high nibble 3, low nibble 0-9 (adding 6 does not carry into bit 4) */
+            keep[i] = 0xF0, want[i] = 0x30, low[i] = 0x0F, add[i] = 0x06, carry[i] = 0x10;
+        } else if (text[i] != '.') {
+            keep[i] = 0xFF, want[i] = (unsigned char)text[i];
         }
+    }
+    memcpy(pt->keep, keep, 32);
+    memcpy(pt->want, want, 32);
+    memcpy(pt->low, low, 32);
+    memcpy(pt->add, add, 32);
+    memcpy(pt->carry, carry, 32);
+}
+
+/* Whether [p, p + size) lies before `e` and matches: whole words where they lie within the line, else byte by
+   byte (nothing past the line's newline is read). */
+static int matches(const Pattern *pt, const unsigned char *a, Pos p, Pos e) {
+    if (p < 0 || p + pt->size > e) return 0;
+    if (p + 8 * pt->words <= e) {
+        uint64_t bad = 0;
+        for (int j = 0; j < pt->words; j++) {
+            uint64_t w;
+            memcpy(&w, a + p + 8 * j, 8);
+            bad |= ((w & pt->keep[j]) ^ pt->want[j]) | (((w & pt->low[j]) + pt->add[j]) & pt->carry[j]);
+        }
+        return bad == 0;
+    }
+    for (Pos i = 0; i < pt->size; i++) {
+        unsigned char c = a[p + i];
+        if (pt->text[i] == 'D' ? !(c >= '0' && c <= '9') : (pt->text[i] != '.' && (unsigned char)pt->text[i] != c))
+            return 0;
     }
     return 1;
 }
+
+static Pattern STAMP, HEAD, AZML, GUNI, CLF, HTTP, STATUS, CODE_AFTER;
 
 /* Digits from p (which is at most e; a[e] is the line's newline), at most `cap` of them. */
 static inline int run(const unsigned char *a, Pos p, int cap) {
@@ -180,20 +219,30 @@ static int decimal(const unsigned char *a, Pos p, double *value, int *whole) {
     return 1;
 }
 
-/* Whether a line [s, e) holds a byte below 32 (a tab, \r, NUL ...), eight bytes at a time. */
-static int has_control(const unsigned char *a, Pos s, Pos e) {
+/* The first byte below 32 (a newline, tab, \r, NUL ...) at or after p, or n when there is none: sixteen bytes at
+   a time where SSE2 is there (every x86-64), else eight (SWAR: the lowest flagged byte of `hasless` is exact). */
+static Pos next_control(const unsigned char *a, Pos p, Pos n) {
+#if defined(__SSE2__) || defined(_M_X64)
+    const __m128i top = _mm_set1_epi8(31);
+    for (; p + 16 <= n; p += 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(a + p));
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(w, top), w)); /* bytes <= 31 */
+        if (mask) {
+            for (int k = 0;; k++)
+                if (mask & (1 << k)) return p + k;
+        }
+    }
+#else
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-    uint64_t found = 0;
-    Pos p = s;
-    for (; p + 8 <= e; p += 8) {
+    for (; p + 8 <= n; p += 8) {
         uint64_t w;
         memcpy(&w, a + p, 8);
-        found |= (w - ones * 32) & ~w;
+        if ((w - ones * 32) & ~w & high) break; /* a byte below 32 in these eight: found below */
     }
-    if (found & high) return 1;
-    for (; p < e; p++)
-        if (a[p] < 32) return 1;
-    return 0;
+#endif
+    for (; p < n; p++)
+        if (a[p] < 32) return p;
+    return n;
 }
 
 static const char *HEALTH_PATHS[] = {"/", "/healthz", "/health", "/live", "/ready", "/liveness", "/readiness"};
@@ -229,7 +278,7 @@ typedef struct {
 /* `YYYY-MM-DDTHH:MM:SS[.n{1,9}]Z ` at s: where the line proper starts after it, else s. */
 static Pos after_stamp(const unsigned char *a, Pos s, Pos e, int *stamped) {
     *stamped = 0;
-    if (!pattern(a, s, e, "DDDD-DD-DDTDD:DD:DD") || !year_ok(a, s)) return s;
+    if (s + 10 >= e || a[s + 4] != '-' || a[s + 10] != 'T' || !matches(&STAMP, a, s, e) || !year_ok(a, s)) return s;
     Pos zed = s + 19;
     if (a[zed] == '.') {
         int frac = run(a, zed + 1, 12);
@@ -252,7 +301,7 @@ static int read_summary(const unsigned char *a, Pos m, Pos e, Row *r) {
     while (path + gap < e && a[path + gap] != ' ') gap++;
     if (path + gap >= e) return 0;
     Pos tail = path + gap;
-    if (!pattern(a, tail, e, " DDD ")) return 0;
+    if (!matches(&CODE_AFTER, a, tail, e)) return 0;
     Pos ms = tail + 5;
     int whole = run(a, ms, 16), frac = 0, dot = a[ms + whole] == '.';
     if (dot) frac = run(a, ms + whole + 1, 16 - whole - 1);
@@ -318,7 +367,7 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
     while (user >= low && a[user] != ' ') user--;
     if (user < low || user >= last - 1 || user <= begin || a[user - 1] == ' ') return 0;
     /* `[DD/MMM/DDDD:DD:DD:DD +DDDD] "` */
-    if (!pattern(a, when, e, "[DD/.../DDDD:DD:DD:DD .DDDD] \"")) return 0;
+    if (!matches(&CLF, a, when, e)) return 0;
     if (!is_word(a[when + 4]) || !is_word(a[when + 5]) || !is_word(a[when + 6])) return 0;
     if (a[when + 22] != '+' && a[when + 22] != '-') return 0;
     Pos method = when + 30;
@@ -329,7 +378,7 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
     found = memchr(a + method, '"', (size_t)(e - method));
     if (!found) return 0;
     Pos quote = found - a; /* the request's closing quote: no quote in the path */
-    int http = quote - 9 >= 0 && pattern(a, quote - 9, e, " HTTP/D.D\"");
+    int http = quote - 9 >= 0 && matches(&HTTP, a, quote - 9, e);
     Pos stop = http ? quote - 9 : quote;
     if (stop <= path || (!http && a[quote + 1] != ' ')) return 0;
     for (Pos p = path; p < stop; p++)
@@ -347,7 +396,7 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
         if (a[quote + 1] != ' ' || a[quote + 3] != ' ') return 0;
         col = 4;
     } else {
-        if (!pattern(a, quote, e, "\" DDD ")) return 0;
+        if (!matches(&STATUS, a, quote, e)) return 0;
         col = 6;
     }
     int count = a[quote + col] == '-' ? 1 : run(a, quote + col, 16 - col);
@@ -365,27 +414,29 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
     return 1;
 }
 
-/* Classify the line [s, e) (a[e] is its newline) and read its request: -1 on error (exception set). */
-static int read_line(const unsigned char *a, Pos s, Pos e, int after_summary, Row *r) {
+/* Classify the line [s, e) (a[e] is its newline; `clean`: no other byte below 32 in it) and read its request:
+   -1 on error (exception set). */
+static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_summary, Row *r) {
     r->kind = OTHER;
     r->twin = 0;
     r->s = s;
-    if (e - s > MAX_LINE_BYTES || has_control(a, s, e)) return 0; /* \r, \t, ...: the reference's own splitting */
+    if (e - s > MAX_LINE_BYTES || !clean) return 0; /* \r, \t, ...: the reference's own splitting */
     Pos x = after_stamp(a, s, e, &r->stamped);
     r->x = x;
     /* the server's `DDDD-DD-DD DD:DD:DD,DDD L [pid] ` then `azmlinfsrv - ` or `gunicorn.access - ` */
-    if (pattern(a, x, e, "DDDD-DD-DD DD:DD:DD,DDD . [") && year_ok(a, x) && is_upper(a[x + 24])) {
+    if (x + 26 < e && a[x + 4] == '-' && a[x + 26] == '[' && matches(&HEAD, a, x, e) && year_ok(a, x) &&
+        is_upper(a[x + 24])) {
         int size = run(a, x + 27, 13);
         if (size >= 1 && size <= 12) {
             Pos close = x + 27 + size;
             r->pid = x + 27;
             r->pid_size = size;
-            if (pattern(a, close, e, "] azmlinfsrv - ")) {
+            if (matches(&AZML, a, close, e)) {
                 int ok = read_summary(a, close + 15, e, r);
                 if (ok > 0) r->kind = SUMMARY;
                 return ok < 0 ? -1 : 0;
             }
-            if (pattern(a, close, e, "] gunicorn.access - ")) {
+            if (matches(&GUNI, a, close, e)) {
                 r->twin = 1;
                 int ok = read_access(a, close + 20, e, after_summary, r);
                 if (ok > 0) r->kind = ACCESS;
@@ -555,11 +606,15 @@ static PyObject *count(PyObject *Py_UNUSED(self), PyObject *args) {
     Row prev = {0}, row;
     Pos run_start = -1, run_stop = -1, s = 0;
     while (s < n) {
-        const unsigned char *nl = memchr(a + s, '\n', (size_t)(n - s));
-        Pos e = nl ? nl - a : n;
+        Pos e = next_control(a, s, n);
+        int clean = e < n && a[e] == '\n';
+        if (e < n && !clean) {
+            const unsigned char *nl = memchr(a + e, '\n', (size_t)(n - e));
+            e = nl ? nl - a : n;
+        }
         int after_summary = prev.kind == SUMMARY;
-        if (nl) {
-            if (read_line(a, s, e, after_summary, &row) < 0) goto done;
+        if (e < n) {
+            if (read_line(a, s, e, clean, after_summary, &row) < 0) goto done;
         } else {
             row.kind = OTHER; /* a last line without its newline: the reference reads it */
             row.twin = 0;
@@ -611,4 +666,14 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "doctor.traffic._nati
                                     "The traffic pass over a block of log lines, in C (see doctor.traffic.native).",
                                     -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    pattern_init(&STAMP, "DDDD-DD-DDTDD:DD:DD"); /* --timestamps prefix (then `Z ` or `.n{1,9}Z `) */
+    pattern_init(&HEAD, "DDDD-DD-DD DD:DD:DD,DDD . [");  /* the server's logging time, level, `[` */
+    pattern_init(&AZML, "] azmlinfsrv - ");
+    pattern_init(&GUNI, "] gunicorn.access - ");
+    pattern_init(&CLF, "[DD/.../DDDD:DD:DD:DD .DDDD] \""); /* access-log time, then the request's opening quote */
+    pattern_init(&HTTP, " HTTP/D.D\"");
+    pattern_init(&STATUS, "\" DDD ");
+    pattern_init(&CODE_AFTER, " DDD ");
+    return PyModule_Create(&module);
+}

@@ -10,5 +10,5 @@ setup(
     # every package under doctor/, and the rule pack (./rules in a checkout) as doctor/builtin_rules
     packages=[*find_namespace_packages(include=["doctor", "doctor.*"]), "doctor.builtin_rules"],
     package_dir={"doctor.builtin_rules": "rules"},
-    ext_modules=[Extension("doctor.traffic._native", ["doctor/traffic/_native.c"], optional=True)],
+    ext_modules=[Extension("doctor._native", ["doctor/_native.c"], optional=True)],
 )

@@ -6,7 +6,7 @@ import io
 import os
 import re
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 # A log larger than this is scanned from its tail (the end is where a failure is); MLDOCTOR_MAX_LOG_BYTES overrides.
 MAX_LOG_BYTES = int(os.environ.get("MLDOCTOR_MAX_LOG_BYTES", str(4 * 1024**3)))
@@ -48,6 +48,20 @@ class Range(io.RawIOBase):
     def close(self) -> None:
         self.handle.close()
         super().close()
+
+
+try:  # the C extension `pip install .` builds where a C compiler is found (setup.py)
+    from doctor._native import newlines as _newlines
+except ImportError:
+    _newlines = None
+
+
+def count_newlines(data: Any, start: int, stop: int) -> int:
+    """data.count(b"\\n", start, stop) of a bytes-like object; in C without the GIL where it was built (~4x
+    faster, and the scan's two threads count at once)."""
+    if _newlines is not None:
+        return int(_newlines(data, start, stop))
+    return int(data.count(b"\n", start, stop))
 
 
 def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, *, cuts: list[int] | None = None) -> Iterator[bytes]:

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Generator, Iterable, Iterator, Sequence
 import hyperscan
 
 from doctor.cache import cache_dir, store
-from doctor.logs import iter_blocks
+from doctor.logs import count_newlines, iter_blocks
 from doctor.linematch import LineHit, block_matches, bounded, compile_line_pattern, nested_quantifier
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
@@ -181,7 +181,7 @@ class HyperscanScanner:
     def _scan_part(self, data: Any, lo: int, hi: int) -> PartHits:
         """The part's hit lines (start, relative number, ids) in order, and its newline count."""
         if self.db is None:
-            return [], data.count(b"\n", lo, hi)
+            return [], count_newlines(data, lo, hi)
         reports: list[int] = []
         add = reports.extend
 
@@ -271,10 +271,10 @@ def _number_lines(data: Any, lo: int, hi: int, lines: dict[int, list[int]]) -> P
     out: list[tuple[int, int, list[int]]] = []
     relative, counted_to = 0, lo
     for start in sorted(lines):
-        relative += data.count(b"\n", counted_to, start)
+        relative += count_newlines(data, counted_to, start)
         counted_to = start
         out.append((start, relative, lines[start]))
-    return out, relative + data.count(b"\n", counted_to, hi)
+    return out, relative + count_newlines(data, counted_to, hi)
 
 
 def _line_starts(data: Any, lo: int, end: int, hi: int) -> tuple[int, ...]:

@@ -252,3 +252,15 @@ def test_required_texts(pattern: str, texts: object) -> None:
     from doctor.linematch import required_texts
 
     assert required_texts(pattern) == texts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.integers(-5, 310), st.integers(-5, 310))
+def test_count_newlines_is_bytes_count(data: bytes, start: int, stop: int) -> None:
+    """The C newline count (built by `pip install -e .`, as CI installs) is bytes.count's, any bounds, any view."""
+    from doctor import _native
+
+    assert logs._newlines is _native.newlines
+    for buffer in (data, bytearray(data), memoryview(data)):
+        assert logs.count_newlines(buffer, max(start, 0), min(stop, len(data))) == data.count(
+            b"\n", max(start, 0), min(stop, len(data)))

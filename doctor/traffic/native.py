@@ -1,4 +1,4 @@
-"""The traffic pass over a block in C (doctor/traffic/_native.c): one pass per line, no Python object per line.
+"""The traffic pass over a block in C (doctor/_native.c): one pass per line, no Python object per line.
 
 It reads the lines the NumPy pass reads (doctor.traffic.lines: azmlinfsrv summaries with their gunicorn.access
 twins, plain gunicorn/front-end/ingress access lines, each maybe after a `--timestamps` prefix) with the same
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from doctor.traffic import _native  # ImportError when the extension was not built
+from doctor import _native  # ImportError when the extension was not built
 from doctor.traffic.parse import Ordered, clf_second, iso_second
 from doctor.traffic.stats import BUCKET, Accumulator
 

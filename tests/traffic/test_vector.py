@@ -326,7 +326,7 @@ def test_near_misses(line: int, monkeypatch: pytest.MonkeyPatch, arrivals: None)
 def test_a_summary_ending_the_block_sends_it_back() -> None:
     """A block whose last line is a summary (its twin would open the next one) is not the C pass's to count:
     the caller never sends one (it holds such a line back), and the pass refuses it all the same."""
-    from doctor.traffic import _native
+    from doctor import _native
 
     block = (G.format(s=1) + "\n" + S.format(s=1) + "\n").encode()
     assert _native.count(block, False, lambda text, clf: 0, 60000.0, 0.0198, False) is None

@@ -695,7 +695,119 @@ static PyObject *count_newlines(PyObject *Py_UNUSED(self), PyObject *args) {
     return PyLong_FromSsize_t(total);
 }
 
+/* ---- the hyperscan scan's hit lines ---- */
+
+typedef struct {
+    Pos start, order; /* the line, and where the report came (ids keep their order on a line) */
+    long id;
+} Hit;
+
+static int by_start(const void *x, const void *y) {
+    const Hit *a = x, *b = y;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+PyDoc_STRVAR(hit_lines_doc,
+"hit_lines(buffer, lo, hi, reports)\n--\n\n"
+"The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: id, end relative to lo, flattened) lie in, as\n"
+"doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first line,\n"
+"[ids, each once, in the order reported])...] by start, the part's newline count). After a newline, a match also\n"
+"stands for the next line (an empty match there). Sorting and counting run without the GIL.");
+
+static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t lo, hi;
+    PyObject *reports;
+    if (!PyArg_ParseTuple(args, "y*nnO", &view, &lo, &hi, &reports)) return NULL;
+    PyObject *out = NULL, *fast = PySequence_Fast(reports, "reports must be a sequence");
+    Hit *hits = NULL;
+    if (!fast) goto done;
+    if (lo < 0 || hi > view.len || lo > hi) {
+        PyErr_SetString(PyExc_ValueError, "bounds outside the buffer");
+        goto done;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(fast) / 2, size = 0;
+    hits = PyMem_Malloc(sizeof(Hit) * (size_t)(2 * count + 1));
+    if (!hits) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const unsigned char *a = view.buf;
+    PyObject **items = PySequence_Fast_ITEMS(fast);
+    for (Py_ssize_t k = 0; k < count; k++) { /* _line_starts */
+        long id = PyLong_AsLong(items[2 * k]);
+        Py_ssize_t end = PyLong_AsSsize_t(items[2 * k + 1]);
+        if (PyErr_Occurred()) goto done;
+        end += lo;
+        if (end < lo || end > hi) {
+            PyErr_SetString(PyExc_ValueError, "a match end outside the part");
+            goto done;
+        }
+        if (end == lo) {
+            hits[size] = (Hit){lo, size, id};
+            size++;
+            continue;
+        }
+        Pos start = end - 1;
+        while (start > lo && a[start - 1] != '\n') start--;
+        hits[size] = (Hit){start, size, id};
+        size++;
+        if (a[end - 1] == '\n' && end < hi) {
+            hits[size] = (Hit){end, size, id};
+            size++;
+        }
+    }
+    Py_ssize_t newlines_total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    qsort(hits, (size_t)size, sizeof(Hit), by_start);
+    Py_END_ALLOW_THREADS
+    out = PyList_New(0);
+    if (!out) goto done;
+    Pos counted_to = lo;
+    Py_ssize_t relative = 0;
+    for (Py_ssize_t k = 0; k < size;) {
+        Pos start = hits[k].start;
+        relative += newlines(a, counted_to, start);
+        counted_to = start;
+        PyObject *ids = PyList_New(0);
+        if (!ids) goto fail;
+        for (; k < size && hits[k].start == start; k++) {
+            PyObject *id = PyLong_FromLong(hits[k].id);
+            int have = id ? PySequence_Contains(ids, id) : -1;
+            if (have < 0 || (!have && PyList_Append(ids, id) < 0)) {
+                Py_XDECREF(id);
+                Py_DECREF(ids);
+                goto fail;
+            }
+            Py_DECREF(id);
+        }
+        PyObject *row = Py_BuildValue("nnN", start, relative, ids);
+        if (!row || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            goto fail;
+        }
+        Py_DECREF(row);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    newlines_total = relative + newlines(a, counted_to, hi);
+    Py_END_ALLOW_THREADS
+    {
+        PyObject *result = Py_BuildValue("Nn", out, newlines_total);
+        out = result;
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    PyMem_Free(hits);
+    Py_XDECREF(fast);
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
+                                {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {NULL, NULL, 0, NULL}};
 

@@ -264,3 +264,18 @@ def test_count_newlines_is_bytes_count(data: bytes, start: int, stop: int) -> No
     for buffer in (data, bytearray(data), memoryview(data)):
         assert logs.count_newlines(buffer, max(start, 0), min(stop, len(data))) == data.count(
             b"\n", max(start, 0), min(stop, len(data)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200).map(lambda b: b.replace(b"\r", b"\n")), st.data())
+def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObject) -> None:
+    """The C hit-line numbering gives what _hit_lines then _number_lines give, for any match ends in a part."""
+    from doctor import _native, scan_hs
+
+    lo = draw.draw(st.integers(0, len(data)))
+    hi = draw.draw(st.integers(lo, len(data)))
+    ends = draw.draw(st.lists(st.tuples(st.integers(0, 40), st.integers(0, hi - lo)), max_size=30))
+    reports = [value for pair in ends for value in pair]
+    buffer = bytearray(data)
+    expected = scan_hs._number_lines(buffer, lo, hi, scan_hs._hit_lines(buffer, lo, hi, reports))
+    assert _native.hit_lines(buffer, lo, hi, reports) == (list(expected[0]), expected[1])

@@ -4,9 +4,9 @@ It reads the lines the NumPy pass reads (doctor.traffic.lines: azmlinfsrv summar
 twins, plain gunicorn/front-end/ingress access lines, each maybe after a `--timestamps` prefix) with the same
 checks, at least as strict as the reference parser's regexes, and hands every other line back to be read by
 the reference (`parse_line`). Where order matters it raises `Ordered`, as the NumPy pass does, and the caller
-counts the block line by line: a summary whose twin is not the next line, a lone twin of a summary still waiting
-for its twin, a full deque of such summaries, a probe's client errors, a failing status with no excerpt yet. A minute of time text is parsed once by the
-reference's own `line_time`.
+counts the block line by line: a summary whose twin is not the next line, a lone twin of a summary still
+waiting for its twin, a full deque of such summaries, a probe's client errors, a failing status with no excerpt
+yet. A minute of time text is parsed once by the reference's own `line_time`.
 
 The extension is built by `pip install .` where a C compiler is found (setup.py: optional); without it the
 NumPy pass counts the same statistics. `mldoctor --version` says which pass is in use.
@@ -14,19 +14,16 @@ NumPy pass counts the same statistics. `mldoctor --version` says which pass is i
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from doctor import _native  # ImportError when the extension was not built
-from doctor.traffic.parse import Ordered, clf_second, iso_second
+from doctor.traffic.parse import Ordered, clf_second, iso_second, pending_after
 from doctor.traffic.stats import BUCKET, Accumulator
 
 if TYPE_CHECKING:
     from doctor.traffic.fast import FastPass
 
 NONE = -(1 << 62)  # "no second" (the reference's None), as the extension writes it
-MIN_BYTES = 0  # no fixed cost per call worth a threshold: small logs are counted here too
-ENV = "MLDOCTOR_TRAFFIC_NATIVE"  # "0": the NumPy pass instead
 
 
 class Clock:
@@ -62,7 +59,8 @@ def count_block(fast: "FastPass", block: bytes) -> Accumulator:
     tmp = Accumulator(timeout_ms=fast.acc.timeout_ms)
     (tmp.requests, status, per_second, per_second_503, buckets, buckets_ok, tmp.latency_count, tmp.slow,
      tmp.latency_max, others, twins) = found
-    order = _pending_order(pending, twins) if pending else None
+    order = pending_after(pending, (((pid, path.decode("utf-8", "replace"), status), paired)
+                                    for pid, path, status, paired in twins)) if pending else None
     tmp.status.update(status)
     tmp.per_second.update(per_second)
     tmp.per_second_503.update(per_second_503)
@@ -74,29 +72,3 @@ def count_block(fast: "FastPass", block: bytes) -> Accumulator:
     if order is not None:
         fast.parser.reorder(order)
     return tmp
-
-
-def _pending_order(pending: list[tuple[bytes, str, int]],
-                   twins: list[tuple[bytes, bytes, int, bool]]) -> list[tuple[bytes, str, int]] | None:
-    """The pending summaries after this block (None: as before): a pair whose key is pending moves that key to
-    the end, as the reference's append-then-remove-the-first does. Raises Ordered for a lone twin whose key is
-    pending (it may be that summary's twin). As doctor.traffic.vector._pending_order, from the pass's twins."""
-    keys, moved = set(pending), []
-    for pid, path, status, paired in twins:
-        key = (pid, path.decode("utf-8", "replace"), status)
-        if key in keys:
-            if not paired:
-                raise Ordered  # a lone twin of a pending summary, or a request of its own: only order tells
-            moved.append(key)
-    if not moved:
-        return None
-    order = list(pending)
-    for key in moved:
-        order.remove(key)
-        order.append(key)
-    return order
-
-
-def enabled() -> bool:
-    """Whether this pass is to be used (MLDOCTOR_TRAFFIC_NATIVE=0 turns it off)."""
-    return os.environ.get(ENV, "1") != "0"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import Iterable
 
 from doctor.logs import line_time
 
@@ -154,3 +155,25 @@ class LineParser:
             self._pending.remove(key)
             return True
         return False
+
+
+def pending_after(pending: list[tuple[bytes, str, int]],
+                  twins: Iterable[tuple[tuple[bytes, str, int], bool]]) -> list[tuple[bytes, str, int]] | None:
+    """The summaries waiting for their twin after a block counted at once (None: as before), from the block's
+    gunicorn.access lines in order, each (key, whether it is the twin of the summary just before it): a pair
+    whose key is pending moves that key to the end, as LineParser's append-then-remove-the-first does. Raises
+    Ordered for a lone twin whose key is pending (it may be that summary's twin, or a request of its own: only
+    the line-by-line parser can tell)."""
+    keys, moved = set(pending), []
+    for key, paired in twins:
+        if key in keys:
+            if not paired:
+                raise Ordered
+            moved.append(key)
+    if not moved:
+        return None
+    order = list(pending)
+    for key in moved:
+        order.remove(key)
+        order.append(key)
+    return order

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from doctor.traffic.lines import Lines, Requests
-from doctor.traffic.parse import HEALTH_PATHS, LineParser, Ordered, clf_second, iso_second
+from doctor.traffic.parse import HEALTH_PATHS, LineParser, Ordered, clf_second, iso_second, pending_after
 from doctor.traffic.stats import BUCKET, Accumulator
 from doctor.traffic.swar import I64, MASKS, U64, WIDTH, Block, flags, low_bit, masked, spread
 
@@ -183,22 +183,10 @@ def _pending_order(block: bytes, b: Block, lines: Lines, a: Requests, twins: np.
     maybe = np.zeros(len(g.rows), bool)
     for pid, _, status in pending:
         maybe |= (size == len(pid)) & (value == int(pid)) & (g.code == status)
-    keys = set(pending)
-    moved = []
-    for row, pid_at, size_at, path, path_size, code in zip(*(v[maybe].tolist() for v in (
-            g.rows, lines.x[g.rows] + 27, size, g.path, g.path_size, g.code))):
-        key = (block[pid_at:pid_at + size_at], block[path:path + path_size].decode("utf-8", "replace"), code)
-        if key in keys:
-            if not twins[row]:
-                raise Ordered  # a lone twin of a pending summary, or a request of its own: only order tells
-            moved.append(key)
-    if not moved:
-        return None
-    order = list(pending)
-    for key in moved:
-        order.remove(key)
-        order.append(key)
-    return order
+    return pending_after(pending, (
+        ((block[pid_at:pid_at + size_at], block[path:path + path_size].decode("utf-8", "replace"), code), twins[row])
+        for row, pid_at, size_at, path, path_size, code in zip(*(v[maybe].tolist() for v in (
+            g.rows, lines.x[g.rows] + 27, size, g.path, g.path_size, g.code)))))
 
 
 def _count(fast: "Counting", b: Block, lines: Lines, s: Requests, a: Requests, tmp: Accumulator) -> None:

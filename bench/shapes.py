@@ -8,8 +8,8 @@ Per shape, in one run: the generated log's size, `rg -c -f` (the built-in rules'
 shape and size under /tmp/mldoctor-bench/shapes/ (GENERATED: synthetic lines in the real formats, not
 recorded logs); --short makes a few MB per shape (CI). --python-mb times the pure-Python path on the log's
 first N MB only (its ratio is to rg on that same cut), since it runs at a few MB/s. --traffic adds the traffic
-pass alone (`doctor.traffic.compute` in a child process), with NumPy and with the regex block pass
-(MLDOCTOR_TRAFFIC_NUMPY=0), and checks that both give the same statistics.
+pass alone (`doctor.traffic.compute` in a child process), in C, in NumPy (MLDOCTOR_TRAFFIC_NATIVE=0) and with
+the regex block pass (MLDOCTOR_TRAFFIC_NUMPY=0 too), and checks that all three give the same statistics.
 """
 
 from __future__ import annotations
@@ -258,15 +258,20 @@ print(hashlib.sha256(json.dumps(compute(evidence), sort_keys=True, default=str).
 """
 
 
+TRAFFIC_PASSES = (("traffic pass (c)", {"MLDOCTOR_TRAFFIC_NATIVE": "1"}),
+                  ("traffic pass (numpy)", {"MLDOCTOR_TRAFFIC_NATIVE": "0"}),
+                  ("traffic pass (regex)", {"MLDOCTOR_TRAFFIC_NATIVE": "0", "MLDOCTOR_TRAFFIC_NUMPY": "0"}))
+
+
 def traffic(log: Path, mb: float, rg: tuple[float, float, int]) -> None:
-    """The traffic pass alone, with NumPy and with the regex block pass: figures, and whether the stats agree."""
+    """The traffic pass alone, in C, in NumPy and with the regex block pass: figures, and whether the stats agree."""
     digests = []
-    for label, numpy in (("traffic pass (numpy)", "1"), ("traffic pass (regex)", "0")):
-        figures = child([sys.executable, "-c", TRAFFIC, str(log)], {"MLDOCTOR_TRAFFIC_NUMPY": numpy, "PYTHONPATH": str(ROOT)})
+    for label, env in TRAFFIC_PASSES:
+        figures = child([sys.executable, "-c", TRAFFIC, str(log)], {**env, "PYTHONPATH": str(ROOT)})
         digests.append(LAST_STDOUT[0])
         print(row(label, mb, figures, (rg[0], rg[1])), flush=True)
-    if digests[0] != digests[1]:
-        raise SystemExit(f"{log}: the NumPy and regex traffic passes disagree")
+    if len(set(digests)) != 1:
+        raise SystemExit(f"{log}: the C, NumPy and regex traffic passes disagree")
 
 
 def bench_shape(shape: str, size_mb: float, python_mb: float | None, paths: list[str], pats: Path,
@@ -302,7 +307,7 @@ def main() -> int:
     ap.add_argument("--paths", default="hyperscan,python")
     ap.add_argument("--python-mb", type=float, default=None, help="time the pure-Python path on the first N MB")
     ap.add_argument("--profile", type=Path, default=None, help="py-spy speedscope files of each check, in DIR")
-    ap.add_argument("--traffic", action="store_true", help="also the traffic pass alone, NumPy and regex")
+    ap.add_argument("--traffic", action="store_true", help="also the traffic pass alone, C, NumPy and regex")
     args = ap.parse_args()
     size = 2.0 if args.short else args.size_mb
     shapes = args.shapes.split(",")

@@ -1,0 +1,50 @@
+"""Random hostile blocks through the C extension (doctor/_native.c), for tests/security/test_native_asan.py.
+
+Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
+AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
+and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
+the end is an ASan error), through `count`, `hit_lines` (random match ends) and `newlines`. Prints `ok N`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "traffic")]
+
+import test_vector  # noqa: E402  (the near-miss lines)
+
+
+def main() -> None:
+    spec = importlib.util.spec_from_file_location("_native", sys.argv[1])
+    assert spec is not None and spec.loader is not None
+    native = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(native)
+    rnd = random.Random(int(sys.argv[2]))
+    lines = [line.format(s=7) for line in test_vector.NEAR_MISSES]
+    lines += [test_vector.G.format(s=1), test_vector.S.format(s=1), test_vector.T.format(s=1)]
+    total = 0
+    for _ in range(int(sys.argv[3])):
+        block = bytearray("\n".join(rnd.choice(lines) for _ in range(rnd.randint(1, 12))).encode())
+        for _ in range(rnd.randint(0, 6)):
+            block[rnd.randrange(len(block))] = rnd.choice(b' "[]0123456789-:.\n\r\x00Z T/abcHTP')
+        if rnd.random() < 0.5:
+            block += b"\n"
+        raw = bytes(block[: rnd.randint(0, len(block))])
+        data = ctypes.create_string_buffer(raw, len(raw)) if raw else raw
+        for strict in (False, True):
+            found = native.count(data, strict, lambda text, clf: 0, 60000.0, 0.0198, rnd.random() < 0.5)
+            total += 0 if found is None else found[0]
+        reports = [value for _ in range(rnd.randint(0, 5)) for value in (rnd.randint(0, 9), rnd.randint(0, len(raw)))]
+        native.hit_lines(data, 0, len(raw), reports)
+        assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
+    print("ok", total)
+
+
+if __name__ == "__main__":
+    main()

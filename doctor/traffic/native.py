@@ -14,14 +14,9 @@ NumPy pass counts the same statistics. `mldoctor --version` says which pass is i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from doctor import _native  # ImportError when the extension was not built
+from doctor._native import count as native_count  # ImportError when the extension was not built
 from doctor.traffic.parse import Ordered, clf_second, iso_second, pending_after
-from doctor.traffic.stats import BUCKET, Accumulator
-
-if TYPE_CHECKING:
-    from doctor.traffic.fast import FastPass
+from doctor.traffic.stats import BUCKET, Accumulator, Counting
 
 NONE = -(1 << 62)  # "no second" (the reference's None), as the extension writes it
 
@@ -44,7 +39,7 @@ class Clock:
             return value
 
 
-def count_block(fast: "FastPass", block: bytes) -> Accumulator:
+def count_block(fast: Counting, block: bytes) -> Accumulator:
     """The statistics of one block of whole lines, with `fast`'s parser state and caches; raises Ordered."""
     pending = list(fast.parser.pending_keys())
     if len(pending) >= fast.parser.PENDING:
@@ -53,7 +48,7 @@ def count_block(fast: "FastPass", block: bytes) -> Accumulator:
         raise Ordered  # a probe's client errors: line by line
     clock = fast.clock
     assert isinstance(clock, Clock)
-    found = _native.count(block, fast.parser.strict, clock.minute, fast.acc.timeout_ms, BUCKET, bool(pending))
+    found = native_count(block, fast.parser.strict, clock.minute, fast.acc.timeout_ms, BUCKET, bool(pending))
     if found is None:
         raise Ordered  # a summary whose twin is not the next line
     tmp = Accumulator(timeout_ms=fast.acc.timeout_ms)

@@ -6,10 +6,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from doctor.convert import format_time
-from doctor.traffic.parse import Request
+from doctor.traffic.parse import LineParser, Request
 
 BURST_GAP_S = 60  # 503 seconds closer than this belong to one burst
 MIN_BURST_503 = 3  # a single 503 (or two) is not a burst
@@ -199,3 +200,18 @@ def _iso(second: int | None) -> str:
     if second is None:
         return ""
     return format_time(datetime.fromtimestamp(second, timezone.utc)) or ""
+
+
+class Counting(Protocol):
+    """What a block pass (doctor.traffic.native, doctor.traffic.vector) uses of the pass it serves
+    (doctor.traffic.fast.FastPass)."""
+
+    acc: Accumulator
+    parser: LineParser
+    clock: Any  # the block pass's own cache of parsed minutes
+
+    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool) -> None:
+        """Lines no fast shape took, read by the reference parser; raises Ordered where order matters."""
+
+    def check_excerpts(self, tmp: Accumulator) -> None:
+        """Raises Ordered when a failing status of `tmp` has no excerpt yet."""

@@ -23,30 +23,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable, Protocol
+from typing import Callable
 
 import numpy as np
 
 from doctor.traffic.lines import Lines, Requests
-from doctor.traffic.parse import HEALTH_PATHS, LineParser, Ordered, clf_second, iso_second, pending_after
-from doctor.traffic.stats import BUCKET, Accumulator
+from doctor.traffic.parse import HEALTH_PATHS, Ordered, clf_second, iso_second, pending_after
+from doctor.traffic.stats import BUCKET, Accumulator, Counting
 from doctor.traffic.swar import I64, MASKS, U64, WIDTH, Block, flags, low_bit, masked, spread
 
 NONE = I64(-(1 << 62))  # "no second" (the reference's None)
 
-
-class Counting(Protocol):
-    """What the NumPy pass uses of the block pass it serves (doctor.traffic.fast.FastPass)."""
-
-    acc: Accumulator
-    parser: LineParser
-    clock: "Clock | None"
-
-    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool) -> None:
-        """Lines no fast shape took, read by the reference parser; raises Ordered where order matters."""
-
-    def check_excerpts(self, tmp: Accumulator) -> None:
-        """Raises Ordered when a failing status of `tmp` has no excerpt yet."""
 
 class Clock:
     """Epoch seconds of fixed-width time texts, each distinct minute parsed once by the reference (`line_time`)."""
@@ -117,7 +104,7 @@ def _scatter(n: int, rows: np.ndarray, values: np.ndarray, fill: object = 0) -> 
     return out
 
 
-def count_block(fast: "Counting", block: bytes) -> Accumulator:
+def count_block(fast: Counting, block: bytes) -> Accumulator:
     """The statistics of one block of whole lines, with `fast`'s parser state and caches; raises Ordered."""
     pending = list(fast.parser.pending_keys())
     if len(pending) >= fast.parser.PENDING:
@@ -189,7 +176,7 @@ def _pending_order(block: bytes, b: Block, lines: Lines, a: Requests, twins: np.
             g.rows, lines.x[g.rows] + 27, size, g.path, g.path_size, g.code)))))
 
 
-def _count(fast: "Counting", b: Block, lines: Lines, s: Requests, a: Requests, tmp: Accumulator) -> None:
+def _count(fast: Counting, b: Block, lines: Lines, s: Requests, a: Requests, tmp: Accumulator) -> None:
     """Requests, statuses, seconds and latencies of the S and A/G rows (health probes left out)."""
     clock = fast.clock
     assert clock is not None

@@ -3,12 +3,14 @@
 Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
-the end is an ASan error), through `count`, `hit_lines` (random match ends) and `newlines`. Prints `ok N`.
+the end is an ASan error), through `count`, `hit_lines` (random match ends) and `newlines`. Prints `ok N DIGEST`:
+the requests counted and a digest of every result (the same for any build of the same code).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
 import random
 import sys
@@ -28,7 +30,7 @@ def main() -> None:
     rnd = random.Random(int(sys.argv[2]))
     lines = [line.format(s=7) for line in test_vector.NEAR_MISSES]
     lines += [test_vector.G.format(s=1), test_vector.S.format(s=1), test_vector.T.format(s=1)]
-    total = 0
+    total, digest = 0, hashlib.sha256()
     for _ in range(int(sys.argv[3])):
         block = bytearray("\n".join(rnd.choice(lines) for _ in range(rnd.randint(1, 12))).encode())
         for _ in range(rnd.randint(0, 6)):
@@ -40,10 +42,11 @@ def main() -> None:
         for strict in (False, True):
             found = native.count(data, strict, lambda text, clf: 0, 60000.0, 0.0198, rnd.random() < 0.5)
             total += 0 if found is None else found[0]
+            digest.update(repr(found).encode())
         reports = [value for _ in range(rnd.randint(0, 5)) for value in (rnd.randint(0, 9), rnd.randint(0, len(raw)))]
-        native.hit_lines(data, 0, len(raw), reports)
+        digest.update(repr(native.hit_lines(data, 0, len(raw), reports)).encode())
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
-    print("ok", total)
+    print("ok", total, digest.hexdigest())
 
 
 if __name__ == "__main__":

@@ -45,5 +45,5 @@ def test_manifests_validate_against_kubernetes_schemas() -> None:
 def test_dockerfile_installs_the_package_as_non_root() -> None:
     text = (ROOT / "deploy" / "Dockerfile").read_text("utf-8")
     assert "pip install ." in text and "USER 10001" in text and 'ENTRYPOINT ["mldoctor"]' in text
-    for copied in ("pyproject.toml", "doctor", "rules"):
-        assert (ROOT / copied).exists()
+    for copied in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "doctor", "rules"):  # what the build reads
+        assert (ROOT / copied).exists() and copied in text, copied

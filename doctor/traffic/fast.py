@@ -354,9 +354,14 @@ def resolve_engine() -> str:
 
     if native_module() is not None:
         return "c"
-    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") != "0" and importlib.util.find_spec("numpy") is not None:
+    if _numpy_wanted() and importlib.util.find_spec("numpy") is not None:  # found, not imported: --version stays quick
         return "numpy"
     return "regex"
+
+
+def _numpy_wanted() -> bool:
+    """Whether the NumPy pass may run here: not turned off (MLDOCTOR_TRAFFIC_NUMPY=0), little-endian (its words)."""
+    return os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") != "0" and sys.byteorder == "little"
 
 
 def native_module() -> Any:
@@ -372,7 +377,7 @@ def native_module() -> Any:
 
 def vector_module() -> Any:
     """doctor.traffic.vector when NumPy is installed (MLDOCTOR_TRAFFIC_NUMPY=0 turns it off), else None."""
-    if os.environ.get("MLDOCTOR_TRAFFIC_NUMPY", "1") == "0" or sys.byteorder != "little":  # its words are little-endian
+    if not _numpy_wanted():
         return None
     try:
         from doctor.traffic import vector

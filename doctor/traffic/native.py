@@ -15,28 +15,16 @@ NumPy pass counts the same statistics. `mldoctor --version` says which pass is i
 from __future__ import annotations
 
 from doctor._native import count as native_count  # ImportError when the extension was not built
-from doctor.traffic.parse import Ordered, clf_second, iso_second, pending_after
+from doctor.traffic.parse import Minutes, Ordered, clf_second, iso_second, pending_after
 from doctor.traffic.stats import BUCKET, Accumulator, Counting
 
-NONE = -(1 << 62)  # "no second" (the reference's None), as the extension writes it
-
-
-class Clock:
+class Clock(Minutes):
     """Epoch seconds of a minute's time text (its seconds `00`), each parsed once by the reference."""
 
-    def __init__(self) -> None:
-        self.minutes: dict[bytes, int] = {}
-
     def minute(self, text: bytes, clf: bool) -> int:
-        """The epoch second of the minute `text` (ISO-8601, or the common log format's without brackets)."""
-        try:
-            return self.minutes[text]
-        except KeyError:
-            if len(self.minutes) > 100_000:
-                self.minutes.clear()  # bounded on logs spanning months
-            found = (clf_second if clf else iso_second)(text)
-            value = self.minutes[text] = NONE if found is None else found
-            return value
+        """The extension's callback: the epoch second of the minute `text` (ISO-8601, or the common log format's
+        without brackets), NO_SECOND (which the extension knows) where the reference reads none."""
+        return self.of(text, clf_second if clf else iso_second)
 
 
 def count_block(fast: Counting, block: bytes) -> Accumulator:

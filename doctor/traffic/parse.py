@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from doctor.logs import line_time
 
@@ -177,3 +177,25 @@ def pending_after(pending: list[tuple[bytes, str, int]],
         order.remove(key)
         order.append(key)
     return order
+
+
+NO_SECOND = -(1 << 62)  # "no second" (the reference's None), as the block passes write it
+
+
+class Minutes:
+    """Epoch seconds of a minute's time text (its seconds `00`), each parsed once by the reference: the cache the
+    block passes (doctor.traffic.native, doctor.traffic.vector) add a line's seconds to."""
+
+    def __init__(self) -> None:
+        self.minutes: dict[bytes, int] = {}
+
+    def of(self, text: bytes, parse: Callable[[bytes], int | None]) -> int:
+        """The epoch second `parse` reads in `text`, NO_SECOND where it reads none."""
+        try:
+            return self.minutes[text]
+        except KeyError:
+            if len(self.minutes) > 100_000:
+                self.minutes.clear()  # bounded on logs spanning months
+            found = parse(text)
+            value = self.minutes[text] = NO_SECOND if found is None else found
+            return value

@@ -28,18 +28,15 @@ from typing import Callable
 import numpy as np
 
 from doctor.traffic.lines import Lines, Requests
-from doctor.traffic.parse import HEALTH_PATHS, Ordered, clf_second, iso_second, pending_after
+from doctor.traffic.parse import HEALTH_PATHS, NO_SECOND, Minutes, Ordered, clf_second, iso_second, pending_after
 from doctor.traffic.stats import BUCKET, Accumulator, Counting
 from doctor.traffic.swar import I64, MASKS, U64, WIDTH, Block, flags, low_bit, masked, spread
 
-NONE = I64(-(1 << 62))  # "no second" (the reference's None)
+NONE = I64(NO_SECOND)  # "no second" (the reference's None)
 
 
-class Clock:
+class Clock(Minutes):
     """Epoch seconds of fixed-width time texts, each distinct minute parsed once by the reference (`line_time`)."""
-
-    def __init__(self) -> None:
-        self.minutes: dict[bytes, int | None] = {}
 
     def seconds(self, b: Block, at: np.ndarray, width: int, ss: int, parse: Callable[[bytes], int | None]) -> np.ndarray:
         """The second of each time text of `width` bytes at `at` (its seconds at column `ss`; NONE where the
@@ -59,19 +56,9 @@ class Clock:
             new[1:] |= word[1:] != word[:-1]
         firsts = np.flatnonzero(new)
         texts = [bytes(window.rows[row, :width]) for row in firsts.tolist()]
-        bases = np.array([self._minute(text[:ss] + b"00" + text[ss + 2:], parse) for text in texts], I64)
+        bases = np.array([self.of(text[:ss] + b"00" + text[ss + 2:], parse) for text in texts], I64)
         base = np.repeat(bases, np.diff(np.append(firsts, len(at))))
         return np.where((base != NONE) & (second < 60), base + second, NONE)  # type: ignore[no-any-return]
-
-    def _minute(self, text: bytes, parse: Callable[[bytes], int | None]) -> int:
-        try:
-            return self.minutes[text]
-        except KeyError:
-            if len(self.minutes) > 100_000:
-                self.minutes.clear()
-            found = parse(text)
-            value = self.minutes[text] = int(NONE) if found is None else found
-            return value
 
 
 GET, HEAD_ = (U64(int.from_bytes(m, "little")) for m in (b"GET", b"HEAD"))

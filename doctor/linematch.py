@@ -33,6 +33,26 @@ def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
     return re.compile(pattern.encode("utf-8"), re.MULTILINE)
 
 
+class LinePatterns:
+    """Rule patterns compiled for line matching on first use, each with whether it is risky (`nested_quantifier`,
+    then searched under the time bound): a scan that confirms the few patterns a log hits compiles only those."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.sources = list(patterns)
+        self._compiled: list[tuple[re.Pattern[bytes], bool] | None] = [None] * len(self.sources)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, index: int) -> tuple[re.Pattern[bytes], bool]:
+        """(compiled pattern, risky)."""
+        found = self._compiled[index]
+        if found is None:
+            source = self.sources[index]
+            found = self._compiled[index] = (compile_line_pattern(source), nested_quantifier(source))
+        return found
+
+
 def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
     """(line start, per-line match) for every line of the block the pattern matches."""
     pos = 0

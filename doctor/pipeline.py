@@ -89,8 +89,8 @@ def diagnose_all(evidences: Sequence[Evidence], configs: Sequence[str] = (), rul
     from doctor.rules.loader import load_rules
     from doctor.traffic import traffic_stage
 
-    rules = load_rules([Path(p) for p in rule_dirs])
     extra = load_config_files(configs)
+    rules = None
     reports = []
     for evidence in evidences:
         evidence.configs.extend(extra)
@@ -99,8 +99,12 @@ def diagnose_all(evidences: Sequence[Evidence], configs: Sequence[str] = (), rul
             raise UnreachableError("nothing could be collected: " + "; ".join(
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)
         traffic = traffic_stage(evidence)  # started before the rules' log scan: its children count beside it
+        if rules is None:  # loaded while the first evidence's traffic children count
+            rules = load_rules([Path(p) for p in rule_dirs])
         reports.append(diagnose(evidence, rules, ignore, redact=redact, traffic=traffic))
         attach_charts(reports[-1], evidence, traffic.stats())
+    if rules is None:
+        load_rules([Path(p) for p in rule_dirs])  # no evidence: a broken rule is still an error
     return reports
 
 

@@ -24,7 +24,7 @@ import hyperscan
 
 from doctor.cache import cache_dir, store
 from doctor.logs import count_newlines, iter_blocks
-from doctor.linematch import LineHit, block_matches, bounded, compile_line_pattern, nested_quantifier
+from doctor.linematch import LineHit, LinePatterns, block_matches, bounded
 
 # Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
 _BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
@@ -43,7 +43,53 @@ def hs_expression(pattern: str) -> bytes | None:
     """The prefilter hyperscan runs for a rule pattern; None when only `re` is exact for it."""
     if _BLOCK_ANCHORS.search(pattern):
         return None
-    return without_trailing_any(pattern).encode("utf-8")
+    return without_leading_context(without_trailing_any(pattern)).encode("utf-8")
+
+
+_LEADING_SPACE = re.compile(r"\^\\s[*+]")
+
+
+def without_leading_context(pattern: str) -> str:
+    """The pattern without what its first branch starts with to say where a match may begin: `(?:^|X)` (the line
+    start or X) or `^\\s*`. Every line the pattern matches has a match of what is left (`re` confirms each hit
+    line); and hyperscan need no longer follow every line's start: `(?:^|sh: )(?:mlserver|...): not found` was a
+    fifth of the scan of an access log (bench/README.md)."""
+    if pattern.startswith("(?:^|"):
+        end = _group_end(pattern, 0)
+        rest = pattern[end + 1:] if end is not None else ""
+    elif (space := _LEADING_SPACE.match(pattern)) is not None:
+        rest = pattern[space.end():]
+    else:
+        return pattern
+    if not rest or rest[0] in "|)?*+{":  # the context is the whole branch, or is repeated: kept
+        return pattern
+    return rest
+
+
+def _group_end(pattern: str, start: int) -> int | None:
+    """The position of the `)` closing the group opened at `start` (escapes and character classes skipped)."""
+    depth, i, n = 0, start, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i += 1
+            if i < n and pattern[i] == "^":
+                i += 1
+            if i < n and pattern[i] == "]":
+                i += 1
+            while i < n and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def without_trailing_any(pattern: str) -> str:
@@ -137,8 +183,7 @@ class HyperscanScanner:
     report is not a line `re` confirms (hyperscan matched across a line end), `re` looks for it in that block."""
 
     def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = ()) -> None:
-        self.patterns = [compile_line_pattern(p) for p in patterns]
-        self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # confirmed under a time bound
+        self.patterns = LinePatterns(patterns)  # compiled when a line is to be confirmed (risky: under a time bound)
         self.first_only = frozenset(first_only)
         exprs = [(index, hs_expression(pattern)) for index, pattern in enumerate(patterns)]
         candidates = [(index, expr) for index, expr in exprs if expr]
@@ -227,8 +272,8 @@ class HyperscanScanner:
             once = index in self.first_only
             if once and index in seen:
                 continue
-            pattern = self.patterns[index]
-            match = bounded(pattern.search, line, pattern) if index in self.risky else pattern.search(line)
+            pattern, risky = self.patterns[index]
+            match = bounded(pattern.search, line, pattern) if risky else pattern.search(line)
             if match is not None:
                 found.setdefault(start, (number, []))[1].append((index, match))
                 if once:
@@ -245,7 +290,7 @@ class HyperscanScanner:
         slow: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         for index in indices:  # none of them in `seen` (the caller left those out)
             once = index in self.first_only
-            for start, match in block_matches(self.patterns[index], whole, 1 if once else None, bound=True):
+            for start, match in block_matches(self.patterns[index][0], whole, 1 if once else None, bound=True):
                 slow.setdefault(start, []).append((index, match))
                 if once:
                     seen.add(index)

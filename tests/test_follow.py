@@ -83,9 +83,9 @@ def test_report_while_the_log_streams_in_equals_the_finished_log(name: str, tmp_
     scanned: list[str] = []
     scan_source = logscan.ScanPlan._scan_source
 
-    def counted(plan: Any, scanner: Any, source: LogSource, aggs: Any) -> None:
+    def counted(plan: Any, scanner: Any, used: Any, source: LogSource, aggs: Any) -> None:
         scanned.append(source.name)
-        scan_source(plan, scanner, source, aggs)
+        scan_source(plan, scanner, used, source, aggs)
 
     monkeypatch.setattr(logscan.ScanPlan, "_scan_source", counted)
     assert _report(evidence) == expected

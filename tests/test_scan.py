@@ -46,6 +46,9 @@ LINES = [
     b"error:   KeyError: 'x'\r", b"azmlinfsrv - POST /score 200 0.918ms 19",
     b"[INFO] Worker Timeout Is Set To 30", b"MODEL NOT FOUND in cache or in root at /x/y.pkl", b"caf\xc3\x89x ab\xc3\x89",
     b"Failed To Load model", b"Listening at: http://0.0.0.0:5001 (7)",
+    # a match of a prefilter without its leading context, not of the pattern (re must say no)
+    b"exec mlserver: not found", b"sh: 1: mlserver: not found", b"mlserver: command not found",
+    b"  2 x NVIDIA T4", b"v2 x NVIDIA T4", b"(KeyError: 'x'", b"x Traceback (most recent call last):",
 ]
 
 
@@ -223,6 +226,31 @@ def test_a_pattern_only_negated_rules_use_is_scanned_for_its_first_line() -> Non
 def test_hyperscan_prefilter_drops_only_a_trailing_run(pattern: str, prefilter: str) -> None:
     """A trailing `.*`, `[^\\n]*` or `\\S*` (one hyperscan report per byte) goes; an escaped or quantified one stays."""
     assert hs.without_trailing_any(pattern) == prefilter
+
+
+@pytest.mark.parametrize("pattern, prefilter", [
+    (r"(?:^|sh: (?:\d+: )?)(?P<b>mlserver|vllm): not found", r"(?P<b>mlserver|vllm): not found"),
+    (r"^\s*(?P<n>\d) x T4", r"(?P<n>\d) x T4"), (r"^\s+x", "x"), (r"(?:^|\s)A|B", "A|B"),
+    (r"(?:^|[)(\]])x", "x"), (r"(?:^|\()x", "x"),
+    (r"(?:^|\s)", r"(?:^|\s)"), (r"(?:^|\s)|x", r"(?:^|\s)|x"), (r"(?:^|a)+x", r"(?:^|a)+x"),
+    (r"(?:^|a)?x", r"(?:^|a)?x"), (r"^\s*", r"^\s*"), (r"^\s*|x", r"^\s*|x"), (r"^x", "^x"),
+    (r"(?i)(?:^|a)x", r"(?i)(?:^|a)x"), (r"((?:^|a)x)", r"((?:^|a)x)"), (r"(?:^|a", r"(?:^|a"),
+])
+def test_hyperscan_prefilter_drops_a_leading_context(pattern: str, prefilter: str) -> None:
+    """A first branch's leading `(?:^|X)` or `^\\s*` goes (what is left matches wherever the pattern does);
+    one that is repeated, or is the whole branch, stays."""
+    assert hs.without_leading_context(pattern) == prefilter
+
+
+def test_hyperscan_prefilter_matches_every_line_the_pattern_matches() -> None:
+    """The prefilter of every built-in pattern, read as a Python regex, matches each line the pattern matches."""
+    for pattern in builtin_patterns():
+        expression = hs.hs_expression(pattern)
+        if expression is None:
+            continue
+        full, prefilter = re.compile(pattern.encode(), re.MULTILINE), re.compile(expression, re.MULTILINE)
+        for line in LINES:
+            assert not full.search(line) or prefilter.search(line), (pattern, line)
 
 
 @settings(max_examples=40, deadline=None,

@@ -115,32 +115,49 @@ class ScanPlan:
                     index[pattern] = len(self.patterns)
                     self.patterns.append(pattern)
                 self.users.setdefault(index[pattern], []).append((ci, is_after))
-        decided_by_one = {ci for ci in yes_no if _decided_by_one(conds[ci])}
-        self.first_only = frozenset(i for i, users in self.users.items()
-                                    if all(ci in decided_by_one and not is_after for ci, is_after in users))
+        self.decided_by_one = frozenset(ci for ci in yes_no if _decided_by_one(conds[ci]))
+        self.first_only = self._first_only(range(len(conds)))
+
+    def _first_only(self, applies: Iterable[int]) -> frozenset[int]:
+        """Patterns that only conditions of `applies` decided by one line use (as matches, not `unless_after`)."""
+        among = set(applies)
+        return frozenset(i for i, users in self.users.items()
+                         if all(ci in self.decided_by_one and not is_after for ci, is_after in users if ci in among))
 
     def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
-        """Per condition, one aggregate per log source it applies to."""
+        """Per condition, one aggregate per log source it applies to. A log is scanned only for the patterns of
+        the conditions that apply to it (a container log not for an access-log pattern)."""
         results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
         if not self.patterns:
             return results
-        scanner = make_scanner(self.patterns, engine, self.first_only)
+        scanners: dict[tuple[int, ...], tuple[Any, list[int]]] = {}
         for source in sources:
-            applies = [i for i, c in enumerate(self.conds) if _source_applies(c, source)]
+            applies = tuple(i for i, c in enumerate(self.conds) if _source_applies(c, source))
             if not applies:
                 continue
+            if applies not in scanners:
+                scanners[applies] = self._scanner(applies, engine)
             aggs = {i: LogAgg(source) for i in applies}
-            self._scan_source(scanner, source, aggs)
+            self._scan_source(*scanners[applies], source, aggs)
             for i, agg in aggs.items():
                 if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
                     results[i].append(agg)
         return results
 
-    def _scan_source(self, scanner: Any, source: LogSource, aggs: dict[int, LogAgg]) -> None:
+    def _scanner(self, applies: tuple[int, ...], engine: str) -> tuple[Any, list[int]]:
+        """The scanner of the patterns these conditions use, and each of its positions' pattern number."""
+        among = set(applies)
+        used = [i for i in range(len(self.patterns)) if any(ci in among for ci, _ in self.users.get(i, ()))]
+        first_only = self._first_only(applies)
+        local = [k for k, i in enumerate(used) if i in first_only]
+        return make_scanner([self.patterns[i] for i in used], engine, local), used
+
+    def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg]) -> None:
         recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
-        # per pattern, its users in this source: (agg, cond, is_after); a cond without `unless_after` needs no key
-        users = {index: [(aggs[ci], self.conds[ci], is_after) for ci, is_after in found if ci in aggs]
-                 for index, found in self.users.items()}
+        # per scanner position, its pattern's users in this source: (agg, cond, is_after); a cond without
+        # `unless_after` needs no key
+        users = {position: [(aggs[ci], self.conds[ci], is_after) for ci, is_after in self.users[index] if ci in aggs]
+                 for position, index in enumerate(used)}
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 when = line_time(hit.line)

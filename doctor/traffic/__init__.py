@@ -167,9 +167,7 @@ def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator) -> None
 
     counter = FastPass(acc, parser, source.name)
     with source.open() as stream:
-        for block in iter_chunks(stream):
-            counter.feed_block(block)
-    counter.flush()
+        counter.feed_stream(stream)
 
 
 def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:

@@ -27,16 +27,18 @@ class Clock(Minutes):
         return self.of(text, clf_second if clf else iso_second)
 
 
-def count_block(fast: Counting, block: bytes) -> Accumulator:
-    """The statistics of one block of whole lines, with `fast`'s parser state and caches; raises Ordered."""
+def count_block(fast: Counting, block: bytes | bytearray, start: int = 0, end: int | None = None) -> Accumulator:
+    """The statistics of one block of whole lines (block[start:end], read where it lies), with `fast`'s parser
+    state and caches; raises Ordered."""
+    end = len(block) if end is None else end
     pending = list(fast.parser.pending_keys())
     if len(pending) >= fast.parser.PENDING:
         raise Ordered  # a full deque of summaries waiting for their twin: line by line
-    if b"=" in block and b"error=" in block:
+    if block.find(b"=", start, end) >= 0 and block.find(b"error=", start, end) >= 0:
         raise Ordered  # a probe's client errors: line by line
     clock = fast.clock
     assert isinstance(clock, Clock)
-    found = native_count(block, fast.parser.strict, clock.minute, fast.acc.timeout_ms, BUCKET, bool(pending))
+    found = native_count(memoryview(block)[start:end], fast.parser.strict, clock.minute, fast.acc.timeout_ms, BUCKET, bool(pending))
     if found is None:
         raise Ordered  # a summary whose twin is not the next line
     tmp = Accumulator(timeout_ms=fast.acc.timeout_ms)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from doctor.evidence import LogSource
-from doctor.logs import MAX_LINE_BYTES, Range, iter_chunks
+from doctor.logs import MAX_LINE_BYTES, Range
 from doctor.traffic.parse import LineParser
 from doctor.traffic.stats import MAX_EXCERPTS, Accumulator
 
@@ -60,9 +60,7 @@ def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, lat
     cuts: list[int] = []
     with source.open() as stream:
         stream.seek(start)
-        for block in iter_chunks(Range(stream, stop - start), cuts=cuts):
-            counter.feed_block(block)
-    counter.flush()
+        counter.feed_stream(Range(stream, stop - start), cuts)
     half.cut = bool(cuts)  # of this stretch
     return half
 

@@ -112,6 +112,7 @@ def test_chunk_borders(monkeypatch: pytest.MonkeyPatch, arrivals: None) -> None:
 
     monkeypatch.setattr(doctor.logs, "CHUNK_BYTES", 1000)
     monkeypatch.setattr(doctor.logs.iter_chunks, "__defaults__", (1000,))
+    monkeypatch.setattr(doctor.logs.iter_blocks, "__defaults__", (1000, 2))
     data = b"".join(_log(seed, 300) for seed in range(3))
     evidence = Evidence(Target("bundle", "t"))
     evidence.logs.append(LogSource.from_bytes("t.log", "app", data))

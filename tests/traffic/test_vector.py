@@ -136,14 +136,15 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> A
 
 def _both(data: bytes, kind: str, monkeypatch: pytest.MonkeyPatch, chunk: int) -> tuple[Any, Any, dict[str, int]]:
     monkeypatch.setattr(doctor.logs.iter_chunks, "__defaults__", (chunk,))
+    monkeypatch.setattr(doctor.logs.iter_blocks, "__defaults__", (chunk, 2))  # the C pass reads with this one
     monkeypatch.setattr(fast, "VECTOR_MIN_BYTES", 0)  # small generated logs: NumPy takes them too
     taken = {"block": 0, "old": 0}
     module = fast.native_module() or vector
     count = module.count_block
 
-    def counted(fp: fast.FastPass, block: bytes) -> Any:
+    def counted(fp: fast.FastPass, block: bytes, *span: int) -> Any:
         try:
-            found = count(fp, block)
+            found = count(fp, block, *span)
         except fast.Ordered:
             taken["old"] += 1
             raise

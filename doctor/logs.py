@@ -60,6 +60,8 @@ def count_newlines(data: Any, start: int, stop: int) -> int:
     """data.count(b"\\n", start, stop) of a bytes-like object; in C without the GIL where it was built (~4x
     faster, and the scan's two threads count at once)."""
     if _newlines is not None:
+        if start < 0 or stop < 0:  # counted from the end, as bytes.count counts them
+            start, stop, _ = slice(start, stop).indices(len(data))
         return int(_newlines(data, start, stop))
     return int(data.count(b"\n", start, stop))
 

@@ -15,7 +15,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
 from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_matches, nested_quantifier,
                               required_texts)
-from doctor.logs import iter_chunks
+from doctor.logs import count_newlines, iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
            "line_matches", "make_scanner", "nested_quantifier", "resolve_engine"]
@@ -41,6 +41,11 @@ class ReScanner:
         self.first_only = frozenset(first_only)
         # a block with none of a pattern's required texts has no match of it: `in` (memchr speed) skips the search
         self.texts = [required_texts(p) for p in patterns] if prefilter else [None] * len(patterns)
+        # or, where the C extension was built, one pass for all the distinct texts (`_native.present`)
+        distinct: dict[tuple[bytes, bool], int] = {}
+        self.text_ids = [None if required is None else [distinct.setdefault((text, required[1]), len(distinct))
+                                                         for text in required[0]] for required in self.texts]
+        self.all_texts = ([text for text, _ in distinct], [fold for _, fold in distinct])
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order (a `first_only` pattern: its first line only)."""
@@ -48,17 +53,21 @@ class ReScanner:
         seen: set[int] = set()  # first_only patterns already reported in this stream
         for block in iter_chunks(stream):
             yield from self._scan_block(block, first_line, seen)
-            first_line += block.count(b"\n")
+            first_line += count_newlines(block, 0, len(block))
 
     def _scan_block(self, block: bytes, first_line: int, seen: set[int]) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         lowered: bytes | None = None  # the block lower-cased, for the required texts of patterns that ignore case
+        present = _present(block, *self.all_texts) if _present is not None and self.all_texts[0] else None
         for index, pattern in enumerate(self.patterns):
             once = index in self.first_only
             if once and index in seen:
                 continue
-            required = self.texts[index]
-            if required is not None:
+            ids = self.text_ids[index]
+            if present is not None and ids is not None:
+                if not any(present[i] for i in ids):
+                    continue
+            elif (required := self.texts[index]) is not None:
                 texts, fold = required
                 if fold and lowered is None:
                     lowered = block.lower()
@@ -69,6 +78,12 @@ class ReScanner:
                 if once:
                     seen.add(index)
         yield from _numbered(block, first_line, found)
+
+
+try:  # which required texts a block holds, in one pass in C (setup.py builds it where a C compiler is found)
+    from doctor._native import present as _present
+except ImportError:
+    _present = None
 
 
 def _numbered(block: bytes, first_line: int, found: dict[int, list[tuple[int, re.Match[bytes]]]]) -> Iterator[LineHit]:

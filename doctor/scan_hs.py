@@ -11,6 +11,7 @@ with `re`, just those, in the same pass. Every `re` call is time-bounded (see `b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -18,7 +19,7 @@ import threading
 from itertools import chain, islice
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO, Generator, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Sequence
 
 import hyperscan
 
@@ -37,6 +38,8 @@ MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids)], newlines in part.
 PartHits = tuple[list[tuple[int, int, list[int]]], int]
+# A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), [(pattern, match)]).
+Found = dict[int, tuple[int, bytes | None, list[tuple[int, "re.Match[bytes]"]]]]
 
 
 def hs_expression(pattern: str) -> bytes | None:
@@ -194,6 +197,8 @@ class HyperscanScanner:
         self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set]
         self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
         self.local = threading.local()  # one scratch per scanning thread
+        self._confirmers: list[tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]] | None] = \
+            [None] * len(self.fast_ids)
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order (a `first_only` pattern: its first line only)."""
@@ -245,44 +250,59 @@ class HyperscanScanner:
                 first_line: int, seen: set[int]) -> Generator[LineHit, None, int]:
         """The block's hits in line order; returns the number of the next block's first line."""
         data: Any = block.obj
-        found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]] = {}
+        found: Found = {}
         unconfirmed: set[int] = set()  # first_only patterns whose single report `re` did not confirm
         number = first_line
+        confirm = self._confirm
         for lo, future in parts:
             hits, newlines = future.result()
             for start, relative, ids in hits:
-                self._confirm(data, start, number + relative, ids, found, seen, unconfirmed)
+                confirm(data, start, number + relative, ids, found, seen, unconfirmed)
             number += newlines
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
+        starts: Iterable[int] = found  # in line order: the parts' hits are
         if slow:
             self._fallback(block, first_line, found, slow, seen)
-        for start in sorted(found):
-            line_number, matches = found[start]
-            stop = data.find(b"\n", start, len(block))
-            yield LineHit(line_number, bytes(block[start:stop]), tuple(sorted(matches, key=_first)))
+            starts = sorted(found)
+        for start in starts:
+            line_number, line, matches = found[start]
+            if line is None:  # a line only `re` over the block found
+                line = bytes(block[start:data.find(b"\n", start, len(block))])
+            yield LineHit(line_number, line, tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches))
         return number
 
-    def _confirm(self, data: Any, start: int, number: int, ids: list[int],
-                 found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]], seen: set[int],
+    def _confirm(self, data: Any, start: int, number: int, ids: list[int], found: Found, seen: set[int],
                  unconfirmed: set[int]) -> None:
         """Check each pattern hyperscan saw on the line with `re` on the line alone."""
         line = bytes(data[start:data.find(b"\n", start)])
+        confirmers = self._confirmers
+        matches: list[tuple[int, re.Match[bytes]]] | None = None
         for id_ in ids:
-            index = self.fast_ids[id_]
-            once = index in self.first_only
+            index, once, search = confirmers[id_] or self._confirmer(id_)
             if once and index in seen:
                 continue
-            pattern, risky = self.patterns[index]
-            match = bounded(pattern.search, line, pattern) if risky else pattern.search(line)
+            match = search(line)
             if match is not None:
-                found.setdefault(start, (number, []))[1].append((index, match))
+                if matches is None:
+                    matches = []
+                    found[start] = (number, line, matches)
+                matches.append((index, match))
                 if once:
                     seen.add(index)
             elif once:
                 unconfirmed.add(index)
 
+    def _confirmer(self, id_: int) -> tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]]:
+        """(pattern position, first_only, its search on one line: under the time bound when risky) of a hyperscan
+        id, made on its first report."""
+        index = self.fast_ids[id_]
+        pattern, risky = self.patterns[index]
+        search = functools.partial(bounded, pattern.search, pattern=pattern) if risky else pattern.search
+        made = self._confirmers[id_] = (index, index in self.first_only, search)
+        return made
+
     def _fallback(self, block: memoryview, first_line: int,
-                  found: dict[int, tuple[int, list[tuple[int, re.Match[bytes]]]]], indices: list[int],
+                  found: Found, indices: list[int],
                   seen: set[int]) -> None:
         """With `re` over the whole block (line numbers counted here): the patterns hyperscan cannot take, and the
         first_only ones whose report it did not confirm."""
@@ -298,7 +318,7 @@ class HyperscanScanner:
         for start in sorted(slow):
             number += whole.count(b"\n", counted_to, start)
             counted_to = start
-            found.setdefault(start, (number, []))[1].extend(slow[start])
+            found.setdefault(start, (number, None, []))[2].extend(slow[start])
 
 
 try:  # the same as _number_lines(_hit_lines(...)) in C, sorting and counting without the GIL (setup.py builds it)

@@ -228,6 +228,22 @@ def test_hyperscan_prefilter_drops_only_a_trailing_run(pattern: str, prefilter: 
     assert hs.without_trailing_any(pattern) == prefilter
 
 
+@pytest.mark.parametrize("pattern", [p for p in PATTERNS if p.startswith("^")] + [
+    r"^E\d{4} \d\d", r"^ab+c", r"^abc?", r"^a{2}", r"^E|^F", r"^Tr(?P<x>a)", r"^x\s*$"])
+def test_anchored_text_compiles_to_the_same_matches(pattern: str) -> None:
+    """`^text...` compiled as `text(?<=^text)...` (a literal start `re` finds fast) finds what `^text...` finds:
+    the same spans and groups over a block of lines (at its start, after each newline, nowhere else)."""
+    from doctor.linematch import compile_line_pattern
+
+    block = b"\n".join(LINES + [b"E1125 15:31:27.1 x", b"xE1125 15", b"abbc", b"aa", b"Trax", b"x  ", b"F"]) + b"\n"
+    plain = re.compile(pattern.encode(), re.MULTILINE)
+    fast = compile_line_pattern(pattern)
+    assert [(m.span(), m.groupdict()) for m in fast.finditer(block)] == [
+        (m.span(), m.groupdict()) for m in plain.finditer(block)]
+    if pattern[1:2].isalnum() and pattern[2:3] not in ("*", "+", "?", "{"):
+        assert fast.pattern != plain.pattern  # the fast form was used
+
+
 @pytest.mark.parametrize("pattern, prefilter", [
     (r"(?:^|sh: (?:\d+: )?)(?P<b>mlserver|vllm): not found", r"(?P<b>mlserver|vllm): not found"),
     (r"^\s*(?P<n>\d) x T4", r"(?P<n>\d) x T4"), (r"^\s+x", "x"), (r"(?:^|\s)A|B", "A|B"),
@@ -255,15 +271,44 @@ def test_hyperscan_prefilter_matches_every_line_the_pattern_matches() -> None:
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=_log(), chunk=st.integers(min_value=1, max_value=300))
-def test_required_text_prefilter_skips_only_blocks_without_a_match(data: bytes, chunk: int) -> None:
+@given(data=_log(), chunk=st.integers(min_value=1, max_value=300), native=st.booleans())
+def test_required_text_prefilter_skips_only_blocks_without_a_match(data: bytes, chunk: int, native: bool) -> None:
     """The `re` engine skips a pattern in a block that has none of the texts its every match contains (lower-cased
-    for a pattern that ignores case): the same hits as searching every pattern in every block."""
+    for a pattern that ignores case): the same hits as searching every pattern in every block, whether the texts
+    are looked for in C (`_native.present`) or with `in`."""
+    import doctor.scan
+
     if "plain" not in ONCE:
         ONCE["plain"] = ReScanner(PATTERNS, prefilter=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+        if not native:
+            patch.setattr(doctor.scan, "_present", None)
+        else:
+            assert doctor.scan._present is not None  # built by `pip install -e .`, as CI installs
         assert summary(scanners()[0].scan(io.BytesIO(data))) == summary(ONCE["plain"].scan(io.BytesIO(data)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300).map(lambda b: b.replace(b"\x00", b"A")), st.data())
+def test_native_present_is_in(data: bytes, draw: st.DataObject) -> None:
+    """`_native.present` says of each text what `text in data` says (`in data.lower()` for a folded one): texts cut
+    from the data (often at its very end), changed a little, or anything; of any length, 0 and 1 included."""
+    from doctor._native import present
+
+    def text() -> bytes:
+        if data and draw.draw(st.booleans()):
+            start = draw.draw(st.integers(0, len(data)))
+            cut = data[start:start + draw.draw(st.integers(0, 12))]
+            return draw.draw(st.sampled_from([cut, cut.lower(), cut.upper(), cut[:-1] + b"~", cut + b"q"]))
+        return draw.draw(st.binary(max_size=6))
+
+    texts = [text() for _ in range(draw.draw(st.integers(0, 12)))]
+    folds = [draw.draw(st.booleans()) for _ in texts]
+    texts = [t.lower() if fold else t for t, fold in zip(texts, folds)]  # a folded text is given lowered
+    expected = bytes(int(t in (data.lower() if fold else data)) for t, fold in zip(texts, folds))
+    for buffer in (data, bytearray(data), memoryview(data)):
+        assert present(buffer, texts, folds) == expected
 
 
 @pytest.mark.parametrize("pattern, texts", [

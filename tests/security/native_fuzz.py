@@ -3,7 +3,8 @@
 Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
-the end is an ASan error), through `count`, `hit_lines` (random match ends) and `newlines`. Prints `ok N DIGEST`:
+the end is an ASan error), through `count`, `hit_lines` (random match ends), `newlines` and `present` (texts cut from the block, often at
+its end). Prints `ok N DIGEST`:
 the requests counted and a digest of every result (the same for any build of the same code).
 """
 
@@ -46,6 +47,12 @@ def main() -> None:
         reports = [value for _ in range(rnd.randint(0, 5)) for value in (rnd.randint(0, 9), rnd.randint(0, len(raw)))]
         digest.update(repr(native.hit_lines(data, 0, len(raw), reports)).encode())
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
+        texts = [raw[a:a + rnd.randint(0, 9)] for a in (rnd.randint(0, len(raw)) for _ in range(rnd.randint(0, 6)))]
+        folds = [rnd.random() < 0.5 for _ in texts]
+        texts = [t.lower() if fold else t for t, fold in zip(texts, folds)]
+        flags = native.present(data, texts, folds)
+        assert flags == bytes(int(t in (raw.lower() if f else raw)) for t, f in zip(texts, folds))
+        digest.update(flags)
     print("ok", total, digest.hexdigest())
 
 

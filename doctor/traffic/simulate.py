@@ -7,11 +7,10 @@ A request that finds no free slot waits up to `max_request_wait_time`, then gets
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from doctor.traffic.stats import bursts
 
@@ -49,44 +48,99 @@ class Run:
         return sum(self.rejected.values())
 
 
-class _Fifo:
-    """Times in nondecreasing order, taken from the front: a list and the index of its first live item, so that
-    taking many (a slice) or dropping those up to a time (bisect) costs C, not a Python step per request."""
+class _Runs:
+    """Times in nondecreasing order, taken from the front, kept as runs rather than one float per request: the
+    arrivals of one second, `second + (i + 0.5) / count` for i in [lo, hi), maybe each plus the service time (when
+    those requests finish), or one time repeated. An item is computed when it is looked at, with the expression a
+    list of them would have held, so the replay sees the very floats it saw when it kept lists (the reference test,
+    tests/traffic/test_simulate_trials.py, compares them step for step); its cost per step grows with the runs
+    touched, not with the requests (a busy log's 503 replay took seconds per million requests)."""
 
-    __slots__ = ("items", "head")
+    __slots__ = ("runs", "size")
 
     def __init__(self) -> None:
-        self.items: list[float] = []
-        self.head = 0
+        # [second, count, lo, hi, plus]: arrivals (plus None) or their finish times (plus the service time);
+        # [time, None, lo, hi, None]: `time`, hi - lo times
+        self.runs: deque[list[Any]] = deque()
+        self.size = 0
 
     def __len__(self) -> int:
-        return len(self.items) - self.head
+        return self.size
+
+    def arrivals(self, second: int, count: int, lo: int, hi: int, plus: float | None = None) -> None:
+        if lo < hi:
+            self.runs.append([second, count, lo, hi, plus])
+            self.size += hi - lo
+
+    def repeated(self, time: float, times: int) -> None:
+        if times > 0:
+            self.runs.append([time, None, 0, times, None])
+            self.size += times
 
     def first(self) -> float:
-        return self.items[self.head]
-
-    def pop(self) -> float:
-        self.head += 1
-        return self.items[self.head - 1]
-
-    def extend(self, values: list[float]) -> None:
-        self.items.extend(values)
+        run = self.runs[0]
+        return _item(run, run[2])
 
     def drop_through(self, limit: float) -> None:
         """Take away every time <= limit."""
-        self.head = bisect.bisect_right(self.items, limit, self.head)
-        self._compact()
+        while self.runs:
+            run = self.runs[0]
+            if not self._drop(run, _leading(run, run[2], lambda t: t <= limit)):
+                return
 
-    def take(self, count: int) -> list[float]:
-        out = self.items[self.head:self.head + count]
-        self.head += len(out)
-        self._compact()
+    def reject(self, now: float, wait: float, rejected: Counter[int]) -> None:
+        """Take away the times that waited too long (t + wait < now), counting each in the second it gave up."""
+        while self.runs:
+            run = self.runs[0]
+            lo, stop = run[2], run[2] + _leading(run, run[2], lambda t: t + wait < now)
+            while lo < stop:  # one second of giving up at a time
+                second = int(_item(run, lo) + wait)
+                end = min(stop, lo + max(1, _leading(run, lo, lambda t: int(t + wait) == second)))
+                rejected[second] += end - lo
+                lo = end
+            if not self._drop(run, stop - run[2]):
+                return
+
+    def take(self, count: int) -> list[list[Any]]:
+        """The first `count` times (fewer when there are fewer), as runs."""
+        out: list[list[Any]] = []
+        while count > 0 and self.runs:
+            run = self.runs[0]
+            part = min(count, run[3] - run[2])
+            out.append([run[0], run[1], run[2], run[2] + part, run[4]])
+            count -= part
+            self._drop(run, part)
         return out
 
-    def _compact(self) -> None:
-        if self.head > 4096 and self.head * 2 > len(self.items):
-            del self.items[:self.head]
-            self.head = 0
+    def _drop(self, run: list[Any], items: int) -> bool:
+        """Take the first `items` of the front run; whether it is gone."""
+        self.size -= items
+        run[2] += items
+        if run[2] < run[3]:
+            return False
+        self.runs.popleft()
+        return True
+
+
+def _item(run: list[Any], i: int) -> float:
+    """The run's i-th time, computed as the list it stands for computed it."""
+    if run[1] is None:
+        return run[0]  # type: ignore[no-any-return]
+    time = run[0] + (i + 0.5) / run[1]
+    return time if run[4] is None else time + run[4]  # type: ignore[no-any-return]
+
+
+def _leading(run: list[Any], lo: int, holds: Callable[[float], bool]) -> int:
+    """How many of the run's times from index `lo` on satisfy `holds`, which holds of a prefix (the times are in
+    order), found by bisection."""
+    low, high = lo, run[3]
+    while low < high:
+        middle = (low + high) // 2
+        if holds(_item(run, middle)):
+            low = middle + 1
+        else:
+            high = middle
+    return low - lo
 
 
 @dataclass
@@ -94,8 +148,8 @@ class _State:
     ready: int
     pending: list[float] = field(default_factory=list)
     # finish times: every request takes service_s and starts in arrival order, so they come in order (a FIFO)
-    busy: _Fifo = field(default_factory=_Fifo)
-    queue: _Fifo = field(default_factory=_Fifo)  # arrival times waiting for a slot
+    busy: _Runs = field(default_factory=_Runs)
+    queue: _Runs = field(default_factory=_Runs)  # arrival times waiting for a slot
     under_since: float | None = None
 
 
@@ -143,7 +197,7 @@ def _arrive(state: _State, count: int, now: float, dt: float) -> None:
     # arrival i of the second is at (i + 0.5) / count: those in [offset, offset + dt), without looping over all
     first = max(0, math.ceil(offset * count - 0.5))
     stop = min(count, math.ceil((offset + dt) * count - 0.5))
-    state.queue.extend([second + (i + 0.5) / count for i in range(first, stop)])
+    state.queue.arrivals(second, count, first, stop)
 
 
 def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:
@@ -155,14 +209,16 @@ def _serve(state: _State, now: float, service_s: float, settings: Settings, run:
     slots = state.ready * settings.max_concurrent
     wait = settings.max_wait_ms / 1000
     queue = state.queue
-    while queue and queue.first() + wait < now:  # waited too long (a prefix: the queue is in order)
-        run.rejected[int(queue.pop() + wait)] += 1
+    if queue and queue.first() + wait < now:  # waited too long (a prefix: the queue is in order)
+        queue.reject(now, wait, run.rejected)
     free = slots - len(state.busy)
     if free > 0 and queue:
         started = queue.take(free)
-        waited = bisect.bisect_right(started, now)  # these start now, the others when they arrive
-        state.busy.extend([now + service_s] * waited)
-        state.busy.extend(list(map(service_s.__radd__, started[waited:])))
+        # those that arrived by now start now, the others when they arrive (a prefix: in order)
+        waited = [_leading(part, part[2], lambda t: t <= now) for part in started]
+        state.busy.repeated(now + service_s, sum(waited))
+        for part, already in zip(started, waited):
+            state.busy.arrivals(part[0], part[1], part[2] + already, part[3], service_s)
 
 
 def _autoscale(state: _State, now: float, settings: Settings, run: Run) -> None:

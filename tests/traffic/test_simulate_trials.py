@@ -33,13 +33,17 @@ def test_a_failing_trial_stops_early() -> None:
 
 BURSTY = st.dictionaries(st.integers(0, 900), st.one_of(st.integers(0, 40), st.integers(500, 5000)),
                          min_size=1, max_size=80)
+# a log spanning hours: steps longer than 1/20 s, so one step's arrivals (a run) span more of their second
+LONG = st.dictionaries(st.integers(0, 90_000), st.one_of(st.integers(1, 40), st.integers(500, 5000)),
+                       min_size=2, max_size=40)
 
 
-@hsettings(max_examples=120, deadline=None)
-@given(arrivals=st.one_of(ARRIVALS, BURSTY), service=st.sampled_from([0.001, 0.05, 0.2, 1.0, 3.0]), trial=SETTINGS)
+@hsettings(max_examples=200, deadline=None)
+@given(arrivals=st.one_of(ARRIVALS, BURSTY, LONG), service=st.sampled_from([0.001, 0.05, 0.2, 1.0, 3.0]),
+       trial=SETTINGS)
 def test_the_replay_equals_its_first_version_step_for_step(arrivals: dict[int, int], service: float,
                                                            trial: sm.Settings) -> None:
-    """The replay keeps waiting and running requests in ordered lists taken a slice at a time; its first version
+    """The replay keeps waiting and running requests as runs of times computed when looked at; its first version
     (tests/traffic/simulate_reference.py) stepped through them one request at a time with a deque and a heap."""
     import simulate_reference as reference
 

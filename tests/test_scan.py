@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from doctor import logs
+from doctor.evidence import LogSource
 from doctor.rules.logscan import ScanPlan
 from doctor.rules.loader import builtin_rules_dir, load_rules
 from doctor.rules.model import LogCond, walk
@@ -352,3 +353,20 @@ def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObje
     buffer = bytearray(data)
     expected = scan_hs._number_lines(buffer, lo, hi, scan_hs._hit_lines(buffer, lo, hi, reports))
     assert _native.hit_lines(buffer, lo, hi, reports) == (list(expected[0]), expected[1])
+
+
+@settings(max_examples=200, deadline=None)
+@example(b"2026-11-25T15:31:27.123456789Z ", "\U0001d11e".encode() * 401, b"")  # 4-byte characters, the most kept
+@given(st.sampled_from([b"", b"2026-11-25T15:31:27.123456789Z ", b"2026-11-25T15:31:27Z "]),
+       st.one_of(st.text(max_size=900), st.text(st.characters(min_codepoint=0x800, max_codepoint=0xFFFF), max_size=700),
+                 st.text(st.characters(min_codepoint=0x10000), max_size=600)).map(
+           lambda t: t.encode("utf-8", "surrogatepass")), st.sampled_from([b"", b"\r"]))
+def test_an_excerpt_from_the_kept_head_of_a_line_is_the_whole_lines(prefix: bytes, body: bytes, cr: bytes) -> None:
+    """A log condition keeps at most EXCERPT_BYTES of a matching line for its excerpt, decoded when read: the same
+    excerpt as the whole line gives (multi-byte characters, a `--timestamps` prefix, long lines cut)."""
+    from doctor.rules import logscan
+
+    line = prefix + body + cr
+    agg = logscan.LogAgg(LogSource.from_bytes("t.log", "app", b""))
+    agg.add(7, line, None, {}, None)
+    assert agg.excerpt_lines() == [(7, logscan._excerpt(line))]

@@ -160,7 +160,7 @@ def _eval_log(cond: LogCond, ctx: Context, bound: dict[str, Any]) -> Outcome:
     binding = best.binding()
     binding["sources"] = len(good)
     binding["total"] = sum(a.count for a in good)
-    evidence = [Excerpt(best.source.name, text, line) for line, text in best.excerpts]
+    evidence = [Excerpt(best.source.name, text, line) for line, text in best.excerpt_lines()]
     return Outcome(True, _bind(cond.bind, binding), evidence)
 
 

@@ -20,6 +20,7 @@ from doctor.rules.model import LogCond
 from doctor.scan import make_scanner
 
 MAX_EXCERPT = 400
+EXCERPT_BYTES = 2048  # of a line kept for its excerpt: more than MAX_EXCERPT characters after any time prefix
 MAX_DISTINCT = 20
 
 
@@ -36,31 +37,41 @@ class LogAgg:
     window: deque[datetime] | None = None  # made on the first timed hit
     first_line: int = 0
     last_line: int = 0
-    excerpts: list[tuple[int, str]] = field(default_factory=list)
+    excerpts: list[tuple[int, bytes]] = field(default_factory=list)  # (number, line): decoded when read
     groups: dict[str, str] = field(default_factory=dict)
     first_groups: dict[str, str] = field(default_factory=dict)
     distinct: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, number: int, text: str, when: datetime | None, groups: dict[str, str], within: timedelta | None) -> None:
-        """Count one matching line."""
+    def add(self, number: int, line: bytes, when: datetime | None, groups: dict[str, str],
+            within: timedelta | None) -> None:
+        """Count one matching line (its excerpt is decoded when read: `excerpt_lines`)."""
         self.count += 1
-        self.first_line = self.first_line or number
+        if not self.first_line:
+            self.first_line = number
         self.last_line = number
         if when is not None:
-            self.first_time = self.first_time or when
+            if self.first_time is None:
+                self.first_time = when
             self.last_time = when
             if within is not None:
                 self._slide(when, within)
+        kept = (number, line if len(line) <= EXCERPT_BYTES else line[:EXCERPT_BYTES])
         if len(self.excerpts) < 3:
-            self.excerpts.append((number, text))
+            self.excerpts.append(kept)
         else:
-            self.excerpts[-1] = (number, text)  # keep the first two and the latest
-        self.groups = groups or self.groups
-        self.first_groups = self.first_groups or groups
-        for key, value in groups.items():
-            seen = self.distinct.setdefault(key, [])
-            if value not in seen and len(seen) < MAX_DISTINCT:
-                seen.append(value)
+            self.excerpts[-1] = kept  # keep the first two and the latest
+        if groups:
+            self.groups = groups
+            if not self.first_groups:
+                self.first_groups = groups
+            for key, value in groups.items():
+                seen = self.distinct.setdefault(key, [])
+                if value not in seen and len(seen) < MAX_DISTINCT:
+                    seen.append(value)
+
+    def excerpt_lines(self) -> list[tuple[int, str]]:
+        """(line number, excerpt text) of the kept lines: the first two and the latest."""
+        return [(number, _excerpt(line)) for number, line in self.excerpts]
 
     def _slide(self, when: datetime, within: timedelta) -> None:
         if self.window is None:
@@ -79,7 +90,7 @@ class LogAgg:
             "first_line": self.first_line, "last_line": self.last_line, "source": self.source.name,
             "container": self.source.container, "previous": self.source.previous,
             "groups": dict(self.groups), "first_groups": dict(self.first_groups), "values": {k: list(v) for k, v in self.distinct.items()},
-            "excerpt": self.excerpts[0][1] if self.excerpts else "",
+            "excerpt": _excerpt(self.excerpts[0][1]) if self.excerpts else "",
         }
 
 
@@ -160,8 +171,8 @@ class ScanPlan:
                  for position, index in enumerate(used)}
         with source.open() as stream:
             for hit in scanner.scan(stream):
-                when = line_time(hit.line)
-                text: str | None = None
+                number, line = hit.number, hit.line
+                when = line_time(line)
                 for pattern_index, match in hit.matches:
                     targets = users.get(pattern_index)
                     if not targets:
@@ -172,14 +183,12 @@ class ScanPlan:
                         if cond.unless_after is not None:
                             key = (id(cond), _key(cond, groups))
                             if is_after:
-                                recent[key] = (hit.number, when)
+                                recent[key] = (number, when)
                                 continue
-                            if _explained(cond, recent.get(key), hit.number, when):
+                            if _explained(cond, recent.get(key), number, when):
                                 agg.explained += 1
                                 continue
-                        if text is None:
-                            text = _excerpt(hit.line)
-                        agg.add(hit.number, text, when, groups, cond.within)
+                        agg.add(number, line, when, groups, cond.within)
 
 
 def _key(cond: LogCond, groups: dict[str, str]) -> tuple[str, ...]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 import signal
 import threading
-from dataclasses import dataclass
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 from doctor.errors import RuleError
 
@@ -19,9 +18,9 @@ T = TypeVar("T")
 MATCH_SECONDS = 5.0  # one `re` call on one line or block; far beyond any sane pattern, far below "hung"
 
 
-@dataclass(frozen=True, slots=True)
-class LineHit:
-    """A line that matched one or more patterns: its 1-based number, bytes, and (pattern index, match)."""
+class LineHit(NamedTuple):
+    """A line that matched one or more patterns: its 1-based number, bytes, and (pattern index, match). A named
+    tuple: made for every hit line, twice as fast to make as a frozen dataclass."""
 
     number: int
     line: bytes

@@ -5,7 +5,11 @@ stderr mixed in, bytes in a payload that look like a header. No engine needed: t
 from __future__ import annotations
 
 import random
+import socket
 import struct
+import threading
+import time
+from typing import Any
 
 import pytest
 
@@ -59,3 +63,39 @@ def test_one_chunk_whole() -> None:
     payloads = [b"a\n", b"bb\n", b"\n", b"ccc\n"]
     data = b"".join(_frame(1, p) for p in payloads)
     assert list(demux([data])) == [b"a\nbb\n\nccc\n"]
+
+
+def _engine(tmp_path: Any, body: bytes, piece: int, stall: float = 0.0) -> str:
+    """A fake engine on a unix socket: answers one GET with a 200 and `body` in writes of `piece` bytes, then
+    waits `stall` seconds before closing."""
+    path = str(tmp_path / "engine.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n")
+            for at in range(0, len(body), piece):
+                conn.sendall(body[at:at + piece])
+            time.sleep(stall)
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return path
+
+
+def test_the_socket_reader_gives_up_on_a_silent_engine(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What came before the engine fell silent is given; then a TimeoutError, after SOCKET_TIMEOUT, not never."""
+    from doctor.collect import docker_logs
+
+    monkeypatch.setattr(docker_logs, "SOCKET_TIMEOUT", 0.3)
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        for chunk in docker_logs.unix_get(_engine(tmp_path, b"some log\n" * 50, 100, stall=5.0), "/x"):
+            chunks.append(chunk)
+    assert b"".join(chunks) == b"some log\n" * 50
+    assert time.monotonic() - started < 4.0

@@ -95,8 +95,10 @@ def unix_get(sock_path: str, path: str) -> Iterator[bytes]:
 
     Through requests/urllib3 the engine's chunked answer costs a Python round per log line (each frame is
     its own HTTP chunk): ten times slower than `docker logs` on a gigabyte. HTTP/1.0 has no chunking.
-    Each read waits in the kernel for a whole megabyte (MSG_WAITALL): one Python round per megabyte, so a
-    check analysing the log in other threads as it streams in does not keep the engine waiting.
+    The reads ask for a megabyte with MSG_WAITALL, but the socket has Python's timeout, so it is non-blocking
+    underneath and each read returns what has come (a few kilobytes: ~138,000 reads for a 436 MB log). Reading
+    whole megabytes from a blocking socket (the kernel keeping the timeout) was tried: the same CPU, and the
+    collector 25 % slower in wall time (the engine waits while a megabyte is handled).
     """
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

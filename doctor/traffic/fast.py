@@ -131,12 +131,7 @@ class FastPass:
         last = data.rfind(b"\n", start, stop - 1) + 1
         if last > start and data.find(b"azmlinfsrv - ", last, stop) >= 0:  # a summary whose twin starts the next block
             self._held, stop = bytes(data[last:stop]), last
-        native = self._native
-        for begin, end in _pieces(data, start, stop, VECTOR_BYTES):
-            try:
-                self.acc.merge(native.count_block(self, data, begin, end))
-            except Ordered:
-                self._regex(bytes(data[begin:end]), 0, end - begin)
+        self._count(data, start, stop)
 
     def flush(self) -> None:
         """Count the line held back from the last block."""
@@ -144,16 +139,23 @@ class FastPass:
         if held:
             self._count(held)
 
-    def _count(self, block: bytes) -> None:
-        engine = self._engine(len(block))
+    def _count(self, block: bytes | bytearray, start: int = 0, stop: int | None = None) -> None:
+        """The whole lines block[start:stop], a piece at a time with the block pass (the C pass reads a piece where
+        it lies, even in a reading buffer), with the regex where there is none or a piece needs order (on bytes:
+        a reading buffer's piece is copied out for it)."""
+        stop = len(block) if stop is None else stop
+        engine = self._engine(stop - start)
         if engine is None:
-            self._regex(block, 0, len(block))
+            self._regex(*_owned(block, start, stop))
             return
-        for start, end in _pieces(block, 0, len(block), VECTOR_BYTES):
+        for begin, end in _pieces(block, start, stop, VECTOR_BYTES):
             try:
-                self.acc.merge(engine.count_block(self, block[start:end]))
+                if engine is self._native:
+                    self.acc.merge(engine.count_block(self, block, begin, end))
+                else:
+                    self.acc.merge(engine.count_block(self, bytes(block[begin:end])))
             except Ordered:
-                self._regex(block, start, end)
+                self._regex(*_owned(block, begin, end))
 
     def _engine(self, size: int) -> Any:
         """The block pass for a block of `size` bytes: doctor.traffic.native (C) when it was built; else
@@ -439,6 +441,13 @@ class SecondCache:
             if len(self.minutes) > 100_000:
                 self.minutes.clear()
         return None if base is None else base + int(ss)
+
+
+def _owned(block: bytes | bytearray, start: int, stop: int) -> tuple[bytes, int, int]:
+    """(bytes, start, stop) of block[start:stop]: a bytes block as it is, a reading buffer's span copied out."""
+    if isinstance(block, bytes):
+        return block, start, stop
+    return bytes(block[start:stop]), 0, stop - start
 
 
 def _marked(text: bytes) -> list[bytes]:

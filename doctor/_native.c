@@ -698,22 +698,23 @@ static PyObject *count_newlines(PyObject *Py_UNUSED(self), PyObject *args) {
 /* ---- the hyperscan scan's hit lines ---- */
 
 typedef struct {
-    Pos start, order; /* the line, and where the report came (ids keep their order on a line) */
+    Pos start; /* the line */
     long id;
 } Hit;
 
-static int by_start(const void *x, const void *y) {
+static int by_start(const void *x, const void *y) { /* by line, then id: a line's ids come sorted, each once */
     const Hit *a = x, *b = y;
     if (a->start != b->start) return a->start < b->start ? -1 : 1;
-    return (a->order > b->order) - (a->order < b->order);
+    return (a->id > b->id) - (a->id < b->id);
 }
 
 PyDoc_STRVAR(hit_lines_doc,
 "hit_lines(buffer, lo, hi, reports)\n--\n\n"
 "The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: id, end relative to lo, flattened) lie in, as\n"
 "doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first line,\n"
-"[ids, each once, in the order reported])...] by start, the part's newline count). After a newline, a match also\n"
-"stands for the next line (an empty match there). Sorting and counting run without the GIL.");
+"[ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
+"count). After a newline, a match also stands for the next line (an empty match there). Sorting and counting run\n"
+"without the GIL.");
 
 static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer view;
@@ -745,16 +746,16 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
             goto done;
         }
         if (end == lo) {
-            hits[size] = (Hit){lo, size, id};
+            hits[size] = (Hit){lo, id};
             size++;
             continue;
         }
         Pos start = end - 1;
         while (start > lo && a[start - 1] != '\n') start--;
-        hits[size] = (Hit){start, size, id};
+        hits[size] = (Hit){start, id};
         size++;
         if (a[end - 1] == '\n' && end < hi) {
-            hits[size] = (Hit){end, size, id};
+            hits[size] = (Hit){end, id};
             size++;
         }
     }
@@ -772,17 +773,19 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         counted_to = start;
         PyObject *ids = PyList_New(0);
         if (!ids) goto fail;
-        for (; k < size && hits[k].start == start; k++) {
+        for (Py_ssize_t first = k; k < size && hits[k].start == start; k++) {
+            if (k > first && hits[k].id == hits[k - 1].id) continue; /* sorted: a repeat is adjacent */
             PyObject *id = PyLong_FromLong(hits[k].id);
-            int have = id ? PySequence_Contains(ids, id) : -1;
-            if (have < 0 || (!have && PyList_Append(ids, id) < 0)) {
+            if (!id || PyList_Append(ids, id) < 0) {
                 Py_XDECREF(id);
                 Py_DECREF(ids);
                 goto fail;
             }
             Py_DECREF(id);
         }
-        PyObject *row = Py_BuildValue("nnN", start, relative, ids);
+        const unsigned char *eol = memchr(a + start, '\n', (size_t)(hi - start));
+        Py_ssize_t stop = eol ? (Py_ssize_t)(eol - a) : hi;
+        PyObject *row = Py_BuildValue("nnNy#", start, relative, ids, (const char *)a + start, stop - start);
         if (!row || PyList_Append(out, row) < 0) {
             Py_XDECREF(row);
             goto fail;

@@ -36,8 +36,9 @@ _EMPTY_GROUP = re.compile(r"\((?:\?P<\w+>|\?:)?$")
 THREADS = 2
 MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 
-# Per part: [(line start, line number relative to the part's first line, hyperscan ids)], newlines in part.
-PartHits = tuple[list[tuple[int, int, list[int]]], int]
+# Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
+# line)], newlines in part.
+PartHits = tuple[list[tuple[int, int, list[int], bytes]], int]
 # A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), [(pattern, match)]).
 Found = dict[int, tuple[int, bytes | None, list[tuple[int, "re.Match[bytes]"]]]]
 
@@ -192,7 +193,7 @@ class HyperscanScanner:
         candidates = [(index, expr) for index, expr in exprs if expr]
         taken, self.db = build_database([expr for _, expr in candidates],
                                         [index in self.first_only for index, _ in candidates])
-        self.fast_ids = [candidates[k][0] for k in taken]
+        self.fast_ids = [candidates[k][0] for k in taken]  # increasing: a line's sorted ids give its patterns sorted
         fast_set = set(self.fast_ids)
         self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set]
         self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
@@ -256,25 +257,26 @@ class HyperscanScanner:
         confirm = self._confirm
         for lo, future in parts:
             hits, newlines = future.result()
-            for start, relative, ids in hits:
-                confirm(data, start, number + relative, ids, found, seen, unconfirmed)
+            for start, relative, ids, line in hits:
+                confirm(line, start, number + relative, ids, found, seen, unconfirmed)
             number += newlines
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
-        starts: Iterable[int] = found  # in line order: the parts' hits are
-        if slow:
-            self._fallback(block, first_line, found, slow, seen)
-            starts = sorted(found)
-        for start in starts:
+        if not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
+            for line_number, line, matches in found.values():
+                yield LineHit(line_number, line, tuple(matches))  # type: ignore[arg-type]
+            return number
+        self._fallback(block, first_line, found, slow, seen)
+        for start in sorted(found):
             line_number, line, matches = found[start]
             if line is None:  # a line only `re` over the block found
                 line = bytes(block[start:data.find(b"\n", start, len(block))])
             yield LineHit(line_number, line, tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches))
         return number
 
-    def _confirm(self, data: Any, start: int, number: int, ids: list[int], found: Found, seen: set[int],
+    def _confirm(self, line: bytes, start: int, number: int, ids: list[int], found: Found, seen: set[int],
                  unconfirmed: set[int]) -> None:
-        """Check each pattern hyperscan saw on the line with `re` on the line alone."""
-        line = bytes(data[start:data.find(b"\n", start)])
+        """Check each pattern hyperscan saw on the line (ids in increasing order: so are their patterns) with `re`
+        on the line alone."""
         confirmers = self._confirmers
         matches: list[tuple[int, re.Match[bytes]]] | None = None
         for id_ in ids:
@@ -340,13 +342,15 @@ def _hit_lines(data: Any, lo: int, hi: int, reports: list[int]) -> dict[int, lis
 
 
 def _number_lines(data: Any, lo: int, hi: int, lines: dict[int, list[int]]) -> PartHits:
-    """Each hit line's number relative to the part's first line, and the part's newline count."""
-    out: list[tuple[int, int, list[int]]] = []
+    """Each hit line's number relative to the part's first line, its ids sorted, the line; and the part's newline
+    count."""
+    out: list[tuple[int, int, list[int], bytes]] = []
     relative, counted_to = 0, lo
     for start in sorted(lines):
         relative += count_newlines(data, counted_to, start)
         counted_to = start
-        out.append((start, relative, lines[start]))
+        stop = data.find(b"\n", start, hi)
+        out.append((start, relative, sorted(lines[start]), bytes(data[start:hi if stop < 0 else stop])))
     return out, relative + count_newlines(data, counted_to, hi)
 
 

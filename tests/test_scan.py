@@ -368,5 +368,5 @@ def test_an_excerpt_from_the_kept_head_of_a_line_is_the_whole_lines(prefix: byte
 
     line = prefix + body + cr
     agg = logscan.LogAgg(LogSource.from_bytes("t.log", "app", b""))
-    agg.add(7, line, None, {}, None)
+    agg.add(7, logscan.excerpt_head(line), None, None)
     assert agg.excerpt_lines() == [(7, logscan._excerpt(line))]

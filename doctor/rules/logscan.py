@@ -42,9 +42,9 @@ class LogAgg:
     first_groups: dict[str, str] = field(default_factory=dict)
     distinct: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, number: int, line: bytes, when: datetime | None, groups: dict[str, str],
-            within: timedelta | None) -> None:
-        """Count one matching line (its excerpt is decoded when read: `excerpt_lines`)."""
+    def add(self, number: int, kept: bytes, when: datetime | None, within: timedelta | None) -> None:
+        """Count one matching line: `kept`, at most EXCERPT_BYTES of it, is its excerpt (decoded when read:
+        `excerpt_lines`); its captures, if any, go to `add_groups`."""
         self.count += 1
         if not self.first_line:
             self.first_line = number
@@ -55,19 +55,24 @@ class LogAgg:
             self.last_time = when
             if within is not None:
                 self._slide(when, within)
-        kept = (number, line if len(line) <= EXCERPT_BYTES else line[:EXCERPT_BYTES])
-        if len(self.excerpts) < 3:
-            self.excerpts.append(kept)
+        excerpts = self.excerpts
+        if len(excerpts) < 3:
+            excerpts.append((number, kept))
         else:
-            self.excerpts[-1] = kept  # keep the first two and the latest
-        if groups:
-            self.groups = groups
-            if not self.first_groups:
-                self.first_groups = groups
-            for key, value in groups.items():
-                seen = self.distinct.setdefault(key, [])
-                if value not in seen and len(seen) < MAX_DISTINCT:
-                    seen.append(value)
+            excerpts[-1] = (number, kept)  # keep the first two and the latest
+
+    def add_groups(self, groups: dict[str, str]) -> None:
+        """The captures (not empty) of the line just added."""
+        self.groups = groups
+        if not self.first_groups:
+            self.first_groups = groups
+        distinct = self.distinct
+        for key, value in groups.items():
+            seen = distinct.get(key)
+            if seen is None:
+                distinct[key] = [value]
+            elif len(seen) < MAX_DISTINCT and value not in seen:
+                seen.append(value)
 
     def excerpt_lines(self) -> list[tuple[int, str]]:
         """(line number, excerpt text) of the kept lines: the first two and the latest."""
@@ -165,30 +170,52 @@ class ScanPlan:
 
     def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg]) -> None:
         recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
-        # per scanner position, its pattern's users in this source: (agg, cond, is_after); a cond without
-        # `unless_after` needs no key
-        users = {position: [(aggs[ci], self.conds[ci], is_after) for ci, is_after in self.users[index] if ci in aggs]
-                 for position, index in enumerate(used)}
+        # per scanner position, its pattern's users in this source: [(agg, window)] of conditions without
+        # `unless_after`, [(agg, cond, is_after)] of those with it (each list in the users' order; conditions are
+        # independent of each other), and whether the pattern names groups
+        users: dict[int, tuple[list[tuple[LogAgg, timedelta | None]], list[tuple[LogAgg, LogCond, bool]], bool]] = {}
+        for position, index in enumerate(used):
+            direct: list[tuple[LogAgg, timedelta | None]] = []
+            guarded: list[tuple[LogAgg, LogCond, bool]] = []
+            for ci, is_after in self.users[index]:
+                if ci in aggs:
+                    cond = self.conds[ci]
+                    if cond.unless_after is None:
+                        direct.append((aggs[ci], cond.within))
+                    else:
+                        guarded.append((aggs[ci], cond, is_after))
+            if direct or guarded:
+                users[position] = (direct, guarded, "(?P<" in self.patterns[index])
+        no_groups: dict[str, str] = {}  # shared, never stored: an agg keeps only captures that are not empty
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 number, line = hit.number, hit.line
                 when = line_time(line)
+                kept = excerpt_head(line)
                 for pattern_index, match in hit.matches:
                     targets = users.get(pattern_index)
-                    if not targets:
+                    if targets is None:
                         continue
-                    raw = match.groupdict()
-                    groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None} if raw else {}
-                    for agg, cond, is_after in targets:
-                        if cond.unless_after is not None:
-                            key = (id(cond), _key(cond, groups))
-                            if is_after:
-                                recent[key] = (number, when)
-                                continue
-                            if _explained(cond, recent.get(key), number, when):
-                                agg.explained += 1
-                                continue
-                        agg.add(number, line, when, groups, cond.within)
+                    direct, guarded, named = targets
+                    groups = no_groups
+                    if named:
+                        raw = match.groupdict()
+                        groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
+                    for agg, within in direct:
+                        agg.add(number, kept, when, within)
+                        if groups:
+                            agg.add_groups(groups)
+                    for agg, cond, is_after in guarded:
+                        key = (id(cond), _key(cond, groups))
+                        if is_after:
+                            recent[key] = (number, when)
+                            continue
+                        if _explained(cond, recent.get(key), number, when):
+                            agg.explained += 1
+                            continue
+                        agg.add(number, kept, when, cond.within)
+                        if groups:
+                            agg.add_groups(groups)
 
 
 def _key(cond: LogCond, groups: dict[str, str]) -> tuple[str, ...]:
@@ -204,6 +231,11 @@ def _explained(cond: LogCond, seen: tuple[int, datetime | None] | None, number: 
     if after.within is not None and at is not None and when is not None:
         return timedelta(0) <= when - at <= after.within
     return 0 <= number - line <= after.lines
+
+
+def excerpt_head(line: bytes) -> bytes:
+    """What a log condition keeps of a matching line for its excerpt: at most EXCERPT_BYTES."""
+    return line if len(line) <= EXCERPT_BYTES else line[:EXCERPT_BYTES]
 
 
 def _excerpt(line: bytes) -> str:

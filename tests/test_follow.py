@@ -207,3 +207,38 @@ def test_a_child_result_larger_than_a_pipe_comes_back() -> None:
 
     result = in_child(lambda: {"counts": list(range(300_000))}, "t-big").result(timeout=60)
     assert result["counts"][-1] == 299_999 and len(result["counts"]) == 300_000
+
+
+def test_readers_are_told_per_megabyte_of_flushed_bytes_and_of_the_rest_at_the_end(tmp_path: Path) -> None:
+    """The writer tells readers how far the log is written once per NOTIFY_BYTES, not per block from the engine
+    (each notice wakes the check's reading thread: per block, a 1 GB log cost it ~24 s of system time); every
+    told byte is already in the file, and the last notice, before `finish`, covers every byte."""
+    from doctor.collect.docker_logs import NOTIFY_BYTES
+
+    out = tmp_path / "told.log"
+    notices: list[tuple[str, int, int]] = []  # (kind, size told, bytes in the file then)
+
+    class Recording:
+        def started(self, path: Path) -> None:
+            notices.append(("started", 0, path.stat().st_size))
+
+        def grew(self, size: int) -> None:
+            notices.append(("grew", size, TailSink.first_segment(out).stat().st_size))
+
+        def finish(self) -> None:
+            notices.append(("finish", 0, out.stat().st_size))
+
+        def abandon(self) -> None:
+            notices.append(("abandon", 0, 0))
+
+    data = b"".join(b"2026-11-25T15:31:27.1Z line %07d of a log streaming in\n" % i for i in range(100_000))
+    sink = TailSink(out, 10**9, growing=Recording())
+    for start in range(0, len(data), 4000):  # blocks of whole lines, as the engine's frames come
+        sink.write(data[start:start + 4000])
+    assert not sink.finish()
+    grew = [(size, on_disk) for kind, size, on_disk in notices if kind == "grew"]
+    assert [kind for kind, _, _ in notices] == ["started"] + ["grew"] * len(grew) + ["finish"]
+    assert len(grew) <= len(data) // NOTIFY_BYTES + 1
+    assert all(on_disk >= size for size, on_disk in grew)  # readers never wait on bytes still in a buffer
+    assert all(b - a >= NOTIFY_BYTES for (a, _), (b, _) in zip(grew, grew[1:-1]))
+    assert grew[-1][0] == len(data) and out.read_bytes() == data

@@ -15,6 +15,10 @@ from doctor.logs import MAX_LINE_BYTES
 Progress = Callable[[int, int | None], None]  # (log bytes read so far, expected total or None)
 
 STREAM_CHUNK = 1 << 20
+# Readers of a followed log are told it grew once per this many bytes (and at the end), not per block read from the
+# engine (a few KB): each notice wakes the reading thread of the check, which then waits for the GIL behind the
+# analysis. Per block, a 1 GB log cost the check ~24 s of system time (bench/README.md); readers take 4 MB at a time.
+NOTIFY_BYTES = 1 << 20
 SOCKET_TIMEOUT = 300.0  # seconds without a byte from the engine before giving up
 
 
@@ -29,8 +33,9 @@ class TailSink:
         self.path, self.cap, self.progress, self.total = path, max(cap, 1), progress, total
         self.segments = (self.first_segment(path), path.with_name(path.name + ".1"))
         self.current, self.segment_bytes, self.streamed, self.rotated = 0, 0, 0, False
-        self.file: BinaryIO = open(self.segments[0], "wb")
-        self.growing = growing
+        # written through a buffer of NOTIFY_BYTES: a write call per megabyte, not per block
+        self.file: BinaryIO = open(self.segments[0], "wb", buffering=NOTIFY_BYTES)
+        self.growing, self.told = growing, 0  # bytes of the first segment readers were told of
         if growing is not None:
             growing.started(self.segments[0])
 
@@ -52,10 +57,17 @@ class TailSink:
                 self.growing.abandon()
                 self.growing = None
             self.current ^= 1
-            self.file, self.segment_bytes, self.rotated = open(self.segments[self.current], "wb"), 0, True
-        elif self.growing is not None:
-            self.file.flush()
-            self.growing.grew(self.segment_bytes)
+            self.file = open(self.segments[self.current], "wb", buffering=NOTIFY_BYTES)
+            self.segment_bytes, self.rotated = 0, True
+        elif self.growing is not None and self.segment_bytes - self.told >= NOTIFY_BYTES:
+            self._tell()
+
+    def _tell(self) -> None:
+        """Flush, and tell readers how far the first segment is written."""
+        assert self.growing is not None
+        self.file.flush()
+        self.growing.grew(self.segment_bytes)
+        self.told = self.segment_bytes
 
     def finish(self) -> bool:
         """Leave the kept bytes (whole lines) at `path`; True when older bytes were dropped."""
@@ -63,6 +75,7 @@ class TailSink:
         newer, older = self.segments[self.current], self.segments[self.current ^ 1]
         if not self.rotated:
             if self.growing is not None:  # readers may still open the first segment: it stays, linked to `path`
+                self.growing.grew(self.segment_bytes)  # the bytes since the last notice
                 self.path.unlink(missing_ok=True)
                 os.link(newer, self.path)
                 self.growing.finish()

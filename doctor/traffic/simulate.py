@@ -18,7 +18,9 @@ SCALE_DOWN_AFTER_S = 60.0
 DEFAULT_STARTUP_S = 30.0
 DEFAULT_SERVICE_S = 1.0
 SERVICE_PERCENTILE = "p95"
-MAX_STEPS = 30_000  # replay steps per run: bounds the cost on long logs (the step grows past 1/20 s)
+STEPS_PER_SECOND = 20  # the replay's step is 1/20 s, however long the log (a second whose requests all find a
+# free slot at once is replayed in one step: `replay`)
+DT = 1 / STEPS_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,16 @@ class _Runs:
         if times > 0:
             self.runs.append([time, None, 0, times, None])
             self.size += times
+
+    def through(self, limit: float) -> int:
+        """How many times are <= limit (none taken away)."""
+        count = 0
+        for run in self.runs:
+            here = _leading(run, run[2], lambda t: t <= limit)
+            count += here
+            if here < run[3] - run[2]:
+                break
+        return count
 
     def first(self) -> float:
         run = self.runs[0]
@@ -154,26 +166,86 @@ class _State:
 
 
 def replay(arrivals: dict[int, int], service_s: float, settings: Settings, until_503: bool = False) -> Run:
-    """Replay per-second arrival counts through the autoscaler model; `until_503`: stop at the first predicted 503
-    (for a trial that only asks whether there is one: its cost grows with the requests it replays)."""
+    """Replay per-second arrival counts through the autoscaler model in steps of 1/20 s, the autoscaler ticking at
+    each second's first step; `until_503`: stop at the first predicted 503 (for a trial that only asks whether there
+    is one: its cost grows with the requests it replays).
+
+    Each step takes the arrivals of its twentieth of the second (`_slice`). Steps that change nothing are not taken:
+    - a step with no arrivals and an empty queue (requests finishing and replicas starting are caught up by the
+      next step taken, before anything reads them);
+    - the rest of a second whose arrivals all start as they come: after its first step the queue is empty and, at
+      every step, the requests in service from before plus the most of this second's in service then fit in the
+      slots (`_all_fit`). A log of hours then costs a step or two per quiet second.
+    Before, the step grew with the log's span (span / 30,000 s): arrivals at step borders were lost and a step of
+    seconds served the queue once per step; a day-long log replayed 18 % of its requests."""
     run = Run()
     if not arrivals:
         return run
     first, last = min(arrivals), max(arrivals)
-    dt = max(0.05, (last - first + 1) / MAX_STEPS)
     state = _State(ready=_initial_replicas(arrivals, first, service_s, settings))
-    steps_per_tick = max(1, round(1 / dt))
-    step, now = 0, float(first)
     end = last + 1 + settings.max_wait_ms / 1000 + service_s
-    while now < end:
-        _arrive(state, arrivals.get(int(now), 0), now, dt)
-        _serve(state, now, service_s, settings, run)
-        if step % steps_per_tick == 0:
-            _autoscale(state, now, settings, run)
-        if until_503 and run.rejected:
-            break
-        step, now = step + 1, first + (step + 1) * dt
+    second = first
+    shapes: dict[int, tuple[list[int], list[int]]] = {}  # arrivals in a second -> `_shape`
+    while second < end:
+        count = arrivals.get(second, 0)
+        shape = shapes.get(count)
+        if shape is None:
+            shape = shapes[count] = _shape(count, service_s)
+        bounds = shape[0]
+        for step in range(STEPS_PER_SECOND):
+            now = second + step * DT
+            lo, hi = bounds[step], bounds[step + 1]
+            if now >= end or (step and lo == hi and not state.queue):
+                if lo == count:
+                    break  # nothing more comes this second
+                continue
+            state.queue.arrivals(second, count, lo, hi)
+            _serve(state, now, service_s, settings, run)
+            if step == 0:
+                _autoscale(state, now, settings, run)
+            if until_503 and run.rejected:
+                return run
+            if step == 0 and not state.queue and hi < count and _all_fit(state, second, count, hi, shape[1], settings):
+                state.busy.arrivals(second, count, hi, count, service_s)  # each starts as it arrives
+                break
+        second += 1
     return run
+
+
+def _all_fit(state: _State, second: int, count: int, hi: int, in_service: list[int], settings: Settings) -> bool:
+    """Whether the second's arrivals from `hi` on would each find a free slot at its step: at each step, the requests
+    in service from before plus the most of this second's in service then (`_shape`; those before `hi` are counted
+    twice, which only errs towards stepping) fit in the slots (which can only grow until the next tick)."""
+    slots = state.ready * settings.max_concurrent
+    before = len(state.busy)  # at most: some finish during the second
+    if before + in_service[-1] <= slots:
+        return True
+    for step in range(STEPS_PER_SECOND):
+        if before + in_service[step] > slots:
+            before = len(state.busy) - state.busy.through(second + step * DT)
+            if before + in_service[step] > slots:
+                return False
+    return True
+
+
+def _shape(count: int, service_s: float) -> tuple[list[int], list[int]]:
+    """For a second of `count` arrivals: the first arrival of each step (`_slice`, 21 bounds), and at each step the
+    most of them in service, each started as it arrives and taken away at the first step at or after it finishes
+    (one within a tenth of a millisecond of finishing counts as in service: the replay's times are epoch seconds,
+    whose floats round at ~1e-7 s), then the most of all."""
+    bounds = [_slice(count, step) for step in range(STEPS_PER_SECOND + 1)]
+    in_service = []
+    for step in range(STEPS_PER_SECOND):
+        done = max(0, math.floor((step * DT - 1e-4 - service_s) * count - 0.5) + 1)  # (i + 0.5) / count + s <= now
+        in_service.append(max(0, bounds[step + 1] - min(done, count)))
+    return bounds, in_service + [max(in_service)]
+
+
+def _slice(count: int, step: int) -> int:
+    """The first of a second's `count` arrivals (arrival i at (i + 0.5) / count) at or after the step's start."""
+    if step >= STEPS_PER_SECOND:
+        return count
+    return min(count, max(0, math.ceil(step * DT * count - 0.5)))
 
 
 def avoids_503(arrivals: dict[int, int], service_s: float, settings: Settings) -> bool:
@@ -186,18 +258,6 @@ def _initial_replicas(arrivals: dict[int, int], first: int, service_s: float, se
     rate = sum(arrivals.get(first + i, 0) for i in range(60)) / 60
     need = math.ceil(rate * service_s / (settings.target_utilization / 100) / settings.max_concurrent)
     return max(settings.min_replicas, min(settings.max_replicas, need))
-
-
-def _arrive(state: _State, count: int, now: float, dt: float) -> None:
-    """The arrivals of this step: a second's count spread evenly over the second."""
-    if not count:
-        return
-    second = int(now)
-    offset = now - second
-    # arrival i of the second is at (i + 0.5) / count: those in [offset, offset + dt), without looping over all
-    first = max(0, math.ceil(offset * count - 0.5))
-    stop = min(count, math.ceil((offset + dt) * count - 0.5))
-    state.queue.arrivals(second, count, first, stop)
 
 
 def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:
@@ -260,7 +320,10 @@ def smallest_min_replicas(arrivals: dict[int, int], service_s: float, settings: 
 
 
 def highest_target_utilization(arrivals: dict[int, int], service_s: float, settings: Settings) -> float | None:
-    """The highest target utilization (percent, steps of 5) that avoids every 503 with the current replicas."""
+    """The highest target utilization (percent, steps of 5) that avoids every 503 with the current replicas. With
+    as many replicas at most as at least, the target changes nothing: None (the replay with it has 503s)."""
+    if settings.max_replicas <= settings.min_replicas:
+        return None
     for percent in range(int(settings.target_utilization) // 5 * 5, 9, -5):
         trial = replace(settings, target_utilization=float(percent))
         if avoids_503(arrivals, service_s, trial):

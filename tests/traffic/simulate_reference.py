@@ -1,6 +1,8 @@
-"""The autoscaler replay's request queue as it was written first, one Python step per request (a deque and a heap):
-the reference `doctor.traffic.simulate.replay` must match exactly (tests/traffic/test_simulate_trials.py). Copied from
-doctor/traffic/simulate.py at 918ea37; not used by mldoctor."""
+"""The autoscaler replay as plainly as it can be written, one Python step per request (a deque and a heap), every
+twentieth of a second: `doctor.traffic.simulate.replay`, which keeps requests as runs of times and does a second in
+one step when its requests all find a free slot, must match it exactly (tests/traffic/test_simulate_trials.py).
+The queue and serving are as first written at 918ea37; the stepping is the fixed 1/20 s of 2026-12-02 (the first
+version's step grew with the log's span and lost arrivals). Not used by mldoctor."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 # What the rewrite left as it was (the autoscaler tick, the initial replicas, the result) is the real one.
-from doctor.traffic.simulate import MAX_STEPS, Run, Settings, _autoscale, _initial_replicas
+from doctor.traffic.simulate import Run, Settings, _autoscale, _initial_replicas
+
+STEPS = 20
 
 
 @dataclass
@@ -23,35 +27,32 @@ class _State:
 
 
 def replay(arrivals: dict[int, int], service_s: float, settings: Settings) -> Run:
-    """Replay per-second arrival counts through the autoscaler model."""
+    """Replay per-second arrival counts through the autoscaler model: 20 steps a second, the autoscaler ticking at
+    each second's first. A later step with no arrivals and an empty queue has nothing to do but let requests finish
+    and replicas start, which the next step taken does before anything reads them: it is skipped (a log spanning
+    hours would take millions of empty steps)."""
     run = Run()
     if not arrivals:
         return run
     first, last = min(arrivals), max(arrivals)
-    dt = max(0.05, (last - first + 1) / MAX_STEPS)
     state = _State(ready=_initial_replicas(arrivals, first, service_s, settings))
-    steps_per_tick = max(1, round(1 / dt))
-    step, now = 0, float(first)
     end = last + 1 + settings.max_wait_ms / 1000 + service_s
-    while now < end:
-        _arrive(state, arrivals.get(int(now), 0), now, dt)
-        _serve(state, now, service_s, settings, run)
-        if step % steps_per_tick == 0:
-            _autoscale(state, now, settings, run)
-        step, now = step + 1, first + (step + 1) * dt
+    second = first
+    while second < end:
+        count = arrivals.get(second, 0)
+        for step in range(STEPS):
+            now = second + step * (1 / STEPS)
+            # arrival i of the second is at (i + 0.5) / count: those in this step's twentieth of the second
+            lo = min(count, max(0, math.ceil(step * (1 / STEPS) * count - 0.5)))
+            hi = count if step == STEPS - 1 else min(count, max(0, math.ceil((step + 1) * (1 / STEPS) * count - 0.5)))
+            if now >= end or (step and lo == hi and not state.queue):
+                continue
+            state.queue.extend(second + (i + 0.5) / count for i in range(lo, hi))
+            _serve(state, now, service_s, settings, run)
+            if step == 0:
+                _autoscale(state, now, settings, run)
+        second += 1
     return run
-
-
-def _arrive(state: _State, count: int, now: float, dt: float) -> None:
-    """The arrivals of this step: a second's count spread evenly over the second."""
-    if not count:
-        return
-    second = int(now)
-    offset = now - second
-    # arrival i of the second is at (i + 0.5) / count: those in [offset, offset + dt), without looping over all
-    first = max(0, math.ceil(offset * count - 0.5))
-    stop = min(count, math.ceil((offset + dt) * count - 0.5))
-    state.queue.extend(second + (i + 0.5) / count for i in range(first, stop))
 
 
 def _serve(state: _State, now: float, service_s: float, settings: Settings, run: Run) -> None:

@@ -33,6 +33,7 @@ def test_every_benchmark_is_run_here() -> None:
 @pytest.mark.parametrize("name,needle", [("scan.py", "ratio vs rg: whole check"),
                                          ("traffic.py", "identical stats: True"),
                                          ("k8s_namespace.py", "mldoctor check k8s:ml-prod/*"),
-                                         ("pasted.py", "parts [")])
+                                         ("pasted.py", "parts ["),
+                                         ("simulate.py", "identical")])
 def test_benchmark_short_mode(name: str, needle: str) -> None:
     assert needle in run_bench(name)

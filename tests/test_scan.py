@@ -370,3 +370,41 @@ def test_an_excerpt_from_the_kept_head_of_a_line_is_the_whole_lines(prefix: byte
     agg = logscan.LogAgg(LogSource.from_bytes("t.log", "app", b""))
     agg.add(7, logscan.excerpt_head(line), None, None)
     assert agg.excerpt_lines() == [(7, logscan._excerpt(line))]
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_only_after_counts_a_hit_only_shortly_after_its_line_and_unless_after_the_others(engine: str) -> None:
+    """`only_after` keeps the hits that follow its pattern within `lines` (with the same captures when `same` is
+    given); `unless_after`, its mirror, discounts those and counts them as `explained`. Both engines agree."""
+    from datetime import timedelta
+
+    from doctor.rules.model import After
+
+    log = b"\n".join([
+        b"2026-11-25 15:31:20,101 I init: FileNotFoundError: no cache",  # 1: before any marker
+        b"2026-11-25 15:31:27,556 E [7] Encountered Exception: Traceback (most recent call last):",  # 2
+        b'  File "/var/azureml-app/score.py", line 21, in run',  # 3
+        b"ValueError: could not convert string to float: 'boom'",  # 4: 2 lines after the marker
+        b"filler", b"filler", b"filler",  # 5-7
+        b"2026-11-25 15:31:29,000 W late: KeyError: 'x'",  # 8: 6 lines after the marker
+        b"worker 7 marked",  # 9
+        b"worker 8 says RuntimeError: eight",  # 10: after a marker of worker 7 only
+        b"worker 7 says RuntimeError: seven",  # 11
+    ]) + b"\n"
+    exc = r"(?P<exc>\w+(?:Error|Exception)): (?P<msg>.*)"
+    conds = [
+        LogCond((exc,), only_after=After(("Encountered Exception: Traceback",), lines=3), bind="after"),
+        LogCond((exc,), unless_after=After(("Encountered Exception: Traceback",), lines=3), bind="unless"),
+        LogCond((r"worker (?P<w>\d+) says " + exc,), only_after=After((r"worker (?P<w>\d+) marked",), same=("w",)),
+                bind="same_worker"),
+        LogCond((exc,), only_after=After(("Encountered Exception: Traceback",), within=timedelta(seconds=1)),
+                bind="within_a_second"),
+    ]
+    found = ScanPlan(conds).run([LogSource.from_bytes("app.log", "app", log)], engine)
+    after, unless, same_worker, within_a_second = (found[i][0].binding() if found[i] else None for i in range(4))
+    assert after is not None and (after["count"], after["first_line"], after["first_groups"]["exc"]) == (1, 4, "ValueError")
+    assert unless is not None and (unless["count"], unless["explained"], unless["first_line"]) == (4, 1, 1)
+    assert same_worker is not None and (same_worker["count"], same_worker["first_line"]) == (1, 11)
+    # line 8 is 1.4 s after the marker: not counted; lines 4, 10 and 11 have no time of their own (like a
+    # traceback's lines): they are measured in lines (50 by default)
+    assert within_a_second is not None and (within_a_second["count"], within_a_second["first_line"]) == (3, 4)

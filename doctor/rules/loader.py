@@ -229,21 +229,25 @@ def _condition(data: dict[str, Any], lines: Any, at: tuple[Any, ...]) -> Conditi
 
 
 def _log(value: dict[str, Any], where: str) -> LogCond:
-    after = value.get("unless_after")
     return LogCond(
         patterns=_patterns(value["pattern"]),
         source=value.get("source", "any"),
         min_count=int(value.get("min_count", 1)),
         within=parse_duration(value["within"]) if value.get("within") else None,
-        unless_after=After(
-            patterns=_patterns(after["pattern"]),
-            same=tuple(after.get("same") or ()),
-            within=parse_duration(after["within"]) if after.get("within") else None,
-            lines=int(after.get("lines", 50)),
-        ) if after else None,
+        unless_after=_after(value.get("unless_after")),
+        only_after=_after(value.get("only_after")),
         bind=value.get("as"),
         where=where,
     )
+
+
+def _after(after: dict[str, Any] | None) -> After | None:
+    """An `unless_after` or `only_after` mapping."""
+    if not after:
+        return None
+    return After(patterns=_patterns(after["pattern"]), same=tuple(after.get("same") or ()),
+                 within=parse_duration(after["within"]) if after.get("within") else None,
+                 lines=int(after.get("lines", 50)))
 
 
 def _check_rule(rule: Rule) -> None:
@@ -253,7 +257,7 @@ def _check_rule(rule: Rule) -> None:
     for cond in rule.conditions():
         line = f"{rule.path}:{getattr(cond, 'where', '') or rule.line}"
         if isinstance(cond, LogCond):
-            for pattern in cond.patterns + (cond.unless_after.patterns if cond.unless_after else ()):
+            for pattern in cond.patterns + sum((a.patterns for a in (cond.unless_after, cond.only_after) if a), ()):
                 _check_regex(pattern, line)
         elif isinstance(cond, EventCond):
             for pattern in (cond.reason, cond.message):

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from doctor.convert import format_time
 from doctor.evidence import Evidence, LogSource
 from doctor.logs import line_time, strip_time_prefix
-from doctor.rules.model import LogCond
+from doctor.rules.model import After, LogCond
 from doctor.scan import make_scanner
 
 MAX_EXCERPT = 400
@@ -101,7 +101,10 @@ class LogAgg:
 
 def _decided_by_one(cond: LogCond) -> bool:
     """Whether one matching line makes the condition hold, whatever else the log has."""
-    return cond.min_count <= 1 and cond.within is None and cond.unless_after is None
+    return cond.min_count <= 1 and cond.within is None and cond.unless_after is None and cond.only_after is None
+
+
+MATCH, UNLESS, ONLY = 0, 1, 2  # what a pattern is to a condition: its match, its `unless_after`, its `only_after`
 
 
 def _source_applies(cond: LogCond, source: LogSource) -> bool:
@@ -123,22 +126,25 @@ class ScanPlan:
         self.conds = conds
         self.patterns: list[str] = []
         index: dict[str, int] = {}
-        self.users: dict[int, list[tuple[int, bool]]] = {}  # pattern -> [(cond, is_after)]
+        self.users: dict[int, list[tuple[int, int]]] = {}  # pattern -> [(cond, MATCH, UNLESS or ONLY)]
         for ci, cond in enumerate(conds):
-            after = cond.unless_after.patterns if cond.unless_after else ()
-            for pattern, is_after in [(p, False) for p in cond.patterns] + [(p, True) for p in after]:
+            unless = cond.unless_after.patterns if cond.unless_after else ()
+            only = cond.only_after.patterns if cond.only_after else ()
+            for pattern, role in [(p, MATCH) for p in cond.patterns] + [(p, UNLESS) for p in unless] + [
+                    (p, ONLY) for p in only]:
                 if pattern not in index:
                     index[pattern] = len(self.patterns)
                     self.patterns.append(pattern)
-                self.users.setdefault(index[pattern], []).append((ci, is_after))
+                self.users.setdefault(index[pattern], []).append((ci, role))
         self.decided_by_one = frozenset(ci for ci in yes_no if _decided_by_one(conds[ci]))
         self.first_only = self._first_only(range(len(conds)))
 
     def _first_only(self, applies: Iterable[int]) -> frozenset[int]:
-        """Patterns that only conditions of `applies` decided by one line use (as matches, not `unless_after`)."""
+        """Patterns that only conditions of `applies` decided by one line use (as matches, not `unless_after` or
+        `only_after`)."""
         among = set(applies)
         return frozenset(i for i, users in self.users.items()
-                         if all(ci in self.decided_by_one and not is_after for ci, is_after in users if ci in among))
+                         if all(ci in self.decided_by_one and role == MATCH for ci, role in users if ci in among))
 
     def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
         """Per condition, one aggregate per log source it applies to. A log is scanned only for the patterns of
@@ -169,21 +175,21 @@ class ScanPlan:
         return make_scanner([self.patterns[i] for i in used], engine, local), used
 
     def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg]) -> None:
-        recent: dict[tuple[int, tuple[str, ...]], tuple[int, datetime | None]] = {}
+        recent: dict[tuple[int, int, tuple[str, ...]], tuple[int, datetime | None]] = {}
         # per scanner position, its pattern's users in this source: [(agg, window)] of conditions without
-        # `unless_after`, [(agg, cond, is_after)] of those with it (each list in the users' order; conditions are
-        # independent of each other), and whether the pattern names groups
-        users: dict[int, tuple[list[tuple[LogAgg, timedelta | None]], list[tuple[LogAgg, LogCond, bool]], bool]] = {}
+        # `unless_after` or `only_after`, [(agg, cond, role)] of those with either (each list in the users' order;
+        # conditions are independent of each other), and whether the pattern names groups
+        users: dict[int, tuple[list[tuple[LogAgg, timedelta | None]], list[tuple[LogAgg, LogCond, int]], bool]] = {}
         for position, index in enumerate(used):
             direct: list[tuple[LogAgg, timedelta | None]] = []
-            guarded: list[tuple[LogAgg, LogCond, bool]] = []
-            for ci, is_after in self.users[index]:
+            guarded: list[tuple[LogAgg, LogCond, int]] = []
+            for ci, role in self.users[index]:
                 if ci in aggs:
                     cond = self.conds[ci]
-                    if cond.unless_after is None:
+                    if cond.unless_after is None and cond.only_after is None:
                         direct.append((aggs[ci], cond.within))
                     else:
-                        guarded.append((aggs[ci], cond, is_after))
+                        guarded.append((aggs[ci], cond, role))
             if direct or guarded:
                 users[position] = (direct, guarded, "(?P<" in self.patterns[index])
         no_groups: dict[str, str] = {}  # shared, never stored: an agg keeps only captures that are not empty
@@ -205,29 +211,35 @@ class ScanPlan:
                         agg.add(number, kept, when, within)
                         if groups:
                             agg.add_groups(groups)
-                    for agg, cond, is_after in guarded:
-                        key = (id(cond), _key(cond, groups))
-                        if is_after:
-                            recent[key] = (number, when)
+                    for agg, cond, role in guarded:
+                        if role != MATCH:  # a line an `unless_after` or `only_after` looks back to
+                            after = cond.unless_after if role == UNLESS else cond.only_after
+                            assert after is not None
+                            recent[(id(cond), role, _key(after, groups))] = (number, when)
                             continue
-                        if _explained(cond, recent.get(key), number, when):
+                        if cond.unless_after is not None and _follows(
+                                cond.unless_after, recent.get((id(cond), UNLESS, _key(cond.unless_after, groups))),
+                                number, when):
                             agg.explained += 1
+                            continue
+                        if cond.only_after is not None and not _follows(
+                                cond.only_after, recent.get((id(cond), ONLY, _key(cond.only_after, groups))),
+                                number, when):
                             continue
                         agg.add(number, kept, when, cond.within)
                         if groups:
                             agg.add_groups(groups)
 
 
-def _key(cond: LogCond, groups: dict[str, str]) -> tuple[str, ...]:
-    same = cond.unless_after.same if cond.unless_after else ()
-    return tuple(groups.get(name, "") for name in same)
+def _key(after: After, groups: dict[str, str]) -> tuple[str, ...]:
+    return tuple(groups.get(name, "") for name in after.same)
 
 
-def _explained(cond: LogCond, seen: tuple[int, datetime | None] | None, number: int, when: datetime | None) -> bool:
-    if cond.unless_after is None or seen is None:
+def _follows(after: After, seen: tuple[int, datetime | None] | None, number: int, when: datetime | None) -> bool:
+    """Whether a hit at line `number` (time `when`) comes shortly after the line `seen` (its number and time)."""
+    if seen is None:
         return False
     line, at = seen
-    after = cond.unless_after
     if after.within is not None and at is not None and when is not None:
         return timedelta(0) <= when - at <= after.within
     return 0 <= number - line <= after.lines

@@ -11,7 +11,8 @@ from doctor.evidence import Severity
 
 @dataclass(frozen=True, slots=True)
 class After:
-    """`unless_after`: a hit does not count when this pattern matched shortly before (same captures)."""
+    """`unless_after`: a hit does not count when this pattern matched shortly before (same captures); `only_after`:
+    a hit counts only then."""
 
     patterns: tuple[str, ...]
     same: tuple[str, ...] = ()
@@ -28,6 +29,7 @@ class LogCond:
     min_count: int = 1
     within: timedelta | None = None
     unless_after: After | None = None
+    only_after: After | None = None
     bind: str | None = None
     where: str = ""
 

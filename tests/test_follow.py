@@ -242,3 +242,33 @@ def test_readers_are_told_per_megabyte_of_flushed_bytes_and_of_the_rest_at_the_e
     assert all(on_disk >= size for size, on_disk in grew)  # readers never wait on bytes still in a buffer
     assert all(b - a >= NOTIFY_BYTES for (a, _), (b, _) in zip(grew, grew[1:-1]))
     assert grew[-1][0] == len(data) and out.read_bytes() == data
+
+
+def test_readers_get_the_first_megabytes_while_the_log_still_streams_in(tmp_path: Path) -> None:
+    """Told once per megabyte, a reader still gets the log's head long before its end: the check analyses a live
+    log as it arrives, not after. The writer stops after two megabytes until the reader has its first one."""
+    from doctor.collect.docker_logs import NOTIFY_BYTES
+
+    data = b"".join(b"2026-11-25T15:31:27.1Z line %07d of a log streaming in\n" % i for i in range(200_000))
+    growing = Growing()
+    sink = TailSink(tmp_path / "log", 10**9, growing=growing)
+    got_head = threading.Event()
+    heads: list[bytes] = []
+
+    def read() -> None:
+        with growing.open() as stream:
+            heads.append(stream.read(NOTIFY_BYTES))
+            got_head.set()
+            heads.append(stream.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    waited = None
+    for start in range(0, len(data), 64_000):
+        sink.write(data[start:start + 64_000])
+        if waited is None and sink.streamed >= 2 * NOTIFY_BYTES:
+            waited = got_head.wait(10)
+    sink.finish()
+    reader.join(10)
+    assert waited, "the reader got nothing while the writer had written two megabytes"
+    assert b"".join(heads) == data

@@ -40,6 +40,8 @@ SCENARIOS = [
               requests=(Request("/score", BAD, 3), Request("/score", GOOD, 1)), until="",
               expect=Expect("scoring-error", {"failures": 3, "exception": "ValueError", "script_line": 27},
                             fix=("line 27", "ValueError"))),
+    _scenario("optional-import", "score_optional.py", 5308, ready=READY, requests=(Request("/score", GOOD, 3),),
+              until=""),  # healthy: the ModuleNotFoundError it prints is handled
     _scenario("slow-run", "score_slow.py", 5306, env={"WORKER_TIMEOUT": "2", "RUN_SECONDS": "8"}, ready=READY,
               requests=(Request("/score", GOOD, 1, timeout=20),), until="Booting worker with pid", until_count=2,
               expect=Expect("worker-timeout", {"timeout_seconds": 2.0}, fix=("WORKER_TIMEOUT",))),

@@ -29,3 +29,5 @@ def test_healthy_answers_and_request_errors_are_500(stack: Driven) -> None:
     stack.get("healthy")
     assert stack.statuses["healthy"] == [200, 200, 200]
     assert stack.statuses["handler-raises"] == [500, 500, 500, 500, 200]
+    assert stack.statuses["handled-then-raises"] == [500, 500, 500, 200]
+    assert stack.statuses["optional-import"] == [200, 200, 200]  # the decoy: its printed ModuleNotFoundError is handled

@@ -60,14 +60,9 @@ class TailSink:
             self.file = open(self.segments[self.current], "wb", buffering=NOTIFY_BYTES)
             self.segment_bytes, self.rotated = 0, True
         elif self.growing is not None and self.segment_bytes - self.told >= NOTIFY_BYTES:
-            self._tell()
-
-    def _tell(self) -> None:
-        """Flush, and tell readers how far the first segment is written."""
-        assert self.growing is not None
-        self.file.flush()
-        self.growing.grew(self.segment_bytes)
-        self.told = self.segment_bytes
+            self.file.flush()  # readers never wait on bytes still in the buffer
+            self.growing.grew(self.segment_bytes)
+            self.told = self.segment_bytes
 
     def finish(self) -> bool:
         """Leave the kept bytes (whole lines) at `path`; True when older bytes were dropped."""

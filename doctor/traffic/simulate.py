@@ -195,7 +195,9 @@ def replay(arrivals: dict[int, int], service_s: float, settings: Settings, until
         for step in range(STEPS_PER_SECOND):
             now = second + step * DT
             lo, hi = bounds[step], bounds[step + 1]
-            if now >= end or (step and lo == hi and not state.queue):
+            if now >= end:
+                break
+            if step and lo == hi and not state.queue:
                 if lo == count:
                     break  # nothing more comes this second
                 continue
@@ -321,10 +323,12 @@ def smallest_min_replicas(arrivals: dict[int, int], service_s: float, settings: 
 
 def highest_target_utilization(arrivals: dict[int, int], service_s: float, settings: Settings) -> float | None:
     """The highest target utilization (percent, steps of 5) that avoids every 503 with the current replicas. With
-    as many replicas at most as at least, the target changes nothing: None (the replay with it has 503s)."""
+    as many replicas at most as at least, the target changes nothing: every trial would replay the same, so only
+    the first is."""
+    percents = range(int(settings.target_utilization) // 5 * 5, 9, -5)
     if settings.max_replicas <= settings.min_replicas:
-        return None
-    for percent in range(int(settings.target_utilization) // 5 * 5, 9, -5):
+        percents = percents[:1]
+    for percent in percents:
         trial = replace(settings, target_utilization=float(percent))
         if avoids_503(arrivals, service_s, trial):
             return float(percent)

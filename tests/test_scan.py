@@ -408,3 +408,33 @@ def test_only_after_counts_a_hit_only_shortly_after_its_line_and_unless_after_th
     # line 8 is 1.4 s after the marker: not counted; lines 4, 10 and 11 have no time of their own (like a
     # traceback's lines): they are measured in lines (50 by default)
     assert within_a_second is not None and (within_a_second["count"], within_a_second["first_line"]) == (3, 4)
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_a_line_matching_several_patterns_of_a_condition_counts_once(engine: str) -> None:
+    """`pattern` may be a list: "a line matching any of the patterns counts" (docs/writing-rules.md), once. A line
+    that two of them match is one line: it neither doubles the count, nor fills a `min_count` or a window alone,
+    nor counts twice as explained; its captures are those of the first pattern (in the list's order) that matches."""
+    from datetime import timedelta
+
+    from doctor.rules.model import After
+
+    log = b"\n".join([
+        b"2026-11-25 15:31:27,556 E [7] app - [ERROR] failed to load model: boom",  # 1: all three patterns
+        b"2026-11-25 15:31:28,000 I [7] app - fine",  # 2
+        b"2026-11-25 15:31:29,000 I [7] app - failed to load tokenizer",  # 3: the last pattern only
+        b"WORKER TIMEOUT (pid:7)",  # 4
+        b"2026-11-25 15:31:30,000 E [7] app - [ERROR] failed to load model: again",  # 5: all three, after line 4
+    ]) + b"\n"
+    three = (r"^\S+ \S+ E \[(?P<pid>\d+)\] ", r"\[ERROR\] (?P<what>.+)", r"failed to load (?P<what>\w+)")
+    conds = [
+        LogCond(three, bind="any_of"),
+        LogCond(three, min_count=3, within=timedelta(seconds=10), bind="burst"),
+        LogCond(three, unless_after=After((r"WORKER TIMEOUT \(pid:\d+\)",), lines=2), bind="unless"),
+    ]
+    found = ScanPlan(conds).run([LogSource.from_bytes("app.log", "app", log)], engine)
+    any_of, burst, unless = (found[i][0].binding() for i in range(3))
+    assert (any_of["count"], any_of["first_line"], any_of["last_line"]) == (3, 1, 5)
+    assert any_of["first_groups"] == {"pid": "7"}  # the first pattern's captures on line 1
+    assert burst["max_in_window"] == 3  # three lines in the window, not seven matches
+    assert (unless["count"], unless["explained"]) == (2, 1)

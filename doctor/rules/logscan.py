@@ -37,6 +37,7 @@ class LogAgg:
     window: deque[datetime] | None = None  # made on the first timed hit
     first_line: int = 0
     last_line: int = 0
+    explained_line: int = 0  # the last line discounted by `unless_after`
     excerpts: list[tuple[int, bytes]] = field(default_factory=list)  # (number, line): decoded when read
     groups: dict[str, str] = field(default_factory=dict)
     first_groups: dict[str, str] = field(default_factory=dict)
@@ -208,6 +209,8 @@ class ScanPlan:
                         raw = match.groupdict()
                         groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
                     for agg, within in direct:
+                        if agg.last_line == number:  # another of its patterns matched this line: a line counts once
+                            continue
                         agg.add(number, kept, when, within)
                         if groups:
                             agg.add_groups(groups)
@@ -217,10 +220,13 @@ class ScanPlan:
                             assert after is not None
                             recent[(id(cond), role, _key(after, groups))] = (number, when)
                             continue
+                        if agg.last_line == number or agg.explained_line == number:  # a line counts once
+                            continue
                         if cond.unless_after is not None and _follows(
                                 cond.unless_after, recent.get((id(cond), UNLESS, _key(cond.unless_after, groups))),
                                 number, when):
                             agg.explained += 1
+                            agg.explained_line = number
                             continue
                         if cond.only_after is not None and not _follows(
                                 cond.only_after, recent.get((id(cond), ONLY, _key(cond.only_after, groups))),

@@ -35,4 +35,6 @@ SCENARIOS = [
               requests=(Request("/predict", BAD, 4), Request("/predict", GOOD, 1)), until="",
               expect=Expect("scoring-error", {"failures": 4, "exception": "ValueError"},
                             cause=("/app/service.py",), fix=("pydantic",))),
+    _scenario("optional", "service_optional:Linear", 5361, ready=READY, requests=(Request("/predict", GOOD, 3),),
+              until=""),
 ]

@@ -31,4 +31,5 @@ SCENARIOS = [
               requests=(Request(PREDICT, BAD, 4), Request(PREDICT, GOOD, 1)), until="",
               expect=Expect("scoring-error", {"failures": 4, "exception": "ValueError"},
                             cause=("/app/model.py",), fix=("kserve.errors.InvalidInput",))),
+    _scenario("optional", "model_optional.py", 5341, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
 ]

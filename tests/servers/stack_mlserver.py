@@ -34,4 +34,6 @@ SCENARIOS = [
               requests=(Request(INFER, BAD, 4), Request(INFER, GOOD, 1)), until="",
               expect=Expect("scoring-error", {"failures": 4, "exception": "ValueError"},
                             cause=("X has 2 features",), fix=("MLServer",))),
+    _scenario("optional", "model-settings-optional.json", 5326, ("runtime_optional.py",), ready=READY,
+              requests=(Request(INFER, GOOD, 3),), until=""),
 ]

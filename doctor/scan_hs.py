@@ -35,12 +35,20 @@ _TRAILING_ANY = re.compile(r"(?:\.|\[\^\\n\]|\[\^\\r\\n\]|\[\^\\n\\r\]|\\S)\*$")
 _EMPTY_GROUP = re.compile(r"\((?:\?P<\w+>|\?:)?$")
 THREADS = 2
 MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
+# `re`'s answer on a line depends on the line's bytes alone: a line seen again (a traceback's lines, repeated by every
+# failing request) reuses it. Lines kept per scan (the memo is emptied when full) and the longest line kept.
+MEMO_LINES = 4096
+MEMO_LINE_BYTES = 1024
+_UNKNOWN: Any = object()
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
 # line)], newlines in part.
 PartHits = tuple[list[tuple[int, int, list[int], bytes]], int]
-# A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), [(pattern, match)]).
-Found = dict[int, tuple[int, bytes | None, list[tuple[int, "re.Match[bytes]"]]]]
+# A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), ((pattern, match), ...)).
+Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], ...]]]
+# Line -> [hyperscan ids, the line's confirmed (pattern, match)s for those ids (None: not known whole),
+# {hyperscan id: `re`'s answer on that line}].
+Memo = dict[bytes, list[Any]]
 
 
 def hs_expression(pattern: str) -> bytes | None:
@@ -205,22 +213,23 @@ class HyperscanScanner:
         """Hits in line order (a `first_only` pattern: its first line only)."""
         first_line = 1
         seen: set[int] = set()  # first_only patterns already reported in this stream
+        memo: Memo = {}
         blocks = iter_blocks(stream, buffers=2)
         head = list(islice(blocks, 2))
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
             done: Future[PartHits] = Future()
             done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
-            yield from self._finish(head[0], [(0, done)], first_line, seen)
+            yield from self._finish(head[0], [(0, done)], first_line, seen, memo)
             return
         with ThreadPoolExecutor(THREADS) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
-                    first_line = yield from self._finish(*pending, first_line, seen)
+                    first_line = yield from self._finish(*pending, first_line, seen, memo)
                 pending = submitted
             if pending is not None:
-                yield from self._finish(*pending, first_line, seen)
+                yield from self._finish(*pending, first_line, seen, memo)
 
     def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[tuple[int, Future[PartHits]]]:
         """One or two parts of the block, each scanned and line-numbered in a worker."""
@@ -248,7 +257,7 @@ class HyperscanScanner:
         return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
 
     def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]],
-                first_line: int, seen: set[int]) -> Generator[LineHit, None, int]:
+                first_line: int, seen: set[int], memo: Memo) -> Generator[LineHit, None, int]:
         """The block's hits in line order; returns the number of the next block's first line."""
         data: Any = block.obj
         found: Found = {}
@@ -258,7 +267,7 @@ class HyperscanScanner:
         for lo, future in parts:
             hits, newlines = future.result()
             for start, relative, ids, line in hits:
-                confirm(line, start, number + relative, ids, found, seen, unconfirmed)
+                confirm(line, start, number + relative, ids, found, seen, unconfirmed, memo)
             number += newlines
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
         if not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
@@ -274,25 +283,47 @@ class HyperscanScanner:
         return number
 
     def _confirm(self, line: bytes, start: int, number: int, ids: list[int], found: Found, seen: set[int],
-                 unconfirmed: set[int]) -> None:
+                 unconfirmed: set[int], memo: Memo) -> None:
         """Check each pattern hyperscan saw on the line (ids in increasing order: so are their patterns) with `re`
-        on the line alone."""
+        on the line alone. A line whose bytes came before (a traceback's lines, repeated by every failing request)
+        takes the answers found then from `memo`: the whole line's when it had the same ids and none of them is
+        first_only, else each pattern's (the same Match objects: a reader may key on them)."""
+        entry = memo.get(line)
+        if entry is not None:
+            if entry[0] == ids:
+                if entry[1]:
+                    found[start] = (number, line, entry[1])
+                return
+            known = entry[2]
+        else:
+            known = {}
+            if len(line) <= MEMO_LINE_BYTES:
+                if len(memo) >= MEMO_LINES:
+                    memo.clear()
+                entry = memo[line] = [None, (), known]
         confirmers = self._confirmers
-        matches: list[tuple[int, re.Match[bytes]]] | None = None
+        matches: list[tuple[int, re.Match[bytes]]] = []
+        whole = True  # no first_only pattern among the ids: the answer is the same whenever the line comes again
         for id_ in ids:
             index, once, search = confirmers[id_] or self._confirmer(id_)
-            if once and index in seen:
-                continue
-            match = search(line)
+            if once:
+                whole = False
+                if index in seen:
+                    continue
+            match = known.get(id_, _UNKNOWN)
+            if match is _UNKNOWN:
+                match = known[id_] = search(line)
             if match is not None:
-                if matches is None:
-                    matches = []
-                    found[start] = (number, line, matches)
                 matches.append((index, match))
                 if once:
                     seen.add(index)
             elif once:
                 unconfirmed.add(index)
+        result = tuple(matches)
+        if result:
+            found[start] = (number, line, result)
+        if whole and entry is not None:
+            entry[0], entry[1] = ids, result
 
     def _confirmer(self, id_: int) -> tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]]:
         """(pattern position, first_only, its search on one line: under the time bound when risky) of a hyperscan
@@ -320,7 +351,8 @@ class HyperscanScanner:
         for start in sorted(slow):
             number += whole.count(b"\n", counted_to, start)
             counted_to = start
-            found.setdefault(start, (number, None, []))[2].extend(slow[start])
+            kept = found.get(start)
+            found[start] = (number, kept[1], kept[2] + tuple(slow[start])) if kept else (number, None, tuple(slow[start]))
 
 
 try:  # the same as _number_lines(_hit_lines(...)) in C, sorting and counting without the GIL (setup.py builds it)

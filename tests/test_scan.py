@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -438,3 +439,31 @@ def test_a_line_matching_several_patterns_of_a_condition_counts_once(engine: str
     assert any_of["first_groups"] == {"pid": "7"}  # the first pattern's captures on line 1
     assert burst["max_in_window"] == 3  # three lines in the window, not seven matches
     assert (unless["count"], unless["explained"]) == (2, 1)
+
+
+def test_a_line_seen_again_gets_the_same_answers_as_re_whatever_hyperscan_reported() -> None:
+    """The fast engine reuses `re`'s answers on a line whose bytes came before (a traceback repeated by every failing
+    request). The same bytes can come with other hyperscan reports: `503 9` after a line ending in `"` is the end of
+    a report spanning both lines (which `re` on the line alone refuses), elsewhere it has none. Hits and aggregates
+    equal the reference engine's, and a `first_only` pattern still reports its first line only."""
+    trace = [b"Traceback (most recent call last):", b'  File "/var/azureml-app/score.py", line 12, in run',
+             b"KeyError: 'data'"]
+    lines: list[bytes] = []
+    for k in range(30):
+        lines += [b'GET "x', b"503 9", b"plain", b"503 9", *trace, f"2026-11-25 15:31:{k:02d},000 E [7] boom".encode()]
+    data = b"\n".join(lines) + b"\n"
+    patterns = [r'[^"]+" 5\d\d', r"^Traceback \(most recent call last\):", r"(?P<exc>\w+Error): '(?P<key>\w+)'",
+                r'File "(?P<file>[^"\n]+)", line (?P<line>\d+), in (?P<func>\w+)', r"5\d\d \d", r"KeyError"]
+    for first_only in ((), (5,)):
+        for chunk in (64, 1 << 20):  # hyperscan reports a first_only pattern once per part: in every small block
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+                patch.setattr(logs.iter_blocks, "__defaults__", (chunk, 2))
+                fast = summary(hs.HyperscanScanner(patterns, first_only).scan(io.BytesIO(data)))
+                assert fast == summary(ReScanner(patterns, first_only).scan(io.BytesIO(data))), (first_only, chunk)
+    conds = [LogCond((p,), bind=str(i)) for i, p in enumerate(patterns)] + [
+        LogCond((patterns[2],), min_count=2, within=timedelta(seconds=5), bind="window")]
+    bindings = {engine: [[a.binding() for a in aggs] for aggs in ScanPlan(conds).run(
+        [LogSource.from_bytes("app.log", "app", data)], engine).values()] for engine in ("re", "hyperscan")}
+    assert bindings["hyperscan"] == bindings["re"]
+    assert bindings["re"][2][0]["count"] == 30 and bindings["re"][2][0]["values"] == {"exc": ["KeyError"], "key": ["data"]}

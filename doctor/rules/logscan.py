@@ -22,6 +22,7 @@ from doctor.scan import make_scanner
 MAX_EXCERPT = 400
 EXCERPT_BYTES = 2048  # of a line kept for its excerpt: more than MAX_EXCERPT characters after any time prefix
 MAX_DISTINCT = 20
+PLANS_KEPT = 4096  # hit lines' plans a scan keeps (`ScanPlan._scan_source`; emptied when full)
 
 
 @dataclass(slots=True)  # one per log condition per log: small, for bundles of many logs
@@ -63,7 +64,10 @@ class LogAgg:
             excerpts[-1] = (number, kept)  # keep the first two and the latest
 
     def add_groups(self, groups: dict[str, str]) -> None:
-        """The captures (not empty) of the line just added."""
+        """The captures (not empty) of the line just added. The same dict as the last line's (the scan shares one
+        per repeated line) changes nothing: its values are already counted."""
+        if groups is self.groups:
+            return
         self.groups = groups
         if not self.first_groups:
             self.first_groups = groups
@@ -194,47 +198,71 @@ class ScanPlan:
             if direct or guarded:
                 users[position] = (direct, guarded, "(?P<" in self.patterns[index])
         no_groups: dict[str, str] = {}  # shared, never stored: an agg keeps only captures that are not empty
+
+        def line_plan(line: bytes, matches: tuple[tuple[int, Any], ...]) -> LinePlan:
+            """What a hit line does to the aggregates, whatever its number: its time, its excerpt, and per pattern
+            that matched it, in order, its users with the captures (the `same` keys of a guarded one)."""
+            direct_ops: list[tuple[LogAgg, timedelta | None, dict[str, str]]] = []
+            guarded_ops: list[tuple[LogAgg, LogCond, int, dict[str, str], tuple[Any, ...], tuple[Any, ...]]] = []
+            for pattern_index, match in matches:
+                targets = users.get(pattern_index)
+                if targets is None:
+                    continue
+                direct, guarded, named = targets
+                groups = no_groups
+                if named:
+                    raw = match.groupdict()
+                    groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
+                direct_ops.extend((agg, within, groups) for agg, within in direct)
+                for agg, cond, role in guarded:
+                    if role != MATCH:  # a line an `unless_after` or `only_after` looks back to
+                        after = cond.unless_after if role == UNLESS else cond.only_after
+                        assert after is not None
+                        guarded_ops.append((agg, cond, role, groups, (id(cond), role, _key(after, groups)), ()))
+                        continue
+                    unless = (id(cond), UNLESS, _key(cond.unless_after, groups)) if cond.unless_after else ()
+                    only = (id(cond), ONLY, _key(cond.only_after, groups)) if cond.only_after else ()
+                    guarded_ops.append((agg, cond, role, groups, unless, only))
+            return line_time(line), excerpt_head(line), direct_ops, guarded_ops
+
+        # a hit's matches -> its line's plan: the scanner hands the same matches (the same Match objects) again for
+        # a line with the same bytes (a traceback line of every failing request); the captures' dicts are shared
+        # between aggregates, never changed
+        plans: dict[tuple[tuple[int, Any], ...], LinePlan] = {}
         with source.open() as stream:
             for hit in scanner.scan(stream):
-                number, line = hit.number, hit.line
-                when = line_time(line)
-                kept = excerpt_head(line)
-                for pattern_index, match in hit.matches:
-                    targets = users.get(pattern_index)
-                    if targets is None:
+                number = hit.number
+                plan = plans.get(hit.matches)
+                if plan is None:
+                    if len(plans) >= PLANS_KEPT:
+                        plans.clear()
+                    plan = plans[hit.matches] = line_plan(hit.line, hit.matches)
+                when, kept, direct_ops, guarded_ops = plan
+                for agg, within, groups in direct_ops:
+                    if agg.last_line == number:  # another of its patterns matched this line: a line counts once
                         continue
-                    direct, guarded, named = targets
-                    groups = no_groups
-                    if named:
-                        raw = match.groupdict()
-                        groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
-                    for agg, within in direct:
-                        if agg.last_line == number:  # another of its patterns matched this line: a line counts once
-                            continue
-                        agg.add(number, kept, when, within)
-                        if groups:
-                            agg.add_groups(groups)
-                    for agg, cond, role in guarded:
-                        if role != MATCH:  # a line an `unless_after` or `only_after` looks back to
-                            after = cond.unless_after if role == UNLESS else cond.only_after
-                            assert after is not None
-                            recent[(id(cond), role, _key(after, groups))] = (number, when)
-                            continue
-                        if agg.last_line == number or agg.explained_line == number:  # a line counts once
-                            continue
-                        if cond.unless_after is not None and _follows(
-                                cond.unless_after, recent.get((id(cond), UNLESS, _key(cond.unless_after, groups))),
-                                number, when):
-                            agg.explained += 1
-                            agg.explained_line = number
-                            continue
-                        if cond.only_after is not None and not _follows(
-                                cond.only_after, recent.get((id(cond), ONLY, _key(cond.only_after, groups))),
-                                number, when):
-                            continue
-                        agg.add(number, kept, when, cond.within)
-                        if groups:
-                            agg.add_groups(groups)
+                    agg.add(number, kept, when, within)
+                    if groups:
+                        agg.add_groups(groups)
+                for agg, cond, role, groups, unless, only in guarded_ops:
+                    if role != MATCH:
+                        recent[unless] = (number, when)
+                        continue
+                    if agg.last_line == number or agg.explained_line == number:  # a line counts once
+                        continue
+                    if unless and _follows(cond.unless_after, recent.get(unless), number, when):  # type: ignore[arg-type]
+                        agg.explained += 1
+                        agg.explained_line = number
+                        continue
+                    if only and not _follows(cond.only_after, recent.get(only), number, when):  # type: ignore[arg-type]
+                        continue
+                    agg.add(number, kept, when, cond.within)
+                    if groups:
+                        agg.add_groups(groups)
+
+
+# (time, excerpt, [(agg, window, captures)], [(agg, cond, role, captures, key looked back to or recorded, only_after key)])
+LinePlan = tuple[datetime | None, bytes, list[Any], list[Any]]
 
 
 def _key(after: After, groups: dict[str, str]) -> tuple[str, ...]:

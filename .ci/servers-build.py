@@ -1,6 +1,7 @@
 """Run inside a server image's root (chroot) while .ci/servers.sh builds it: what a stack needs besides its
 packages. `python3 servers-build.py STACK`. mlserver: a small scikit-learn model trained here, so it is
-pickled by the image's own scikit-learn (no version-skew warning in the healthy control)."""
+pickled by the image's own scikit-learn (no version-skew warning in the healthy control); torchserve: the
+model's weights, saved by the image's own torch."""
 
 import sys
 
@@ -18,7 +19,17 @@ def mlserver() -> None:
     joblib.dump(LogisticRegression().fit(X, y), "/opt/models/sklearn-iris/model.joblib")
 
 
-STEPS = {"mlserver": mlserver}
+def torchserve() -> None:
+    """The linear model's weights (w, b), saved by the image's own torch where serve.sh archives them."""
+    import os
+
+    import torch
+
+    os.makedirs("/opt/models", exist_ok=True)
+    torch.save(torch.tensor([2.0, 0.5]), "/opt/models/weights.pt")
+
+
+STEPS = {"mlserver": mlserver, "torchserve": torchserve}
 
 if __name__ == "__main__":
     step = STEPS.get(sys.argv[1])

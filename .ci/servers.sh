@@ -9,7 +9,8 @@ set -u
 
 log() { echo "[servers.sh] $*"; }
 CACHE=${MLDOCTOR_SRV_CACHE:-/var/cache/mldoctor}   # another folder (and MLDOCTOR_SRV_REBUILD=1) = a build from scratch
-BASE=$CACHE/srv-bookworm            # debootstrap root shared by every server image
+BASE=$CACHE/srv-bookworm            # debootstrap root shared by every server image but those of JAVA_STACKS
+BASE_JAVA=$CACHE/srv-bookworm-java  # the same with Debian's OpenJDK 17 (TorchServe's frontend is Java)
 PKGS=$CACHE/srv-pkgs                # one pip --target folder per stack
 SITE=usr/local/lib/python3.11/dist-packages
 BUILD_VERSION=1                     # bump to rebuild every image
@@ -21,8 +22,10 @@ declare -A REQS=(
     [mlserver]="mlserver==1.7.1 mlserver-sklearn==1.7.1 scikit-learn==1.9.1 uvloop==0.21.0"  # uvloop 0.22+ breaks 1.7.1's workers
     [kserve]="kserve==0.21.0"
     [bentoml]="bentoml==1.4.40"
+    [torchserve]="torchserve==0.12.0 torch-model-archiver==0.12.0 torch==2.13.0 pyyaml==6.0.3 numpy==2.4.6"  # torch: the CPU file on this disk; pyyaml: the worker imports it undeclared
 )
-ORDER=(azmlinfsrv mlserver kserve bentoml)                 # the stacks tests/servers/ runs (CI builds these)
+ORDER=(azmlinfsrv mlserver kserve bentoml torchserve)      # the stacks tests/servers/ runs (CI builds these)
+declare -A JAVA_STACKS=([torchserve]=1)
 
 image_of() { echo "mldoctor-srv-$1:1"; }
 stamp_of() { echo "$BUILD_VERSION ${REQS[$1]} $(cat "$HERE/servers-build.py" 2>/dev/null | sha256sum | cut -c1-12)" | sha256sum | cut -c1-16; }
@@ -34,19 +37,23 @@ have_current() {
     [ "$label" = "$(stamp_of "$1")" ]
 }
 
-build_base() {
-    if [ -x "$BASE/usr/bin/python3" ]; then return 0; fi
+build_base() {  # build_base DIR PACKAGES: a bookworm root with PACKAGES (comma-separated), cached in DIR
+    local base=$1 include=$2 name
+    name=$(basename "$base")
+    if [ -x "$base/usr/bin/python3" ]; then return 0; fi
     command -v debootstrap >/dev/null || { log "debootstrap missing (.ci/docker.sh installs it)"; return 1; }
-    log "debootstrap bookworm (python3) into $BASE"
-    rm -rf "$BASE.tmp"
-    if ! debootstrap --variant=minbase --include=python3,ca-certificates bookworm "$BASE.tmp" \
-            >"$CACHE/srv-debootstrap.log" 2>&1; then
-        log "debootstrap failed, see $CACHE/srv-debootstrap.log"; tail -n 20 "$CACHE/srv-debootstrap.log"; return 1
+    log "debootstrap bookworm ($include) into $base"
+    rm -rf "$base.tmp"
+    if ! debootstrap --variant=minbase --include="$include" bookworm "$base.tmp" \
+            >"$CACHE/$name-debootstrap.log" 2>&1; then
+        log "debootstrap failed, see $CACHE/$name-debootstrap.log"; tail -n 20 "$CACHE/$name-debootstrap.log"; return 1
     fi
-    rm -rf "$BASE.tmp"/var/cache/apt/archives/*.deb "$BASE.tmp"/var/lib/apt/lists/* \
-           "$BASE.tmp"/usr/share/{doc,locale,man,info}/*
-    mv "$BASE.tmp" "$BASE"
+    rm -rf "$base.tmp"/var/cache/apt/archives/*.deb "$base.tmp"/var/lib/apt/lists/* \
+           "$base.tmp"/usr/share/{doc,locale,man,info}/*
+    mv "$base.tmp" "$base"
 }
+
+base_of() { if [ -n "${JAVA_STACKS[$1]:-}" ]; then echo "$BASE_JAVA"; else echo "$BASE"; fi; }
 
 install_pkgs() {  # pip --target on the host, cached per stack and package list
     local stack=$1 dir="$PKGS/$1-$(stamp_of "$1")"
@@ -68,7 +75,10 @@ build_image() {
     if have_current "$stack"; then log "$(image_of "$stack") present"; return 0; fi
     pkgs=$(install_pkgs "$stack") || return 1
     stage=$(mktemp -d "$CACHE/srv-stage.XXXXXX")
-    cp -al "$BASE/." "$stage/"                                   # hard links: no copy of the base
+    if [ -n "${JAVA_STACKS[$stack]:-}" ]; then
+        build_base "$BASE_JAVA" python3,ca-certificates,openjdk-17-jre-headless || { rm -rf "$stage"; return 1; }
+    fi
+    cp -al "$(base_of "$stack")/." "$stage/"                     # hard links: no copy of the base
     mkdir -p "$stage/$SITE" "$stage/usr/local/bin"
     cp -al "$pkgs/." "$stage/$SITE/"
     rm -f "$stage/$SITE/.done"
@@ -118,7 +128,7 @@ main() {
     docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || { log "no Docker engine answers"; failed=(engine); }
     if [ ${#failed[@]} -eq 0 ]; then
         mkdir -p "$CACHE"
-        build_base || failed=(base)
+        build_base "$BASE" python3,ca-certificates || failed=(base)
     fi
     if [ ${#failed[@]} -eq 0 ]; then
         for stack in "${stacks[@]}"; do

@@ -1,0 +1,46 @@
+"""TorchServe 0.12 (its Java frontend on Debian's OpenJDK 17, the Python worker on torch 2.13 CPU) serving a custom
+handler (BaseHandler) archived at start by torch-model-archiver (fixtures/servers/code/torchserve/serve.sh)."""
+
+from __future__ import annotations
+
+import json
+
+from servers_scenarios import Expect, Request, Scenario
+
+READY = "State change WORKER_STARTED -> WORKER_MODEL_LOADED"  # the worker loaded the handler: requests go to it
+RETRY = "Retry worker: 9000 in"  # the frontend restarts a worker that died loading the handler, with a back-off
+PREDICT = "/predictions/linear"
+GOOD = json.dumps({"instances": [1, 2]})
+BAD = json.dumps({"instances": ["boom"]})
+
+
+def _scenario(key: str, handler: str, port: int, before: str = "", **kw: object) -> Scenario:
+    """`before`: a shell command run before serve.sh (the fault put in on purpose)."""
+    start = f"{before} && " if before else ""
+    return Scenario("torchserve", key, ("/bin/sh", "-c", f"{start}exec /bin/sh /app/serve.sh {handler} {port}"),
+                    {f"/app/{handler}": handler, "/app/serve.sh": "serve.sh"}, workdir="/home/model-server",
+                    port=port, timeout=180, **kw)  # type: ignore[arg-type]
+
+
+SCENARIOS = [
+    _scenario("healthy", "handler.py", 5371, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
+    # TorchServe answers 503 when the handler raises (its worker logs `Invoking custom service failed.`)
+    _scenario("handler-raises", "handler.py", 5376, ready=READY,
+              requests=(Request(PREDICT, BAD, 4), Request(PREDICT, GOOD, 1)), until="",
+              expect=Expect("scoring-error", {"failures": 4, "exception": "ValueError"},
+                            cause=("handler.py", "HTTP 503"), fix=("preprocess()",))),
+    # the handler module's own import fails; TorchServe then tries it as a built-in handler (a second, chained
+    # `No module named 'ts.torch_handler.handler_importerr'`), which is not the module to install
+    _scenario("import-error", "handler_importerr.py", 5381, until=RETRY, until_count=2,
+              expect=Expect("missing-python-module", {"module": "xgboost", "modules": ["xgboost"]}, fix=("xgboost",))),
+    _scenario("model-path", "handler.py", 5386, env={"WEIGHTS": "v2/weights.pt"}, until=RETRY, until_count=2,
+              expect=Expect("init-failure", {"ts_model": "linear", "exception": "FileNotFoundError"},
+                            cause=("v2/weights.pt",), fix=("handler.py line 14",))),
+    # an image built without a package TorchServe's own worker imports (pyyaml is not among its declared
+    # dependencies): the fault is the package removed before the server starts
+    _scenario("server-dependency", "handler.py", 5391,
+              before="rm -rf /usr/local/lib/python3.11/dist-packages/yaml", until=RETRY, until_count=2,
+              expect=Expect("missing-python-module", {"module": "yaml"}, cause=("installed package `ts`",),
+                            fix=("pyyaml",))),
+    _scenario("optional", "handler_optional.py", 5396, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
+]

@@ -29,6 +29,9 @@ PIP_NAMES: dict[str, tuple[str, ...]] = {
     "xgboost": ("xgboost", "py-xgboost"),
     "transformers": ("transformers",),
     "mysql": ("mysql-connector-python",),
+    "ts": ("torchserve",),
+    "model_archiver": ("torch-model-archiver",),
+    "mlserver_sklearn": ("mlserver-sklearn",),
 }
 
 

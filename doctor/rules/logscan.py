@@ -266,7 +266,7 @@ LinePlan = tuple[datetime | None, bytes, list[Any], list[Any]]
 
 
 def _key(after: After, groups: dict[str, str]) -> tuple[str, ...]:
-    return tuple(groups.get(name, "") for name in after.same)
+    return tuple([groups.get(name, "") for name in after.same]) if after.same else ()
 
 
 def _follows(after: After, seen: tuple[int, datetime | None] | None, number: int, when: datetime | None) -> bool:

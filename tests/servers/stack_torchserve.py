@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from servers_scenarios import Expect, Request, Scenario
+from servers_scenarios import MiB, Expect, Request, Scenario
 
 READY = "State change WORKER_STARTED -> WORKER_MODEL_LOADED"  # the worker loaded the handler: requests go to it
 RETRY = "Retry worker: 9000 in"  # the frontend restarts a worker that died loading the handler, with a back-off
@@ -35,12 +35,17 @@ SCENARIOS = [
               expect=Expect("missing-python-module", {"module": "xgboost", "modules": ["xgboost"]}, fix=("xgboost",))),
     _scenario("model-path", "handler.py", 5386, env={"WEIGHTS": "v2/weights.pt"}, until=RETRY, until_count=2,
               expect=Expect("init-failure", {"ts_model": "linear", "exception": "FileNotFoundError"},
-                            cause=("v2/weights.pt",), fix=("handler.py line 14",))),
+                            cause=("v2/weights.pt",), fix=("/handler.py line ",))),
     # an image built without a package TorchServe's own worker imports (pyyaml is not among its declared
     # dependencies): the fault is the package removed before the server starts
     _scenario("server-dependency", "handler.py", 5391,
               before="rm -rf /usr/local/lib/python3.11/dist-packages/yaml", until=RETRY, until_count=2,
               expect=Expect("missing-python-module", {"module": "yaml"}, cause=("installed package `ts`",),
                             fix=("pyyaml",))),
+    # the worker is killed by the kernel while initialize() fills its memory: TorchServe logs `Load model failed:
+    # linear, error: Worker died.` (and a Java InterruptedException of its monitor thread) and retries
+    _scenario("memory-limit", "handler.py", 5401, env={"MODEL_MB": "900"}, memory=800 * MiB,
+              until="oom-event", until_count=2,
+              expect=Expect("worker-oom", {"memory_limit_bytes": 800 * MiB}, fix=("default_workers_per_model",))),
     _scenario("optional", "handler_optional.py", 5396, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
 ]

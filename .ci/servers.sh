@@ -26,6 +26,7 @@ declare -A REQS=(
 )
 ORDER=(azmlinfsrv mlserver kserve bentoml torchserve)      # the stacks tests/servers/ runs (CI builds these)
 declare -A JAVA_STACKS=([torchserve]=1)
+declare -A BASE_PKGS=([$BASE]=python3,ca-certificates [$BASE_JAVA]=python3,ca-certificates,openjdk-17-jre-headless)
 
 image_of() { echo "mldoctor-srv-$1:1"; }
 stamp_of() { echo "$BUILD_VERSION ${REQS[$1]} $(cat "$HERE/servers-build.py" 2>/dev/null | sha256sum | cut -c1-12)" | sha256sum | cut -c1-16; }
@@ -37,8 +38,8 @@ have_current() {
     [ "$label" = "$(stamp_of "$1")" ]
 }
 
-build_base() {  # build_base DIR PACKAGES: a bookworm root with PACKAGES (comma-separated), cached in DIR
-    local base=$1 include=$2 name
+build_base() {  # build_base DIR: a bookworm root with the DIR's BASE_PKGS, cached in DIR
+    local base=$1 include=${BASE_PKGS[$1]} name
     name=$(basename "$base")
     if [ -x "$base/usr/bin/python3" ]; then return 0; fi
     command -v debootstrap >/dev/null || { log "debootstrap missing (.ci/docker.sh installs it)"; return 1; }
@@ -71,14 +72,13 @@ install_pkgs() {  # pip --target on the host, cached per stack and package list
 }
 
 build_image() {
-    local stack=$1 pkgs stage started=$SECONDS
+    local stack=$1 pkgs stage base started=$SECONDS
     if have_current "$stack"; then log "$(image_of "$stack") present"; return 0; fi
     pkgs=$(install_pkgs "$stack") || return 1
+    base=$(base_of "$stack")
+    build_base "$base" || return 1                               # made once per base (the shared one in main)
     stage=$(mktemp -d "$CACHE/srv-stage.XXXXXX")
-    if [ -n "${JAVA_STACKS[$stack]:-}" ]; then
-        build_base "$BASE_JAVA" python3,ca-certificates,openjdk-17-jre-headless || { rm -rf "$stage"; return 1; }
-    fi
-    cp -al "$(base_of "$stack")/." "$stage/"                     # hard links: no copy of the base
+    cp -al "$base/." "$stage/"                                   # hard links: no copy of the base
     mkdir -p "$stage/$SITE" "$stage/usr/local/bin"
     cp -al "$pkgs/." "$stage/$SITE/"
     rm -f "$stage/$SITE/.done"
@@ -128,7 +128,7 @@ main() {
     docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || { log "no Docker engine answers"; failed=(engine); }
     if [ ${#failed[@]} -eq 0 ]; then
         mkdir -p "$CACHE"
-        build_base "$BASE" python3,ca-certificates || failed=(base)
+        build_base "$BASE" || failed=(base)
     fi
     if [ ${#failed[@]} -eq 0 ]; then
         for stack in "${stacks[@]}"; do

@@ -37,4 +37,8 @@ SCENARIOS = [
                             cause=("/app/service.py",), fix=("pydantic",))),
     _scenario("optional", "service_optional:Linear", 5361, ready=READY, requests=(Request("/predict", GOOD, 3),),
               until=""),
+    # the service's __init__ raises on the user's own bug (a key the model file does not have)
+    _scenario("load-raises", "service_loaderr:Linear", 5415, until="Application startup failed", until_count=2,
+              expect=Expect("init-failure", {"exception": "KeyError"}, cause=("service_loaderr.py",),
+                            fix=("service_loaderr.py",))),
 ]

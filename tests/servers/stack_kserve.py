@@ -32,4 +32,8 @@ SCENARIOS = [
               expect=Expect("scoring-error", {"failures": 4, "exception": "ValueError"},
                             cause=("/app/model.py",), fix=("kserve.errors.InvalidInput",))),
     _scenario("optional", "model_optional.py", 5341, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
+    # the predictor's load() raises on the user's own bug (a key the model file does not have)
+    _scenario("load-raises", "model_loaderr.py", 5412,
+              expect=Expect("init-failure", {"exception": "KeyError"}, cause=("model_loaderr.py",),
+                            fix=("model_loaderr.py",))),
 ]

@@ -14,11 +14,13 @@ GOOD = json.dumps({"instances": [1, 2]})
 BAD = json.dumps({"instances": ["boom"]})
 
 
-def _scenario(key: str, handler: str, port: int, before: str = "", **kw: object) -> Scenario:
-    """`before`: a shell command run before serve.sh (the fault put in on purpose)."""
+def _scenario(key: str, handler: str, port: int, before: str = "", second: str = "", **kw: object) -> Scenario:
+    """`before`: a shell command run before serve.sh (the fault put in on purpose); `second`: the handler of a second
+    model (`boosted`) served beside `linear`."""
     start = f"{before} && " if before else ""
-    return Scenario("torchserve", key, ("/bin/sh", "-c", f"{start}exec /bin/sh /app/serve.sh {handler} {port}"),
-                    {f"/app/{handler}": handler, "/app/serve.sh": "serve.sh"}, workdir="/home/model-server",
+    files = {f"/app/{h}": h for h in (handler, second) if h}
+    return Scenario("torchserve", key, ("/bin/sh", "-c", f"{start}exec /bin/sh /app/serve.sh {handler} {port} {second}"),
+                    {**files, "/app/serve.sh": "serve.sh"}, workdir="/home/model-server",
                     port=port, timeout=180, **kw)  # type: ignore[arg-type]
 
 
@@ -48,4 +50,8 @@ SCENARIOS = [
               until="oom-event", until_count=2,
               expect=Expect("worker-oom", {"memory_limit_bytes": 800 * MiB}, fix=("default_workers_per_model",))),
     _scenario("optional", "handler_optional.py", 5396, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
+    # two models: `linear` loads and serves, `boosted`'s handler fails its import and its worker is retried; the
+    # other model's WORKER_MODEL_LOADED comes after the error
+    _scenario("multi-model", "handler.py", 5418, second="handler_importerr.py", until="Load model failed: boosted",
+              until_count=2, expect=Expect("missing-python-module", {"module": "xgboost"}, fix=("xgboost",))),
 ]

@@ -18,7 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 # stack -> pip requirements (pinned: the images are test fixtures; bump on purpose)
 declare -A REQS=(
-    [azmlinfsrv]="azureml-inference-server-http==1.5.1"
+    [azmlinfsrv]="azureml-inference-server-http==1.5.1 numpy==2.4.6"  # numpy: what nearly every score.py imports (scenario unserializable)
     [mlserver]="mlserver==1.7.1 mlserver-sklearn==1.7.1 scikit-learn==1.9.1 uvloop==0.21.0"  # uvloop 0.22+ breaks 1.7.1's workers
     [kserve]="kserve==0.21.0"
     [bentoml]="bentoml==1.4.40"

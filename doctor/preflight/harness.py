@@ -169,12 +169,20 @@ def _init(module: ModuleType, script: str, events: _Events) -> bool:
     return True
 
 
+def wrap_response(result: Any) -> str:
+    """The answer's body, as the inference server writes it (routes.py `wrap_response`: `json.dumps` of what run()
+    returned, which raises TypeError on a NumPy array and the like); a response object run() built is sent as is."""
+    if hasattr(result, "status_code") and hasattr(result, "message"):
+        return str(result.message)
+    return json.dumps(result)
+
+
 def _score(run: Callable[..., Any], index: int, body: bytes, events: _Events) -> None:
     server = logging.getLogger("azmlinfsrv")
     start = time.perf_counter()
     try:
         result = _timed(events, "run", index, lambda: _call_run(run, body))
-        size = len(json.dumps(result, default=str))
+        size = len(wrap_response(result))
         server.info("POST /score 200 %.3fms %d", (time.perf_counter() - start) * 1000, size)
     except BaseException:
         server.error("Encountered Exception: %s", traceback.format_exc())

@@ -103,6 +103,15 @@ def test_run_raises_on_sample(cli: Any) -> None:
     assert "raised" in note(report, "preflight: run() #1")
 
 
+def test_run_returns_what_json_cannot_hold(cli: Any) -> None:
+    # run() itself succeeds; the server's answer (json.dumps of its result) fails: preflight must not call it healthy
+    code, report = preflight(cli, "--entry-script", str(F / "score_ndarray.py"), "--sample", str(F / "samples/good.json"))
+    assert code == 1
+    found = finding(report, "scoring-error")
+    assert found["values"]["returned_type"] == "ndarray" and found["values"]["exception"] == "TypeError"
+    assert "`.tolist()`" in found["fix"]
+
+
 def test_init_allocates_more_than_memory_gb(cli: Any) -> None:
     code, report = preflight(cli, "--entry-script", str(F / "score_big_init.py"), "--config", str(F / "deploy_small.json"))
     assert code == 1

@@ -45,4 +45,7 @@ SCENARIOS = [
     _scenario("slow-run", "score_slow.py", 5306, env={"WORKER_TIMEOUT": "2", "RUN_SECONDS": "8"}, ready=READY,
               requests=(Request("/score", GOOD, 1, timeout=20),), until="Booting worker with pid", until_count=2,
               expect=Expect("worker-timeout", {"timeout_seconds": 2.0}, fix=("WORKER_TIMEOUT",))),
+    # run() succeeds but returns a NumPy array, which the server cannot write as JSON: every request answers 500
+    _scenario("unserializable", "score_ndarray.py", 5309, ready=READY, requests=(Request("/score", GOOD, 3),), until="",
+              expect=Expect("scoring-error", {"failures": 3, "exception": "TypeError"}, fix=("tolist()",))),
 ]

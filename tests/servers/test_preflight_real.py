@@ -65,6 +65,14 @@ def test_import_error_under_the_real_server(real_python: Path, tmp_path: Path) -
     assert report["findings"][0]["values"]["module"] == "xgboost"
 
 
+def test_unserializable_answer_under_the_real_server(real_python: Path, tmp_path: Path) -> None:
+    # run() succeeds; the real server's json.dumps of its NumPy array fails: the same finding as the stand-in's
+    code, report = preflight(tmp_path, "score_ndarray.py", ['{"data": [1, 2]}', '{"data": [3]}'], real_python)
+    first = report["findings"][0]
+    assert code == 1 and first["rule_id"] == "scoring-error", [f["rule_id"] for f in report["findings"]]
+    assert first["values"]["returned_type"] == "ndarray" and "after `run()` returned" in first["cause"]
+
+
 def test_without_the_server_the_stand_in_runs_and_says_so(tmp_path: Path) -> None:
     code, report = preflight(tmp_path, "score.py", ['{"data": [1, 2]}'], None)
     assert code == 0

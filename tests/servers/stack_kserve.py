@@ -36,4 +36,7 @@ SCENARIOS = [
     _scenario("load-raises", "model_loaderr.py", 5412,
               expect=Expect("init-failure", {"exception": "KeyError"}, cause=("model_loaderr.py",),
                             fix=("model_loaderr.py",))),
+    # load() returns True but never sets self.ready: KServe registers no model and stops at start (NoModelReady)
+    _scenario("not-ready", "model_notready.py", 5421,
+              expect=Expect("init-failure", {"exception": "NoModelReady"}, fix=("self.ready = True",))),
 ]

@@ -19,8 +19,8 @@ def _scenario(key: str, handler: str, port: int, before: str = "", second: str =
     model (`boosted`) served beside `linear`."""
     start = f"{before} && " if before else ""
     files = {f"/app/{h}": h for h in (handler, second) if h}
-    return Scenario("torchserve", key, ("/bin/sh", "-c", f"{start}exec /bin/sh /app/serve.sh {handler} {port} {second}"),
-                    {**files, "/app/serve.sh": "serve.sh"}, workdir="/home/model-server",
+    command = ("/bin/sh", "-c", f"{start}exec /bin/sh /app/serve.sh {handler} {port} {second}")
+    return Scenario("torchserve", key, command, {**files, "/app/serve.sh": "serve.sh"}, workdir="/home/model-server",
                     port=port, timeout=180, **kw)  # type: ignore[arg-type]
 
 
@@ -53,5 +53,6 @@ SCENARIOS = [
     # two models: `linear` loads and serves, `boosted`'s handler fails its import and its worker is retried; the
     # other model's WORKER_MODEL_LOADED comes after the error
     _scenario("multi-model", "handler.py", 5418, second="handler_importerr.py", until="Load model failed: boosted",
-              until_count=2, expect=Expect("missing-python-module", {"module": "xgboost"}, fix=("xgboost",))),
+              until_count=2,
+              expect=Expect("missing-python-module", {"module": "xgboost", "ts_model": "boosted"}, fix=("xgboost",))),
 ]

@@ -50,6 +50,7 @@ SCENARIOS = [
     # the runtime's load() raises on the user's own bug (a key the parameters file does not have)
     _scenario("load-raises", "model-settings-loaderr.json", 5409, ("runtime_loaderr.py",),
               blobs={f"{MODELS}/params.pkl": pickle.dumps({"w": 2.0, "b": 0.5})},
-              expect=Expect("init-failure", {"exception": "KeyError"}, cause=("runtime_loaderr.py",),
+              expect=Expect("init-failure", {"exception": "KeyError"},
+                            cause=("runtime_loaderr.py", "makes MLServer stop the whole server"),
                             fix=("runtime_loaderr.py",))),
 ]

@@ -372,8 +372,13 @@ def importer_of(missing: dict[str, Any] | None, **frames: dict[str, Any] | None)
     return best[1] if best else None
 
 
+def library_file(path: str | None) -> bool:
+    """Whether a traceback frame's file is an installed package's or Python's own (not the application's code)."""
+    return bool(path) and ("-packages/" in path or "/lib/python" in path)
+
+
 TEMPLATE_FUNCTIONS.update({"server_module": server_module, "server_module_fix": server_module_fix,
-                           "importer_of": importer_of})
+                           "importer_of": importer_of, "library_file": library_file})
 
 
 # --- image pulls (issue 15): which registry, and what it answered ---------------------------------------------

@@ -39,6 +39,6 @@ SCENARIOS = [
               until=""),
     # the service's __init__ raises on the user's own bug (a key the model file does not have)
     _scenario("load-raises", "service_loaderr:Linear", 5415, until="Application startup failed", until_count=2,
-              expect=Expect("init-failure", {"exception": "KeyError"}, cause=("service_loaderr.py", "while the model server starts"),
-                            fix=("service_loaderr.py",))),
+              expect=Expect("init-failure", {"exception": "KeyError"},
+                            cause=("service_loaderr.py", "while the model server starts"), fix=("service_loaderr.py",))),
 ]

@@ -34,8 +34,8 @@ SCENARIOS = [
     _scenario("optional", "model_optional.py", 5341, ready=READY, requests=(Request(PREDICT, GOOD, 3),), until=""),
     # the predictor's load() raises on the user's own bug (a key the model file does not have)
     _scenario("load-raises", "model_loaderr.py", 5412,
-              expect=Expect("init-failure", {"exception": "KeyError"}, cause=("model_loaderr.py", "while the model server starts"),
-                            fix=("model_loaderr.py",))),
+              expect=Expect("init-failure", {"exception": "KeyError"},
+                            cause=("model_loaderr.py", "while the model server starts"), fix=("model_loaderr.py",))),
     # load() returns True but never sets self.ready: KServe registers no model and stops at start (NoModelReady)
     _scenario("not-ready", "model_notready.py", 5421,
               expect=Expect("init-failure", {"exception": "NoModelReady"}, fix=("self.ready = True",))),

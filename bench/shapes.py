@@ -123,14 +123,16 @@ HITS = ["C [1] gunicorn.error - WORKER TIMEOUT (pid:{pid})", "I [{pid}] gunicorn
 
 
 def mixed(rnd: random.Random, t: int) -> str:
-    """All server and access shapes in one log, the user's score.py INFO/DEBUG lines, tracebacks, ~3 % hit lines."""
+    """All server and access shapes in one log, the user's score.py INFO/DEBUG lines, tracebacks, ~4 % hit lines."""
+    # hit lines: error, worker and traceback lines, not the access lines a `not:` pattern scans for its first line
+    # only; within the 1-5 % issue 18 asks for (it was ~7.5 % before 2026-12-03: bench/README.md)
     roll, pid = rnd.random(), rnd.choice([9, 10, 11, 12])
-    if roll < 0.03:
+    if roll < 0.015:
         hit = f"{_iso(t, rnd.randrange(1000))} {rnd.choice(HITS).format(pid=pid)}"
         return hit + ("\n" + "\n".join(TRACE) if "Exception" in hit else "")
     if roll < 0.30:
         return f"{_iso(t, rnd.randrange(1000))} {rnd.choice(USER).format(pid=pid)}"
-    if roll < 0.31:
+    if roll < 0.305:
         return "\n".join(TRACE[:3]) + "\nValueError: could not convert string to float: 'abc'"
     return rnd.choice([azmlinfsrv, gunicorn, gunicorn, ingress, frontend])(rnd, t)
 

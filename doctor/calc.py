@@ -372,13 +372,57 @@ def importer_of(missing: dict[str, Any] | None, **frames: dict[str, Any] | None)
     return best[1] if best else None
 
 
+_KSERVE_BUILTIN = re.compile(r"/(sklearn|xgb|lgb|pmml|paddle)server/\1server/")
+
+
 def library_file(path: str | None) -> bool:
-    """Whether a traceback frame's file is an installed package's or Python's own (not the application's code)."""
-    return bool(path) and ("-packages/" in path or "/lib/python" in path)
+    """Whether a traceback frame's file is an installed package's or Python's own, or a KServe built-in model server's
+    in its image (`/xgbserver/xgbserver/model.py`): not the application's code."""
+    return bool(path) and ("-packages/" in path or "/lib/python" in path or _KSERVE_BUILTIN.match(path) is not None)
+
+
+# system libraries Python packages load, by the file name the loader could not find (the version suffix left out):
+# the Debian/Ubuntu package that installs it, and the module that usually loads it
+_SYSTEM_LIBRARIES: dict[str, tuple[str, str | None]] = {
+    "libGL.so": ("libgl1", "cv2"),
+    "libgthread-2.0.so": ("libglib2.0-0", "cv2"),
+    "libglib-2.0.so": ("libglib2.0-0", "cv2"),
+    "libSM.so": ("libsm6", "cv2"),
+    "libXext.so": ("libxext6", "cv2"),
+    "libXrender.so": ("libxrender1", "cv2"),
+    "libgomp.so": ("libgomp1", "lightgbm"),
+    "libsndfile.so": ("libsndfile1", "soundfile"),
+    "libgfortran.so": ("libgfortran5", None),
+    "libopenblas.so": ("libopenblas0", None),
+    "libaio.so": ("libaio1", None),
+    "libpq.so": ("libpq5", "psycopg2"),
+    "libodbc.so": ("unixodbc", "pyodbc"),
+    "libmagic.so": ("libmagic1", "magic"),
+    "libzbar.so": ("libzbar0", "pyzbar"),
+    "libtesseract.so": ("libtesseract5", None),
+}
+
+
+def _system_library(lib: str | None) -> tuple[str, str | None] | None:
+    name = re.sub(r"(?:\.\d+)+$", "", lib or "")
+    return _SYSTEM_LIBRARIES.get(name)
+
+
+def system_package(lib: str | None) -> str | None:
+    """The Debian/Ubuntu package that installs a shared library (`libGL.so.1` → `libgl1`), when it is a known one."""
+    known = _system_library(lib)
+    return known[0] if known else None
+
+
+def library_module(lib: str | None) -> str | None:
+    """The Python module that usually loads a shared library (`libGL.so.1` → `cv2`), when it is a known one."""
+    known = _system_library(lib)
+    return known[1] if known else None
 
 
 TEMPLATE_FUNCTIONS.update({"server_module": server_module, "server_module_fix": server_module_fix,
-                           "importer_of": importer_of, "library_file": library_file})
+                           "importer_of": importer_of, "library_file": library_file,
+                           "system_package": system_package, "library_module": library_module})
 
 
 # --- image pulls (issue 15): which registry, and what it answered ---------------------------------------------

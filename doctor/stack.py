@@ -87,12 +87,13 @@ _LOGS: tuple[tuple[str, str], ...] = (
     ("azureml-legacy", r"\| gunicorn/run \| AzureML|gunicorn/run "),
     ("mlserver", r"\[mlserver[\].]|mlserver\.(?:grpc|rest|parallel)|MLServer v?(?P<v>\d[\d.]+)"),
     ("torchserve", r"Torchserve version: (?P<v>[\d.]+)|org\.pytorch\.serve"),
-    ("bentoml", r"\[bentoml[\].]|BentoServer|bentoml\.(?:serve|access)|\] \[entry_service:[\w.]+:\d+\] |_bentoml_sdk/"),
+    ("bentoml", r"\[bentoml(?:-cli)?[\].]|BentoServer|bentoml\.(?:serve|access)|\] \[entry_service:[\w.]+:\d+\] |_bentoml_sdk/"),
     ("triton", r"Triton Inference Server|tritonserver|TRITONBACKEND_|[IWE]\d{4} [\d:.]+ +\d+ (?:model_lifecycle|model_repository_manager|plan_bundle|backend_model|grpc_server)\.cc:\d+\]"),
     ("vllm", r"vLLM API server version (?P<v>[\d.]+\S*)|\bvllm[./](?:entrypoints|engine|worker|v1)\b|\bvllm serve "),
     ("tgi", r"text_generation_launcher|text_generation_router|Args \{ model_id"),
     ("ray-serve", r"\bray\.serve\b|ServeController|\(ServeReplica:"),
-    ("kserve", r"\bkserve(?:\.\w+)? (?:INFO|ERROR|WARNING) \[|INFO:kserve|kserve\.ModelServer\(|-packages/kserve/"),
+    ("kserve", r"\bkserve(?:\.\w+)? (?:INFO|ERROR|WARNING) \[|INFO:kserve|kserve\.ModelServer\(|-packages/kserve/"
+               r"|File \"/(?:sklearn|xgb|lgb|pmml|paddle)server/(?:sklearn|xgb|lgb|pmml|paddle)server/"),
     ("gunicorn", r"Starting gunicorn (?P<v>[\d.]+)"),
 )
 

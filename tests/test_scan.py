@@ -467,3 +467,35 @@ def test_a_line_seen_again_gets_the_same_answers_as_re_whatever_hyperscan_report
         [LogSource.from_bytes("app.log", "app", data)], engine).values()] for engine in ("re", "hyperscan")}
     assert bindings["hyperscan"] == bindings["re"]
     assert bindings["re"][2][0]["count"] == 30 and bindings["re"][2][0]["values"] == {"exc": ["KeyError"], "key": ["data"]}
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_lines_with_the_same_captures_at_other_times_keep_their_own_time_and_place(engine: str) -> None:
+    """Hit lines that differ only in their time (a time-stamped `WORKER TIMEOUT (pid:9)` every second) share what
+    their captures do to the aggregates; each still counts at its own line and time: first and last time, the busiest
+    window, the latest excerpt, the captures of the first and the last line, an `only_after` keyed on a capture.
+    A line too long to keep a plan for counts the same way."""
+    from doctor.rules.model import After
+
+    lines = []
+    for k in range(20):
+        pid = 9 if k % 3 else 10
+        if k == 12:
+            lines.append(b"worker 10 marked")
+        lines.append(f"2026-11-25 15:31:{k * 2:02d},000 C [1] gunicorn.error - WORKER TIMEOUT (pid:{pid})".encode())
+    lines.append(b"2026-11-25 15:32:00,000 C [1] gunicorn.error - WORKER TIMEOUT (pid:11) " + b"x" * 3000)
+    data = b"\n".join(lines) + b"\n"
+    timeout = r"WORKER TIMEOUT \(pid:(?P<pid>\d+)\)"
+    conds = [LogCond((timeout,), bind="all"),
+             LogCond((timeout,), min_count=2, within=timedelta(seconds=5), bind="window"),
+             LogCond((timeout,), only_after=After((r"worker (?P<pid>\d+) marked",), same=("pid",), lines=5), bind="after")]
+    every, window, after = (aggs[0].binding() for aggs in ScanPlan(conds).run(
+        [LogSource.from_bytes("app.log", "app", data)], engine).values())
+    assert (every["count"], every["first_line"], every["last_line"]) == (21, 1, 22)
+    assert (every["first_time"], every["last_time"]) == ("2026-11-25T15:31:00Z", "2026-11-25T15:32:00Z")
+    assert every["values"] == {"pid": ["10", "9", "11"]}
+    assert (every["first_groups"], every["groups"]) == ({"pid": "10"}, {"pid": "11"})
+    assert window["max_in_window"] == 3  # 0, 2, 4 s (and every such three seconds)
+    # the marker is line 13; pid 10 times out at lines 14 and 17 (k = 12, 15) within its 5 lines, pid 9 at 15, 16
+    assert (after["count"], after["first_line"], after["last_line"]) == (2, 14, 17)
+    assert (after["first_time"], after["last_time"]) == ("2026-11-25T15:31:24Z", "2026-11-25T15:31:30Z")

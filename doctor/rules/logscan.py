@@ -23,6 +23,7 @@ MAX_EXCERPT = 400
 EXCERPT_BYTES = 2048  # of a line kept for its excerpt: more than MAX_EXCERPT characters after any time prefix
 MAX_DISTINCT = 20
 PLANS_KEPT = 4096  # hit lines' plans a scan keeps (`ScanPlan._scan_source`; emptied when full)
+PLAN_LINE_BYTES = 1024  # the longest line whose plan is kept (a plan holds its line): memory bounded by a few MB
 
 
 @dataclass(slots=True)  # one per log condition per log: small, for bundles of many logs
@@ -199,9 +200,9 @@ class ScanPlan:
                 users[position] = (direct, guarded, "(?P<" in self.patterns[index])
         no_groups: dict[str, str] = {}  # shared, never stored: an agg keeps only captures that are not empty
 
-        def line_plan(line: bytes, matches: tuple[tuple[int, Any], ...]) -> LinePlan:
-            """What a hit line does to the aggregates, whatever its number: its time, its excerpt, and per pattern
-            that matched it, in order, its users with the captures (the `same` keys of a guarded one)."""
+        def line_ops(matches: tuple[tuple[int, Any], ...]) -> tuple[list[Any], list[Any]]:
+            """What a hit line's matches do to the aggregates, whatever the line's number and time: per pattern that
+            matched it, in order, its users with the captures (the `same` keys of a guarded one)."""
             direct_ops: list[tuple[LogAgg, timedelta | None, dict[str, str]]] = []
             guarded_ops: list[tuple[LogAgg, LogCond, int, dict[str, str], tuple[Any, ...], tuple[Any, ...]]] = []
             for pattern_index, match in matches:
@@ -223,20 +224,33 @@ class ScanPlan:
                     unless = (id(cond), UNLESS, _key(cond.unless_after, groups)) if cond.unless_after else ()
                     only = (id(cond), ONLY, _key(cond.only_after, groups)) if cond.only_after else ()
                     guarded_ops.append((agg, cond, role, groups, unless, only))
-            return line_time(line), excerpt_head(line), direct_ops, guarded_ops
+            return direct_ops, guarded_ops
 
         # a hit's matches -> its line's plan: the scanner hands the same matches (the same Match objects) again for
-        # a line with the same bytes (a traceback line of every failing request); the captures' dicts are shared
-        # between aggregates, never changed
+        # a line with the same bytes (a traceback line of every failing request). A new line whose patterns
+        # captured the same texts as an earlier line's (a time-stamped `WORKER TIMEOUT (pid:9)` at another time)
+        # shares that line's operations (`ops`, keyed by each pattern's position and groups); only its time and
+        # excerpt are its own. The captures' dicts are shared between aggregates, never changed
         plans: dict[tuple[tuple[int, Any], ...], LinePlan] = {}
+        ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[list[Any], list[Any]]] = {}
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 number = hit.number
                 plan = plans.get(hit.matches)
                 if plan is None:
-                    if len(plans) >= PLANS_KEPT:
-                        plans.clear()
-                    plan = plans[hit.matches] = line_plan(hit.line, hit.matches)
+                    matches, line = hit.matches, hit.line
+                    if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line
+                        plan = (line_time(line), excerpt_head(line), *line_ops(matches))
+                    else:
+                        if len(plans) >= PLANS_KEPT:
+                            plans.clear()
+                        signature = tuple([(pattern_index, match.groups()) for pattern_index, match in matches])
+                        shared = ops.get(signature)
+                        if shared is None:
+                            if len(ops) >= PLANS_KEPT:
+                                ops.clear()
+                            shared = ops[signature] = line_ops(matches)
+                        plan = plans[matches] = (line_time(line), excerpt_head(line), *shared)
                 when, kept, direct_ops, guarded_ops = plan
                 for agg, within, groups in direct_ops:
                     if agg.last_line == number:  # another of its patterns matched this line: a line counts once

@@ -137,9 +137,24 @@ def mixed(rnd: random.Random, t: int) -> str:
     return rnd.choice([azmlinfsrv, gunicorn, gunicorn, ingress, frontend])(rnd, t)
 
 
+PAYLOAD = ", ".join(f"[{k % 97 / 7:.4f}, {k % 89 / 3:.4f}]" for k in range(40000))  # ~640 KB of a request's data
+
+
+def long_lines(rnd: random.Random, t: int) -> str:
+    """The mixed log where score.py logs each request's data (16-512 KB lines), ~1 % of them in error lines."""
+    roll, pid = rnd.random(), rnd.choice([9, 10, 11, 12])
+    if roll < 0.03:
+        data = PAYLOAD[: rnd.randint(16, 512) * 1024]
+        what = "E [{pid}] azmlinfsrv - Encountered Exception: ValueError: bad input: " if roll < 0.01 else \
+            "D [{pid}] root - Request data: "
+        return f"{_iso(t, rnd.randrange(1000))} {what.format(pid=pid)}{{\"data\": [{data}]}}"
+    return mixed(rnd, t)
+
+
 SHAPES: dict[str, Line] = {"azmlinfsrv": azmlinfsrv, "azmlinfsrv-ts": _stamped(azmlinfsrv), "gunicorn": gunicorn,
                            "ingress": ingress, "ingress-ts": _stamped(ingress), "frontend": frontend,
-                           "frontend-ts": _stamped(frontend), "mixed": mixed}
+                           "frontend-ts": _stamped(frontend), "mixed": mixed,
+                           "long-lines": long_lines}
 
 
 def lines(shape: str, seed: int = 7) -> Iterator[str]:

@@ -912,10 +912,144 @@ done:
     return out;
 }
 
+PyDoc_STRVAR(line_starts_doc,
+"line_starts(buffer, texts, folds, cap)\n--\n\n"
+"For each text of `texts` (as for present), the starts of the lines of buffer that hold it, in increasing order,\n"
+"each once; None for a text held by more than `cap` lines (looking for it there is no cheaper than a search of the\n"
+"whole buffer) and for a text shorter than two bytes. A line ends at a newline; a text that holds a newline is on no\n"
+"line. One pass for all texts, without the GIL.");
+
+static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer view;
+    PyObject *texts_arg, *folds_arg;
+    Py_ssize_t cap;
+    if (!PyArg_ParseTuple(args, "y*OOn", &view, &texts_arg, &folds_arg, &cap)) return NULL;
+    PyObject *out = NULL, *texts = PySequence_Fast(texts_arg, "texts must be a sequence");
+    PyObject *folds = texts ? PySequence_Fast(folds_arg, "folds must be a sequence") : NULL;
+    int32_t *head = NULL, *next = NULL;
+    const unsigned char **text = NULL;
+    Py_ssize_t *length = NULL, *count = NULL, *last = NULL, **starts = NULL;
+    unsigned char *fold = NULL, *many = NULL;
+    Py_ssize_t n = 0;
+    if (!folds) goto done;
+    n = PySequence_Fast_GET_SIZE(texts);
+    if (PySequence_Fast_GET_SIZE(folds) != n || n > INT32_MAX - 1 || cap < 0) {
+        PyErr_SetString(PyExc_ValueError, "texts and folds differ in length, or cap < 0");
+        goto done;
+    }
+    if (cap > view.len + 1) cap = view.len + 1;
+    head = PyMem_Malloc(sizeof(int32_t) * 65536);
+    next = PyMem_Malloc(sizeof(int32_t) * (size_t)(n + 1));
+    text = PyMem_Malloc(sizeof(*text) * (size_t)(n + 1));
+    length = PyMem_Malloc(sizeof(*length) * (size_t)(n + 1));
+    count = PyMem_Calloc((size_t)(n + 1), sizeof(*count));
+    last = PyMem_Malloc(sizeof(*last) * (size_t)(n + 1));
+    starts = PyMem_Calloc((size_t)(n + 1), sizeof(*starts));
+    fold = PyMem_Malloc((size_t)(n + 1));
+    many = PyMem_Calloc((size_t)(n + 1), 1);
+    if (!head || !next || !text || !length || !count || !last || !starts || !fold || !many) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int k = 0; k < 65536; k++) head[k] = -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(texts, k);
+        int folded = PyObject_IsTrue(PySequence_Fast_GET_ITEM(folds, k));
+        if (folded < 0) goto done;
+        if (!PyBytes_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be bytes");
+            goto done;
+        }
+        text[k] = (const unsigned char *)PyBytes_AS_STRING(item);
+        length[k] = PyBytes_GET_SIZE(item);
+        fold[k] = (unsigned char)folded;
+        next[k] = -1;
+        last[k] = -1;
+        if (length[k] < 2) many[k] = 1;  /* a text of one byte (or none) is everywhere: searched the usual way */
+        else if (memchr(text[k], '\n', (size_t)length[k])) length[k] = 0;  /* on no line: never chained */
+        else if (!(starts[k] = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(cap + 1)))) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        if (length[k] < 2 || many[k]) continue;
+        int key = LOWER[text[k][0]] << 8 | LOWER[text[k][1]];
+        next[k] = head[key];
+        head[key] = (int32_t)k;
+    }
+    const unsigned char *a = view.buf;
+    Py_ssize_t len = view.len, line = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i + 1 < len; i++) {
+        if (a[i] == '\n') {
+            line = i + 1;
+            continue;
+        }
+        int key = LOWER[a[i]] << 8 | LOWER[a[i + 1]];
+        for (int32_t k = head[key]; k >= 0; k = next[k]) {
+            if (many[k] || last[k] == line || length[k] > len - i) continue;
+            const unsigned char *t = text[k];
+            Py_ssize_t j = 0, m = length[k];
+            if (fold[k]) {
+                while (j < m && LOWER[a[i + j]] == t[j]) j++;
+            } else {
+                while (j < m && a[i + j] == t[j]) j++;
+            }
+            if (j < m) continue;
+            if (count[k] == cap) {
+                many[k] = 1;
+                continue;
+            }
+            starts[k][count[k]++] = line;
+            last[k] = line;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    out = PyList_New(n);
+    if (!out) goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item;
+        if (many[k]) {
+            item = Py_None;
+            Py_INCREF(item);
+        } else {
+            item = PyList_New(count[k]);
+            for (Py_ssize_t c = 0; item && c < count[k]; c++) {
+                PyObject *number = PyLong_FromSsize_t(starts[k][c]);
+                if (!number) Py_CLEAR(item);
+                else PyList_SET_ITEM(item, c, number);
+            }
+        }
+        if (!item) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, item);
+    }
+done:
+    if (starts)
+        for (Py_ssize_t k = 0; k < n; k++) PyMem_Free(starts[k]);
+    PyMem_Free(starts);
+    PyMem_Free(head);
+    PyMem_Free(next);
+    PyMem_Free(text);
+    PyMem_Free(length);
+    PyMem_Free(count);
+    PyMem_Free(last);
+    PyMem_Free(fold);
+    PyMem_Free(many);
+    Py_XDECREF(texts);
+    Py_XDECREF(folds);
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {"present", present, METH_VARARGS, present_doc},
+                                {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
                                 {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "doctor._native",

@@ -32,6 +32,18 @@ class LineHit(NamedTuple):
 _ANCHORED_TEXT = re.compile(r"\^([A-Za-z0-9_ <>=:/-]+)")
 
 
+# Anchors whose meaning differs between a block and a line (`\A`, `\Z`, `\z`), and look-arounds (which may look
+# past a line's end within a block): for such a pattern only `re` over the block is the reference's answer.
+BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
+_LOOK_AROUND = re.compile(r"\(\?<?[=!]")
+
+
+def line_alone_exact(pattern: str) -> bool:
+    """Whether the pattern searched on one line alone gives what a search over a block of lines gives for that line:
+    no block anchor, no look-around (a conservative, textual test)."""
+    return BLOCK_ANCHORS.search(pattern) is None and _LOOK_AROUND.search(pattern) is None
+
+
 def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
     """A rule pattern compiled for matching against one line's bytes (`^`/`$` per line). `^text...` (plain
     characters, not repeated) is compiled as `text(?<=^text)...`: the same matches and groups, found much faster."""

@@ -11,10 +11,10 @@ import functools
 import importlib.util
 import os
 import re
-from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
-from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_matches, nested_quantifier,
-                              required_texts)
+from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_alone_exact, line_matches,
+                              nested_quantifier, required_texts)
 from doctor.logs import count_newlines, iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
@@ -46,6 +46,7 @@ class ReScanner:
         self.text_ids = [None if required is None else [distinct.setdefault((text, required[1]), len(distinct))
                                                          for text in required[0]] for required in self.texts]
         self.all_texts = ([text for text, _ in distinct], [fold for _, fold in distinct])
+        self.line_alone = [line_alone_exact(p) for p in patterns]  # may be searched on its candidate lines alone
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order (a `first_only` pattern: its first line only)."""
@@ -58,12 +59,23 @@ class ReScanner:
     def _scan_block(self, block: bytes, first_line: int, seen: set[int]) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         lowered: bytes | None = None  # the block lower-cased, for the required texts of patterns that ignore case
-        present = _present(block, *self.all_texts) if _present is not None and self.all_texts[0] else None
+        # where the C extension was built: the lines that hold each required text, when they are few (None: many)
+        starts = _line_starts(block, *self.all_texts, len(block) >> LINE_SEARCH_SHIFT) \
+            if _line_starts is not None and self.all_texts[0] else None
+        if starts is not None:  # the same pass says which texts the block holds
+            present: Any = [lines is None or len(lines) > 0 for lines in starts]
+        else:
+            present = _present(block, *self.all_texts) if _present is not None and self.all_texts[0] else None
         for index, pattern in enumerate(self.patterns):
             once = index in self.first_only
             if once and index in seen:
                 continue
             ids = self.text_ids[index]
+            if starts is not None and ids is not None and self.line_alone[index]:
+                lines = [starts[i] for i in ids]
+                if None not in lines:  # few lines hold its texts: `re` on those lines alone, not over the block
+                    self._search_lines(index, pattern, block, lines, once, found, seen)  # type: ignore[arg-type]
+                    continue
             if present is not None and ids is not None:
                 if not any(present[i] for i in ids):
                     continue
@@ -79,11 +91,34 @@ class ReScanner:
                     seen.add(index)
         yield from _numbered(block, first_line, found)
 
+    def _search_lines(self, index: int, pattern: re.Pattern[bytes], block: bytes, lines: list[list[int]], once: bool,
+                      found: dict[int, list[tuple[int, re.Match[bytes]]]], seen: set[int]) -> None:
+        """The pattern on each line that holds one of its required texts (`lines`: per text, their starts): a line
+        it matches holds one (`required_texts`), so no other line can match. Each line is searched alone, as the
+        fast engine confirms a line (under the time bound when the pattern is risky)."""
+        search = functools.partial(bounded, pattern.search, pattern=pattern) if index in self.risky else pattern.search
+        candidates = lines[0] if len(lines) == 1 else sorted(set().union(*lines))
+        for start in candidates:
+            stop = block.find(b"\n", start)
+            match = search(block[start:stop if stop >= 0 else len(block)])
+            if match is not None:
+                found.setdefault(start, []).append((index, match))
+                if once:
+                    seen.add(index)
+                    return
+
 
 try:  # which required texts a block holds, in one pass in C (setup.py builds it where a C compiler is found)
     from doctor._native import present as _present
 except ImportError:
     _present = None
+try:  # and on which lines (an extension built before it has `present` only)
+    from doctor._native import line_starts as _line_starts
+except ImportError:
+    _line_starts = None
+# A pattern whose required texts are on at most a block's bytes >> this many lines is searched on those lines alone
+# (~1 per KB: a 4 MB block's 4,096 line searches cost about what one search over the block does).
+LINE_SEARCH_SHIFT = 10
 
 
 def _numbered(block: bytes, first_line: int, found: dict[int, list[tuple[int, re.Match[bytes]]]]) -> Iterator[LineHit]:

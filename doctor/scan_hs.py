@@ -25,10 +25,8 @@ import hyperscan
 
 from doctor.cache import cache_dir, store
 from doctor.logs import count_newlines, iter_blocks
-from doctor.linematch import LineHit, LinePatterns, block_matches, bounded
+from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, bounded
 
-# Anchors whose meaning differs between a block and a line: only `re` on the line is exact.
-_BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
 _TRAILING_ANY = re.compile(r"(?:\.|\[\^\\n\]|\[\^\\r\\n\]|\[\^\\n\\r\]|\\S)\*$")

@@ -273,22 +273,56 @@ def test_hyperscan_prefilter_matches_every_line_the_pattern_matches() -> None:
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=_log(), chunk=st.integers(min_value=1, max_value=300), native=st.booleans())
-def test_required_text_prefilter_skips_only_blocks_without_a_match(data: bytes, chunk: int, native: bool) -> None:
+@given(data=_log(), chunk=st.integers(min_value=1, max_value=300), mode=st.sampled_from(["in", "present", "lines"]))
+def test_required_text_prefilter_skips_only_blocks_without_a_match(data: bytes, chunk: int, mode: str) -> None:
     """The `re` engine skips a pattern in a block that has none of the texts its every match contains (lower-cased
-    for a pattern that ignores case): the same hits as searching every pattern in every block, whether the texts
-    are looked for in C (`_native.present`) or with `in`."""
+    for a pattern that ignores case), or searches only the lines that hold one: the same hits as searching every
+    pattern in every block, whether the texts are looked for with `in`, in C (`_native.present`) or their lines
+    found in C (`_native.line_starts`, here on every block: the cap is the block's size)."""
     import doctor.scan
 
     if "plain" not in ONCE:
         ONCE["plain"] = ReScanner(PATTERNS, prefilter=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
-        if not native:
+        assert doctor.scan._present is not None and doctor.scan._line_starts is not None  # built by `pip install -e .`
+        if mode == "in":
             patch.setattr(doctor.scan, "_present", None)
+        if mode != "lines":
+            patch.setattr(doctor.scan, "_line_starts", None)
         else:
-            assert doctor.scan._present is not None  # built by `pip install -e .`, as CI installs
+            patch.setattr(doctor.scan, "LINE_SEARCH_SHIFT", 0)
         assert summary(scanners()[0].scan(io.BytesIO(data))) == summary(ONCE["plain"].scan(io.BytesIO(data)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300).map(lambda b: b.replace(b"\x00", b"A")), st.data())
+def test_native_line_starts_are_the_lines_holding_each_text(data: bytes, draw: st.DataObject) -> None:
+    """`_native.line_starts` gives, per text, the start of every line (split at newlines) that holds it (lower-cased
+    for a folded text), in order; None when more than `cap` lines do, or when the text is shorter than two bytes;
+    a text holding a newline is on no line."""
+    from doctor._native import line_starts
+
+    def cut() -> bytes:
+        if not data:
+            return b"ab"
+        start = draw.draw(st.integers(0, len(data) - 1))
+        return data[start:start + draw.draw(st.integers(0, 6))]
+
+    texts = draw.draw(st.lists(st.one_of(st.builds(cut), st.binary(max_size=4), st.sampled_from([b"\nA", b"A\nB"])),
+                               max_size=6))
+    folds = [draw.draw(st.booleans()) for _ in texts]
+    texts = [t.lower() if f else t for t, f in zip(texts, folds)]
+    cap = draw.draw(st.integers(0, 8))
+    starts, at = [], 0
+    for line in data.split(b"\n"):
+        starts.append((at, line))
+        at += len(line) + 1
+    expected: list[list[int] | None] = []
+    for text, fold in zip(texts, folds):
+        lines = [start for start, line in starts if b"\n" not in text and text in (line.lower() if fold else line)]
+        expected.append(None if len(text) < 2 or len(lines) > cap else lines)
+    assert line_starts(data, texts, folds, cap) == expected
 
 
 @settings(max_examples=400, deadline=None)

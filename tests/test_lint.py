@@ -37,6 +37,8 @@ BAD = {
     r"\d{4}-\d\d-\d\d": ("matches most lines", False),
     r"(?<=pid )\d+": ("look-around", False),
     r"(\w+) \1 failed": ("back-reference", False),
+    r"(?P<gpus>\d) ?[x×] ?A100": ("in a character class", True),  # never matches `8 × A100`
+    r"caf[éè] failed": ("in a character class", True),
 }
 
 
@@ -58,7 +60,8 @@ def test_lint_flags_bad_pattern(pattern: str, tmp_path: Path, cli: Any) -> None:
 
 
 @pytest.mark.parametrize("pattern", [r"WORKER TIMEOUT \(pid:(?P<pid>\d+)\)", r"(?:[A-Za-z_]\w*\.)*\w+Error: (.*)",
-                                     r"Booting worker with pid:? (\d+)"])
+                                     r"Booting worker with pid:? (\d+)", r"(?P<gpus>\d) ?(?:x|×) ?A100",
+                                     r"[\x80-\xff]{4} failed"])
 def test_lint_passes_good_pattern(pattern: str, tmp_path: Path, cli: Any) -> None:
     run = cli("rules", "lint", str(write_rule(tmp_path, "good", pattern)))
     assert run.code == 0 and run.out == "", run.out

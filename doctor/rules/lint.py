@@ -8,6 +8,8 @@ Errors make `rules lint` exit 2; warnings are shown.
 from __future__ import annotations
 
 import re
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -118,9 +120,52 @@ class NegatedClass(PatternCheck):
         return None
 
 
+class NonAsciiInClass(PatternCheck):
+    """Log lines are matched as bytes: a character class holding `×` or `é` holds each of its UTF-8 bytes, one at a
+    time, and never matches the character itself."""
+
+    code = "non-ascii-in-class"
+    severity = Severity.ERROR
+
+    def problem(self, pattern: str) -> str | None:
+        wide = sorted({char for char in pattern if ord(char) > 127})
+        if not wide:  # (a class of bytes written as escapes, `[\x80-\xff]`, is meant)
+            return None
+        try:
+            parsed = _parser.parse(pattern.encode("utf-8"))  # as the scan compiles it
+        except (re.error, RecursionError):
+            return None
+        if any(value > 127 for value in _class_codes(parsed)):
+            return (f"pattern {pattern!r} puts {', '.join(wide)} in a character class: lines are matched as bytes, "
+                    "so the class holds each UTF-8 byte of it instead; write an alternation, e.g. (?:x|×)")
+        return None
+
+
+def _class_codes(items: object) -> Iterable[int]:
+    """Every code point a character class of the parsed pattern names (each end of a range)."""
+    for op, av in items:  # type: ignore[attr-defined]
+        if op is sre.IN:
+            for kind, value in av:
+                if kind is sre.LITERAL:
+                    yield value
+                elif kind is sre.RANGE:
+                    yield from value
+        elif op is sre.BRANCH:
+            for branch in av[1]:
+                yield from _class_codes(branch)
+        elif op is sre.SUBPATTERN:
+            yield from _class_codes(av[-1])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            yield from _class_codes(av[2])
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            yield from _class_codes(av[1])
+        elif op is sre.ATOMIC_GROUP:
+            yield from _class_codes(av)
+
+
 # (a pattern that can backtrack for ever does not load at all: `rules lint` shows it as a load-error)
 PATTERN_CHECKS: tuple[PatternCheck, ...] = (BackReference(), LookAround(), BlockAnchor(), MatchesEmpty(),
-                                            MatchesCommonLines(), NegatedClass())
+                                            MatchesCommonLines(), NegatedClass(), NonAsciiInClass())
 
 
 def pattern_issues(pattern: str, where: str) -> list[LintIssue]:

@@ -72,12 +72,28 @@ def read_deploy_output(text: str, label: str) -> list[ConfigFact]:
         return []
     tail = text[-MAX_TEXT:]
     state = _STATE.search(text)
-    message = _MESSAGE.search(tail)
+    messages = [next(g for g in found.groups() if g) for found in _MESSAGE.finditer(tail)]
     values = {"error_codes": error_codes(text), "text": tail,
               "state": next((g for g in state.groups() if g), None) if state else None,
-              "message": next((g for g in message.groups() if g), None) if message else None,
+              "message": _specific(messages),
               "failed": _failed(text)}
     return [ConfigFact(label, "deploy-output", values)]
+
+
+# What an outer error says when the inner one (`Exception Details:`, a JSON `details` item) has the reason.
+_GENERIC_MESSAGES = ("The request is invalid.", "Deployment failed.", "An error occurred.", "Internal server error.")
+
+
+def _specific(messages: list[str]) -> str | None:
+    """The message to quote: the first, unless it is a generic outer one and a later (inner) one says more."""
+    if not messages:
+        return None
+    first = messages[0].strip()
+    if first in _GENERIC_MESSAGES or first.rstrip(".") + "." in _GENERIC_MESSAGES:
+        inner = [m for m in messages[1:] if m.strip() and m.strip() not in _GENERIC_MESSAGES]
+        if inner:
+            return inner[0]
+    return messages[0]
 
 
 def _failed(text: str) -> bool:

@@ -103,3 +103,16 @@ def test_hostile_line_does_not_hang_check(pattern: str, tmp_path: Path, cli: Any
     run = cli("check", str(bundle), "--rules", str(write_rule(tmp_path, "hostile", pattern)), "--format", "json")
     assert time.monotonic() - start < 20
     assert run.code in (0, 1) or "catastrophic backtracking" in run.err, run.err
+
+
+def test_lint_flags_an_optional_among_the_parts_of_an_any(tmp_path: Path, cli: Any) -> None:
+    """`any: [A, optional: B]` always holds (an optional always does), so the rule matches every bundle: an error."""
+    rule = RULE.format(id="always", pattern="x").replace(
+        "when:\n  log: {pattern: 'x'}",
+        "when:\n  any:\n    - log: {pattern: 'x'}\n    - optional:\n        log: {pattern: 'z'}")
+    path = tmp_path / "always.yaml"
+    path.write_text(rule, encoding="utf-8")
+    run = cli("rules", "lint", str(path))
+    assert run.code == 2 and "optional-in-any" in run.out, run.out
+    path.write_text(rule.replace("  any:\n", "  all:\n"), encoding="utf-8")
+    assert "optional-in-any" not in cli("rules", "lint", str(path)).out

@@ -17,7 +17,7 @@ from typing import Iterable
 from doctor.errors import RuleError
 from doctor.evidence import Severity
 from doctor.rules.loader import load_file, rule_files
-from doctor.rules.model import LogCond, Rule
+from doctor.rules.model import AnyCond, LogCond, OptionalCond, Rule
 
 
 @dataclass(frozen=True)
@@ -187,6 +187,10 @@ def rule_issues(rule: Rule) -> list[LintIssue]:
         if isinstance(cond, LogCond):
             for pattern in cond.patterns:
                 issues.extend(pattern_issues(pattern, rule.where))
+        if isinstance(cond, AnyCond) and any(isinstance(part, OptionalCond) for part in cond.parts):
+            issues.append(LintIssue("optional-in-any", Severity.ERROR, rule.where,
+                                    "an `optional:` among the parts of an `any:` always holds, so the `any:` always "
+                                    "holds: put the optional beside the `any:`, under an `all:`"))
     return issues
 
 

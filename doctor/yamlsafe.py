@@ -112,3 +112,25 @@ def construct(node: Any) -> Any:
 def safe_load(text: str) -> Any:
     """Like `yaml.safe_load`, after refusing alias bombs and deep nesting; raises yaml.YAMLError or YamlRefused."""
     return construct(compose(text))
+
+
+def duplicate_key(root: Any) -> tuple[str, int] | None:
+    """The first mapping key written twice in one mapping (YAML forbids it; a loader silently keeps the last value),
+    and the line of its second writing; None when every key is unique."""
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        return key.value, key.start_mark.line + 1
+                    keys.add(key.value)
+        stack.extend(_children(node))
+    return None
+

@@ -116,3 +116,14 @@ def test_lint_flags_an_optional_among_the_parts_of_an_any(tmp_path: Path, cli: A
     assert run.code == 2 and "optional-in-any" in run.out, run.out
     path.write_text(rule.replace("  any:\n", "  all:\n"), encoding="utf-8")
     assert "optional-in-any" not in cli("rules", "lint", str(path)).out
+
+
+def test_a_key_written_twice_in_a_rule_file_is_refused(tmp_path: Path, cli: Any) -> None:
+    """An example spliced into another keeps two `logs:` keys; YAML loaders silently keep the last one, so the example
+    would test other text than it names. The rule file is refused, naming the key and its line."""
+    rule = RULE.format(id="twice", pattern="a").replace('match: [{name: m, logs: "x"}]',
+                                                         'match:\n    - name: m\n      logs: "x"\n      logs: "a"')
+    path = tmp_path / "twice.yaml"
+    path.write_text(rule, encoding="utf-8")
+    run = cli("rules", "lint", str(path))
+    assert run.code == 2 and "key `logs` written twice" in run.out and "twice.yaml:12" in run.out, run.out

@@ -928,7 +928,7 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *folds = texts ? PySequence_Fast(folds_arg, "folds must be a sequence") : NULL;
     int32_t *head = NULL, *next = NULL;
     const unsigned char **text = NULL;
-    Py_ssize_t *length = NULL, *count = NULL, *last = NULL, **starts = NULL;
+    Py_ssize_t *length = NULL, *count = NULL, *last = NULL, *room = NULL, **starts = NULL;
     unsigned char *fold = NULL, *many = NULL;
     Py_ssize_t n = 0;
     if (!folds) goto done;
@@ -944,10 +944,11 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
     length = PyMem_Malloc(sizeof(*length) * (size_t)(n + 1));
     count = PyMem_Calloc((size_t)(n + 1), sizeof(*count));
     last = PyMem_Malloc(sizeof(*last) * (size_t)(n + 1));
+    room = PyMem_Calloc((size_t)(n + 1), sizeof(*room));
     starts = PyMem_Calloc((size_t)(n + 1), sizeof(*starts));
     fold = PyMem_Malloc((size_t)(n + 1));
     many = PyMem_Calloc((size_t)(n + 1), 1);
-    if (!head || !next || !text || !length || !count || !last || !starts || !fold || !many) {
+    if (!head || !next || !text || !length || !count || !last || !room || !starts || !fold || !many) {
         PyErr_NoMemory();
         goto done;
     }
@@ -967,10 +968,6 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
         last[k] = -1;
         if (length[k] < 2) many[k] = 1;  /* a text of one byte (or none) is everywhere: searched the usual way */
         else if (memchr(text[k], '\n', (size_t)length[k])) length[k] = 0;  /* on no line: never chained */
-        else if (!(starts[k] = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(cap + 1)))) {
-            PyErr_NoMemory();
-            goto done;
-        }
     }
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
         if (length[k] < 2 || many[k]) continue;
@@ -980,6 +977,7 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     const unsigned char *a = view.buf;
     Py_ssize_t len = view.len, line = 0;
+    int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i + 1 < len; i++) {
         if (a[i] == '\n') {
@@ -1001,11 +999,27 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
                 many[k] = 1;
                 continue;
             }
+            if (count[k] == room[k]) {  /* grown as the text is found: most texts are on few lines or none */
+                Py_ssize_t more = room[k] ? room[k] * 2 : 16;
+                if (more > cap) more = cap;
+                Py_ssize_t *grown = realloc(starts[k], sizeof(Py_ssize_t) * (size_t)more);
+                if (!grown) {
+                    failed = 1;
+                    break;
+                }
+                starts[k] = grown;
+                room[k] = more;
+            }
             starts[k][count[k]++] = line;
             last[k] = line;
         }
+        if (failed) break;
     }
     Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
     out = PyList_New(n);
     if (!out) goto done;
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -1029,8 +1043,9 @@ static PyObject *line_starts(PyObject *Py_UNUSED(self), PyObject *args) {
     }
 done:
     if (starts)
-        for (Py_ssize_t k = 0; k < n; k++) PyMem_Free(starts[k]);
+        for (Py_ssize_t k = 0; k < n; k++) free(starts[k]);  /* grown without the GIL: the C allocator's */
     PyMem_Free(starts);
+    PyMem_Free(room);
     PyMem_Free(head);
     PyMem_Free(next);
     PyMem_Free(text);

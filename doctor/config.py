@@ -352,5 +352,39 @@ def _k8s_manifest(text: str, label: str) -> list[ConfigFact]:
     return from_k8s_object(data, label)
 
 
-READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _environment,
-                                                          _deploy_output]
+# A model file's name, not a folder's: the last part of a URI ends in one of these.
+_MODEL_FILE = re.compile(r"\.(?:joblib|pkl|pickle|bst|ubj|json|onnx|pt|pth|h5|keras|pb|mar|safetensors|txt)$", re.IGNORECASE)
+
+
+def _serving_manifest(text: str, label: str) -> list[ConfigFact]:
+    """A SeldonDeployment or KServe InferenceService manifest: its models' URIs (`modelUri`, `storageUri`), the first
+    one naming a file rather than a folder, and the implementation or model format that serves it."""
+    data = _structured(text, label)
+    if not isinstance(data, dict) or data.get("kind") not in ("SeldonDeployment", "InferenceService"):
+        return []
+    models: list[dict[str, Any]] = []
+    spec = data.get("spec") or {}
+    if data["kind"] == "SeldonDeployment":
+        stack = [p.get("graph") for p in spec.get("predictors") or [] if isinstance(p, dict)]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, dict):
+                models.append({"name": node.get("name"), "uri": node.get("modelUri"), "server": node.get("implementation")})
+                stack.extend(node.get("children") or [])
+    else:
+        predictor = spec.get("predictor") or {}
+        for key, part in predictor.items():
+            if isinstance(part, dict) and "storageUri" in part:
+                server = ((part.get("modelFormat") or {}).get("name") if key == "model" else key)
+                models.append({"name": (data.get("metadata") or {}).get("name"), "uri": part.get("storageUri"),
+                               "server": server})
+    models = [m for m in models if isinstance(m.get("uri"), str)]
+    file_uri = next((m for m in models if _MODEL_FILE.search(m["uri"].rstrip())), None)
+    values = {"object_kind": data["kind"], "name": (data.get("metadata") or {}).get("name"), "models": models,
+              "file_uri": file_uri["uri"] if file_uri else None,
+              "file_server": str(file_uri.get("server") or "") if file_uri else None}
+    return [ConfigFact(label, "serving-manifest", values, (), _lines(text, ["modelUri", "storageUri"]))]
+
+
+READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _serving_manifest,
+                                                          _environment, _deploy_output]

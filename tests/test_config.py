@@ -79,3 +79,26 @@ def test_kubernetes_deployment_probe_env_and_setting_names() -> None:
     assert values["environment_variables"] == {"WORKER_TIMEOUT": "120"}
     assert (values["liveness_initial_delay"], values["liveness_failure_threshold"]) == (10, 3)
     assert values["settings"]["liveness_initial_delay"] == "livenessProbe.initialDelaySeconds"
+
+
+@pytest.mark.parametrize(("text", "kind", "uri", "server"), [
+    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris}\nspec:\n  predictor:\n"
+     "    model:\n      modelFormat: {name: sklearn}\n      storageUri: gs://bucket/iris/model.joblib\n",
+     "InferenceService", "gs://bucket/iris/model.joblib", "sklearn"),
+    ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: xgb}\nspec:\n  predictor:\n"
+     "    xgboost:\n      storageUri: s3://models/xgb/\n", "InferenceService", None, None),
+    ("apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: s}\nspec:\n  predictors:\n"
+     "  - graph:\n      name: router\n      implementation: RANDOM_ABTEST\n      children:\n      - name: a\n"
+     "        implementation: XGBOOST_SERVER\n        modelUri: s3://m/a/model.bst\n", "SeldonDeployment",
+     "s3://m/a/model.bst", "XGBOOST_SERVER"),
+])
+def test_a_serving_manifest_says_which_model_uri_names_a_file(tmp_path: Path, text: str, kind: str, uri: str | None,
+                                                              server: str | None) -> None:
+    """A SeldonDeployment or InferenceService kept under config/: its model URIs, and the first that names a file (a
+    server given such a URI finds a folder where it looks for its file), with the implementation or format serving it."""
+    path = tmp_path / "serving.yaml"
+    path.write_text(text, encoding="utf-8")
+    (fact,) = read_config(path)
+    assert fact.kind == "serving-manifest" and fact.values["object_kind"] == kind
+    assert (fact.values["file_uri"], fact.values["file_server"]) == (uri, server)
+    assert fact.values["models"]

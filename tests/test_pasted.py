@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -492,3 +493,27 @@ def test_pasted_get_o_yaml_items_are_read_as_objects() -> None:
 def test_quoted_scheduler_message_is_a_failed_scheduling_event(path: Path, message: str) -> None:
     [event] = _read(path, path.parent.name).events
     assert (event.type, event.reason, event.message) == ("Warning", "FailedScheduling", message)
+
+
+def test_an_invoke_error_of_the_azure_ml_cli_is_a_failed_call_not_a_failed_deployment(tmp_path: Path, cli: Any) -> None:
+    """`az ml online-endpoint invoke` prints no HTTP status, only the platform's `ERROR: (Code) message`: under
+    `client/` it is a scoring call that failed (reported with the platform's own words, exit 1), not an unknown
+    file (exit 3), and not `deploy-failed` (the deployment exists: the call reached it)."""
+    root = tmp_path / "bundle"
+    (root / "client").mkdir(parents=True)
+    (root / "client" / "invoke.txt").write_text(
+        "Run az ml online-endpoint invoke --name ep-1 --request-file sample.json -g rg -w ws\n"
+        "ERROR: (UserError) Access denied to list workspace secret due to invalid authentication. Please assign RBAC "
+        "role 'AzureML Data Scientist' to the endpoint for current workspace.\n"
+        "Code: UserError\nMessage: Access denied to list workspace secret due to invalid authentication.\n",
+        encoding="utf-8")
+    run = cli("check", str(root), "--format", "json")
+    report = json.loads(run.out)
+    assert run.code == 1 and report["status"] == "failing", run.out
+    first = report["findings"][0]
+    assert first["rule_id"] == "unexplained-failure" and "'AzureML Data Scientist'" in first["fix"], first
+    assert not any(f["rule_id"] == "deploy-failed" for f in report["findings"])
+    plain = root.parent / "plain"
+    (plain / "client").mkdir(parents=True)
+    (plain / "client" / "note.txt").write_text("ERROR: (UserError) something\n", encoding="utf-8")  # no invoke: not read
+    assert cli("check", str(plain), "--format", "json").code == 3

@@ -136,11 +136,22 @@ def _path_of(text: str) -> str:
     return (urlsplit(match.group(1).rstrip(":,.;)'\"")).path or "/score") if match else "/score"
 
 
+# The Azure ML CLI's error for a scoring call it made (`az ml online-endpoint invoke`): no HTTP status is printed, only
+# the platform's error code and message.
+_CLI_ERROR = re.compile(r"^ERROR: \((\w{2,80})\) ([^\n]{1,2000})$", re.MULTILINE)
+_CLI_INVOKE = re.compile(r"\baz ml (?:online-endpoint|batch-endpoint|endpoint) invoke\b|\binvoke --name\b")
+
+
 def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[LogSource]]:
-    """A `client-output` fact and an access log of the answers; nothing when the text holds no HTTP answer."""
+    """A `client-output` fact and an access log of the answers; without an HTTP answer, a `client-error` fact for
+    the Azure ML CLI's error of an invoke; nothing when the text holds neither."""
     found = answers(text)
     if not found:
-        return [], []
+        error = _CLI_ERROR.search(text)
+        if error is None or not _CLI_INVOKE.search(text):
+            return [], []
+        values = {"code": error.group(1), "message": error.group(2).strip(), "command": "invoke"}
+        return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
     body = client_body.body_of(text)

@@ -810,111 +810,14 @@ done:
 }
 
 
-/* ---- which of many fixed texts a block holds (the `re` scan's required texts) ---- */
+/* ---- the lines of a block that hold each of many fixed texts (the `re` scan's required texts) ---- */
 
 static unsigned char LOWER[256];
 
-PyDoc_STRVAR(present_doc,
-"present(buffer, texts, folds)\n--\n\n"
-"For each text (bytes) of `texts`, whether it occurs in buffer: `text in buffer`, or when its `folds` item is true\n"
-"`text in buffer.lower()` (ASCII letters lowered, as bytes.lower; the text itself given lowered). One pass over the\n"
-"buffer for all texts, without the GIL: bytes of 0/1, one per text.");
-
-static PyObject *present(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer view;
-    PyObject *texts_arg, *folds_arg;
-    if (!PyArg_ParseTuple(args, "y*OO", &view, &texts_arg, &folds_arg)) return NULL;
-    PyObject *out = NULL, *texts = PySequence_Fast(texts_arg, "texts must be a sequence");
-    PyObject *folds = texts ? PySequence_Fast(folds_arg, "folds must be a sequence") : NULL;
-    int32_t *head = NULL, *next = NULL;
-    const unsigned char **text = NULL;
-    Py_ssize_t *length = NULL;
-    unsigned char *fold = NULL, *found = NULL;
-    if (!folds) goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(texts);
-    if (PySequence_Fast_GET_SIZE(folds) != n || n > INT32_MAX - 1) {
-        PyErr_SetString(PyExc_ValueError, "texts and folds differ in length");
-        goto done;
-    }
-    out = PyBytes_FromStringAndSize(NULL, n);
-    head = PyMem_Malloc(sizeof(int32_t) * 65536);
-    next = PyMem_Malloc(sizeof(int32_t) * (size_t)(n + 1));
-    text = PyMem_Malloc(sizeof(*text) * (size_t)(n + 1));
-    length = PyMem_Malloc(sizeof(*length) * (size_t)(n + 1));
-    fold = PyMem_Malloc((size_t)(n + 1));
-    if (!out || !head || !next || !text || !length || !fold) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
-        Py_CLEAR(out);
-        goto done;
-    }
-    found = (unsigned char *)PyBytes_AS_STRING(out);
-    memset(found, 0, (size_t)n);
-    for (int k = 0; k < 65536; k++) head[k] = -1;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(texts, k);
-        int folded = PyObject_IsTrue(PySequence_Fast_GET_ITEM(folds, k));
-        if (folded < 0) {
-            Py_CLEAR(out);
-            goto done;
-        }
-        if (!PyBytes_Check(item)) {
-            PyErr_SetString(PyExc_TypeError, "texts must be bytes");
-            Py_CLEAR(out);
-            goto done;
-        }
-        text[k] = (const unsigned char *)PyBytes_AS_STRING(item);
-        length[k] = PyBytes_GET_SIZE(item);
-        fold[k] = (unsigned char)folded;
-        next[k] = -1;
-    }
-    /* each text of two bytes or more is chained under its first two bytes, lowered (a folded text's are lowered
-       already: one lowered key finds both kinds); shorter ones are looked for alone */
-    for (Py_ssize_t k = n - 1; k >= 0; k--) {
-        if (length[k] < 2) continue;
-        int key = LOWER[text[k][0]] << 8 | LOWER[text[k][1]];
-        next[k] = head[key];
-        head[key] = (int32_t)k;
-    }
-    const unsigned char *a = view.buf;
-    Py_ssize_t len = view.len;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (length[k] == 0) found[k] = 1;
-        else if (length[k] == 1) {
-            for (Py_ssize_t i = 0; i < len && !found[k]; i++)
-                found[k] = fold[k] ? LOWER[a[i]] == text[k][0] : a[i] == text[k][0];
-        }
-    }
-    for (Py_ssize_t i = 0; i + 1 < len; i++) {
-        int key = LOWER[a[i]] << 8 | LOWER[a[i + 1]];
-        for (int32_t k = head[key]; k >= 0; k = next[k]) {
-            if (found[k] || length[k] > len - i) continue;
-            const unsigned char *t = text[k];
-            Py_ssize_t j = 0, m = length[k];
-            if (fold[k]) {
-                while (j < m && LOWER[a[i + j]] == t[j]) j++;
-            } else {
-                while (j < m && a[i + j] == t[j]) j++;
-            }
-            found[k] = j == m;
-        }
-    }
-    Py_END_ALLOW_THREADS
-done:
-    PyMem_Free(head);
-    PyMem_Free(next);
-    PyMem_Free(text);
-    PyMem_Free(length);
-    PyMem_Free(fold);
-    Py_XDECREF(texts);
-    Py_XDECREF(folds);
-    PyBuffer_Release(&view);
-    return out;
-}
-
 PyDoc_STRVAR(line_starts_doc,
 "line_starts(buffer, texts, folds, cap)\n--\n\n"
-"For each text of `texts` (as for present), the starts of the lines of buffer that hold it, in increasing order,\n"
+"For each text (bytes) of `texts`, the starts of the lines of buffer that hold it (a text whose `folds` item is true\n"
+"given lowered and found in the buffer with ASCII letters lowered, as bytes.lower), in increasing order,\n"
 "each once; None for a text held by more than `cap` lines (looking for it there is no cheaper than a search of the\n"
 "whole buffer) and for a text shorter than two bytes. A line ends at a newline; a text that holds a newline is on no\n"
 "line. One pass for all texts, without the GIL.");
@@ -1063,7 +966,6 @@ done:
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
-                                {"present", present, METH_VARARGS, present_doc},
                                 {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
                                 {NULL, NULL, 0, NULL}};
 

@@ -11,7 +11,7 @@ import functools
 import importlib.util
 import os
 import re
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
 from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_alone_exact, line_matches,
                               nested_quantifier, required_texts)
@@ -41,7 +41,7 @@ class ReScanner:
         self.first_only = frozenset(first_only)
         # a block with none of a pattern's required texts has no match of it: `in` (memchr speed) skips the search
         self.texts = [required_texts(p) for p in patterns] if prefilter else [None] * len(patterns)
-        # or, where the C extension was built, one pass for all the distinct texts (`_native.present`)
+        # or, where the C extension was built, one pass for all the distinct texts (`_native.line_starts`)
         distinct: dict[tuple[bytes, bool], int] = {}
         self.text_ids = [None if required is None else [distinct.setdefault((text, required[1]), len(distinct))
                                                          for text in required[0]] for required in self.texts]
@@ -62,10 +62,8 @@ class ReScanner:
         # where the C extension was built: the lines that hold each required text, when they are few (None: many)
         starts = _line_starts(block, *self.all_texts, len(block) >> LINE_SEARCH_SHIFT) \
             if _line_starts is not None and self.all_texts[0] else None
-        if starts is not None:  # the same pass says which texts the block holds
-            present: Any = [lines is None or len(lines) > 0 for lines in starts]
-        else:
-            present = _present(block, *self.all_texts) if _present is not None and self.all_texts[0] else None
+        # which texts the block holds (on too many lines to list counts as held)
+        present = [lines is None or len(lines) > 0 for lines in starts] if starts is not None else None
         for index, pattern in enumerate(self.patterns):
             once = index in self.first_only
             if once and index in seen:
@@ -108,11 +106,8 @@ class ReScanner:
                     return
 
 
-try:  # which required texts a block holds, in one pass in C (setup.py builds it where a C compiler is found)
-    from doctor._native import present as _present
-except ImportError:
-    _present = None
-try:  # and on which lines (an extension built before it has `present` only)
+try:  # which required texts a block holds, and on which lines, in one pass in C (setup.py builds it where a C
+    # compiler is found)
     from doctor._native import line_starts as _line_starts
 except ImportError:
     _line_starts = None

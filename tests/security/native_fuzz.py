@@ -3,9 +3,9 @@
 Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
-the end is an ASan error), through `count`, `hit_lines` (random match ends), `newlines` and `present` (texts cut from the block, often at
-its end). Prints `ok N DIGEST`:
-the requests counted and a digest of every result (the same for any build of the same code).
+the end is an ASan error), through `count`, `hit_lines` (random match ends), `newlines` and `line_starts` (texts cut
+from the block, often at its end, with a random cap). Prints `ok N DIGEST`: the requests counted and a digest of
+every result (the same for any build of the same code).
 """
 
 from __future__ import annotations
@@ -50,10 +50,31 @@ def main() -> None:
         texts = [raw[a:a + rnd.randint(0, 9)] for a in (rnd.randint(0, len(raw)) for _ in range(rnd.randint(0, 6)))]
         folds = [rnd.random() < 0.5 for _ in texts]
         texts = [t.lower() if fold else t for t, fold in zip(texts, folds)]
-        flags = native.present(data, texts, folds)
-        assert flags == bytes(int(t in (raw.lower() if f else raw)) for t, f in zip(texts, folds))
-        digest.update(flags)
+        cap = rnd.randint(0, 8)
+        found_lines = native.line_starts(data, texts, folds, cap)
+        assert found_lines == _line_starts(raw, texts, folds, cap)
+        digest.update(repr(found_lines).encode())
+    for lines_count in (15, 16, 17, 200):  # a text on many lines: its list grows past its first 16 slots
+        raw = ("ab\n" * lines_count).encode()
+        data = ctypes.create_string_buffer(raw, len(raw))
+        for cap in (lines_count - 1, lines_count, 10**6):
+            found_lines = native.line_starts(data, [b"ab", b"ab", b"b\n"], [False, True, False], cap)
+            assert found_lines == _line_starts(raw, [b"ab", b"ab", b"b\n"], [False, True, False], cap)
+            digest.update(repr(found_lines).encode())
     print("ok", total, digest.hexdigest())
+
+
+def _line_starts(raw: bytes, texts: list[bytes], folds: list[bool], cap: int) -> list[list[int] | None]:
+    """`line_starts` in Python: per text, the starts of the lines holding it; None past `cap` lines or under 2 bytes."""
+    starts, at = [], 0
+    for line in raw.split(b"\n"):
+        starts.append((at, line))
+        at += len(line) + 1
+    out: list[list[int] | None] = []
+    for text, fold in zip(texts, folds):
+        lines = [start for start, line in starts if b"\n" not in text and text in (line.lower() if fold else line)]
+        out.append(None if len(text) < 2 or len(lines) > cap else lines)
+    return out
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def docker_state(inspect: dict[str, Any], source: str) -> ContainerState:
         image=config.get("Image"),
         health=health,
         restart_policy=(host.get("RestartPolicy") or {}).get("Name") or None,
+        host_network=host.get("NetworkMode") == "host",
         env=tuple(_safe_env(*_split_env(str(e))) for e in (config.get("Env") or [])),
         command=_command([inspect.get("Path")] + list(inspect.get("Args") or [])
                          if inspect.get("Path") else list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])),
@@ -138,7 +139,8 @@ def k8s_pod_states(pod: dict[str, Any], source: str) -> list[ContainerState]:
     meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     unscheduled = _pod_condition(status, "PodScheduled")
     pod_info = {"pod": meta.get("name"), "phase": status.get("phase"), "restart_policy": spec.get("restartPolicy"),
-                "owner": _owner(meta), "node_selector": {str(k): str(v) for k, v in (spec.get("nodeSelector") or {}).items()}}
+                "owner": _owner(meta), "node_selector": {str(k): str(v) for k, v in (spec.get("nodeSelector") or {}).items()},
+                "host_network": spec.get("hostNetwork") is True}
     states = []
     for key, status_key, init in (("initContainers", "initContainerStatuses", True),
                                   ("containers", "containerStatuses", False)):
@@ -200,6 +202,7 @@ def _k8s_container(pod: dict[str, Any], container: dict[str, Any], cstatus: dict
                   if isinstance(e, dict) and "value" in e),
         phase=pod["phase"],
         restart_policy=pod["restart_policy"],
+        host_network=pod["host_network"],
         init=init,
         owner=pod["owner"],
         ports=tuple(int(p["containerPort"]) for p in container.get("ports") or []

@@ -158,6 +158,7 @@ class ContainerState:
     owner: str | None = None  # the pod's controller as KIND/NAME: "Job/train-1", "ReplicaSet/scorer-5d8b"
     ports: tuple[int, ...] = ()  # the container's declared containerPort numbers
     node_selector: dict[str, str] = field(default_factory=dict)  # the pod's spec.nodeSelector
+    host_network: bool = False  # shares the host's network (Docker `--network host`, a pod's hostNetwork)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for expressions and templates."""

@@ -102,3 +102,18 @@ def test_a_serving_manifest_says_which_model_uri_names_a_file(tmp_path: Path, te
     assert fact.kind == "serving-manifest" and fact.values["object_kind"] == kind
     assert (fact.values["file_uri"], fact.values["file_server"]) == (uri, server)
     assert fact.values["models"]
+
+
+def test_host_networking_is_read_from_docker_inspect_and_pod_spec() -> None:
+    """A container on the host's network (its loopback is the host's: a server bound to 127.0.0.1 is reachable from the
+    host) is told from one with its own network: Docker's HostConfig.NetworkMode, a pod's spec.hostNetwork."""
+    from doctor.convert import docker_state, k8s_pod_states
+
+    inspect = {"Name": "/scorer", "State": {"Status": "running", "Running": True}, "HostConfig": {"NetworkMode": "host"}}
+    assert docker_state(inspect, "i").host_network
+    assert not docker_state({**inspect, "HostConfig": {"NetworkMode": "bridge"}}, "i").host_network
+    pod = {"metadata": {"name": "p"}, "spec": {"hostNetwork": True, "containers": [{"name": "c"}]},
+           "status": {"phase": "Running", "containerStatuses": [{"name": "c", "state": {"running": {}}}]}}
+    assert [s.host_network for s in k8s_pod_states(pod, "k")] == [True]
+    pod["spec"].pop("hostNetwork")
+    assert [s.host_network for s in k8s_pod_states(pod, "k")] == [False]

@@ -93,7 +93,7 @@ _LOGS: tuple[tuple[str, str], ...] = (
     ("tgi", r"text_generation_launcher|text_generation_router|Args \{ model_id"),
     ("ray-serve", r"\bray\.serve\b|ServeController|\(ServeReplica:"),
     ("kserve", r"\bkserve(?:\.\w+)? (?:INFO|ERROR|WARNING) \[|INFO:kserve|kserve\.ModelServer\(|-packages/kserve/"
-               r"|File \"/(?:sklearn|xgb|lgb|pmml|paddle)server/(?:sklearn|xgb|lgb|pmml|paddle)server/"),
+               r"|File \"/(?:sklearn|xgb|lgb|pmml|paddle|huggingface)server/(?:sklearn|xgb|lgb|pmml|paddle|huggingface)server/"),
     ("gunicorn", r"Starting gunicorn (?P<v>[\d.]+)"),
 )
 

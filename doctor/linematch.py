@@ -35,13 +35,13 @@ _ANCHORED_TEXT = re.compile(r"\^([A-Za-z0-9_ <>=:/-]+)")
 # Anchors whose meaning differs between a block and a line (`\A`, `\Z`, `\z`), and look-arounds (which may look
 # past a line's end within a block): for such a pattern only `re` over the block is the reference's answer.
 BLOCK_ANCHORS = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
-_LOOK_AROUND = re.compile(r"\(\?<?[=!]")
+LOOK_AROUND = re.compile(r"\(\?<?[=!]")
 
 
 def line_alone_exact(pattern: str) -> bool:
     """Whether the pattern searched on one line alone gives what a search over a block of lines gives for that line:
     no block anchor, no look-around (a conservative, textual test)."""
-    return BLOCK_ANCHORS.search(pattern) is None and _LOOK_AROUND.search(pattern) is None
+    return BLOCK_ANCHORS.search(pattern) is None and LOOK_AROUND.search(pattern) is None
 
 
 def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
@@ -147,21 +147,23 @@ def _risky(items: Any) -> bool:
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT:
             if (_unbounded(av[2]) and not _separated(av[2])) or _ambiguous_branches(av[2]):
                 return True
-        if any(_risky(sub) for sub in _children(op, av)):
+        if any(_risky(sub) for sub in parsed_children(op, av)):
             return True
     return False
 
 
-def _children(op: Any, av: Any) -> list[Any]:
-    """The sub-patterns directly inside one parsed item."""
+def parsed_children(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns directly inside one item of a parsed pattern (`re._parser`)."""
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
         return [av[2]]
     if op is sre.SUBPATTERN:
         return [av[-1]]
     if op is sre.BRANCH:
         return list(av[1])
-    if op in (sre.ASSERT, sre.ASSERT_NOT, sre.ATOMIC_GROUP):
+    if op in (sre.ASSERT, sre.ASSERT_NOT):
         return [av[-1]]
+    if op is sre.ATOMIC_GROUP:  # its argument is the sub-pattern itself
+        return [av]
     return []
 
 
@@ -188,7 +190,7 @@ def _first_literal(items: list[Any]) -> int | None:
 
 def _unbounded(items: Any) -> bool:
     return any((op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] == sre.MAXREPEAT)
-               or any(_unbounded(sub) for sub in _children(op, av)) for op, av in items)
+               or any(_unbounded(sub) for sub in parsed_children(op, av)) for op, av in items)
 
 
 def _separated(items: Any) -> bool:

@@ -29,6 +29,7 @@ examples:
 BAD = {
     r"(a+)+$": ("nests quantifiers", True),
     r"(\w+\s?)+=": ("nests quantifiers", True),
+    r"(?>a+)+b": ("nests quantifiers", True),  # an atomic group's body is walked too (it raised TypeError before)
     r"timeout\Z": ("\\A, \\Z or \\z", False),
     r"\AWORKER": ("\\A, \\Z or \\z", False),
     r"x*": ("empty string", False),

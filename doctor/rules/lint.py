@@ -16,6 +16,7 @@ from typing import Iterable
 
 from doctor.errors import RuleError
 from doctor.evidence import Severity
+from doctor.linematch import BLOCK_ANCHORS, LOOK_AROUND, parsed_children
 from doctor.rules.loader import load_file, rule_files
 from doctor.rules.model import AnyCond, LogCond, OptionalCond, Rule
 
@@ -75,12 +76,12 @@ class BackReference(RegexFeature):
 
 
 class LookAround(RegexFeature):
-    code, found = "look-around", re.compile(r"\(\?<?[=!]")
+    code, found = "look-around", LOOK_AROUND
     what = "uses look-around: forces the slow path (Python re over every block)"
 
 
 class BlockAnchor(RegexFeature):
-    code, found = "block-anchor", re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
+    code, found = "block-anchor", BLOCK_ANCHORS
     what = "uses \\A, \\Z or \\z: use ^ and $ (each line is matched on its own)"
 
 
@@ -150,17 +151,8 @@ def _class_codes(items: object) -> Iterable[int]:
                     yield value
                 elif kind is sre.RANGE:
                     yield from value
-        elif op is sre.BRANCH:
-            for branch in av[1]:
-                yield from _class_codes(branch)
-        elif op is sre.SUBPATTERN:
-            yield from _class_codes(av[-1])
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            yield from _class_codes(av[2])
-        elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            yield from _class_codes(av[1])
-        elif op is sre.ATOMIC_GROUP:
-            yield from _class_codes(av)
+        for sub in parsed_children(op, av):
+            yield from _class_codes(sub)
 
 
 # (a pattern that can backtrack for ever does not load at all: `rules lint` shows it as a load-error)

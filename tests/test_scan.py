@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import native_reference
 from conftest import FIXTURES
 from doctor import logs
 from doctor.evidence import LogSource
@@ -312,14 +313,7 @@ def test_native_line_starts_are_the_lines_holding_each_text(data: bytes, draw: s
     folds = [draw.draw(st.booleans()) for _ in texts]
     texts = [t.lower() if f else t for t, f in zip(texts, folds)]
     cap = draw.draw(st.integers(0, 8))
-    starts, at = [], 0
-    for line in data.split(b"\n"):
-        starts.append((at, line))
-        at += len(line) + 1
-    expected: list[list[int] | None] = []
-    for text, fold in zip(texts, folds):
-        lines = [start for start, line in starts if b"\n" not in text and text in (line.lower() if fold else line)]
-        expected.append(None if len(text) < 2 or len(lines) > cap else lines)
+    expected = native_reference.line_starts(data, texts, folds, cap)
     for buffer in (data, bytearray(data), memoryview(data)):
         assert line_starts(buffer, texts, folds, cap) == expected
 

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "traffic")]
 
+import native_reference  # noqa: E402  (the Python references)
 import test_vector  # noqa: E402  (the near-miss lines)
 
 
@@ -52,29 +53,16 @@ def main() -> None:
         texts = [t.lower() if fold else t for t, fold in zip(texts, folds)]
         cap = rnd.randint(0, 8)
         found_lines = native.line_starts(data, texts, folds, cap)
-        assert found_lines == _line_starts(raw, texts, folds, cap)
+        assert found_lines == native_reference.line_starts(raw, texts, folds, cap)
         digest.update(repr(found_lines).encode())
     for lines_count in (15, 16, 17, 200):  # a text on many lines: its list grows past its first 16 slots
         raw = ("ab\n" * lines_count).encode()
         data = ctypes.create_string_buffer(raw, len(raw))
         for cap in (lines_count - 1, lines_count, 10**6):
             found_lines = native.line_starts(data, [b"ab", b"ab", b"b\n"], [False, True, False], cap)
-            assert found_lines == _line_starts(raw, [b"ab", b"ab", b"b\n"], [False, True, False], cap)
+            assert found_lines == native_reference.line_starts(raw, [b"ab", b"ab", b"b\n"], [False, True, False], cap)
             digest.update(repr(found_lines).encode())
     print("ok", total, digest.hexdigest())
-
-
-def _line_starts(raw: bytes, texts: list[bytes], folds: list[bool], cap: int) -> list[list[int] | None]:
-    """`line_starts` in Python: per text, the starts of the lines holding it; None past `cap` lines or under 2 bytes."""
-    starts, at = [], 0
-    for line in raw.split(b"\n"):
-        starts.append((at, line))
-        at += len(line) + 1
-    out: list[list[int] | None] = []
-    for text, fold in zip(texts, folds):
-        lines = [start for start, line in starts if b"\n" not in text and text in (line.lower() if fold else line)]
-        out.append(None if len(text) < 2 or len(lines) > cap else lines)
-    return out
 
 
 if __name__ == "__main__":

@@ -344,10 +344,14 @@ def _k8s_container(container: dict[str, Any]) -> dict[str, Any]:
 
 
 def _k8s_manifest(text: str, label: str) -> list[ConfigFact]:
-    """A Kubernetes manifest the user keeps (a Deployment, StatefulSet or HPA), read as its live object is."""
+    """A Kubernetes manifest the user keeps: a Deployment, StatefulSet or HPA, read as its live object is; a
+    SeldonDeployment or KServe InferenceService, for its model URIs (`_serving_manifest`)."""
     data = _structured(text, label)
-    if not isinstance(data, dict) or "apiVersion" not in data or data.get("kind") not in (
-            "Deployment", "StatefulSet", "HorizontalPodAutoscaler"):
+    if not isinstance(data, dict):
+        return []
+    if data.get("kind") in ("SeldonDeployment", "InferenceService"):
+        return _serving_manifest(data, text, label)
+    if "apiVersion" not in data or data.get("kind") not in ("Deployment", "StatefulSet", "HorizontalPodAutoscaler"):
         return []
     return from_k8s_object(data, label)
 
@@ -356,12 +360,9 @@ def _k8s_manifest(text: str, label: str) -> list[ConfigFact]:
 _MODEL_FILE = re.compile(r"\.(?:joblib|pkl|pickle|bst|ubj|json|onnx|pt|pth|h5|keras|pb|mar|safetensors|txt)$", re.IGNORECASE)
 
 
-def _serving_manifest(text: str, label: str) -> list[ConfigFact]:
+def _serving_manifest(data: dict[str, Any], text: str, label: str) -> list[ConfigFact]:
     """A SeldonDeployment or KServe InferenceService manifest: its models' URIs (`modelUri`, `storageUri`), the first
     one naming a file rather than a folder, and the implementation or model format that serves it."""
-    data = _structured(text, label)
-    if not isinstance(data, dict) or data.get("kind") not in ("SeldonDeployment", "InferenceService"):
-        return []
     models: list[dict[str, Any]] = []
     spec = data.get("spec") or {}
     if data["kind"] == "SeldonDeployment":
@@ -386,5 +387,5 @@ def _serving_manifest(text: str, label: str) -> list[ConfigFact]:
     return [ConfigFact(label, "serving-manifest", values, (), _lines(text, ["modelUri", "storageUri"]))]
 
 
-READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _serving_manifest,
-                                                          _environment, _deploy_output]
+READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _environment,
+                                                          _deploy_output]

@@ -127,7 +127,7 @@ def bounded(search: Callable[[bytes], T], text: bytes, pattern: re.Pattern[bytes
         return search(text)
     except _Overrun:
         raise RuleError(f"pattern {pattern.pattern.decode('utf-8', 'replace')!r} ran over {seconds:g} s on "
-                        "{len(text)} bytes (catastrophic backtracking): rewrite it without nested quantifiers "
+                        f"{len(text)} bytes (catastrophic backtracking): rewrite it without nested quantifiers "
                         "(`mldoctor rules lint` finds them)") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

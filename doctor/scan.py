@@ -13,6 +13,7 @@ import os
 import re
 from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
+from doctor.guards import Guarded, GuardState, as_guarded
 from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_alone_exact, line_matches,
                               nested_quantifier, required_texts)
 from doctor.logs import count_newlines, iter_chunks
@@ -33,10 +34,14 @@ class ReScanner:
     """The reference engine: Python `re` over blocks, then per-line confirmation.
 
     `first_only`: patterns whose first matching line in a stream is all its reader needs (a rule that asks
-    whether a log has such a line at all); the scan reports that line and stops looking for them."""
+    whether a log has such a line at all); the scan reports that line and stops looking for them.
+    `guarded` (`doctor.guards`): patterns searched only on the lines that follow their guards' lines."""
 
-    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), prefilter: bool = True) -> None:
+    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), prefilter: bool = True,
+                 guarded: Guarded | None = None) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
+        self.guarded = {index: spec for index, spec in (guarded or {}).items() if line_alone_exact(patterns[index])}
+        self.guard_of = {guard for guards, _ in self.guarded.values() for guard in guards}
         self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # searched under a time bound
         self.first_only = frozenset(first_only)
         # a block with none of a pattern's required texts has no match of it: `in` (memchr speed) skips the search
@@ -52,11 +57,13 @@ class ReScanner:
         """Hits in line order (a `first_only` pattern: its first line only)."""
         first_line = 1
         seen: set[int] = set()  # first_only patterns already reported in this stream
+        guards = GuardState(self.guarded) if self.guarded else None
         for block in iter_chunks(stream):
-            yield from self._scan_block(block, first_line, seen)
+            yield from self._scan_block(block, first_line, seen, guards)
             first_line += count_newlines(block, 0, len(block))
 
-    def _scan_block(self, block: bytes, first_line: int, seen: set[int]) -> Iterator[LineHit]:
+    def _scan_block(self, block: bytes, first_line: int, seen: set[int],
+                    guards: GuardState | None = None) -> Iterator[LineHit]:
         found: dict[int, list[tuple[int, re.Match[bytes]]]] = {}
         lowered: bytes | None = None  # the block lower-cased, for the required texts of patterns that ignore case
         # where the C extension was built: the lines that hold each required text, when they are few (None: many)
@@ -66,7 +73,7 @@ class ReScanner:
         present = [lines is None or len(lines) > 0 for lines in starts] if starts is not None else None
         for index, pattern in enumerate(self.patterns):
             once = index in self.first_only
-            if once and index in seen:
+            if once and index in seen or index in self.guarded:
                 continue
             ids = self.text_ids[index]
             if starts is not None and ids is not None and self.line_alone[index]:
@@ -87,7 +94,26 @@ class ReScanner:
                 found.setdefault(start, []).append((index, match))
                 if once:
                     seen.add(index)
+        if guards is not None:
+            self._search_guarded(block, first_line, found, guards)
         yield from _numbered(block, first_line, found)
+
+    def _search_guarded(self, block: bytes, first_line: int, found: dict[int, list[tuple[int, re.Match[bytes]]]],
+                        guards: GuardState) -> None:
+        """Each guarded pattern on the lines after its guards' lines (`doctor.guards`)."""
+        guard_lines: dict[int, list[tuple[int, int]]] = {}
+        number, counted_to = first_line, 0
+        for start in sorted(found):
+            marks = [index for index, _ in found[start] if index in self.guard_of]
+            if marks:
+                number += block.count(b"\n", counted_to, start)
+                counted_to = start
+                for index in marks:
+                    guard_lines.setdefault(index, []).append((number, start))
+        for index, parts in guards.regions(block, len(block), first_line, guard_lines).items():
+            for lo, hi, _ in parts:
+                for start, match in block_matches(self.patterns[index], block[lo:hi], None, index in self.risky):
+                    found.setdefault(lo + start, []).append((index, match))
 
     def _search_lines(self, index: int, pattern: re.Pattern[bytes], block: bytes, lines: list[list[int]], once: bool,
                       found: dict[int, list[tuple[int, re.Match[bytes]]]], seen: set[int]) -> None:
@@ -127,10 +153,10 @@ def _numbered(block: bytes, first_line: int, found: dict[int, list[tuple[int, re
         yield LineHit(number, line, tuple(matches))
 
 
-def _hyperscan(patterns: Sequence[str], first_only: Iterable[int] = ()) -> Scanner:
+def _hyperscan(patterns: Sequence[str], first_only: Iterable[int] = (), guarded: Guarded | None = None) -> Scanner:
     from doctor.scan_hs import HyperscanScanner  # imported only when used: hyperscan is optional
 
-    return HyperscanScanner(patterns, first_only)
+    return HyperscanScanner(patterns, first_only, guarded)
 
 
 SCANNERS: dict[str, Callable[..., Scanner]] = {"re": ReScanner, "hyperscan": _hyperscan}
@@ -151,16 +177,22 @@ def resolve_engine(engine: str = "auto") -> str:
     return engine
 
 
-def make_scanner(patterns: Sequence[str], engine: str = "auto", first_only: Iterable[int] = ()) -> Scanner:
+def make_scanner(patterns: Sequence[str], engine: str = "auto", first_only: Iterable[int] = (),
+                 guarded: tuple[tuple[int, tuple[int, ...], int], ...] = ()) -> Scanner:
     """The fastest scanner available for these patterns (`auto`: hyperscan when installed), or the one named.
-    `first_only`: positions of patterns for which only the first matching line of each stream is reported."""
+    `first_only`: positions of patterns for which only the first matching line of each stream is reported.
+    `guarded`: (position, its guards' positions, lines) of patterns searched only on the lines after a guard's line
+    (`doctor.guards`)."""
     engine = resolve_engine(engine)
     if engine not in SCANNERS:
         raise ValueError(f"unknown scan engine {engine!r} (use one of: auto, {', '.join(SCANNERS)})")
-    return _built(engine, tuple(patterns), frozenset(first_only))
+    return _built(engine, tuple(patterns), frozenset(first_only), tuple(guarded))
 
 
 @functools.lru_cache(maxsize=8)
-def _built(engine: str, patterns: tuple[str, ...], first_only: frozenset[int]) -> Scanner:
+def _built(engine: str, patterns: tuple[str, ...], first_only: frozenset[int],
+           guarded: tuple[tuple[int, tuple[int, ...], int], ...] = ()) -> Scanner:
     """One compiled scanner per pattern set: a namespace check reuses it for every workload."""
+    if guarded:
+        return SCANNERS[engine](patterns, first_only, guarded=as_guarded(guarded))
     return SCANNERS[engine](patterns, first_only)

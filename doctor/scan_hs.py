@@ -24,8 +24,10 @@ from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Seque
 import hyperscan
 
 from doctor.cache import cache_dir, store
+from doctor.guards import Guarded, GuardState
 from doctor.logs import count_newlines, iter_blocks
-from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, bounded
+from doctor.linematch import (BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, bounded,
+                              line_alone_exact)
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -190,18 +192,22 @@ class HyperscanScanner:
 
     A `first_only` pattern (only its first matching line per stream is wanted) is compiled single-match: hyperscan
     reports it at most once per part scanned, and not at all once a line of the stream confirmed it. When that one
-    report is not a line `re` confirms (hyperscan matched across a line end), `re` looks for it in that block."""
+    report is not a line `re` confirms (hyperscan matched across a line end), `re` looks for it in that block.
+    A guarded pattern (`doctor.guards`) is not in the database: `re` searches it on the lines after its guards'."""
 
-    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = ()) -> None:
+    def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), guarded: Guarded | None = None) -> None:
         self.patterns = LinePatterns(patterns)  # compiled when a line is to be confirmed (risky: under a time bound)
         self.first_only = frozenset(first_only)
-        exprs = [(index, hs_expression(pattern)) for index, pattern in enumerate(patterns)]
+        self.guarded = {index: spec for index, spec in (guarded or {}).items() if line_alone_exact(patterns[index])}
+        self.guard_of = {guard for guards, _ in self.guarded.values() for guard in guards}
+        exprs = [(index, hs_expression(pattern) if index not in self.guarded else None)
+                 for index, pattern in enumerate(patterns)]
         candidates = [(index, expr) for index, expr in exprs if expr]
         taken, self.db = build_database([expr for _, expr in candidates],
                                         [index in self.first_only for index, _ in candidates])
         self.fast_ids = [candidates[k][0] for k in taken]  # increasing: a line's sorted ids give its patterns sorted
         fast_set = set(self.fast_ids)
-        self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set]
+        self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set and i not in self.guarded]
         self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
         self.local = threading.local()  # one scratch per scanning thread
         self._confirmers: list[tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]] | None] = \
@@ -212,22 +218,23 @@ class HyperscanScanner:
         first_line = 1
         seen: set[int] = set()  # first_only patterns already reported in this stream
         memo: Memo = {}
+        guards = GuardState(self.guarded) if self.guarded else None
         blocks = iter_blocks(stream, buffers=2)
         head = list(islice(blocks, 2))
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
             done: Future[PartHits] = Future()
             done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
-            yield from self._finish(head[0], [(0, done)], first_line, seen, memo)
+            yield from self._finish(head[0], [(0, done)], first_line, seen, memo, guards)
             return
         with ThreadPoolExecutor(THREADS) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
-                    first_line = yield from self._finish(*pending, first_line, seen, memo)
+                    first_line = yield from self._finish(*pending, first_line, seen, memo, guards)
                 pending = submitted
             if pending is not None:
-                yield from self._finish(*pending, first_line, seen, memo)
+                yield from self._finish(*pending, first_line, seen, memo, guards)
 
     def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[tuple[int, Future[PartHits]]]:
         """One or two parts of the block, each scanned and line-numbered in a worker."""
@@ -254,8 +261,8 @@ class HyperscanScanner:
             return _native_hit_lines(data, lo, hi, reports)  # type: ignore[no-any-return]
         return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
 
-    def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]],
-                first_line: int, seen: set[int], memo: Memo) -> Generator[LineHit, None, int]:
+    def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]], first_line: int, seen: set[int],
+                memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
         """The block's hits in line order; returns the number of the next block's first line."""
         data: Any = block.obj
         found: Found = {}
@@ -268,15 +275,20 @@ class HyperscanScanner:
                 confirm(line, start, number + relative, ids, found, seen, unconfirmed, memo)
             number += newlines
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
-        if not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
+        if slow:
+            self._fallback(block, first_line, found, slow, seen)
+        regions = guards.regions(data, len(block), first_line, self._guard_lines(found)) if guards is not None else None
+        if regions:
+            self._search_guarded(data, regions, found)
+        elif not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
             for line_number, line, matches in found.values():
                 yield LineHit(line_number, line, tuple(matches))  # type: ignore[arg-type]
             return number
-        self._fallback(block, first_line, found, slow, seen)
         for start in sorted(found):
             line_number, line, matches = found[start]
             if line is None:  # a line only `re` over the block found
-                line = bytes(block[start:data.find(b"\n", start, len(block))])
+                stop = data.find(b"\n", start, len(block))
+                line = bytes(block[start:stop if stop >= 0 else len(block)])
             yield LineHit(line_number, line, tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches))
         return number
 
@@ -331,6 +343,30 @@ class HyperscanScanner:
         search = functools.partial(bounded, pattern.search, pattern=pattern) if risky else pattern.search
         made = self._confirmers[id_] = (index, index in self.first_only, search)
         return made
+
+    def _guard_lines(self, found: Found) -> dict[int, list[tuple[int, int]]]:
+        """Per guard pattern, its confirmed lines in the block: (number, start), in line order."""
+        lines: dict[int, list[tuple[int, int]]] = {}
+        guard_of = self.guard_of
+        for start, (number, _, matches) in found.items():
+            for index, _ in matches:
+                if index in guard_of:
+                    lines.setdefault(index, []).append((number, start))
+        return lines
+
+    def _search_guarded(self, data: Any, regions: dict[int, list[tuple[int, int, int]]], found: Found) -> None:
+        """Each guarded pattern with `re` on its regions (whole lines after its guards' lines)."""
+        for index, parts in regions.items():
+            pattern, risky = self.patterns[index]
+            for lo, hi, first in parts:
+                region = bytes(data[lo:hi])
+                number, counted_to = first, 0
+                for start, match in block_matches(pattern, region, None, risky):
+                    number += region.count(b"\n", counted_to, start)
+                    counted_to = start
+                    kept = found.get(lo + start)
+                    found[lo + start] = (number, kept[1], kept[2] + ((index, match),)) if kept else \
+                        (number, None, ((index, match),))
 
     def _fallback(self, block: memoryview, first_line: int,
                   found: Found, indices: list[int],

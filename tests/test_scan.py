@@ -504,3 +504,41 @@ def test_lines_with_the_same_captures_at_other_times_keep_their_own_time_and_pla
     # the marker is line 13; pid 10 times out at lines 14 and 17 (k = 12, 15) within its 5 lines, pid 9 at 15, 16
     assert (after["count"], after["first_line"], after["last_line"]) == (2, 14, 17)
     assert (after["first_time"], after["last_time"]) == ("2026-11-25T15:31:24Z", "2026-11-25T15:31:30Z")
+
+
+GUARD_LINES = [b"ResolvePackageNotFound: ", b"  - numpy==1.19.5", b"  - python=3.6.2=h0b30769_14", b"filler",
+               b'10.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 12 "-" "curl"',
+               b"guard 7 here", b"worker 7 says - pkg", b"worker 8 says - pkg", b"- x", b"", b"\r"]
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(GUARD_LINES), max_size=80), chunk=st.integers(min_value=1, max_value=200),
+       lines_after=st.integers(min_value=0, max_value=6))
+def test_guarded_patterns_give_the_aggregates_of_a_search_of_every_line(engine: str, lines: list[bytes], chunk: int,
+                                                                        lines_after: int) -> None:
+    """A pattern whose every use is an `only_after` condition's match is searched only on the lines after its
+    guards' lines (`doctor.guards`), the span reaching across block borders: every aggregate (counts, lines, captures,
+    excerpts) is what a search of every line gives. A pattern also used without `only_after`, or with an
+    `unless_after` beside it, is searched everywhere (the lines it discounts count)."""
+    from doctor.rules.model import After
+
+    data = b"\n".join(lines) + b"\n"
+    spec = r"^\s+- (?P<spec>[A-Za-z0-9_.-]+(?:[=<>!]=?[^\s\n]+)?)\s*$"
+    says = r"worker (?P<w>\d+) says - (?P<what>\w+)"
+    guard = After(("ResolvePackageNotFound:|guard 7 here",), lines=lines_after)
+    conds = [LogCond((spec,), only_after=guard, bind="specs"),
+             LogCond((says,), only_after=After((r"guard (?P<w>\d+) here",), same=("w",), lines=lines_after), bind="same"),
+             LogCond((r"- (?P<x>\w+)$",), only_after=guard, unless_after=After(("filler",), lines=1), bind="both")]
+    plan = ScanPlan(conds)
+    assert set(plan._guarded(set(range(3)))) == {plan.index[spec], plan.index[says]}  # not the one with unless_after
+    source = LogSource.from_bytes("app.log", "app", data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+        patch.setattr(logs.iter_blocks, "__defaults__", (chunk, 2))
+        guarded = plan.run([source], engine)
+        patch.setattr(ScanPlan, "_guarded", lambda self, among: {})
+        everywhere = plan.run([source], engine)
+    assert {i: [a.binding() for a in aggs] for i, aggs in guarded.items()} == \
+        {i: [a.binding() for a in aggs] for i, aggs in everywhere.items()}

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from doctor.convert import format_time
 from doctor.evidence import Evidence, LogSource
+from doctor.guards import guarded_spec
 from doctor.logs import line_time, strip_time_prefix
 from doctor.rules.model import After, LogCond
 from doctor.scan import make_scanner
@@ -142,6 +143,7 @@ class ScanPlan:
                     index[pattern] = len(self.patterns)
                     self.patterns.append(pattern)
                 self.users.setdefault(index[pattern], []).append((ci, role))
+        self.index = index  # pattern -> its number
         self.decided_by_one = frozenset(ci for ci in yes_no if _decided_by_one(conds[ci]))
         self.first_only = self._first_only(range(len(conds)))
 
@@ -178,7 +180,26 @@ class ScanPlan:
         used = [i for i in range(len(self.patterns)) if any(ci in among for ci, _ in self.users.get(i, ()))]
         first_only = self._first_only(applies)
         local = [k for k, i in enumerate(used) if i in first_only]
-        return make_scanner([self.patterns[i] for i in used], engine, local), used
+        position = {i: k for k, i in enumerate(used)}
+        guarded = [(position[i], [position[g] for g in guards], lines)
+                   for i, (guards, lines) in self._guarded(among).items()]
+        return make_scanner([self.patterns[i] for i in used], engine, local, guarded_spec(guarded)), used
+
+    def _guarded(self, among: set[int]) -> dict[int, tuple[set[int], int]]:
+        """Patterns whose lines count only shortly after a guard's line (`doctor.guards`): every use among these
+        conditions is the match of a condition with a line-counted `only_after` and no `unless_after` (which would
+        count the lines it discounts). Per pattern: the guards' pattern numbers and the most lines after them."""
+        guarded: dict[int, tuple[set[int], int]] = {}
+        for i, users in self.users.items():
+            conds = [self.conds[ci] for ci, role in users if ci in among and role == MATCH]
+            if not conds or len(conds) != sum(1 for ci, _ in users if ci in among):  # not used, or used otherwise
+                continue
+            if any(c.only_after is None or c.only_after.within is not None or c.unless_after is not None
+                   for c in conds):
+                continue
+            guards = {self.index[p] for c in conds for p in c.only_after.patterns}  # type: ignore[union-attr]
+            guarded[i] = (guards, max(c.only_after.lines for c in conds))  # type: ignore[union-attr]
+        return guarded
 
     def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg]) -> None:
         recent: dict[tuple[int, int, tuple[str, ...]], tuple[int, datetime | None]] = {}

@@ -4,6 +4,7 @@ lint check for patterns that can backtrack for ever."""
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import threading
@@ -57,6 +58,36 @@ def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
     return re.compile(pattern.encode("utf-8"), re.MULTILINE)
 
 
+def line_search(pattern: re.Pattern[bytes]) -> Callable[[bytes], re.Match[bytes] | None]:
+    """The search of a compiled line pattern on one line (bytes without a newline): `pattern.match` when every
+    branch of the pattern starts with `^`, which on a line without a newline holds at its start only, so the match
+    is the search's; else `pattern.search`. `re` tries a `^` (multi-line) at every byte of the line: on a 512 KB line
+    of request data, 2.9 ms a search against 2 µs a match."""
+    try:
+        parsed = _parser.parse(pattern.pattern.decode("latin-1"), pattern.flags & ~re.UNICODE)
+    except (re.error, RecursionError):
+        return pattern.search
+    return pattern.match if _starts_at_line_start(list(parsed)) else pattern.search
+
+
+_LINE_START = (sre.AT_BEGINNING, sre.AT_BEGINNING_LINE, sre.AT_BEGINNING_STRING)
+
+
+def _starts_at_line_start(items: list[Any]) -> bool:
+    """Whether every match of these parsed items starts at `^` (or `\\A`): the first item is that anchor, a group
+    (not repeated) that starts with it, or a branch whose every alternative does."""
+    if not items:
+        return False
+    op, av = items[0]
+    if op is sre.AT:
+        return av in _LINE_START
+    if op is sre.SUBPATTERN or op is sre.ATOMIC_GROUP:
+        return _starts_at_line_start(list(parsed_children(op, av)[0]))
+    if op is sre.BRANCH:
+        return all(_starts_at_line_start(list(branch)) for branch in av[1])
+    return False
+
+
 class LinePatterns:
     """Rule patterns compiled for line matching on first use, each with whether it is risky (`nested_quantifier`,
     then searched under the time bound): a scan that confirms the few patterns a log hits compiles only those."""
@@ -79,6 +110,10 @@ class LinePatterns:
 
 def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
     """(line start, per-line match) for every line of the block the pattern matches."""
+    finder = _line_start_finder(pattern)
+    if finder is not None:
+        yield from _anchored_line_matches(pattern, finder, block)
+        return
     pos = 0
     end = len(block)
     while pos < end:
@@ -95,6 +130,43 @@ def line_matches(pattern: re.Pattern[bytes], block: bytes) -> Iterator[tuple[int
             if line_match is not None:
                 yield start, line_match
         pos = stop + 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _line_start_finder(pattern: re.Pattern[bytes]) -> re.Pattern[bytes] | None:
+    """For a pattern that starts with `^` (no branch around it) and means the same on a line as in a block
+    (`line_alone_exact`): `\\n(?:the rest)`, whose matches are at newlines that may start a matching line. `re`
+    tries a multi-line `^` at every byte of a block (8 ns a byte: half a second per 64 MB for `^\\s*(?P<gpus>\\d{1,2})
+    ?(?:x|×)`), a pattern starting with a newline only at newlines. None for any other pattern."""
+    source = pattern.pattern
+    if not source.startswith(b"^") or not line_alone_exact(source.decode("latin-1")):
+        return None
+    try:
+        first = list(_parser.parse(source.decode("latin-1"), pattern.flags & ~re.UNICODE))[:1]
+        if first != [(sre.AT, sre.AT_BEGINNING)] or not pattern.flags & re.MULTILINE:
+            return None
+        return re.compile(b"\n(?:" + source[1:] + b")", pattern.flags)
+    except (re.error, RecursionError):
+        return None
+
+
+def _anchored_line_matches(pattern: re.Pattern[bytes], finder: re.Pattern[bytes],
+                           block: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """`line_matches` of a pattern anchored at the line start: the block's first line, then each line after a newline
+    where `finder` matches, each matched alone (`finder` may match across lines; the next search starts at the next
+    byte, so a newline inside its match is tried too: no line is skipped)."""
+    end = len(block)
+    start = 0
+    while start < end:  # (nothing after the block's last newline is a line)
+        stop = block.find(b"\n", start)
+        stop = end if stop < 0 else stop
+        match = pattern.match(block[start:stop])
+        if match is not None:
+            yield start, match
+        hit = finder.search(block, stop) if stop < end else None
+        if hit is None:
+            return
+        start = hit.start() + 1
 
 
 def block_matches(pattern: re.Pattern[bytes], block: bytes, limit: int | None = None,

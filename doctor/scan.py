@@ -15,7 +15,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
 from doctor.guards import Guarded, GuardState, as_guarded
 from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_alone_exact, line_matches,
-                              nested_quantifier, required_texts)
+                              line_search, nested_quantifier, required_texts)
 from doctor.logs import count_newlines, iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
@@ -120,7 +120,8 @@ class ReScanner:
         """The pattern on each line that holds one of its required texts (`lines`: per text, their starts): a line
         it matches holds one (`required_texts`), so no other line can match. Each line is searched alone, as the
         fast engine confirms a line (under the time bound when the pattern is risky)."""
-        search = functools.partial(bounded, pattern.search, pattern=pattern) if index in self.risky else pattern.search
+        on_line = line_search(pattern)
+        search = functools.partial(bounded, on_line, pattern=pattern) if index in self.risky else on_line
         candidates = lines[0] if len(lines) == 1 else sorted(set().union(*lines))
         for start in candidates:
             stop = block.find(b"\n", start)

@@ -27,7 +27,7 @@ from doctor.cache import cache_dir, store
 from doctor.guards import Guarded, GuardState
 from doctor.logs import count_newlines, iter_blocks
 from doctor.linematch import (BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, bounded,
-                              line_alone_exact)
+                              line_alone_exact, line_search)
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -340,7 +340,8 @@ class HyperscanScanner:
         id, made on its first report."""
         index = self.fast_ids[id_]
         pattern, risky = self.patterns[index]
-        search = functools.partial(bounded, pattern.search, pattern=pattern) if risky else pattern.search
+        on_line = line_search(pattern)
+        search = functools.partial(bounded, on_line, pattern=pattern) if risky else on_line
         made = self._confirmers[id_] = (index, index in self.first_only, search)
         return made
 

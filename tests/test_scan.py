@@ -542,3 +542,50 @@ def test_guarded_patterns_give_the_aggregates_of_a_search_of_every_line(engine: 
         everywhere = plan.run([source], engine)
     assert {i: [a.binding() for a in aggs] for i, aggs in guarded.items()} == \
         {i: [a.binding() for a in aggs] for i, aggs in everywhere.items()}
+
+
+ANCHORED = [r"^\s*(?P<n>\d+) x", r"^(?:a|b)c", r"(?:^a|^b)", r"^a|b", r"(?:^|\s)x", r"(^a)+b", r"x^", r"(?i)^ab",
+            r"(?>^a)b", r"^$", r"^\s*$"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.builds(lambda a, b: a + b, st.sampled_from([b"", b" ", b"  12 x", b"ac", b"bc", b"b", b"x", b"ab"]
+                                                           + [x.rstrip(b"\r") for x in LINES]),
+                      st.binary(max_size=12).map(lambda b: b.replace(b"\n", b""))))
+def test_a_line_search_of_an_anchored_pattern_is_the_search(line: bytes) -> None:
+    """On one line (no newline in it) a pattern whose every branch starts with `^` is matched at the line's start
+    only (`line_search` uses `re.match`: a search tries `^` at every byte), with the search's span and groups."""
+    from doctor.linematch import compile_line_pattern, line_search
+
+    for source in ANCHORED + builtin_patterns():
+        pattern = compile_line_pattern(source)
+        found, expected = line_search(pattern)(line), pattern.search(line)
+        assert (found and (found.span(), found.groups())) == (expected and (expected.span(), expected.groups())), source
+
+
+def test_only_patterns_anchored_on_every_branch_are_matched_at_the_start() -> None:
+    from doctor.linematch import compile_line_pattern, line_search
+
+    chosen = [s for s in ANCHORED if line_search(compile_line_pattern(s)).__name__ == "match"]
+    assert chosen == [r"^\s*(?P<n>\d+) x", r"^(?:a|b)c", r"(?:^a|^b)", r"(?i)^ab", r"(?>^a)b", r"^$", r"^\s*$"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_log())
+def test_block_search_of_a_pattern_anchored_at_the_line_start_finds_every_line_a_line_search_finds(data: bytes) -> None:
+    """A pattern starting with `^` is searched over a block only at newlines (`\\n(?:rest)`, then each candidate line
+    matched alone): it finds exactly the lines, and the captures, that searching each line alone finds."""
+    from doctor.linematch import _line_start_finder, compile_line_pattern, line_matches
+
+    sources = [s for s in ANCHORED + builtin_patterns() if s.startswith("^")]
+    assert len(sources) > 10
+    lines = data.split(b"\n") if data else []  # an empty block has no line
+    if data.endswith(b"\n"):
+        lines.pop()
+    starts = [sum(len(x) + 1 for x in lines[:k]) for k in range(len(lines))]
+    for source in sources:
+        pattern = compile_line_pattern(source)
+        if _line_start_finder(pattern) is None:
+            continue
+        expected = [(start, m.groups()) for start, line in zip(starts, lines) if (m := pattern.search(line))]
+        assert [(start, m.groups()) for start, m in line_matches(pattern, data)] == expected, source

@@ -15,6 +15,7 @@ the regex block pass (MLDOCTOR_TRAFFIC_NUMPY=0 too), and checks that all three g
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import re
@@ -335,6 +336,9 @@ def main() -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     pats = patterns_file()
+    # the package's bytecode, as `pip install .` compiles it: the check must not compile its modules on every run
+    # (PYTHONDONTWRITEBYTECODE, set on some machines, stops Python writing it at import; ~0.15 s a run)
+    compileall.compile_dir(str(ROOT / "doctor"), quiet=1)
     print(f"{len(pats.read_text().splitlines())} patterns; {os.cpu_count()} cores; load {os.getloadavg()}")
     for shape in shapes:
         bench_shape(shape, size, args.python_mb, args.paths.split(","), pats, args.profile, args.traffic)

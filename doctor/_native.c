@@ -708,93 +708,180 @@ static int by_start(const void *x, const void *y) { /* by line, then id: a line'
     return (a->id > b->id) - (a->id < b->id);
 }
 
+/* ---- hyperscan's match reports, collected without a Python object per report ---- */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t size, cap; /* pairs held, room */
+    long long *pairs;     /* id, end, id, end, ... */
+} Reports;
+
+static void reports_dealloc(Reports *self) {
+    PyMem_RawFree(self->pairs);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The match handler hyperscan's binding calls: (id, from, to, flags, context); keeps (id, to). */
+static PyObject *reports_call(Reports *self, PyObject *args, PyObject *kwargs) {
+    if (kwargs || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3) {
+        PyErr_SetString(PyExc_TypeError, "Reports(id, from, to, ...) takes hyperscan's match arguments");
+        return NULL;
+    }
+    long long id = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 0));
+    long long end = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 2));
+    if ((id == -1 || end == -1) && PyErr_Occurred()) return NULL;
+    if (self->size + 2 > self->cap) {
+        Py_ssize_t cap = self->cap ? 2 * self->cap : 1024;
+        long long *grown = PyMem_RawRealloc(self->pairs, sizeof(long long) * (size_t)cap);
+        if (!grown) return PyErr_NoMemory();
+        self->pairs = grown;
+        self->cap = cap;
+    }
+    self->pairs[self->size++] = id;
+    self->pairs[self->size++] = end;
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t reports_len(Reports *self) { return self->size; }
+
+static PySequenceMethods reports_as_sequence = {.sq_length = (lenfunc)reports_len};
+
+static PyTypeObject ReportsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "doctor._native.Reports",
+    .tp_doc = PyDoc_STR("Reports()\n--\n\nA hyperscan match handler that keeps each report's id and end in C memory "
+                        "(no Python object per report), for hit_lines. len(): ids and ends held."),
+    .tp_basicsize = sizeof(Reports),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)reports_dealloc,
+    .tp_call = (ternaryfunc)reports_call,
+    .tp_as_sequence = &reports_as_sequence,
+};
+
 PyDoc_STRVAR(hit_lines_doc,
 "hit_lines(buffer, lo, hi, reports)\n--\n\n"
-"The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: id, end relative to lo, flattened) lie in, as\n"
-"doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first line,\n"
-"[ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
-"count). After a newline, a match also stands for the next line (an empty match there). Sorting and counting run\n"
-"without the GIL.");
+"The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: a Reports, or id, end relative to lo, flattened)\n"
+"lie in, as doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first\n"
+"line, [ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
+"count). After a newline, a match also stands for the next line (an empty match there). Everything but making the\n"
+"result's objects runs without the GIL.");
+
+/* The start of the line holding a[at] (lo at the latest): after the last newline before `at`. */
+static Pos line_start(const unsigned char *a, Pos lo, Pos at) {
+#ifdef __GLIBC__
+    const unsigned char *nl = at > lo ? memrchr(a + lo, '\n', (size_t)(at - lo)) : NULL;
+    return nl ? (Pos)(nl - a) + 1 : lo;
+#else
+    while (at > lo && a[at - 1] != '\n') at--;
+    return at;
+#endif
+}
+
+typedef struct {
+    Pos start, stop;       /* the line, without its newline */
+    Py_ssize_t relative;   /* its number relative to the part's first line */
+    Py_ssize_t first, end; /* its ids: hits[first:end], distinct */
+} Line;
 
 static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer view;
     Py_ssize_t lo, hi;
     PyObject *reports;
     if (!PyArg_ParseTuple(args, "y*nnO", &view, &lo, &hi, &reports)) return NULL;
-    PyObject *out = NULL, *fast = PySequence_Fast(reports, "reports must be a sequence");
+    PyObject *out = NULL, *fast = NULL;
+    long long *pairs = NULL, *owned = NULL;
     Hit *hits = NULL;
-    if (!fast) goto done;
+    Line *lines = NULL;
+    Py_ssize_t count = 0, size = 0, nlines = 0, newlines_total = 0;
+    int bad = 0;
     if (lo < 0 || hi > view.len || lo > hi) {
         PyErr_SetString(PyExc_ValueError, "bounds outside the buffer");
         goto done;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(fast) / 2, size = 0;
+    if (PyObject_TypeCheck(reports, &ReportsType)) {
+        pairs = ((Reports *)reports)->pairs;
+        count = ((Reports *)reports)->size / 2;
+    } else {
+        fast = PySequence_Fast(reports, "reports must be a Reports or a sequence");
+        if (!fast) goto done;
+        count = PySequence_Fast_GET_SIZE(fast) / 2;
+        owned = pairs = PyMem_Malloc(sizeof(long long) * (size_t)(2 * count + 1));
+        if (!owned) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        PyObject **items = PySequence_Fast_ITEMS(fast);
+        for (Py_ssize_t k = 0; k < 2 * count; k++) {
+            pairs[k] = PyLong_AsLongLong(items[k]);
+            if (pairs[k] == -1 && PyErr_Occurred()) goto done;
+        }
+    }
     hits = PyMem_Malloc(sizeof(Hit) * (size_t)(2 * count + 1));
-    if (!hits) {
+    lines = PyMem_Malloc(sizeof(Line) * (size_t)(2 * count + 1));
+    if (!hits || !lines) {
         PyErr_NoMemory();
         goto done;
     }
     const unsigned char *a = view.buf;
-    PyObject **items = PySequence_Fast_ITEMS(fast);
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t k = 0; k < count; k++) { /* _line_starts */
-        long id = PyLong_AsLong(items[2 * k]);
-        Py_ssize_t end = PyLong_AsSsize_t(items[2 * k + 1]);
-        if (PyErr_Occurred()) goto done;
-        end += lo;
-        if (end < lo || end > hi) {
-            PyErr_SetString(PyExc_ValueError, "a match end outside the part");
-            goto done;
+        long id = (long)pairs[2 * k];
+        long long end = pairs[2 * k + 1] + lo;
+        if (pairs[2 * k + 1] < 0 || end > hi) {
+            bad = 1;
+            break;
         }
         if (end == lo) {
-            hits[size] = (Hit){lo, id};
-            size++;
+            hits[size++] = (Hit){lo, id};
             continue;
         }
-        Pos start = end - 1;
-        while (start > lo && a[start - 1] != '\n') start--;
-        hits[size] = (Hit){start, id};
-        size++;
-        if (a[end - 1] == '\n' && end < hi) {
-            hits[size] = (Hit){end, id};
-            size++;
-        }
+        Pos start = line_start(a, lo, (Pos)end - 1);
+        hits[size++] = (Hit){start, id};
+        if (a[end - 1] == '\n' && end < hi) hits[size++] = (Hit){(Pos)end, id};
     }
-    Py_ssize_t newlines_total = 0;
-    Py_BEGIN_ALLOW_THREADS
-    qsort(hits, (size_t)size, sizeof(Hit), by_start);
+    if (!bad) {
+        qsort(hits, (size_t)size, sizeof(Hit), by_start);
+        Pos counted_to = lo;
+        Py_ssize_t relative = 0, kept = 0;
+        for (Py_ssize_t k = 0; k < size;) {
+            Pos start = hits[k].start;
+            relative += newlines(a, counted_to, start);
+            counted_to = start;
+            Py_ssize_t first = kept;
+            for (Py_ssize_t from = k; k < size && hits[k].start == start; k++) {
+                if (k > from && hits[k].id == hits[k - 1].id) continue; /* sorted: a repeat is adjacent */
+                hits[kept++] = hits[k];                                  /* kept <= k: compacted in place */
+            }
+            const unsigned char *eol = memchr(a + start, '\n', (size_t)(hi - start));
+            lines[nlines++] = (Line){start, eol ? (Pos)(eol - a) : hi, relative, first, kept};
+        }
+        newlines_total = relative + newlines(a, counted_to, hi);
+    }
     Py_END_ALLOW_THREADS
-    out = PyList_New(0);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a match end outside the part");
+        goto done;
+    }
+    out = PyList_New(nlines);
     if (!out) goto done;
-    Pos counted_to = lo;
-    Py_ssize_t relative = 0;
-    for (Py_ssize_t k = 0; k < size;) {
-        Pos start = hits[k].start;
-        relative += newlines(a, counted_to, start);
-        counted_to = start;
-        PyObject *ids = PyList_New(0);
+    for (Py_ssize_t j = 0; j < nlines; j++) {
+        Line *line = &lines[j];
+        PyObject *ids = PyList_New(line->end - line->first);
         if (!ids) goto fail;
-        for (Py_ssize_t first = k; k < size && hits[k].start == start; k++) {
-            if (k > first && hits[k].id == hits[k - 1].id) continue; /* sorted: a repeat is adjacent */
+        for (Py_ssize_t k = line->first; k < line->end; k++) {
             PyObject *id = PyLong_FromLong(hits[k].id);
-            if (!id || PyList_Append(ids, id) < 0) {
-                Py_XDECREF(id);
+            if (!id) {
                 Py_DECREF(ids);
                 goto fail;
             }
-            Py_DECREF(id);
+            PyList_SET_ITEM(ids, k - line->first, id);
         }
-        const unsigned char *eol = memchr(a + start, '\n', (size_t)(hi - start));
-        Py_ssize_t stop = eol ? (Py_ssize_t)(eol - a) : hi;
-        PyObject *row = Py_BuildValue("nnNy#", start, relative, ids, (const char *)a + start, stop - start);
-        if (!row || PyList_Append(out, row) < 0) {
-            Py_XDECREF(row);
-            goto fail;
-        }
-        Py_DECREF(row);
+        PyObject *row = Py_BuildValue("nnNy#", (Py_ssize_t)line->start, line->relative, ids,
+                                      (const char *)a + line->start, (Py_ssize_t)(line->stop - line->start));
+        if (!row) goto fail;
+        PyList_SET_ITEM(out, j, row);
     }
-    Py_BEGIN_ALLOW_THREADS
-    newlines_total = relative + newlines(a, counted_to, hi);
-    Py_END_ALLOW_THREADS
     {
         PyObject *result = Py_BuildValue("Nn", out, newlines_total);
         out = result;
@@ -803,7 +890,9 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
 fail:
     Py_CLEAR(out);
 done:
+    PyMem_Free(lines);
     PyMem_Free(hits);
+    PyMem_Free(owned);
     Py_XDECREF(fast);
     PyBuffer_Release(&view);
     return out;
@@ -983,5 +1072,12 @@ PyMODINIT_FUNC PyInit__native(void) {
     pattern_init(&HTTP, " HTTP/D.D\"");
     pattern_init(&STATUS, "\" DDD ");
     pattern_init(&CODE_AFTER, " DDD ");
-    return PyModule_Create(&module);
+    if (PyType_Ready(&ReportsType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (!mod) return NULL;
+    if (PyModule_AddObjectRef(mod, "Reports", (PyObject *)&ReportsType) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

@@ -247,18 +247,20 @@ class HyperscanScanner:
         """The part's hit lines (start, relative number, ids) in order, and its newline count."""
         if self.db is None:
             return [], count_newlines(data, lo, hi)
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = self.scratch.clone()
+        if _native_hit_lines is not None:  # the reports kept in C: no Python call or object per report
+            collected = _NativeReports()
+            self.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scratch)
+            return _native_hit_lines(data, lo, hi, collected)  # type: ignore[no-any-return]
         reports: list[int] = []
         add = reports.extend
 
         def on_match(id_: int, start: int, end: int, flags: int, context: Any) -> None:
             add((id_, end))
 
-        scratch = getattr(self.local, "scratch", None)
-        if scratch is None:
-            scratch = self.local.scratch = self.scratch.clone()
         self.db.scan(memoryview(data)[lo:hi], match_event_handler=on_match, scratch=scratch)
-        if _native_hit_lines is not None:
-            return _native_hit_lines(data, lo, hi, reports)  # type: ignore[no-any-return]
         return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
 
     def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]], first_line: int, seen: set[int],
@@ -390,8 +392,9 @@ class HyperscanScanner:
             found[start] = (number, kept[1], kept[2] + tuple(slow[start])) if kept else (number, None, tuple(slow[start]))
 
 
-try:  # the same as _number_lines(_hit_lines(...)) in C, sorting and counting without the GIL (setup.py builds it)
-    from doctor._native import hit_lines as _native_hit_lines
+try:  # the same as _number_lines(_hit_lines(...)) in C, all but making the result without the GIL, over reports
+    # hyperscan hands to a C handler (setup.py builds it)
+    from doctor._native import Reports as _NativeReports, hit_lines as _native_hit_lines
 except ImportError:
     _native_hit_lines = None
 

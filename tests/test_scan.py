@@ -359,6 +359,11 @@ def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObje
     buffer = bytearray(data)
     expected = scan_hs._number_lines(buffer, lo, hi, scan_hs._hit_lines(buffer, lo, hi, reports))
     assert _native.hit_lines(buffer, lo, hi, reports) == (list(expected[0]), expected[1])
+    collected = _native.Reports()  # hyperscan's handler: (id, from, to, flags, context), kept in C
+    for id_, end in ends:
+        assert collected(id_, 0, end, 0, None) is None
+    assert len(collected) == len(reports)
+    assert _native.hit_lines(buffer, lo, hi, collected) == (list(expected[0]), expected[1])
 
 
 @settings(max_examples=200, deadline=None)

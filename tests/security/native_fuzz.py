@@ -46,7 +46,12 @@ def main() -> None:
             total += 0 if found is None else found[0]
             digest.update(repr(found).encode())
         reports = [value for _ in range(rnd.randint(0, 5)) for value in (rnd.randint(0, 9), rnd.randint(0, len(raw)))]
-        digest.update(repr(native.hit_lines(data, 0, len(raw), reports)).encode())
+        numbered = native.hit_lines(data, 0, len(raw), reports)
+        collected = native.Reports()  # the same reports through hyperscan's C handler
+        for k in range(0, len(reports), 2):
+            collected(reports[k], 0, reports[k + 1], 0, None)
+        assert native.hit_lines(data, 0, len(raw), collected) == numbered
+        digest.update(repr(numbered).encode())
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
         texts = [raw[a:a + rnd.randint(0, 9)] for a in (rnd.randint(0, len(raw)) for _ in range(rnd.randint(0, 6)))]
         folds = [rnd.random() < 0.5 for _ in texts]

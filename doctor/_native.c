@@ -710,10 +710,14 @@ static int by_start(const void *x, const void *y) { /* by line, then id: a line'
 
 /* ---- hyperscan's match reports, collected without a Python object per report ---- */
 
+#define SEEN_IDS 1024
+
 typedef struct {
     PyObject_HEAD
-    Py_ssize_t size, cap; /* pairs held, room */
-    long long *pairs;     /* id, end, id, end, ... */
+    Py_ssize_t size, cap;           /* pairs held, room */
+    long long *pairs;               /* id, end, id, end, ... */
+    uint64_t seen[SEEN_IDS / 64];   /* which ids below SEEN_IDS were reported */
+    int seen_beyond;                /* an id from SEEN_IDS up was */
 } Reports;
 
 static void reports_dealloc(Reports *self) {
@@ -739,8 +743,32 @@ static PyObject *reports_call(Reports *self, PyObject *args, PyObject *kwargs) {
     }
     self->pairs[self->size++] = id;
     self->pairs[self->size++] = end;
+    if (id >= 0 && id < SEEN_IDS)
+        self->seen[id / 64] |= UINT64_C(1) << (id % 64);
+    else
+        self->seen_beyond = 1;
     Py_RETURN_NONE;
 }
+
+/* any_of(ids): whether any of these ids was reported (an id of SEEN_IDS or more: whether any such id was). */
+static PyObject *reports_any_of(Reports *self, PyObject *ids) {
+    PyObject *it = PyObject_GetIter(ids), *item;
+    if (!it) return NULL;
+    int found = 0;
+    while (!found && (item = PyIter_Next(it))) {
+        long long id = PyLong_AsLongLong(item);
+        Py_DECREF(item);
+        if (id == -1 && PyErr_Occurred()) break;
+        found = (id >= 0 && id < SEEN_IDS) ? (int)((self->seen[id / 64] >> (id % 64)) & 1) : self->seen_beyond;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(found);
+}
+
+static PyMethodDef reports_methods[] = {
+    {"any_of", (PyCFunction)reports_any_of, METH_O, "any_of(ids)\n--\n\nWhether any of these ids was reported."},
+    {NULL, NULL, 0, NULL}};
 
 static Py_ssize_t reports_len(Reports *self) { return self->size; }
 
@@ -757,6 +785,7 @@ static PyTypeObject ReportsType = {
     .tp_dealloc = (destructor)reports_dealloc,
     .tp_call = (ternaryfunc)reports_call,
     .tp_as_sequence = &reports_as_sequence,
+    .tp_methods = reports_methods,
 };
 
 PyDoc_STRVAR(hit_lines_doc,

@@ -36,6 +36,10 @@ class GuardState:
         self.guarded = guarded
         self.until: dict[int, int] = {}
 
+    def carried(self, first_line: int) -> bool:
+        """Whether a region of an earlier block reaches the block starting at this line."""
+        return any(until >= first_line for until in self.until.values())
+
     def regions(self, block: Any, size: int, first_line: int,
                 guard_lines: Mapping[int, list[tuple[int, int]]]) -> dict[int, list[tuple[int, int, int]]]:
         """Per guarded pattern, the parts of block[:size] to search it in: (start offset, end offset, number of the

@@ -150,14 +150,41 @@ def strip_time_prefix(line: str) -> str:
     return line
 
 
+_MINUTES: dict[tuple[bytes | None, ...], datetime | None] = {}  # a minute's time text -> its UTC start (None: no time)
+_MINUTES_KEPT = 4096
+
+
 def _iso_time(match: re.Match[bytes]) -> datetime | None:
+    """The time (aware UTC) of an ISO-8601 match; the minute's start is parsed once per minute text (log lines come in
+    time order: one parse, not one per line), then its seconds and fraction are added."""
     year, month, day, hour, minute, second, frac, zone = match.groups()
+    key = (year, month, day, hour, minute, zone)
     try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                         int((frac or b"0")[:6].ljust(6, b"0")), tzinfo=timezone.utc)
-    except ValueError:
+        start = _MINUTES[key]
+    except KeyError:
+        start = _minute_start(int(year), int(month), int(day), int(hour), int(minute), zone)
+        if len(_MINUTES) >= _MINUTES_KEPT:
+            _MINUTES.clear()
+        _MINUTES[key] = start
+    seconds = int(second)
+    if start is None or seconds > 59:
         return None
-    return value - _offset(zone)
+    return _shifted(start, timedelta(seconds=seconds, microseconds=int((frac or b"0")[:6].ljust(6, b"0"))))
+
+
+def _minute_start(year: int, month: int, day: int, hour: int, minute: int, zone: bytes | None) -> datetime | None:
+    """The minute's start in UTC; None for a date that does not exist, or one that UTC puts outside years 1-9999."""
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=timezone.utc) - _offset(zone)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _shifted(start: datetime, by: timedelta) -> datetime | None:
+    try:
+        return start + by
+    except OverflowError:  # past 9999-12-31
+        return None
 
 
 def _offset(zone: bytes | None) -> timedelta:
@@ -173,11 +200,9 @@ def _clf_time(match: re.Match[bytes]) -> datetime | None:
     month = _MONTHS.get(mon)
     if month is None:
         return None
-    try:
-        value = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    return value - _offset(zone)
+    start = _minute_start(int(year), month, int(day), int(hour), int(minute), zone)
+    seconds = int(second)
+    return None if start is None or seconds > 59 else _shifted(start, timedelta(seconds=seconds))
 
 
 def parse_duration(text: str) -> timedelta:

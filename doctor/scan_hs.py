@@ -42,8 +42,8 @@ MEMO_LINE_BYTES = 1024
 _UNKNOWN: Any = object()
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
-# line)], newlines in part.
-PartHits = tuple[list[tuple[int, int, list[int], bytes]], int]
+# line)], newlines in part, whether a guard pattern (`doctor.guards`) was reported in it.
+PartHits = tuple[list[tuple[int, int, list[int], bytes]], int, bool]
 # A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), ((pattern, match), ...)).
 Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], ...]]]
 # Line -> [hyperscan ids, the line's confirmed (pattern, match)s for those ids (None: not known whole),
@@ -208,6 +208,8 @@ class HyperscanScanner:
         self.fast_ids = [candidates[k][0] for k in taken]  # increasing: a line's sorted ids give its patterns sorted
         fast_set = set(self.fast_ids)
         self.slow_ids = [i for i in range(len(patterns)) if i not in fast_set and i not in self.guarded]
+        self.guard_hs_ids = frozenset(k for k, index in enumerate(self.fast_ids) if index in self.guard_of)
+        self.slow_guards = any(index not in fast_set for index in self.guard_of)  # found by the fallback: any block
         self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
         self.local = threading.local()  # one scratch per scanning thread
         self._confirmers: list[tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]] | None] = \
@@ -246,14 +248,15 @@ class HyperscanScanner:
     def _scan_part(self, data: Any, lo: int, hi: int) -> PartHits:
         """The part's hit lines (start, relative number, ids) in order, and its newline count."""
         if self.db is None:
-            return [], count_newlines(data, lo, hi)
+            return [], count_newlines(data, lo, hi), False
         scratch = getattr(self.local, "scratch", None)
         if scratch is None:
             scratch = self.local.scratch = self.scratch.clone()
         if _native_hit_lines is not None:  # the reports kept in C: no Python call or object per report
             collected = _NativeReports()
             self.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scratch)
-            return _native_hit_lines(data, lo, hi, collected)  # type: ignore[no-any-return]
+            lines, newlines = _native_hit_lines(data, lo, hi, collected)
+            return lines, newlines, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
         reports: list[int] = []
         add = reports.extend
 
@@ -261,7 +264,8 @@ class HyperscanScanner:
             add((id_, end))
 
         self.db.scan(memoryview(data)[lo:hi], match_event_handler=on_match, scratch=scratch)
-        return _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
+        lines, newlines = _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
+        return lines, newlines, not self.guard_hs_ids.isdisjoint(reports[0::2])
 
     def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]], first_line: int, seen: set[int],
                 memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
@@ -271,15 +275,21 @@ class HyperscanScanner:
         unconfirmed: set[int] = set()  # first_only patterns whose single report `re` did not confirm
         number = first_line
         confirm = self._confirm
+        guarding = guards is not None and (self.slow_guards or guards.carried(first_line))
         for lo, future in parts:
-            hits, newlines = future.result()
+            hits, newlines, guard_reported = future.result()
             for start, relative, ids, line in hits:
                 confirm(line, start, number + relative, ids, found, seen, unconfirmed, memo)
             number += newlines
+            guarding = guarding or guard_reported
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
         if slow:
             self._fallback(block, first_line, found, slow, seen)
-        regions = guards.regions(data, len(block), first_line, self._guard_lines(found)) if guards is not None else None
+        # the guarded patterns' regions, where a guard was reported in the block or a region reaches into it
+        regions = None
+        if guarding:
+            assert guards is not None
+            regions = guards.regions(data, len(block), first_line, self._guard_lines(found))
         if regions:
             self._search_guarded(data, regions, found)
         elif not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
@@ -411,7 +421,8 @@ def _hit_lines(data: Any, lo: int, hi: int, reports: list[int]) -> dict[int, lis
     return lines
 
 
-def _number_lines(data: Any, lo: int, hi: int, lines: dict[int, list[int]]) -> PartHits:
+def _number_lines(data: Any, lo: int, hi: int,
+                  lines: dict[int, list[int]]) -> tuple[list[tuple[int, int, list[int], bytes]], int]:
     """Each hit line's number relative to the part's first line, its ids sorted, the line; and the part's newline
     count."""
     out: list[tuple[int, int, list[int], bytes]] = []

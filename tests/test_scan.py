@@ -594,3 +594,52 @@ def test_block_search_of_a_pattern_anchored_at_the_line_start_finds_every_line_a
             continue
         expected = [(start, m.groups()) for start, line in zip(starts, lines) if (m := pattern.search(line))]
         assert [(start, m.groups()) for start, m in line_matches(pattern, data)] == expected, source
+
+
+def _reference_time(line: bytes) -> datetime | None:
+    """line_time as it read each line whole (before the per-minute cache): datetime() of all fields, minus the zone."""
+    from datetime import datetime, timezone
+
+    found = logs._ISO.match(line)
+    try:
+        if found:
+            year, month, day, hour, minute, second, frac, zone = found.groups()
+            value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                             int((frac or b"0")[:6].ljust(6, b"0")), tzinfo=timezone.utc)
+        elif (found := logs._CLF.search(line, 0, 200)) is not None:
+            day, mon, year, hour, minute, second, zone = found.groups()
+            if mon not in logs._MONTHS:
+                return None
+            value = datetime(int(year), logs._MONTHS[mon], int(day), int(hour), int(minute), int(second),
+                             tzinfo=timezone.utc)
+        else:
+            return None
+        return value - logs._offset(zone)
+    except (ValueError, OverflowError):  # OverflowError: a time UTC puts outside years 1-9999
+        return None
+
+
+_DIGITS = st.integers(0, 99).map(lambda n: f"{n:02d}")
+
+
+@settings(max_examples=400, deadline=None)
+@given(year=st.sampled_from(["0001", "1999", "2026", "9999"]), month=_DIGITS, day=_DIGITS, hour=_DIGITS,
+       minute=_DIGITS, second=_DIGITS, frac=st.sampled_from(["", ",524", ".123456789", ".5"]),
+       zone=st.sampled_from(["", "Z", "+01:00", "-0130", " +05:30"]), clf=st.booleans(),
+       mon=st.sampled_from(["Nov", "Jan", "Dec", "Foo"]))
+@example(year="0001", month="01", day="01", hour="00", minute="00", second="00", frac="", zone="+01:00", clf=False,
+         mon="Jan")
+def test_line_time_reads_every_line_as_the_whole_parse_does(year: str, month: str, day: str, hour: str, minute: str,
+                                                            second: str, frac: str, zone: str, clf: bool,
+                                                            mon: str) -> None:
+    """The time of a line, with each minute parsed once, is what parsing all its fields gives, whatever the minute
+    cache holds (the same minute text comes again with other seconds); a time UTC would put outside years 1-9999
+    (`0001-01-01 00:00:00+01:00`) is no time, not an error that stops the check."""
+    if clf:
+        offset = zone.strip().replace(":", "") or "+0000"
+        line = f'10.0.0.1 - - [{day}/{mon}/{year}:{hour}:{minute}:{second} {offset}] "GET /"'.encode()
+    else:
+        line = f"{year}-{month}-{day} {hour}:{minute}:{second}{frac}{zone} app - ready".encode()
+    assert logs.line_time(line) == _reference_time(line)
+    again = line.replace(f":{second}".encode(), b":07", 1)  # the same minute, cached now
+    assert logs.line_time(again) == _reference_time(again)

@@ -183,7 +183,20 @@ def _huge_int_json(tmp: Path) -> Case:
     return Case(["check", str(bundle)], contains=("k8s/pods.json",))
 
 
+def _time_outside_utc_years(tmp: Path) -> Case:
+    """Log lines whose time UTC puts before year 1 or after 9999 (`0001-01-01 00:00:00+01:00`): an internal error
+    (OverflowError) until the reader took them as lines without a time. The boot loop is still found."""
+    bundle = _bundle(tmp)
+    log = next(bundle.glob("docker/*/logs.txt"))
+    odd = (b"0001-01-01 00:00:00+01:00 E [9] app - Traceback (most recent call last):\n"
+           b"9999-12-31 23:59:59-01:00 E [9] app - ValueError: boom\n"
+           b'10.0.0.1 - - [01/Jan/0001:00:00:00 +0100] "POST /score HTTP/1.1" 500 12\n')
+    log.write_bytes(odd + log.read_bytes() + odd)
+    return Case(["check", str(bundle)], codes=(1,), contains=("worker-boot-loop",))
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "log times outside UTC's years 1-9999": _time_outside_utc_years,
     "rule: event message (a|aa)+": _rule("{event: {message: '^(a|aa)+$'}}", said="catastrophic backtracking"),
     "rule: log pattern (a|aa)+": _rule("{log: {pattern: '^(a|aa)+$'}}", said="catastrophic backtracking"),
     "rule: CEL nesting .all()": _rule("{state: {expr: 'c.env.all(a, c.env.all(b, c.env.all(d, c.env.all(e, true))))'}}",

@@ -233,6 +233,22 @@ def test_split_by_tail_headers_and_commands() -> None:
         ("scorer.previous.log", True, ""), ("scorer.log", False, ""), ("server", True, "scorer-1")]
 
 
+def test_a_docker_run_line_opens_the_log_of_its_output_and_stays_in_it() -> None:
+    """`docker run IMAGE /script.sh` then what it printed: the output is the container's log, and the command line
+    (its image, script and flags, which rules read: exec-format-error names the script) is that log's first line. A
+    file holding the command line alone is a one-line log, not a file "not used"."""
+    import io
+
+    text = (b"$ docker run --rm --name scorer -p 8001:8001 img:1 /workspace/serve.sh --port 8001\n"
+            b'standard_init_linux.go:211: exec user process caused "exec format error"\n'
+            b"$ kubectl logs scorer-1\nlast words\n")
+    parts = split(io.BytesIO(text))
+    assert [(p.kind, p.container, p.first_line, p.last_line) for p in parts] == [
+        ("log", "scorer", 1, 2), ("log", "", 4, 4)]
+    assert text[parts[0].start:parts[0].end].startswith(b"$ docker run --rm --name scorer")
+    assert [p.first_line for p in split(io.BytesIO(b"podman run img /serve.sh\n"))] == [1]
+
+
 def test_split_reads_hostile_lines() -> None:
     """Long lines of spaces and colons (what makes nested quantifiers blow up) are read, each as one part."""
     import io

@@ -62,6 +62,7 @@ class _Log:
     container: str = ""
     previous: bool = False
     title: str = ""
+    with_command: bool = False  # the command line is evidence itself (`docker run IMAGE /serve.sh`): the log's first line
 
 
 def split(stream: BinaryIO) -> list[Part]:
@@ -146,7 +147,9 @@ class _Splitter:
         else:
             return False
         self.close(offset, number)
-        self.pending_log = log
+        self.pending_log = None if log.with_command else log
+        if log.with_command:  # the command's output is the container's log; its image, script and flags are facts
+            self.open_part("log", offset, number, pod=log.pod, container=log.container, title=log.title)
         return True
 
     def structured_start(self, text: str, offset: int, number: int) -> bool:
@@ -250,6 +253,8 @@ def command_log(tool: str, args: str) -> _Log | None:
     if tool in ("docker", "podman") and words[:1] == ["logs"]:
         names = _operands(words[1:])
         return _Log(container=names[0] if names else "", title=title)
+    if tool in ("docker", "podman") and words[:1] == ["run"]:  # the output of `docker run` is the container's
+        return _Log(container=_flag(words, ("--name",)), title=title, with_command=True)
     if tool == "az" and "get-logs" in words:
         name = _flag(words, ("-n", "--name"))
         return _Log(container=name or "get-logs", title=title)

@@ -27,11 +27,13 @@ class YamlRefused(ValueError):
         self.line = line
 
 
-def compose(text: str) -> Any:
-    """The checked node tree of a one-document YAML text (None for an empty one)."""
-    _check_depth(text)  # before composing: the C composer recurses and would crash on absurd nesting
+def compose(text: str, checked: bool = False) -> Any:
+    """The checked node tree of a one-document YAML text (None for an empty one). `checked`: this exact text passed
+    these checks before, by this code (a rule file's digest in doctor.cache.Verified): composed without them."""
+    if not checked:
+        _check_depth(text)  # before composing: the C composer recurses and would crash on absurd nesting
     node = yaml.compose(text, Loader=_Loader)
-    if node is not None:
+    if node is not None and not checked:
         _check(node)
     return node
 

@@ -37,10 +37,16 @@ def rules_dir(tmp_path: Path, text: str) -> Path:
 
 
 def checks_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The rules `_check_rule` is called on from now on."""
+    """The rules `_check_rule` is called on from now on, and `yaml:LINE` for each text the YAML checks (nesting
+    depth, aliases, keys written twice) read, LINE its first line."""
+    from doctor import yamlsafe
+
     seen: list[str] = []
     original = loader._check_rule
     monkeypatch.setattr(loader, "_check_rule", lambda rule: (seen.append(rule.id), original(rule))[1])
+    depth = yamlsafe._check_depth
+    monkeypatch.setattr(yamlsafe, "_check_depth", lambda text: (seen.append("yaml:" + text.split("\n")[0]),
+                                                                depth(text))[1])
     return seen
 
 
@@ -67,7 +73,7 @@ def test_an_edited_file_is_checked_again_and_a_broken_edit_refused(cache: Path, 
     seen = checks_made(monkeypatch)
     with pytest.raises(RuleError, match="nests quantifiers"):
         loader.load_rules([folder])
-    assert seen == ["my-rule"]  # only the changed file: the built-in ones were checked by the first run
+    assert seen == ["yaml:id: my-rule", "my-rule"]  # only the changed file: the built-in ones were checked by the first run
     loader._verified.cache_clear()
     with pytest.raises(RuleError, match="nests quantifiers"):  # and it stays refused
         loader.load_rules([folder])

@@ -89,8 +89,8 @@ def load_file(path: Path, text: str | None = None, checked: bool = False) -> lis
     check before, only build it."""
     text = _read(path) if text is None else text
     try:
-        root = yamlsafe.compose(text)
-        if (twice := yamlsafe.duplicate_key(root)) is not None:  # a spliced example would lose half of itself
+        root = yamlsafe.compose(text, checked)
+        if not checked and (twice := yamlsafe.duplicate_key(root)) is not None:  # a spliced example loses half
             raise yamlsafe.YamlRefused(f"key `{twice[0]}` written twice in one mapping (the first would be lost)", twice[1])
         data = yamlsafe.construct(root)
     except yamlsafe.YamlRefused as err:

@@ -22,6 +22,7 @@ PIP_NAMES: dict[str, tuple[str, ...]] = {
     "torch": ("torch", "pytorch", "pytorch-cpu"),
     "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
     "azureml": ("azureml-defaults", "azureml-core", "azureml-inference-server-http"),
+    "azureml.api": ("azure-ml-api-sdk", "azureml-defaults"),  # the v1 scoring server's (MicrosoftLearning/mslearn-dp100#37)
     "azureml_inference_server_http": ("azureml-inference-server-http",),
     "inference_schema": ("inference-schema", "azureml-defaults"),
     "mlflow": ("mlflow", "mlflow-skinny"),

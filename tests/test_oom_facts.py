@@ -32,7 +32,7 @@ def test_oomkilled_with_exit_code_1_is_not_called_exit_137() -> None:
 
 def test_oomkilled_with_exit_code_137_says_so() -> None:
     first = _findings(CORPUS / "k-oomkilled-300mi-limit")[0]
-    assert first["rule_id"] == "oom-killed" and first["title"].endswith("(exit code 137)")
+    assert first["rule_id"] == "oom-killed" and first["title"].endswith("(OOMKilled, exit code 137)")
 
 
 def test_failing_liveness_probe_does_not_hide_the_oom_kill(tmp_path: Path) -> None:

@@ -533,3 +533,34 @@ def test_an_invoke_error_of_the_azure_ml_cli_is_a_failed_call_not_a_failed_deplo
     (plain / "client").mkdir(parents=True)
     (plain / "client" / "note.txt").write_text("ERROR: (UserError) something\n", encoding="utf-8")  # no invoke: not read
     assert cli("check", str(plain), "--format", "json").code == 3
+
+
+def test_a_terminated_state_pasted_as_a_yaml_fragment_is_that_containers_state() -> None:
+    """`kubectl get pod -o yaml | yq '.status.containerStatuses[0].lastState.terminated'` prints the fields alone
+    (kuberay#4287, corpus k-kuberay-head-oomkilled-sample-raycluster): a container's previous run, OOM-killed. Without
+    `lastState` above it, the same fields (also as JSON) are the container's current state; a lone `reason:` is not."""
+    from doctor.collect.pasted_objects import terminated_fragments
+
+    [last] = terminated_fragments((CORPUS / "k-kuberay-head-oomkilled-sample-raycluster" / "pasted" /
+                                   "last-state-terminated.txt").read_text(), "pasted/x.txt")
+    assert (last.last_reason, last.last_exit_code, last.status, last.restart_count) == ("OOMKilled", 137, "unknown", 1)
+    assert last.last_finished_at is not None and last.last_finished_at.isoformat() == "2025-12-17T10:56:44+00:00"
+    [current] = terminated_fragments('$ kubectl get pod p -o json | jq .status.containerStatuses[0].state.terminated\n'
+                                     '{\n  "exitCode": 1,\n  "reason": "Error",\n  "message": "boom"\n}\n', "x")
+    assert (current.status, current.exit_code, current.reason, current.message) == ("terminated", 1, "Error", "boom")
+    assert terminated_fragments("reason: OOMKilled\nsomething else\nexitCode: x\n", "x") == []
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("I get `curl: (56) Recv failure: Connection reset by peer`", "reset"),
+    ("curl: (7) Failed to connect to localhost port 8080 after 0 ms: Connection refused", "refused"),
+    ("curl: (52) Empty reply from server", "empty_reply"),
+    ("curl: (28) Operation timed out after 60001 milliseconds with 0 bytes received", "timeout"),
+])
+def test_curl_transport_errors_are_calls_without_an_answer(line: str, kind: str) -> None:
+    """curl's own errors (no HTTP answer): each is a call the service did not answer, of the kind `mldoctor probe`
+    records; a paste of nothing but such calls is not healthy (corpus k-torchserve-docker-cmd-without-ts-config-…)."""
+    facts, logs = client_output.read_client_output(line + "\n", "pasted/x.txt")
+    [log] = logs
+    assert f"error={kind}" in log.open().read().decode()
+    assert facts and facts[0].kind == "client-output"

@@ -38,6 +38,10 @@ _FRONT_END_TIMEOUT = re.compile(r"^(?:Post|POST) https?://\S{1,2000}: net/http: 
                                 re.MULTILINE)  # not a probe's `Readiness probe failed: Get http://…: net/http: …`
 _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|ConnectTimeout|ProtocolError|"
                          r"RemoteDisconnected): [^\n]{0,2000}", re.MULTILINE)  # the exception line, not a traceback's source line
+# curl's own transport errors (no HTTP answer at all): (6) host not resolved, (7) refused, (28) timeout, (35) TLS,
+# (52) empty reply, (56) reset; also quoted inside a sentence (`I get \`curl: (56) Recv failure: …\``)
+_CURL_ERROR = re.compile(r"curl: \((6|7|28|35|52|56)\) ([^\n`]{1,300})")
+_CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "52": "empty_reply", "56": "reset"}
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
@@ -104,6 +108,7 @@ def _worded(text: str, path: str) -> list[Answer]:
               if m.group(1).lower() in phrases]
     for match in _CONNECTION.finditer(text):
         found.append(Answer(0, _client_error(match.group(0)), path))
+    found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)]
     found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
     return found
 

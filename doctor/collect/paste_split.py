@@ -205,11 +205,16 @@ _BARE_EVENTS = [(re.compile(p), reason, kind) for p, reason, kind in (
     (r"^AttachVolume\.Attach failed", "FailedAttachVolume", "Warning"),
     (r"^no persistent volumes available for this claim and no storage class is set", "FailedBinding", "Warning"),
     (r"^storageclass\.storage\.k8s\.io \"[^\"]{1,253}\" not found", "ProvisioningFailed", "Warning"),
+    # the kubelet's eviction under node pressure, maybe after its table columns (`Warning  Evicted  ...`)
+    (r"^(?:Warning\s+Evicted:?\s+(?:\S+\s+)?(?:kubelet\s+)?)?The node (?:was|had condition:?) (?:low on resource|\[?\w+Pressure)",
+     "Evicted", "Warning"),
 )]
 
 
+# `Warning  Evicted  12m  kubelet  ` (an events table row's columns) or `Warning Evicted: ` before the message
+_TABLE_COLUMNS = re.compile(r"^(?:Warning|Normal)\s+[A-Z]\w+:?\s+(?:(?:\S+\s+)?kubelet\s+)?")
 _ANY_BARE = re.compile(r"^[\s_*`]{0,8}(?:0/|pod has|Failed to|Error: |Back-off|Liveness|Readiness|Startup|MountVolume|Unable to|"
-                       r"AttachVolume|no persistent|storageclass)")  # one cheap test before the list
+                       r"AttachVolume|no persistent|storageclass|The node |Warning\s+Evicted)")  # one cheap test before the list
 
 
 # The scheduler's message quoted inside other text (a JSON error's "message", a CI tool's sentence).
@@ -223,7 +228,7 @@ def bare_event(text: str) -> tuple[str, str, str] | None:
         stripped = text.strip().strip("_*`")
         for pattern, reason, kind in _BARE_EVENTS:
             if pattern.match(stripped):
-                return reason, kind, stripped
+                return reason, kind, _TABLE_COLUMNS.sub("", stripped, count=1)
     if "nodes are available" in text:
         quoted = _NODES_AVAILABLE.search(text)
         if quoted:

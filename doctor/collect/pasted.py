@@ -19,7 +19,7 @@ from doctor.collect.describe_kinds import describe
 from doctor.collect.kubectl_describe import UNNAMED_POD
 from doctor.collect.kubectl_tables import EventTable, PodTable
 from doctor.collect.paste_split import Part, bare_event, split
-from doctor.collect.pasted_objects import add_objects, objects_of
+from doctor.collect.pasted_objects import add_objects, objects_of, terminated_fragments
 from doctor.errors import InputError
 from doctor.evidence import ContainerState, Event, Evidence, LogSource, Target
 from doctor.logs import Range
@@ -44,6 +44,9 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
     if place != "client" and size <= MAX_TEXT_BYTES and add_objects(objects_of(text), label, evidence):
         return  # `kubectl get -o yaml|json` output: the objects themselves, as in k8s/*.json
     used = _client(text, label, place, evidence)
+    if place == "pasted" and (fragments := terminated_fragments(text, label)):
+        evidence.states.extend(fragments)
+        used = True
     if place != "client":
         facts = deploy_output.read_deploy_output(text, label) + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)

@@ -5,12 +5,14 @@ List): each object converted as the bundle's `k8s/*.json` files are, by its own 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from typing import Any
 
 import yaml
 
 from doctor import convert, yamlsafe
-from doctor.evidence import Evidence
+from doctor.evidence import ContainerState, Evidence
 
 _STARTS = ("{", "[", "-", "apiVersion:", "kind:", "items:", "metadata:")
 _KIND_FILE = {"Deployment": "deployments", "StatefulSet": "statefulsets", "ReplicaSet": "replicasets", "Job": "jobs",
@@ -61,3 +63,50 @@ def _by_file(stem: str, obj: dict[str, Any], source: str, evidence: Evidence) ->
     for file_stem, into, convert_one in convert.K8S_OBJECT_FILES:
         if file_stem == stem:
             getattr(evidence, into).append(convert_one(obj, source))
+
+
+# One field of a container's terminated state as `kubectl get pod -o yaml|json` prints it (`exitCode: 137`,
+# `"reason": "OOMKilled",`): what `… | yq '.status.containerStatuses[0].lastState.terminated'` or a hand-copied
+# part of the pod's status leaves in a paste
+_FIELD = re.compile(r'^\s*"?(containerID|exitCode|finishedAt|message|reason|signal|startedAt)"?\s*:\s*"?(.*?)"?,?\s*$')
+_LAST = re.compile(r"lastState|last_state|Last State", re.IGNORECASE)
+_CURRENT = re.compile(r"(?<![A-Za-z])state\b")
+
+
+def terminated_fragments(text: str, source: str) -> list[ContainerState]:
+    """A container's terminated state pasted as a bare fragment of the pod's status (its own lines `exitCode: 137`,
+    `reason: OOMKilled`, ... together): the state of a container the paste does not name (`UNNAMED_POD`, as a
+    `kubectl describe` container block without its pod). Its previous run's when the lines before it say
+    `lastState` (a yq/jq path or the parent key), else its current state."""
+    from doctor.collect.kubectl_describe import UNNAMED, UNNAMED_POD
+
+    lines = text.splitlines()[:20000]
+    found: list[ContainerState] = []
+    k = 0
+    while k < len(lines):
+        fields: dict[str, str] = {}
+        first = k
+        while k < len(lines) and (field := _FIELD.match(lines[k])) is not None and field.group(1) not in fields:
+            fields[field.group(1)] = field.group(2)
+            k += 1
+        if k == first:
+            k += 1
+            continue
+        if "exitCode" not in fields or not fields.get("reason") or not fields["exitCode"].lstrip("-").isdigit():
+            continue
+        before = "\n".join(lines[max(0, first - 3):first])
+        detail = {"exitCode": int(fields["exitCode"]), "reason": fields["reason"], "message": fields.get("message"),
+                  "startedAt": fields.get("startedAt"), "finishedAt": fields.get("finishedAt")}
+        status = {"name": UNNAMED}
+        if _LAST.search(before) or not _CURRENT.search(before):
+            status |= {"lastState": {"terminated": detail}, "restartCount": 1}  # it ran again after it
+        else:
+            status |= {"state": {"terminated": detail}}
+        pod = {"kind": "Pod", "metadata": {"name": UNNAMED_POD},
+               "spec": {"containers": [{"name": UNNAMED}]}, "status": {"containerStatuses": [status]}}
+        try:
+            states = convert.k8s_pod_states(pod, source)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        found.extend(replace(s, status="unknown") if "state" not in status else s for s in states)  # not "pending"
+    return found

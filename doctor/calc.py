@@ -372,7 +372,7 @@ def importer_of(missing: dict[str, Any] | None, **frames: dict[str, Any] | None)
     return best[1] if best else None
 
 
-_KSERVE_BUILTIN = re.compile(r"/(sklearn|xgb|lgb|pmml|paddle|huggingface)server/\1server/")
+_KSERVE_BUILTIN = re.compile(r"(?:/workspace)?/(sklearn|xgb|lgb|pmml|paddle|huggingface|pytorch)server/\1server/")
 
 
 def library_file(path: str | None) -> bool:

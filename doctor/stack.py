@@ -61,7 +61,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("vllm", r"(?:^|[/\s])vllm\s+serve\b|vllm\.entrypoints"),
     ("tgi", r"text-generation-launcher|text-generation-router"),
     ("ray-serve", r"(?:^|[/\s])serve\s+(?:run|deploy)\b"),
-    ("kserve", r"kserve|sklearnserver|xgbserver|lgbserver|huggingfaceserver"),
+    ("kserve", r"kserve|sklearnserver|xgbserver|lgbserver|huggingfaceserver|pytorchserver"),
     ("gunicorn", r"(?:^|[/\s])gunicorn\b"),
 )
 # (stack, regex over the image reference)

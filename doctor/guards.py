@@ -13,7 +13,9 @@ look-around) finds on them exactly the lines a search over the block finds there
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
+
+from doctor.linematch import line_alone_exact
 
 # per guarded pattern: (its guard patterns, how many lines after a guard's line it is searched)
 Guarded = Mapping[int, tuple[frozenset[int], int]]
@@ -26,6 +28,14 @@ def guarded_spec(entries: Iterable[tuple[int, Iterable[int], int]]) -> tuple[tup
 
 def as_guarded(spec: Iterable[tuple[int, Iterable[int], int]]) -> dict[int, tuple[frozenset[int], int]]:
     return {pattern: (frozenset(guards), lines) for pattern, guards, lines in spec}
+
+
+def line_alone_guards(guarded: Guarded | None, patterns: Sequence[str]) -> tuple[dict[int, tuple[frozenset[int], int]],
+                                                                                  set[int]]:
+    """The guarded patterns a scanner may search on regions (those exact on a line alone: `line_alone_exact`; the
+    others are searched as if unguarded), and the set of their guard patterns."""
+    kept = {index: spec for index, spec in (guarded or {}).items() if line_alone_exact(patterns[index])}
+    return kept, {guard for guards, _ in kept.values() for guard in guards}
 
 
 class GuardState:

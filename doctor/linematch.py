@@ -70,6 +70,13 @@ def line_search(pattern: re.Pattern[bytes]) -> Callable[[bytes], re.Match[bytes]
     return pattern.match if _starts_at_line_start(list(parsed)) else pattern.search
 
 
+def line_searcher(pattern: re.Pattern[bytes], risky: bool) -> Callable[[bytes], re.Match[bytes] | None]:
+    """`line_search`, under the time bound when the pattern is risky (`nested_quantifier`): how both engines search a
+    line alone."""
+    on_line = line_search(pattern)
+    return functools.partial(bounded, on_line, pattern=pattern) if risky else on_line
+
+
 _LINE_START = (sre.AT_BEGINNING, sre.AT_BEGINNING_LINE, sre.AT_BEGINNING_STRING)
 
 

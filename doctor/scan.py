@@ -13,9 +13,9 @@ import os
 import re
 from typing import BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
-from doctor.guards import Guarded, GuardState, as_guarded
+from doctor.guards import Guarded, GuardState, as_guarded, line_alone_guards
 from doctor.linematch import (LineHit, block_matches, bounded, compile_line_pattern, line_alone_exact, line_matches,
-                              line_search, nested_quantifier, required_texts)
+                              line_searcher, nested_quantifier, required_texts)
 from doctor.logs import count_newlines, iter_chunks
 
 __all__ = ["LineHit", "ReScanner", "SCANNERS", "Scanner", "bounded", "compile_line_pattern", "default_engine",
@@ -40,8 +40,7 @@ class ReScanner:
     def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), prefilter: bool = True,
                  guarded: Guarded | None = None) -> None:
         self.patterns = [compile_line_pattern(p) for p in patterns]
-        self.guarded = {index: spec for index, spec in (guarded or {}).items() if line_alone_exact(patterns[index])}
-        self.guard_of = {guard for guards, _ in self.guarded.values() for guard in guards}
+        self.guarded, self.guard_of = line_alone_guards(guarded, patterns)
         self.risky = {i for i, p in enumerate(patterns) if nested_quantifier(p)}  # searched under a time bound
         self.first_only = frozenset(first_only)
         # a block with none of a pattern's required texts has no match of it: `in` (memchr speed) skips the search
@@ -120,8 +119,7 @@ class ReScanner:
         """The pattern on each line that holds one of its required texts (`lines`: per text, their starts): a line
         it matches holds one (`required_texts`), so no other line can match. Each line is searched alone, as the
         fast engine confirms a line (under the time bound when the pattern is risky)."""
-        on_line = line_search(pattern)
-        search = functools.partial(bounded, on_line, pattern=pattern) if index in self.risky else on_line
+        search = line_searcher(pattern, index in self.risky)
         candidates = lines[0] if len(lines) == 1 else sorted(set().union(*lines))
         for start in candidates:
             stop = block.find(b"\n", start)
@@ -194,6 +192,4 @@ def make_scanner(patterns: Sequence[str], engine: str = "auto", first_only: Iter
 def _built(engine: str, patterns: tuple[str, ...], first_only: frozenset[int],
            guarded: tuple[tuple[int, tuple[int, ...], int], ...] = ()) -> Scanner:
     """One compiled scanner per pattern set: a namespace check reuses it for every workload."""
-    if guarded:
-        return SCANNERS[engine](patterns, first_only, guarded=as_guarded(guarded))
-    return SCANNERS[engine](patterns, first_only)
+    return SCANNERS[engine](patterns, first_only, guarded=as_guarded(guarded))

@@ -11,7 +11,6 @@ with `re`, just those, in the same pass. Every `re` call is time-bounded (see `b
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -24,10 +23,9 @@ from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Seque
 import hyperscan
 
 from doctor.cache import cache_dir, store
-from doctor.guards import Guarded, GuardState
+from doctor.guards import Guarded, GuardState, line_alone_guards
 from doctor.logs import count_newlines, iter_blocks
-from doctor.linematch import (BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, bounded,
-                              line_alone_exact, line_search)
+from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, line_searcher
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -198,8 +196,7 @@ class HyperscanScanner:
     def __init__(self, patterns: Sequence[str], first_only: Iterable[int] = (), guarded: Guarded | None = None) -> None:
         self.patterns = LinePatterns(patterns)  # compiled when a line is to be confirmed (risky: under a time bound)
         self.first_only = frozenset(first_only)
-        self.guarded = {index: spec for index, spec in (guarded or {}).items() if line_alone_exact(patterns[index])}
-        self.guard_of = {guard for guards, _ in self.guarded.values() for guard in guards}
+        self.guarded, self.guard_of = line_alone_guards(guarded, patterns)
         exprs = [(index, hs_expression(pattern) if index not in self.guarded else None)
                  for index, pattern in enumerate(patterns)]
         candidates = [(index, expr) for index, expr in exprs if expr]
@@ -352,8 +349,7 @@ class HyperscanScanner:
         id, made on its first report."""
         index = self.fast_ids[id_]
         pattern, risky = self.patterns[index]
-        on_line = line_search(pattern)
-        search = functools.partial(bounded, on_line, pattern=pattern) if risky else on_line
+        search = line_searcher(pattern, risky)
         made = self._confirmers[id_] = (index, index in self.first_only, search)
         return made
 

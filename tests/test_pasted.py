@@ -332,6 +332,21 @@ def test_deploy_codes_of_real_v1_v2_errors(case: str, name: str, codes: set[str]
     assert set(fact.values["error_codes"]) == codes
 
 
+def test_deploy_file_reporting_failure_in_words_is_a_failed_deploy(cli: Any) -> None:
+    """ACI's size refusal has a `Message:` and no error code: in `deploy/` (a deploy command's output by the layout)
+    it is a failed deploy, so the service is not called healthy even when no rule knows the wording; pasted
+    elsewhere, the same text is not taken for a deploy output, and a message without failure words is not one."""
+    case = CORPUS / "k-azml-v1-aci-requested-cpu-memory-exceed-container-limit"
+    text = (case / "deploy" / "deploy_error.excerpt.txt").read_text()
+    [fact] = deploy_output.read_deploy_output(text, "d", placed=True)
+    assert fact.values["failed"] and fact.values["message"].startswith("Resource requested: '2.2' CPU")
+    assert deploy_output.read_deploy_output(text, "d") == []
+    assert deploy_output.read_deploy_output("Message: Deployment succeeded.\n", "d", placed=True) == []
+    run = cli("check", str(case), "--ignore", "quota-exceeded", "--format", "json")
+    assert run.code == 1, run.err
+    assert run.json()["findings"][0]["rule_id"] == "deploy-failed"
+
+
 def test_conda_banner_is_not_a_log_header() -> None:
     """`==> WARNING: A newer version of conda exists. <==` (in a v1 build log) is conda's banner, not `tail`'s."""
     with open(CORPUS / "a-v1-aci-env-build-pip-no-such-package" / "deploy" / "wait_for_deployment.excerpt.txt", "rb") as f:

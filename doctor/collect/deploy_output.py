@@ -66,17 +66,27 @@ def looks_like_deploy_output(text: str) -> bool:
                             or "Message:" in text or bool(_ERROR_CLASS.search(text)))
 
 
-def read_deploy_output(text: str, label: str) -> list[ConfigFact]:
-    """A `deploy-output` fact for the text, or nothing when it is not a deploy command's output."""
-    if not looks_like_deploy_output(text):
-        return []
+# A platform message that reports a failure in words and no code (ACI's `Message: Resource requested: … exceeded
+# resource limitation on container`): counted only in a file the user put in `deploy/`, which holds a deploy
+# command's output by the bundle's layout.
+_FAILURE_WORDS = re.compile(r"(?i)\b(?:exceed(?:s|ed)?|denied|forbidden|invalid|cannot|can't|could not|couldn't|unable to|"
+                            r"not found|does not exist|refused|rejected|unauthori[sz]ed|failures?|fail(?:s|ed)?|errors?|"
+                            r"exceptions?|timed out|timeout|not enough|insufficient|not allowed|not supported|unavailable)\b")
+
+
+def read_deploy_output(text: str, label: str, placed: bool = False) -> list[ConfigFact]:
+    """A `deploy-output` fact for the text, or nothing when it is not a deploy command's output. `placed`: the file
+    is in the bundle's `deploy/`, so a message that reports a failure in words is enough."""
     tail = text[-MAX_TEXT:]
-    state = _STATE.search(text)
     messages = [next(g for g in found.groups() if g) for found in _MESSAGE.finditer(tail)]
+    worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
+    if not looks_like_deploy_output(text) and not worded:
+        return []
+    state = _STATE.search(text)
     values = {"error_codes": error_codes(text), "text": tail,
               "state": next((g for g in state.groups() if g), None) if state else None,
               "message": _specific(messages),
-              "failed": _failed(text)}
+              "failed": _failed(text) or bool(worded)}
     return [ConfigFact(label, "deploy-output", values)]
 
 

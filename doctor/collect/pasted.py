@@ -48,7 +48,7 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
         evidence.states.extend(fragments)
         used = True
     if place != "client":
-        facts = deploy_output.read_deploy_output(text, label) + node_query.read_node_queries(text, label)
+        facts = deploy_output.read_deploy_output(text, label, placed=place == "deploy") + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)
         used = _pasted(path, label, size, evidence) or used or bool(facts)
     if not used:

@@ -586,6 +586,24 @@ def quantity(value: Any) -> str:
 TEMPLATE_FILTERS["quantity"] = quantity
 
 
+def eviction_request(used: str | None, request: str | None, resource: str | None = "memory") -> dict[str, Any] | None:
+    """What to request for a container the kubelet evicted under node pressure for using more than its request:
+    its use plus 20 %, rounded up to 256Mi (memory) or 1Gi (ephemeral-storage). None when the use is unreadable."""
+    from doctor.convert import quantity as parse
+
+    used_bytes, request_bytes = parse(used), parse(request)
+    if used_bytes is None or resource not in ("memory", "ephemeral-storage"):
+        return None
+    step = 2**30 if resource == "ephemeral-storage" else 256 * 2**20
+    value = max(step, math.ceil(used_bytes * 1.2 / step) * step)
+    return {"value": quantity(value), "used": quantity(math.ceil(used_bytes / 2**20) * 2**20),
+            "request_bytes": request_bytes, "no_request": not request_bytes,
+            "formula": f"its use ({used}) + 20 %, rounded up to {quantity(step)}"}
+
+
+TEMPLATE_FUNCTIONS["eviction_request"] = eviction_request
+
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

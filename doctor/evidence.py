@@ -213,6 +213,7 @@ class Workload:
     progress_deadline_s: int | None = None  # Deployment spec.progressDeadlineSeconds
     generation: int | None = None
     observed_generation: int | None = None
+    age_s: float | None = None  # seconds since it was created, where the evidence says (a table's AGE)
 
     @property
     def unavailable(self) -> int:

@@ -579,3 +579,51 @@ def test_curl_transport_errors_are_calls_without_an_answer(line: str, kind: str)
     [log] = logs
     assert f"error={kind}" in log.open().read().decode()
     assert facts and facts[0].kind == "client-output"
+
+
+@pytest.mark.parametrize("name, kind, workload, age", [
+    ("kserve-689-get-isvc-not-ready.txt", "InferenceService", "flowers-sample", 61.0),
+    ("kserve-1601-get-isvc-not-ready.txt", "InferenceService", "paddleserving-custom", 24 * 60.0),
+])
+def test_inference_service_table_not_ready(name: str, kind: str, workload: str, age: float) -> None:
+    """`kubectl get inferenceservice` (READY True/False/Unknown, the URL cell empty while not ready) is a workload
+    whose Ready condition is what the table says; alone in a paste it is a failure, never healthy."""
+    evidence = _read(DATA / name)
+    [found] = evidence.workloads
+    assert (found.kind, found.name, found.age_s) == (kind, workload, age)
+    assert [(c.type, c.status) for c in found.conditions] == [("Ready", "False")]
+    code, report = _check_json(DATA / name)
+    assert code == 1 and report["findings"][0]["rule_id"] == "unexplained-failure"
+    assert f"InferenceService {workload}: Ready False" in report["findings"][0]["title"]
+
+
+def test_ready_table_rows_and_ages() -> None:
+    from doctor.collect.kubectl_tables import ReadyTable, age_seconds
+
+    assert [age_seconds(a) for a in ("61s", "3m54s", "12h", "2d3h", "<unknown>", "")] == [61, 234, 43200, 183600, None, None]
+    table = ReadyTable("NAME                      URL                          LATESTCREATED                   LATESTREADY                     READY   REASON", "t")
+    assert table.kind == "Service"  # Knative's ksvc (kserve/kserve#1447's header)
+    assert table.feed("craft-predictor-default   http://craft.example.com   craft-predictor-default-zstwg   craft-predictor-default-zstwg   True")
+    assert not table.feed("not a row at all")
+    [ksvc] = table.workloads()
+    assert (ksvc.name, ksvc.conditions[0].status) == ("craft-predictor-default", "True")
+
+
+def test_ready_unknown_counts_only_when_old(cli: Any, tmp_path: Path) -> None:
+    """READY Unknown is a service still starting in its first 5 minutes (as a pod running unready is), a failure
+    after that."""
+    header = "NAME    URL   READY     PREV   LATEST   PREVROLLEDOUTREVISION   LATESTREADYREVISION             AGE\n"
+    for age, code in (("2m", 0), ("12h", 1)):
+        paste = tmp_path / f"isvc-{age}.txt"
+        paste.write_text(header + f"craft         Unknown          100                              craft-predictor-default-zstwg  {age}\n")
+        assert cli("check", str(paste), "--format", "json").code == code, age
+
+
+def test_envoy_reply_body_is_a_503() -> None:
+    """Envoy's own answer (Istio/Knative/KServe gateways) printed alone is an answer: 503, or 504 for its timeout."""
+    text = (DATA / "kserve-website-236-envoy-reply.txt").read_text()
+    assert [(a.status, a.reason) for a in client_output.answers(text)] == [
+        (503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")]
+    assert [a.status for a in client_output.answers("no healthy upstream\nupstream request timeout")] == [503, 504]
+    code, report = _check_json(DATA / "kserve-website-236-envoy-reply.txt")
+    assert code == 1 and report["status"] == "failing"

@@ -42,6 +42,10 @@ _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|Con
 # (52) empty reply, (56) reset; also quoted inside a sentence (`I get \`curl: (56) Recv failure: …\``)
 _CURL_ERROR = re.compile(r"curl: \((6|7|28|35|52|56)\) ([^\n`]{1,300})")
 _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "52": "empty_reply", "56": "reset"}
+# Envoy's own answers (Istio, Knative, KServe's gateways) when it has no working connection to the container: the
+# text is the body of a 503 (504 for its route timeout); a client that prints only the body shows only this.
+_ENVOY_REPLY = re.compile(r"\b(upstream connect error or disconnect/reset before headers\. (?:retried and the latest )?"
+                          r"reset reason: [\w ]{1,80}|no healthy upstream|upstream request timeout)\b")
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
@@ -99,7 +103,7 @@ def answers(text: str) -> list[Answer]:
 
 def _worded(text: str, path: str) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
-    phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it)."""
+    phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies."""
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
@@ -110,6 +114,8 @@ def _worded(text: str, path: str) -> list[Answer]:
         found.append(Answer(0, _client_error(match.group(0)), path))
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)]
     found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
+    found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
+              for m in _ENVOY_REPLY.finditer(text)]
     return found
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from doctor.evidence import ContainerState, Event
+from doctor.evidence import ContainerState, Event, StatusCondition, Workload
 
 _GAP = re.compile(r"\t+ *| {2,}\t*")
 _COUNT = re.compile(r"\(x(\d+) (?:over|from|starting) [^)]{0,40}\)")  # 1.7 printed `(x3 from 1h)`, later `(x3 over 1h)`
@@ -98,6 +98,74 @@ def is_pods_header(line: str) -> bool:
     """A `kubectl get pods` header: NAME READY STATUS RESTARTS AGE."""
     names = header_of(line).names
     return names[:1] in (("NAME",), ("NAMESPACE",)) and {"READY", "STATUS", "RESTARTS"} <= set(names)
+
+
+# Custom resources whose table says only whether the object is ready (`kubectl get inferenceservices` / `ksvc` /
+# `revisions`): the columns that tell which kind it is.
+_ISVC_COLUMNS = frozenset({"PREV", "LATEST", "PREVROLLEDOUTREVISION", "LATESTREADYREVISION", "DEFAULT TRAFFIC",
+                           "CANARY TRAFFIC"})
+_READY_COLUMNS = _ISVC_COLUMNS | {"URL", "REASON", "LATESTCREATED", "LATESTREADY"}
+_AGE_PART = re.compile(r"(\d{1,7})([smhdy])")
+_AGE = re.compile(r"^(?:\d{1,7}[smhdy]){1,4}$")
+_AGE_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
+
+
+def is_ready_header(line: str) -> bool:
+    """The header of a table whose READY column is True/False/Unknown: `kubectl get inferenceservices` (NAME URL READY
+    PREV LATEST … AGE, or the v1alpha2 DEFAULT TRAFFIC / CANARY TRAFFIC), Knative's `kubectl get ksvc` (NAME URL
+    LATESTCREATED LATESTREADY READY REASON)."""
+    names = header_of(line).names
+    return (names[:1] in (("NAME",), ("NAMESPACE",)) and "READY" in names and "STATUS" not in names
+            and "RESTARTS" not in names and bool(_READY_COLUMNS & set(names)))
+
+
+def age_seconds(text: str) -> float | None:
+    """kubectl's AGE (`61s`, `3m54s`, `12h`, `2d3h`) in seconds; None when the cell is not one."""
+    text = text.strip()
+    if not _AGE.match(text):
+        return None
+    return float(sum(int(n) * _AGE_SECONDS[unit] for n, unit in _AGE_PART.findall(text)))
+
+
+class ReadyTable:
+    """Rows of a READY True/False/Unknown table (`is_ready_header`), as workloads with a `Ready` condition."""
+
+    def __init__(self, header_line: str, source: str) -> None:
+        self.header = header_of(header_line)
+        self.source = source
+        names = set(self.header.names)
+        self.kind = "InferenceService" if names & _ISVC_COLUMNS else "Service" if "LATESTCREATED" in names else "Resource"
+        self.rows: list[dict[str, str]] = []
+
+    def feed(self, line: str) -> bool:
+        """Take a row; False when the line is not one (its READY cell is not True, False or Unknown)."""
+        row = cells(self.header, line)
+        if row.get("READY") not in ("True", "False", "Unknown") and not self.header.tabbed:
+            row = _sliced(self.header, line)  # empty cells (no URL yet) leave gaps the split cannot place
+        if row.get("READY") not in ("True", "False", "Unknown") or not row.get("NAME"):
+            return False
+        self.rows.append({**row, "_line": line})
+        return True
+
+    def workloads(self) -> list[Workload]:
+        """One workload per row: its kind, name, `Ready` condition (with REASON when the table has it) and age."""
+        return [Workload(self.source, self.kind, row["NAME"],
+                         conditions=(StatusCondition("Ready", row["READY"], row.get("REASON") or None),),
+                         age_s=self._age(row))
+                for row in self.rows]
+
+    def _age(self, row: dict[str, str]) -> float | None:
+        """The AGE cell; when the header ends with AGE, the row's last word (a hand-aligned paste shifts it)."""
+        if self.header.names[-1:] == ("AGE",) and row.get("_line", "").split():
+            return age_seconds(row["_line"].split()[-1])
+        return age_seconds(row.get("AGE", ""))
+
+
+def _sliced(header: Header, line: str) -> dict[str, str]:
+    """The row cut at the header's column starts (tabwriter's layout, empty cells included)."""
+    row = line.rstrip()
+    bounds = zip(header.starts, header.starts[1:] + (max(len(row), header.starts[-1]),))
+    return {name: row[a:b].strip() for name, (a, b) in zip(header.names, bounds)}
 
 
 def cells(header: Header, line: str) -> dict[str, str]:

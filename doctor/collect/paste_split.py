@@ -15,6 +15,7 @@ from doctor.collect.kubectl_tables import (
     headerless_pods_header,
     is_event_header,
     is_pods_header,
+    is_ready_header,
 )
 
 MAX_LINE = 1024 * 1024  # a longer line is read in pieces: the first piece decides what it is
@@ -164,6 +165,8 @@ class _Splitter:
             kind = "events"
         elif len(text) < 400 and "READY" in text and is_pods_header(text) and not in_describe:
             kind = "pods"
+        elif len(text) < 400 and "READY" in text and is_ready_header(text) and not in_describe:
+            kind = "ready"
         elif not in_describe and (self.current is None or self.current.kind != "events") and len(text) < 8000 \
                 and "  " in text and headerless_event_header(text):
             self.pending_log = None
@@ -188,6 +191,8 @@ class _Splitter:
             if _in_events(part):  # rows are indented; a message printed over several lines goes on at column 0
                 return text[:1] in (" ", "\t") or not _LOG_LIKE.match(text) and not _TOP_KEY.match(text)
             return text[:1] in (" ", "\t") or bool(_TOP_KEY.match(text))
+        if part.kind == "ready":  # `NAME  False  61s`: an empty URL leaves three cells
+            return len(text.split()) >= 2
         return bool(text.strip()) and (part.kind == "events" or _row_like(text))
 
 

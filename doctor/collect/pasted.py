@@ -17,7 +17,7 @@ from typing import BinaryIO
 from doctor.collect import client_output, deploy_output, node_query
 from doctor.collect.describe_kinds import describe
 from doctor.collect.kubectl_describe import UNNAMED_POD
-from doctor.collect.kubectl_tables import EventTable, PodTable
+from doctor.collect.kubectl_tables import EventTable, PodTable, ReadyTable
 from doctor.collect.paste_split import Part, bare_event, split
 from doctor.collect.pasted_objects import add_objects, objects_of, terminated_fragments
 from doctor.errors import InputError
@@ -103,6 +103,11 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
             for line in part.lines[1:]:
                 pods.feed(line)
             table_states.extend(pods.states())
+        elif part.kind == "ready":
+            ready = ReadyTable(part.lines[0], source)
+            for line in part.lines[1:]:
+                ready.feed(line)
+            evidence.workloads.extend(ready.workloads())
         if part.cut:
             evidence.notes.append(f"{source}: longer than {len(part.lines)} lines; the rest was not read")
     rows = [s for s in table_states if s.container not in described]

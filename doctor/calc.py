@@ -604,6 +604,26 @@ def eviction_request(used: str | None, request: str | None, resource: str | None
 TEMPLATE_FUNCTIONS["eviction_request"] = eviction_request
 
 
+def ray_unplaceable(required: str | None, available: str | None) -> dict[str, Any] | None:
+    """Ray Serve's `Resources required for each replica: {...}, resources available: {...}` (JSON objects): the
+    resources no node offers (`missing`) and those offered in smaller amounts than one replica asks (`short`)."""
+    import json
+
+    try:
+        need, have = json.loads(required or ""), json.loads(available or "")
+    except ValueError:
+        return None
+    if not isinstance(need, dict) or not isinstance(have, dict):
+        return None
+    numbers = (int, float)
+    missing = [k for k, v in need.items() if isinstance(v, numbers) and v > 0 and k not in have]
+    short = [k for k, v in need.items() if isinstance(v, numbers) and k in have and isinstance(have[k], numbers) and have[k] < v]
+    return {"missing": missing, "short": short}
+
+
+TEMPLATE_FUNCTIONS["ray_unplaceable"] = ray_unplaceable
+
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

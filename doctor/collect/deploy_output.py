@@ -74,11 +74,16 @@ _FAILURE_WORDS = re.compile(r"(?i)\b(?:exceed(?:s|ed)?|denied|forbidden|invalid|
                             r"exceptions?|timed out|timeout|not enough|insufficient|not allowed|not supported|unavailable)\b")
 
 
+_PLACED_MESSAGE = re.compile(r"\bMessage:\s*(.{1,2000})$", re.MULTILINE)
+
+
 def read_deploy_output(text: str, label: str, placed: bool = False) -> list[ConfigFact]:
     """A `deploy-output` fact for the text, or nothing when it is not a deploy command's output. `placed`: the file
     is in the bundle's `deploy/`, so a message that reports a failure in words is enough."""
     tail = text[-MAX_TEXT:]
     messages = [next(g for g in found.groups() if g) for found in _MESSAGE.finditer(tail)]
+    if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
+        messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
     if not looks_like_deploy_output(text) and not worded:
         return []

@@ -268,6 +268,8 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
 
 
 def _read_pasted(root: Path, evidence: Evidence) -> None:
+    if not any((root / place).is_dir() for place in ("pasted", "deploy", "client")):  # the paste reader's imports
+        return  # (~40 ms) only for a bundle that has text to read
     from doctor.collect import pasted
 
     pasted.read_places(root, lambda base: bundle_files(root, str(base.relative_to(root))), evidence)

@@ -44,3 +44,13 @@ def test_predicates_still_evaluate() -> None:
     from doctor.rules import exprs
 
     assert exprs.holds('x > 1 && "a" in y', {"x": 2, "y": ["a"]}) and not exprs.holds("x > 1", {"x": 0})
+
+
+def test_bundle_check_skips_the_paste_reader_and_urllib() -> None:
+    """A bundle of container logs never imports the paste reader (no pasted/, deploy/ or client/ in it), nor
+    urllib.request / email.utils (xml.sax.saxutils and a module-level date parser pulled them in: ~30 ms)."""
+    heavy = ("doctor.collect.pasted", "urllib.request", "email.utils", "xml.sax.saxutils")
+    code = (f"import sys\nfrom doctor.cli import main\ntry:\n    main(['check', {str(HEALTHY)!r}, '--format', 'json'])\n"
+            f"except SystemExit:\n    pass\nsys.stderr.write(','.join(m for m in {heavy!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stderr == ""

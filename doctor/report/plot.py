@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from html import escape as _html_escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 
 WIDTH, HEIGHT, PAD = 720, 220, 36
 _SPARK = "▁▂▃▄▅▆▇█"
+
+
+def escape(text: str) -> str:
+    """`&`, `<` and `>` escaped for SVG text (as xml.sax.saxutils.escape, without importing urllib.request)."""
+    return _html_escape(text, quote=False)
 
 
 def _series(stats_or_series: dict[str, Any]) -> dict[str, Any]:

@@ -326,6 +326,8 @@ def test_connection_reset_is_a_client_error() -> None:
      {"BadRequest", "MissingDriverProgram"}),
     ("a-v2-k8s-extension-identity-not-set", "sdk_error.txt", {"DeploymentIdentityError", "RefreshExtensionIdentityNotSet"}),
     ("a-v1-aks-unschedulable-gpu", "wait_for_deployment.txt", {"KubernetesError", "Unschedulable"}),
+    # kubectl/oc refusing a create: `Error from server (InternalError): …` (SeldonIO/seldon-core#2009)
+    ("k-seldon-operator-upgrade-stale-webhook-x509-unknown-authority", "oc-create.txt", {"InternalError"}),
 ])
 def test_deploy_codes_of_real_v1_v2_errors(case: str, name: str, codes: set[str]) -> None:
     [fact] = deploy_output.read_deploy_output((CORPUS / case / "deploy" / name).read_text(), name)

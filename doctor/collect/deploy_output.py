@@ -28,13 +28,15 @@ _MESSAGE_CODES = (("Not enough quota available", "OutOfQuota"), ("container regi
 # v1 output: one of these (they name the deployment operation itself) makes the text a deploy output.
 _V1_MARKERS = ("Service deployment polling", "WebserviceException", "wait_for_deployment", "Operation ID:",
                "Deployment failed", "creation operation finished", "az ml model deploy", "az ml service")
-_V2_MARKERS = ("HttpResponseError", "online-deployment", "online_deployments", "OnlineDeployment", "begin_create_or_update",
+_V2_MARKERS = ("Error from server (", "HttpResponseError", "online-deployment", "online_deployments", "OnlineDeployment", "begin_create_or_update",
                "provisioning_state", "ProvisioningState", "az ml ", "azure.core.exceptions", "DeploymentException",
                "Exception Details:", "Additional Information:")
 _JSON_CODE = re.compile(r'"code":\s*"(\w{3,80})"')
 _PAREN_CODE = re.compile(r"(?:ERROR|Error|HttpResponseError|Exception|Details):?\s+\((\w{3,80})\)|^\(([A-Z]\w{2,80})\) ",
                          re.MULTILINE)
 _NONE_CODE = re.compile(r"\(None\) ([A-Z]\w{2,80}):")
+# kubectl's (and oc's) refusal of a create/apply: `Error from server (InternalError): error when creating "x.json": …`
+_SERVER_ERROR = re.compile(r"\bError from server \(([A-Z]\w{2,80})\): ?(.{1,2000})$", re.MULTILINE)
 _CODE_LINE = re.compile(r"(?<!Exit )(?<!Status )\bCode: ?([A-Z]\w{2,80})")
 _ERROR_CLASS = re.compile(r"^(\w{0,60}Deployment\w{0,60}Error): |\bReason:([A-Z]\w{2,80})", re.MULTILINE)
 _BARE = re.compile(r"\b(" + "|".join(KNOWN_CODES) + r")\b")
@@ -46,6 +48,7 @@ _MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s
 def _explicit_codes(text: str) -> set[str]:
     """Codes written as codes: `"code": "X"`, `ERROR: (X)`, `Code: X`, `(None) X:`."""
     codes = set(_JSON_CODE.findall(text)) | set(_NONE_CODE.findall(text)) | set(_CODE_LINE.findall(text))
+    codes |= {code for code, _ in _SERVER_ERROR.findall(text)}
     codes |= {a or b for a, b in _PAREN_CODE.findall(text)} | {a or b for a, b in _ERROR_CLASS.findall(text)}
     codes |= {code for words, code in _MESSAGE_CODES if words in text}
     return codes - {"None", ""}
@@ -82,6 +85,7 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     is in the bundle's `deploy/`, so a message that reports a failure in words is enough."""
     tail = text[-MAX_TEXT:]
     messages = [next(g for g in found.groups() if g) for found in _MESSAGE.finditer(tail)]
+    messages += [message.strip() for _, message in _SERVER_ERROR.findall(tail)]
     if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []

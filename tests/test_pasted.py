@@ -629,3 +629,17 @@ def test_envoy_reply_body_is_a_503() -> None:
     assert [a.status for a in client_output.answers("no healthy upstream\nupstream request timeout")] == [503, 504]
     code, report = _check_json(DATA / "kserve-website-236-envoy-reply.txt")
     assert code == 1 and report["status"] == "failing"
+
+
+def test_uvicorn_server_answering_500_is_failing(cli: Any, tmp_path: Path) -> None:
+    """A uvicorn server (KServe, MLServer, FastAPI) whose only trace of failure is its access lines (generated text in
+    uvicorn's access format, no traceback) answers 5xx: failing, never healthy; the same log answering 200 is healthy."""
+    head = ("INFO:     Started server process [1]\nINFO:     Waiting for application startup.\n"
+            "INFO:     Application startup complete.\n"
+            "INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)\n")
+    for status, code in (("500 Internal Server Error", 1), ("200 OK", 0)):
+        paste = tmp_path / f"uvicorn-{status[:3]}.txt"
+        paste.write_text(head + "".join(f'INFO:     10.0.0.5:5123{i} - "POST /v1/models/iris:predict HTTP/1.1" {status}\n'
+                                        for i in range(4)))
+        run = cli("check", str(paste), "--format", "json")
+        assert run.code == code, run.out

@@ -1,4 +1,5 @@
-r"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs.
+r"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs,
+uvicorn's access line.
 
 Every pattern here is linear on hostile text: a line is considered up to MAX_LINE_BYTES (gunicorn refuses
 request lines over 4094 bytes and header fields over 8190), a match can only start at the start of a word
@@ -27,6 +28,11 @@ _ACCESS = re.compile(
     rb'(?<!\S)(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]{1,64})\] "(?P<method>[A-Z]{1,16}) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
     rb'(?P<status>\d{3}|000|-) (?P<bytes>\d+|-)(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?'
     rb"(?: (?:(?P<reqlen>\d+) )?(?P<rt>\d+\.\d+)\b)?")
+# uvicorn's access line (KServe, MLServer, vLLM, FastAPI apps): `INFO:     10.0.0.5:51234 - "POST /v1/models/m:predict
+# HTTP/1.1" 500 Internal Server Error` (its AccessFormatter: client address, request line, status and phrase), maybe
+# behind a `(APIServer pid=N) ` or `--timestamps` prefix
+_UVICORN = re.compile(
+    rb'(?<!\S)(?P<host>\S{1,300}) - "(?P<method>[A-Z]{1,16}) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})(?= |$)')
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
 _UPSTREAM = re.compile(rb"\] \S+ \S+ \S+ (?P<urt>\d+\.\d+) \d{3}")
 TWIN_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
@@ -73,7 +79,12 @@ def parse_line(line: bytes) -> Request | None:
                        int(match["status"]), float(match["ms"]))
     match = _ACCESS.search(line)
     if match is None:
-        return None
+        match = _UVICORN.search(line)
+        if match is None:
+            return None
+        when = line_time(line)
+        return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
+                       int(match["status"]))
     return _from_access(line, match)
 
 

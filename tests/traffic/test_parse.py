@@ -70,3 +70,22 @@ def test_single_503_is_not_a_burst_but_a_spike_is() -> None:
     spike = calm + [line.format(50, 503)] * 6
     burst = _stats("\n".join(spike).encode())["bursts_503"]
     assert len(burst) == 1 and burst[0]["count"] == 7 and burst[0]["peak_per_second"] == 6
+
+
+def test_uvicorn_access_lines() -> None:
+    """uvicorn's access line (KServe, MLServer, vLLM, FastAPI) is a request: a vLLM server's own lines, verbatim from
+    the corpus control k-vllm-healthy-control-llmsnap-404-and-ignored-fields (napmany/llmsnap#10), behind vLLM's
+    `(APIServer pid=N) ` prefix; a 500 with its phrase; an access line of another format is still read as before."""
+    from pathlib import Path
+
+    from doctor.traffic.parse import parse_line
+
+    case = Path(__file__).parents[2] / "fixtures" / "corpus" / "k-vllm-healthy-control-llmsnap-404-and-ignored-fields"
+    lines = [line for f in sorted((case / "pasted").iterdir()) for line in f.read_bytes().splitlines()
+             if b'HTTP/1.1" ' in line]
+    assert [(r.method, r.path, r.status) for r in map(parse_line, lines) if r] == [("GET", "/health", 200), ("GET", "/", 404)]
+    failed = parse_line(b'INFO:     10.0.0.5:51234 - "POST /v1/models/iris:predict HTTP/1.1" 500 Internal Server Error')
+    assert failed is not None and (failed.method, failed.path, failed.status) == ("POST", "/v1/models/iris:predict", 500)
+    assert parse_line(b'INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)') is None
+    plain = parse_line(b'10.0.0.1 - - [01/Jan/2024:00:00:00 +0000] "GET /x HTTP/1.1" 200 12')
+    assert plain is not None and plain.time == 1704067200.0

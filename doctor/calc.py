@@ -624,6 +624,18 @@ def ray_unplaceable(required: str | None, available: str | None) -> dict[str, An
 TEMPLATE_FUNCTIONS["ray_unplaceable"] = ray_unplaceable
 
 
+def webhook_of(message: str | None) -> str | None:
+    """The admission webhook the API server could not call (`failed calling webhook "NAME": …` in an API error or a
+    FailedCreate event); None when the message names none."""
+    marker = 'failed calling webhook "'
+    if not message or marker not in message:
+        return None
+    return message.split(marker, 1)[1].split('"', 1)[0] or None
+
+
+TEMPLATE_FUNCTIONS["webhook_of"] = webhook_of
+
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timezone
 from urllib.parse import urlsplit
 
 from doctor.collect import client_body
+from doctor.convert import parse_http_date
 from doctor.evidence import ConfigFact, LogSource
 
 _STATUS_LINE = re.compile(r"^[<\s]{0,4}HTTP/(?:\d(?:\.\d)?) (\d{3})(?: (.{0,200}))?$")
@@ -135,7 +136,7 @@ def _header(answer: Answer, name: str, value: str) -> None:
         answer.headers[name] = value
     if name == "date":
         try:
-            answer.when = _parsedate(value)
+            answer.when = parse_http_date(value)
         except (TypeError, ValueError, IndexError):
             pass
 
@@ -182,10 +183,3 @@ def _last(headers: list[dict[str, str]], *names: str) -> str | None:
             if entry.get(name):
                 return entry[name]
     return None
-
-
-def _parsedate(text: str) -> datetime:
-    """email.utils' RFC 2822 date parser, imported when a date is read (email.utils takes ~10 ms to import)."""
-    from email.utils import parsedate_to_datetime
-
-    return parsedate_to_datetime(text)

@@ -7,10 +7,10 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from doctor.convert import parse_http_date
 from doctor.errors import UnreachableError
 
 TIMEOUT = (5.0, 30.0)  # connect, read seconds, on every call
@@ -112,7 +112,7 @@ class Api:
     def _note_date(self, header: str | None) -> None:
         if header and self.now is None:
             try:
-                self.now = parsedate_to_datetime(header)
+                self.now = parse_http_date(header)
             except (TypeError, ValueError):
                 pass
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from doctor.convert import parse_http_date
 from doctor.evidence import ContainerState, Event, StatusCondition, Workload
 
 _GAP = re.compile(r"\t+ *| {2,}\t*")
@@ -134,7 +135,7 @@ class ReadyTable:
         self.source = source
         names = set(self.header.names)
         self.kind = "InferenceService" if names & _ISVC_COLUMNS else "Service" if "LATESTCREATED" in names else "Resource"
-        self.rows: list[dict[str, str]] = []
+        self.rows: list[tuple[dict[str, str], float | None]] = []  # (cells, age in seconds)
 
     def feed(self, line: str) -> bool:
         """Take a row; False when the line is not one (its READY cell is not True, False or Unknown)."""
@@ -143,20 +144,20 @@ class ReadyTable:
             row = _sliced(self.header, line)  # empty cells (no URL yet) leave gaps the split cannot place
         if row.get("READY") not in ("True", "False", "Unknown") or not row.get("NAME"):
             return False
-        self.rows.append({**row, "_line": line})
+        self.rows.append((row, self._age(row, line)))
         return True
 
     def workloads(self) -> list[Workload]:
         """One workload per row: its kind, name, `Ready` condition (with REASON when the table has it) and age."""
         return [Workload(self.source, self.kind, row["NAME"],
                          conditions=(StatusCondition("Ready", row["READY"], row.get("REASON") or None),),
-                         age_s=self._age(row))
-                for row in self.rows]
+                         age_s=age)
+                for row, age in self.rows]
 
-    def _age(self, row: dict[str, str]) -> float | None:
+    def _age(self, row: dict[str, str], line: str) -> float | None:
         """The AGE cell; when the header ends with AGE, the row's last word (a hand-aligned paste shifts it)."""
-        if self.header.names[-1:] == ("AGE",) and row.get("_line", "").split():
-            return age_seconds(row["_line"].split()[-1])
+        if self.header.names[-1:] == ("AGE",):
+            return age_seconds(line.split()[-1])
         return age_seconds(row.get("AGE", ""))
 
 
@@ -216,7 +217,7 @@ def k8s_time(text: str) -> datetime | None:
     if not text or text.startswith("<"):
         return None
     try:
-        return _parsedate(text)
+        return parse_http_date(text)
     except (TypeError, ValueError, IndexError):
         return parse_time(text)
 
@@ -335,10 +336,3 @@ def pod_row_state(row: dict[str, str], source: str) -> ContainerState:
         source=source, container=row.get("NAME", "?"), pod=row.get("NAME"), status=status, reason=reason,
         oom_killed=shown == "OOMKilled", restart_count=int(restarts.group(1)) if restarts else 0,
         ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase, init=init)
-
-
-def _parsedate(text: str) -> datetime:
-    """email.utils' RFC 2822 date parser, imported when a date is read (email.utils takes ~10 ms to import)."""
-    from email.utils import parsedate_to_datetime
-
-    return parsedate_to_datetime(text)

@@ -107,6 +107,28 @@ def frontend(rnd: random.Random, t: int) -> str:
     return f'{ip} - - [{_clf(t)}] "{req}" {code} {rnd.randint(2, 900)} {tail} {rnd.random() * 0.3:.3f}'
 
 
+UVICORN_PATHS = ["POST /v1/models/iris:predict", "POST /v2/models/iris/infer", "POST /v1/chat/completions"]
+UVICORN_PROBES = ["GET /v2/health/ready", "GET /v2/health/live", "GET /health", "GET /metrics"]
+REASONS = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
+           503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def uvicorn(rnd: random.Random, t: int) -> str:
+    """uvicorn's access line (KServe, MLServer, vLLM, FastAPI: `INFO:     HOST:PORT - "REQ" STATUS REASON`, no time or
+    latency), behind vLLM's `(APIServer pid=N) ` in ten-minute runs; vLLM's own INFO line every ~100 requests."""
+    code = _status(rnd)
+    if rnd.random() < 0.1:
+        host, req = f"10.244.0.{rnd.randint(1, 3)}:{rnd.randint(30000, 60000)}", rnd.choice(UVICORN_PROBES)
+    else:
+        host, req = f"10.0.{rnd.randint(0, 3)}.{rnd.randint(1, 250)}:{rnd.randint(30000, 60000)}", rnd.choice(UVICORN_PATHS)
+    prefix = "(APIServer pid=1) " if (t // 600) % 2 else ""
+    line = f'{prefix}INFO:     {host} - "{req} HTTP/1.1" {code} {REASONS[code]}'
+    if prefix and rnd.random() < 0.01:
+        line += (f"\n{prefix}INFO 11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d} [loggers.py:123] Engine 000: "
+                 f"Avg prompt throughput: {rnd.random() * 900:.1f} tokens/s, Running: {rnd.randint(0, 9)} reqs")
+    return line
+
+
 def _stamped(line: Line) -> Line:
     def prefixed(rnd: random.Random, t: int) -> str:
         return "\n".join(_stamp(t, rnd) + part for part in line(rnd, t).split("\n"))
@@ -154,7 +176,7 @@ def long_lines(rnd: random.Random, t: int) -> str:
 
 SHAPES: dict[str, Line] = {"azmlinfsrv": azmlinfsrv, "azmlinfsrv-ts": _stamped(azmlinfsrv), "gunicorn": gunicorn,
                            "ingress": ingress, "ingress-ts": _stamped(ingress), "frontend": frontend,
-                           "frontend-ts": _stamped(frontend), "mixed": mixed,
+                           "frontend-ts": _stamped(frontend), "uvicorn": uvicorn, "uvicorn-ts": _stamped(uvicorn), "mixed": mixed,
                            "long-lines": long_lines}
 
 

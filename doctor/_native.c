@@ -9,6 +9,9 @@
    - G: a `[pid] gunicorn.access - ` line of the inference server (TWIN_PID, then _ACCESS on its rest): the
      twin of the S line just before it (same pid, path and status: not a request) or a request of its own,
    - A: a plain access line (gunicorn default/common/combined, front-end, ingress-nginx) (_ACCESS),
+   - U: uvicorn's access line (KServe, MLServer, vLLM, FastAPI) `INFO:     HOST - "METHOD path HTTP/D.D" STATUS ...`,
+     maybe after vLLM's `(APIServer pid=N) ` (_UVICORN): a line without `[`, which neither SUMMARY nor _ACCESS can
+     match, and whose time is its prefix's or none,
    each maybe after a `--timestamps` prefix. Every other non-empty line is handed back to the caller, which
    reads it with the reference parser. A summary whose twin is not the next line makes the whole block go
    back (`None`): only the line-by-line parser, in order, can pair those.
@@ -262,10 +265,10 @@ static int health(const unsigned char *a, Pos method, int method_size, Pos path,
 
 /* ---- one line ---- */
 
-enum { OTHER = 0, SUMMARY = 1, ACCESS = 2 };
+enum { OTHER = 0, SUMMARY = 1, ACCESS = 2, UVICORN = 3 };
 
 typedef struct {
-    int kind;     /* OTHER, SUMMARY or ACCESS (a plain access line or a G line, read) */
+    int kind;     /* OTHER, SUMMARY, ACCESS (a plain access line or a G line, read) or UVICORN */
     int twin;     /* a G line (`[pid] gunicorn.access - `) */
     int stamped;  /* a `--timestamps` prefix */
     Pos s, x;     /* where the line starts, where it starts after the prefix */
@@ -414,6 +417,47 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
     return 1;
 }
 
+/* uvicorn's access line from x (after any `--timestamps` prefix), in a line without `[` (the caller checked): an
+   optional `(APIServer pid=N) `, `INFO:` and spaces, then what _UVICORN reads, from its only possible start (no
+   word before the host can be followed by ` - "`): `HOST - "METHOD path HTTP/[\d.]+" DDD` then a space or the end.
+   Host 1-300 bytes (`\S{1,300}`), method 1-16 capitals; no space in either or in the path (the line is clean:
+   no byte below 32 but its newline, so `\S` is "not a space"). */
+static int read_uvicorn(const unsigned char *a, Pos x, Pos e, Row *r) {
+    Pos p = x;
+    if (a[p] == '(') {
+        if (e - p < 18 || memcmp(a + p, "(APIServer pid=", 15) != 0) return 0;
+        int size = run(a, p + 15, 12);
+        if (size < 1 || size > 11 || a[p + 15 + size] != ')' || a[p + 16 + size] != ' ') return 0;
+        p += 17 + size;
+    }
+    if (e - p < 7 || memcmp(a + p, "INFO: ", 6) != 0) return 0;
+    p += 6;
+    while (p < e && a[p] == ' ') p++;
+    Pos host = p;
+    while (p < e && a[p] != ' ') p++;
+    if (p == host || p - host > 300 || e - p < 4 || memcmp(a + p, " - \"", 4) != 0) return 0;
+    Pos method = p + 4;
+    int size = 0;
+    while (size < 17 && is_upper(a[method + size])) size++;
+    if (size < 1 || size > 16 || a[method + size] != ' ') return 0;
+    Pos path = method + size + 1;
+    p = path;
+    while (p < e && a[p] != ' ') p++;
+    if (p == path || e - p < 7 || memcmp(a + p, " HTTP/", 6) != 0) return 0;
+    Pos stop = p;
+    p += 6;
+    Pos version = p;
+    while (p < e && (is_digit(a[p]) || a[p] == '.')) p++;
+    if (p == version || e - p < 5 || a[p] != '"' || a[p + 1] != ' ' || run(a, p + 2, 3) != 3 || !ends(a[p + 5]))
+        return 0;
+    r->code = (int)number(a, p + 2, 3);
+    r->latency = NAN;
+    r->path = path;
+    r->path_size = stop - path;
+    r->health = health(a, method, size, path, stop - path);
+    return 1;
+}
+
 /* Classify the line [s, e) (a[e] is its newline; `clean`: no other byte below 32 in it) and read its request:
    -1 on error (exception set). */
 static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_summary, Row *r) {
@@ -443,6 +487,10 @@ static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_
                 return ok < 0 ? -1 : 0;
             }
         }
+    }
+    if ((a[x] == 'I' || a[x] == '(') && !memchr(a + s, '[', (size_t)(e - s))) {
+        if (read_uvicorn(a, x, e, r) > 0) r->kind = UVICORN;
+        return 0;
     }
     /* a plain line must not start like an ISO time: the reference would take that as the line's time */
     if (!r->stamped && e - s > 4 && a[s + 4] == '-') return 0;
@@ -539,12 +587,13 @@ static int hand_back(PyObject *others, const unsigned char *a, Pos start, Pos st
     return failed;
 }
 
-/* The request's second: S lines read the line's first time; A/G lines the prefix's (or the server's) when
+/* The request's second: S lines read the line's first time; U lines their prefix's, if any; A/G lines the prefix's (or the server's) when
    `line_time` reads it, else the bracketed one. */
 static int row_second(Clock *clock, const unsigned char *a, const Row *r, int64_t *second) {
     Pos iso = r->stamped ? r->s : r->x;
     if (r->kind == SUMMARY) return second_of(clock, a, iso, 19, 17, 0, second);
     *second = NONE_SECOND;
+    if (r->kind == UVICORN) return r->stamped ? second_of(clock, a, iso, 19, 17, 0, second) : 0;
     if ((r->stamped || r->twin) && second_of(clock, a, iso, 19, 17, 0, second) < 0) return -1;
     if (*second == NONE_SECOND) return second_of(clock, a, r->when + 1, 26, 18, 1, second);
     return 0;

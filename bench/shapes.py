@@ -114,8 +114,7 @@ REASONS = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Intern
 
 
 def uvicorn(rnd: random.Random, t: int) -> str:
-    """uvicorn's access line (KServe, MLServer, vLLM, FastAPI: `INFO:     HOST:PORT - "REQ" STATUS REASON`, no time or
-    latency), behind vLLM's `(APIServer pid=N) ` in ten-minute runs; vLLM's own INFO line every ~100 requests."""
+    """uvicorn's access line (KServe, MLServer, vLLM, FastAPI), behind vLLM's `(APIServer pid=N) ` every other 10 min."""
     code = _status(rnd)
     if rnd.random() < 0.1:
         host, req = f"10.244.0.{rnd.randint(1, 3)}:{rnd.randint(30000, 60000)}", rnd.choice(UVICORN_PROBES)
@@ -127,6 +126,49 @@ def uvicorn(rnd: random.Random, t: int) -> str:
         line += (f"\n{prefix}INFO 11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d} [loggers.py:123] Engine 000: "
                  f"Avg prompt throughput: {rnd.random() * 900:.1f} tokens/s, Running: {rnd.randint(0, 9)} reqs")
     return line
+
+
+def _java_time(t: int, ms: int) -> str:
+    """`2026-11-25T15:31:27,524` (TorchServe's log4j time)."""
+    return f"2026-11-25T{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},{ms:03d}"
+
+
+# per request, the lines the real TorchServe (tests/servers/test_torchserve.py) wrote, in its order
+# (fixtures/servers/torchserve-healthy): {w} the worker, {ms} a latency, {n} a number
+TORCHSERVE = [
+    "[DEBUG] {w} org.pytorch.serve.wlm.WorkerThread - Flushing req.cmd PREDICT repeats 1 to backend at: {n}",
+    "[INFO ] {w} org.pytorch.serve.wlm.WorkerThread - Looping backend response at: {n}",
+    "[INFO ] {w}-stdout MODEL_LOG - Backend received inference at: {n}",
+    "[INFO ] {w}-stdout org.pytorch.serve.wlm.WorkerLifeCycle - result=[METRICS]PredictionTime.Milliseconds:0.66|"
+    "#ModelName:linear,Level:Model|#type:GAUGE|#hostname:vm,{n},2250a49",
+    "[INFO ] {w} org.pytorch.serve.wlm.BatchAggregator - Sending response for jobId {id}",
+    "[INFO ] {w}-stdout MODEL_METRICS - PredictionTime.ms:0.66|#ModelName:linear,Level:Model|#hostname:vm,"
+    "requestID:{id},timestamp:{n}",
+    '[INFO ] {w} ACCESS_LOG - /{ip}:{port} "POST /predictions/linear HTTP/1.1" {code} {ms}',
+    "[INFO ] {w} TS_METRICS - Requests2XX.Count:1.0|#Level:Host|#hostname:vm,timestamp:{n}",
+    "[INFO ] {w} TS_METRICS - ts_inference_latency_microseconds.Microseconds:4625.379|#model_name:linear,"
+    "model_version:default|#hostname:vm,timestamp:{n}",
+    "[DEBUG] {w} org.pytorch.serve.job.RestJob - Waiting time ns: 626455, Backend time ns: 7198787",
+    "[INFO ] {w} TS_METRICS - QueueTime.Milliseconds:0.0|#Level:Host|#hostname:vm,timestamp:{n}",
+    "[INFO ] {w} org.pytorch.serve.wlm.WorkerThread - Backend response time: {ms}",
+    "[INFO ] {w} TS_METRICS - WorkerThreadTime.Milliseconds:6.0|#Level:Host|#hostname:vm,timestamp:{n}",
+]
+
+
+def torchserve(rnd: random.Random, t: int) -> str:
+    """TorchServe's console log per request (worker, MODEL_LOG, ACCESS_LOG, TS_METRICS lines: the real server's)."""
+    values = {"w": f"W-900{rnd.randint(0, 3)}-linear_1.0", "n": 1796232408 + t, "id": f"{rnd.getrandbits(128):032x}",
+              "ip": "127.0.0.1", "port": rnd.randint(30000, 60000), "code": _status(rnd), "ms": rnd.randint(2, 90)}
+    return "\n".join(f"{_java_time(t, rnd.randrange(1000))} {line.format(**values)}" for line in TORCHSERVE)
+
+
+def bentoml(rnd: random.Random, t: int) -> str:
+    """BentoML's access line (the real server's, fixtures/servers/bentoml-healthy)."""
+    code, trace = _status(rnd), rnd.getrandbits(128)
+    return (f"2026-11-25T{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}+0000 [INFO] [entry_service:Linear:1] "
+            f"127.0.0.1:{rnd.randint(30000, 60000)} (scheme=http,method=POST,path=/predict,type=application/json,"
+            f"length=23) (status={code},type=application/json,length=74) {rnd.random() * 30:.3f}ms "
+            f"(trace={trace:032x},span={trace >> 64:016x},sampled=0,service.name=Linear)")
 
 
 def _stamped(line: Line) -> Line:
@@ -176,7 +218,8 @@ def long_lines(rnd: random.Random, t: int) -> str:
 
 SHAPES: dict[str, Line] = {"azmlinfsrv": azmlinfsrv, "azmlinfsrv-ts": _stamped(azmlinfsrv), "gunicorn": gunicorn,
                            "ingress": ingress, "ingress-ts": _stamped(ingress), "frontend": frontend,
-                           "frontend-ts": _stamped(frontend), "uvicorn": uvicorn, "uvicorn-ts": _stamped(uvicorn), "mixed": mixed,
+                           "frontend-ts": _stamped(frontend), "uvicorn": uvicorn, "uvicorn-ts": _stamped(uvicorn), "torchserve": _stamped(torchserve),
+                           "bentoml": _stamped(bentoml), "mixed": mixed,
                            "long-lines": long_lines}
 
 

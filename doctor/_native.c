@@ -558,7 +558,7 @@ static int count_request(Counts *k, const Row *r, int64_t second) {
 
 static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(a + p, a + q, (size_t)size) == 0; }
 
-static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - "}; /* fast._MAY_COUNT */
+static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status="}; /* fast._MAY_COUNT */
 
 /* Whether [s, e) holds `text` (memchr for its first byte, then the rest). */
 static int holds(const unsigned char *a, Pos s, Pos e, const char *text) {

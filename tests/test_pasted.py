@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from doctor.collect import client_output, deploy_output
+from doctor.traffic.parse import parse_line
 from doctor.collect.paste_split import split
 from doctor.collect.pasted import open_pasted, read_file
 from doctor.evidence import Evidence, Target
@@ -629,6 +630,34 @@ def test_envoy_reply_body_is_a_503() -> None:
     assert [a.status for a in client_output.answers("no healthy upstream\nupstream request timeout")] == [503, 504]
     code, report = _check_json(DATA / "kserve-website-236-envoy-reply.txt")
     assert code == 1 and report["status"] == "failing"
+
+
+# TorchServe's and BentoML's access lines as the real servers write them (fixtures/servers/*-healthy), status varied
+TORCHSERVE_ACCESS = ('2026-12-02T17:26:4{i},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:5029{i} '
+                     '"POST /predictions/linear HTTP/1.1" {status} 10\n')
+BENTOML_ACCESS = ("2026-12-01T23:50:2{i}+0000 [INFO] [entry_service:Linear:1] 127.0.0.1:5798{i} (scheme=http,method=POST,"
+                  "path=/predict,type=application/json,length=23) (status={status},type=application/json,length=74) 25.041ms "
+                  "(trace=86f4ed1df7327d059c163936807e9e7c,span=222c107c1a72f1f9,sampled=0,service.name=Linear)\n")
+
+
+@pytest.mark.parametrize("line", [TORCHSERVE_ACCESS, BENTOML_ACCESS], ids=["torchserve", "bentoml"])
+def test_torchserve_and_bentoml_answering_500_are_failing(line: str, cli: Any, tmp_path: Path) -> None:
+    """TorchServe's ACCESS_LOG and BentoML's access lines are requests: a server whose only trace of failure is its
+    access lines answering 500 was reported HEALTHY ("No problem found"); now failing, and the same lines answering 200
+    are healthy, with the requests counted."""
+    for status, code in (("500", 1), ("200", 0)):
+        paste = tmp_path / f"access-{status}.txt"
+        paste.write_text("".join(line.format(i=i, status=status) for i in range(5)))
+        run = cli("check", str(paste), "--format", "json")
+        assert run.code == code, run.out
+        report = json.loads(run.out)
+        if code:
+            assert report["findings"][0]["rule_id"] == "unexplained-failure"
+            assert "5 of 5 requests" in report["findings"][0]["title"], report["findings"][0]["title"]
+    request = parse_line(line.format(i=1, status="503").encode())
+    assert request is not None and (request.method, request.path, request.status) == (
+        "POST", "/predictions/linear" if "ACCESS_LOG" in line else "/predict", 503)
+    assert request.latency_ms == (10.0 if "ACCESS_LOG" in line else 25.041) and request.time is not None
 
 
 def test_uvicorn_server_answering_500_is_failing(cli: Any, tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ ROWS = re.compile(rb"(" + _PREFIX + rb")(?:" + _S + rb"(?:" + _TWIN + rb")?|(gun
 _COUNT_KEY = itemgetter(1, 2, 3, 5, 7, 9, 10, 11, 12, 8)
 _GROUP_S, _GROUP_A = itemgetter(3, 5), itemgetter(11, 12)
 _OTHER = itemgetter(14)
-_MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ")
+_MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ", b" (status=")
 
 
 class FastPass:

@@ -1,5 +1,5 @@
 r"""One request per access line: gunicorn's default format, the azmlinfsrv summary line, legacy and nginx logs,
-uvicorn's access line.
+uvicorn's, TorchServe's and BentoML's access lines.
 
 Every pattern here is linear on hostile text: a line is considered up to MAX_LINE_BYTES (gunicorn refuses
 request lines over 4094 bytes and header fields over 8190), a match can only start at the start of a word
@@ -31,13 +31,25 @@ _ACCESS = re.compile(
 # uvicorn's access line (KServe, MLServer, vLLM, FastAPI apps): `INFO:     10.0.0.5:51234 - "POST /v1/models/m:predict
 # HTTP/1.1" 500 Internal Server Error` (its AccessFormatter: client address, request line, status and phrase), maybe
 # behind a `(APIServer pid=N) ` or `--timestamps` prefix
+# TorchServe's ACCESS_LOG line (its Session.toString(): remote address, request line, status, milliseconds), as the
+# real server writes it (fixtures/servers/torchserve-healthy): `2026-12-02T17:26:48,407 [INFO ] W-9000-linear_1.0
+# ACCESS_LOG - /127.0.0.1:50296 "POST /predictions/linear HTTP/1.1" 200 10`
+_TORCHSERVE = re.compile(
+    rb' ACCESS_LOG - (?P<host>\S{1,300}) "(?P<method>[A-Z]{1,16}) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) (?P<ms>\d{1,12})\b')
+# BentoML's access line (its docs' "ClientIP:ClientPort (scheme,method,path,type,length) (status,type,length) Latency
+# (trace,span,sampled)"; the real server's, fixtures/servers/bentoml-healthy): `2026-12-01T23:50:24+0000 [INFO]
+# [entry_service:Linear:1] 127.0.0.1:57988 (scheme=http,method=POST,path=/predict,type=application/json,length=23)
+# (status=500,type=application/json,length=74) 25.041ms (trace=...,span=...,sampled=0,service.name=Linear)`
+_BENTOML = re.compile(
+    rb"(?<!\S)(?P<host>\S{1,300}) \(scheme=[a-z]{1,8},method=(?P<method>[A-Z]{1,16}),path=(?P<path>[^,)\s]+)"
+    rb"(?:,[^)\s]{0,300})?\) \(status=(?P<status>\d{3})(?:,[^)\s]{0,300})?\) (?P<ms>\d{1,12}(?:\.\d{1,9})?)ms\b")
 _UVICORN = re.compile(
     rb'(?<!\S)(?P<host>\S{1,300}) - "(?P<method>[A-Z]{1,16}) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})(?= |$)')
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
 _UPSTREAM = re.compile(rb"\] \S+ \S+ \S+ (?P<urt>\d+\.\d+) \d{3}")
 TWIN_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
 _CLIENT_ERROR = re.compile(rb"error=(?P<err>[a-z_]+)")
-LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /')
+LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /| \(status=\d{3}')
 HEALTH_PATHS = frozenset({b"/", b"/healthz", b"/health", b"/live", b"/ready", b"/liveness", b"/readiness"})
 
 
@@ -79,13 +91,22 @@ def parse_line(line: bytes) -> Request | None:
                        int(match["status"]), float(match["ms"]))
     match = _ACCESS.search(line)
     if match is None:
-        match = _UVICORN.search(line)
+        return _other_server(line)
+    return _from_access(line, match)
+
+
+def _other_server(line: bytes) -> Request | None:
+    """The request of a uvicorn, TorchServe or BentoML access line (the line's own time: its prefix's)."""
+    match = _UVICORN.search(line)
+    latency = None
+    if match is None:
+        match = _TORCHSERVE.search(line) or _BENTOML.search(line)
         if match is None:
             return None
-        when = line_time(line)
-        return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
-                       int(match["status"]))
-    return _from_access(line, match)
+        latency = float(match["ms"])
+    when = line_time(line)
+    return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
+                   int(match["status"]), latency)
 
 
 def _from_access(line: bytes, match: re.Match[bytes]) -> Request:

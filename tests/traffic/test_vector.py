@@ -77,6 +77,18 @@ def _uvicorn(rnd: random.Random, path: str, code: str, method: str, clean: bool 
     return f'{head}{host} - "{method} {path} {version}" {code}{phrase}'
 
 
+def _other_server(rnd: random.Random, t: int, path: str, code: str, method: str, clean: bool = False) -> str:
+    """TorchServe's ACCESS_LOG or BentoML's access line (the real servers' formats), fields maybe odd."""
+    ms = rnd.choice(["10", "0", "25.041", "123456789012"] + ([] if clean else ["1234567890123", "1.", "x"]))
+    hms = f"{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}"
+    if rnd.random() < 0.5:
+        return (f"2026-11-25T{hms},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:50296 "
+                f'"{method} {path} HTTP/1.1" {code} {ms.split(".")[0] or "7"}')
+    extra = rnd.choice([",type=application/json,length=23", "", ",length=2,x=[1]" if not clean else ""])
+    return (f"2026-11-25T{hms}{rnd.choice(['+0000', '-0700', 'Z'])} [INFO] [entry_service:Linear:1] 127.0.0.1:57988 "
+            f"(scheme=http,method={method},path={path}{extra}) (status={code}{extra}) {ms}ms (trace=86f4,span=222c,sampled=0)")
+
+
 def _server_time(rnd: random.Random, t: int, clean: bool = False) -> str:
     ms = rnd.choice(["001", "524", "5", "1234"]) if rnd.random() < 0.1 and not clean else f"{rnd.randint(0, 999):03d}"
     return f"2026-11-{rnd.choice(['25'] * 9 + ['31'])} {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},{ms}"
@@ -126,8 +138,10 @@ def _lines(rnd: random.Random, count: int, odd: float, clean: bool = False) -> I
             found = [_twin(rnd, t, pid, path, code, method, clean)]
         elif kind < 0.75:
             found = [_access(rnd, t, path, code, method, clean)]
-        elif kind < 0.9:
+        elif kind < 0.82:
             found = [_uvicorn(rnd, path, code, method, clean)]
+        elif kind < 0.9:
+            found = [_other_server(rnd, t, path, code, method, clean)]
         else:
             found = [rnd.choice(["", "   ", "Traceback (most recent call last):", "2026-11-25 10:00:00,000 I [1] root - x",
                                  '10.0.0.9 - - [garbage "POST'] + ([] if clean else ["error=timeout"]))]

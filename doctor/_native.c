@@ -12,6 +12,10 @@
    - U: uvicorn's access line (KServe, MLServer, vLLM, FastAPI) `INFO:     HOST - "METHOD path HTTP/D.D" STATUS ...`,
      maybe after vLLM's `(APIServer pid=N) ` (_UVICORN): a line without `[`, which neither SUMMARY nor _ACCESS can
      match, and whose time is its prefix's or none,
+   - T: TorchServe's `TIME [LEVEL] WORKER ACCESS_LOG - /HOST "METHOD path HTTP/D.D" STATUS MS` (_TORCHSERVE), in a
+     line where none of SUMMARY, _ACCESS and _UVICORN's fixed texts (`azmlinfsrv - `, `] "`, ` - "`) is,
+   - B: BentoML's `TIME [LEVEL] [component] HOST (scheme=..,method=..,path=..) (status=..) N.NNNms` (_BENTOML), in a
+     line without `"` or `azmlinfsrv - ` (none of the other shapes can match it),
    each maybe after a `--timestamps` prefix. Every other non-empty line is handed back to the caller, which
    reads it with the reference parser. A summary whose twin is not the next line makes the whole block go
    back (`None`): only the line-by-line parser, in order, can pair those.
@@ -172,7 +176,7 @@ static int matches(const Pattern *pt, const unsigned char *a, Pos p, Pos e) {
     return 1;
 }
 
-static Pattern STAMP, HEAD, AZML, GUNI, CLF, HTTP, STATUS, CODE_AFTER;
+static Pattern STAMP, HEAD, AZML, GUNI, CLF, HTTP, STATUS, CODE_AFTER, JAVA_TIME;
 
 /* Digits from p (which is at most e; a[e] is the line's newline), at most `cap` of them. */
 static inline int run(const unsigned char *a, Pos p, int cap) {
@@ -263,16 +267,32 @@ static int health(const unsigned char *a, Pos method, int method_size, Pos path,
     return 0;
 }
 
+/* Where `text` first starts in [s, e), or -1 (memchr for its first byte, then the rest). */
+static Pos find_text(const unsigned char *a, Pos s, Pos e, const char *text) {
+    Pos size = (Pos)strlen(text);
+    for (Pos p = s; p + size <= e; p++) {
+        const unsigned char *found = memchr(a + p, text[0], (size_t)(e - size + 1 - p));
+        if (!found) return -1;
+        p = found - a;
+        if (memcmp(a + p, text, (size_t)size) == 0) return p;
+    }
+    return -1;
+}
+
+static int holds(const unsigned char *a, Pos s, Pos e, const char *text) { return find_text(a, s, e, text) >= 0; }
+
 /* ---- one line ---- */
 
-enum { OTHER = 0, SUMMARY = 1, ACCESS = 2, UVICORN = 3 };
+enum { OTHER = 0, SUMMARY = 1, ACCESS = 2, UVICORN = 3, TORCHSERVE = 4, BENTOML = 5 };
 
 typedef struct {
-    int kind;     /* OTHER, SUMMARY, ACCESS (a plain access line or a G line, read) or UVICORN */
+    int kind;     /* OTHER, SUMMARY, ACCESS (a plain access line or a G line, read), UVICORN, TORCHSERVE or BENTOML */
     int twin;     /* a G line (`[pid] gunicorn.access - `) */
     int stamped;  /* a `--timestamps` prefix */
     Pos s, x;     /* where the line starts, where it starts after the prefix */
     Pos pid, pid_size, path, path_size, when;
+    Pos time_at;    /* U, T, B: the time text `line_time` reads (-1: none) */
+    int time_width; /* its width: 19, or 20-25 with a zone */
     int code;
     double latency; /* NaN: none */
     int health;
@@ -417,6 +437,26 @@ static int read_access(const unsigned char *a, Pos begin, Pos e, int no_tail, Ro
     return 1;
 }
 
+/* `METHOD path HTTP/[\d.]+" DDD` at m (what _UVICORN and _TORCHSERVE read after the host's ` "`): method 1-16
+   capitals, path up to the next space; the position after the status (0 when the shape is not there). */
+static Pos request_line(const unsigned char *a, Pos m, Pos e, Row *r) {
+    int size = 0;
+    while (size < 17 && is_upper(a[m + size])) size++;
+    if (size < 1 || size > 16 || a[m + size] != ' ') return 0;
+    Pos path = m + size + 1, p = path;
+    while (p < e && a[p] != ' ') p++;
+    if (p == path || e - p < 7 || memcmp(a + p, " HTTP/", 6) != 0) return 0;
+    Pos stop = p, version = p + 6;
+    p = version;
+    while (p < e && (is_digit(a[p]) || a[p] == '.')) p++;
+    if (p == version || e - p < 5 || a[p] != '"' || a[p + 1] != ' ' || run(a, p + 2, 3) != 3) return 0;
+    r->code = (int)number(a, p + 2, 3);
+    r->path = path;
+    r->path_size = stop - path;
+    r->health = health(a, m, size, path, stop - path);
+    return p + 5;
+}
+
 /* uvicorn's access line from x (after any `--timestamps` prefix), in a line without `[` (the caller checked): an
    optional `(APIServer pid=N) `, `INFO:` and spaces, then what _UVICORN reads, from its only possible start (no
    word before the host can be followed by ` - "`): `HOST - "METHOD path HTTP/[\d.]+" DDD` then a space or the end.
@@ -436,26 +476,92 @@ static int read_uvicorn(const unsigned char *a, Pos x, Pos e, Row *r) {
     Pos host = p;
     while (p < e && a[p] != ' ') p++;
     if (p == host || p - host > 300 || e - p < 4 || memcmp(a + p, " - \"", 4) != 0) return 0;
-    Pos method = p + 4;
+    Pos after = request_line(a, p + 4, e, r);
+    if (!after || !ends(a[after])) return 0;
+    r->latency = NAN;
+    return 1;
+}
+
+/* TorchServe's ACCESS_LOG line from x (after any prefix; `DDDD-DD-DDTDD:DD:DD,DDD [` there): at the first
+   ` ACCESS_LOG - `, what _TORCHSERVE reads: `HOST "METHOD path HTTP/D.D" DDD MS` (host 1-300 bytes, MS 1-12 digits)
+   then a space or the end. */
+static int read_torchserve(const unsigned char *a, Pos s, Pos x, Pos e, Row *r) {
+    if (holds(a, s, e, "azmlinfsrv - ") || holds(a, s, e, "] \"") || holds(a, s, e, " - \"")) return 0;
+    Pos m = find_text(a, x, e, " ACCESS_LOG - ");
+    if (m < 0) return 0;
+    Pos host = m + 14, p = host;
+    while (p < e && a[p] != ' ') p++;
+    if (p == host || p - host > 300 || e - p < 2 || a[p + 1] != '"') return 0;
+    Pos after = request_line(a, p + 2, e, r);
+    if (!after || a[after] != ' ') return 0;
+    int digits = run(a, after + 1, 13);
+    if (digits < 1 || digits > 12 || !ends(a[after + 1 + digits])) return 0;
+    r->latency = decimal_value(a, after + 1, digits, 0); /* 12 digits: exact, no error */
+    return 1;
+}
+
+/* `,[^)\s]{0,300}` then `)`, or `)`, at p: the position after the `)`, or 0. */
+static Pos rest_of_group(const unsigned char *a, Pos p, Pos e) {
+    if (a[p] == ')') return p + 1;
+    if (a[p] != ',') return 0;
+    Pos q = p + 1;
+    while (q < e && q - p <= 301 && a[q] != ')' && a[q] != ' ') q++;
+    return (q < e && a[q] == ')' && q - p - 1 <= 300) ? q + 1 : 0;
+}
+
+/* BentoML's access line from x, in a line without `"` or `azmlinfsrv - ` (the caller checked): at the first
+   ` (scheme=`, what _BENTOML reads: the host (the word before it, 1-300 bytes), `(scheme=[a-z]{1,8},method=M,path=P
+   ...) (status=DDD...) N[.N]ms` then a space or the end (N 1-12 digits, a fraction 1-9). */
+static int read_bentoml(const unsigned char *a, Pos s, Pos x, Pos e, Row *r) {
+    Pos m = find_text(a, x, e, " (scheme=");
+    if (m <= s) return 0;
+    Pos host = m;
+    while (host > s && a[host - 1] != ' ') host--;
+    if (host == m || m - host > 300) return 0;
+    Pos p = m + 9, scheme = p;
+    while (p < e && p - scheme < 9 && a[p] >= 'a' && a[p] <= 'z') p++;
+    if (p == scheme || p - scheme > 8 || e - p < 8 || memcmp(a + p, ",method=", 8) != 0) return 0;
+    Pos method = p + 8;
     int size = 0;
     while (size < 17 && is_upper(a[method + size])) size++;
-    if (size < 1 || size > 16 || a[method + size] != ' ') return 0;
-    Pos path = method + size + 1;
+    if (size < 1 || size > 16 || e - (method + size) < 6 || memcmp(a + method + size, ",path=", 6) != 0) return 0;
+    Pos path = method + size + 6;
     p = path;
-    while (p < e && a[p] != ' ') p++;
-    if (p == path || e - p < 7 || memcmp(a + p, " HTTP/", 6) != 0) return 0;
+    while (p < e && a[p] != ',' && a[p] != ')' && a[p] != ' ') p++;
+    if (p == path) return 0;
     Pos stop = p;
-    p += 6;
-    Pos version = p;
-    while (p < e && (is_digit(a[p]) || a[p] == '.')) p++;
-    if (p == version || e - p < 5 || a[p] != '"' || a[p + 1] != ' ' || run(a, p + 2, 3) != 3 || !ends(a[p + 5]))
-        return 0;
-    r->code = (int)number(a, p + 2, 3);
-    r->latency = NAN;
+    p = rest_of_group(a, p, e);
+    if (!p || e - p < 12 || memcmp(a + p, " (status=", 9) != 0 || run(a, p + 9, 3) != 3) return 0;
+    Pos code = p + 9;
+    p = rest_of_group(a, code + 3, e);
+    if (!p || a[p] != ' ') return 0;
+    Pos ms = p + 1;
+    int whole = run(a, ms, 13), frac = 0, dot = a[ms + whole] == '.';
+    if (dot) frac = run(a, ms + whole + 1, 10);
+    if (whole < 1 || whole > 12 || (dot && (frac < 1 || frac > 9))) return 0;
+    Pos unit = ms + whole + (dot ? 1 + frac : 0);
+    if (e - unit < 2 || a[unit] != 'm' || a[unit + 1] != 's' || !ends(a[unit + 2])) return 0;
+    double value = decimal_value(a, ms, whole, frac);
+    if (value < 0) return -1;
+    r->latency = value;
+    r->code = (int)number(a, code, 3);
     r->path = path;
     r->path_size = stop - path;
     r->health = health(a, method, size, path, stop - path);
     return 1;
+}
+
+/* The width of `DDDD-DD-DDTDD:DD:DD` and its zone (`Z`, `+HHMM`, `+HH:MM`) at p when ` [` follows (what
+   `line_time` reads of BentoML's time), else 0. */
+static int zoned_time(const unsigned char *a, Pos p, Pos e) {
+    if (e - p < 22 || !matches(&STAMP, a, p, e) || !year_ok(a, p)) return 0;
+    Pos z = p + 19;
+    int width;
+    if (a[z] == 'Z') width = 20;
+    else if ((a[z] == '+' || a[z] == '-') && run(a, z + 1, 4) == 4) width = 24;
+    else if ((a[z] == '+' || a[z] == '-') && run(a, z + 1, 2) == 2 && a[z + 3] == ':' && run(a, z + 4, 2) == 2) width = 25;
+    else return 0;
+    return (e - p > width + 1 && a[p + width] == ' ' && a[p + width + 1] == '[') ? width : 0;
 }
 
 /* Classify the line [s, e) (a[e] is its newline; `clean`: no other byte below 32 in it) and read its request:
@@ -488,9 +594,26 @@ static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_
             }
         }
     }
+    /* U, T, B: the time `line_time` reads is the prefix's, else the line's own (U has none) */
+    r->time_at = r->stamped ? s : x;
+    r->time_width = 19;
     if ((a[x] == 'I' || a[x] == '(') && !memchr(a + s, '[', (size_t)(e - s))) {
+        if (!r->stamped) r->time_at = -1;
         if (read_uvicorn(a, x, e, r) > 0) r->kind = UVICORN;
         return 0;
+    }
+    if (e - x > 24 && a[x + 4] == '-' && a[x + 10] == 'T') {
+        if (matches(&JAVA_TIME, a, x, e) && year_ok(a, x)) {
+            if (read_torchserve(a, s, x, e, r) > 0) r->kind = TORCHSERVE;
+            return 0;
+        }
+        int width = zoned_time(a, x, e);
+        if (width && !memchr(a + s, '"', (size_t)(e - s)) && !holds(a, s, e, "azmlinfsrv - ")) {
+            if (!r->stamped) r->time_width = width;
+            int ok = read_bentoml(a, s, x, e, r);
+            if (ok > 0) r->kind = BENTOML;
+            return ok < 0 ? -1 : 0;
+        }
     }
     /* a plain line must not start like an ISO time: the reference would take that as the line's time */
     if (!r->stamped && e - s > 4 && a[s + 4] == '-') return 0;
@@ -504,6 +627,7 @@ static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_
 typedef struct {
     PyObject *minute; /* callable(text: bytes, clf: bool) -> epoch second of the minute, or NONE_SECOND */
     char last[2][32];
+    int width[2];
     int64_t base[2];
     int known[2];
 } Clock;
@@ -514,13 +638,14 @@ static int second_of(Clock *c, const unsigned char *a, Pos p, int width, int ss,
     memcpy(text, a + p, (size_t)width);
     int second = (text[ss] - '0') * 10 + (text[ss + 1] - '0');
     text[ss] = text[ss + 1] = '0';
-    if (!c->known[clf] || memcmp(c->last[clf], text, (size_t)width) != 0) {
+    if (!c->known[clf] || c->width[clf] != width || memcmp(c->last[clf], text, (size_t)width) != 0) {
         PyObject *found = PyObject_CallFunction(c->minute, "y#O", text, (Py_ssize_t)width, clf ? Py_True : Py_False);
         if (!found) return -1;
         int64_t base = PyLong_AsLongLong(found);
         Py_DECREF(found);
         if (base == -1 && PyErr_Occurred()) return -1;
         memcpy(c->last[clf], text, (size_t)width);
+        c->width[clf] = width;
         c->base[clf] = base;
         c->known[clf] = 1;
     }
@@ -560,17 +685,6 @@ static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(
 
 static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status="}; /* fast._MAY_COUNT */
 
-/* Whether [s, e) holds `text` (memchr for its first byte, then the rest). */
-static int holds(const unsigned char *a, Pos s, Pos e, const char *text) {
-    Pos size = (Pos)strlen(text);
-    for (Pos p = s; p + size <= e; p++) {
-        const unsigned char *found = memchr(a + p, text[0], (size_t)(e - size + 1 - p));
-        if (!found) return 0;
-        p = found - a;
-        if (memcmp(a + p, text, (size_t)size) == 0) return 1;
-    }
-    return 0;
-}
 
 static int marked(const unsigned char *a, Pos s, Pos e) {
     for (size_t i = 0; i < sizeof MARKS / sizeof *MARKS; i++)
@@ -593,7 +707,7 @@ static int row_second(Clock *clock, const unsigned char *a, const Row *r, int64_
     Pos iso = r->stamped ? r->s : r->x;
     if (r->kind == SUMMARY) return second_of(clock, a, iso, 19, 17, 0, second);
     *second = NONE_SECOND;
-    if (r->kind == UVICORN) return r->stamped ? second_of(clock, a, iso, 19, 17, 0, second) : 0;
+    if (r->kind >= UVICORN) return r->time_at < 0 ? 0 : second_of(clock, a, r->time_at, r->time_width, 17, 0, second);
     if ((r->stamped || r->twin) && second_of(clock, a, iso, 19, 17, 0, second) < 0) return -1;
     if (*second == NONE_SECOND) return second_of(clock, a, r->when + 1, 26, 18, 1, second);
     return 0;
@@ -1150,6 +1264,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     pattern_init(&HTTP, " HTTP/D.D\"");
     pattern_init(&STATUS, "\" DDD ");
     pattern_init(&CODE_AFTER, " DDD ");
+    pattern_init(&JAVA_TIME, "DDDD-DD-DDTDD:DD:DD,DDD ["); /* TorchServe's log4j time, then its level */
     if (PyType_Ready(&ReportsType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (!mod) return NULL;

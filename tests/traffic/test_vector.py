@@ -79,14 +79,22 @@ def _uvicorn(rnd: random.Random, path: str, code: str, method: str, clean: bool 
 
 def _other_server(rnd: random.Random, t: int, path: str, code: str, method: str, clean: bool = False) -> str:
     """TorchServe's ACCESS_LOG or BentoML's access line (the real servers' formats), fields maybe odd."""
-    ms = rnd.choice(["10", "0", "25.041", "123456789012"] + ([] if clean else ["1234567890123", "1.", "x"]))
+    ms = rnd.choice(["10", "0", "25.041", "123456789012", "1.123456789"] + (
+        [] if clean else ["1234567890123", "1.", "x", "1.1234567890", ".5"]))
     hms = f"{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}"
+    host = rnd.choice(["127.0.0.1:50296", "10.0.0.5:1"] + ([] if clean else ["h" * 300, "h" * 301, "a]", "-"]))
     if rnd.random() < 0.5:
-        return (f"2026-11-25T{hms},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:50296 "
-                f'"{method} {path} HTTP/1.1" {code} {ms.split(".")[0] or "7"}')
-    extra = rnd.choice([",type=application/json,length=23", "", ",length=2,x=[1]" if not clean else ""])
-    return (f"2026-11-25T{hms}{rnd.choice(['+0000', '-0700', 'Z'])} [INFO] [entry_service:Linear:1] 127.0.0.1:57988 "
-            f"(scheme=http,method={method},path={path}{extra}) (status={code}{extra}) {ms}ms (trace=86f4,span=222c,sampled=0)")
+        tail = rnd.choice([""] * 4 + ([] if clean else [' x] "y', ' a - "b', " [1] azmlinfsrv - GET / 200 1ms", "x"]))
+        return (f"2026-11-25T{hms},{rnd.choice(['407', '4'] if not clean else ['407'])} [INFO ] W-9000-linear_1.0 "
+                f'ACCESS_LOG - /{host} "{method} {path} HTTP/1.1" {code} {ms.split(".")[0] or "7"}{tail}')
+    extra = rnd.choice([",type=application/json,length=23", ""] + (
+        [] if clean else [",length=2,x=[1]", "," + "x" * 300, "," + "x" * 301, ",a b", "(", ", "]))
+    zone = rnd.choice(["+0000", "-0700", "Z", "+05:30"] + ([] if clean else ["", "+00", "+0000x"]))
+    year = "2026" if clean or rnd.random() < 0.9 else "1969"
+    scheme = rnd.choice(["http", "https"] + ([] if clean else ["HTTP", "h" * 9, ""]))
+    tail = rnd.choice([" (trace=86f4,span=222c,sampled=0)", ""] + ([] if clean else ['"', " azmlinfsrv - x", "x"]))
+    return (f"{year}-11-25T{hms}{zone} [INFO] [entry_service:Linear:1] {host} (scheme={scheme},method={method},"
+            f"path={path}{extra}) (status={code}{extra}) {ms}ms{tail}")
 
 
 def _server_time(rnd: random.Random, t: int, clean: bool = False) -> str:
@@ -261,6 +269,10 @@ def test_binary_junk_goes_to_the_regex_pass(encode: Any, monkeypatch: pytest.Mon
 G = '10.0.0.1 - - [25/Nov/2026:00:00:{s:02d} +0000] "POST /score HTTP/1.1" 200 61 "-" "python-requests/2.31.0" 0.5'
 S = "2026-11-25 00:00:{s:02d},001 I [10] azmlinfsrv - POST /score 200 1.5ms 19"
 T = '2026-11-25 00:00:{s:02d},001 I [10] gunicorn.access - 10.0.0.2 - - [25/Nov/2026:00:00:{s:02d} +0000] "POST /score HTTP/1.1" 200 61 "-" "curl/8"'
+TS = ('2026-11-25T00:00:{s:02d},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:50296 "POST /predictions/linear '
+      'HTTP/1.1" 200 10')
+B = ("2026-11-25T00:00:{s:02d}+0000 [INFO] [entry_service:Linear:1] 127.0.0.1:57988 (scheme=http,method=POST,path=/predict,"
+     "type=application/json,length=23) (status=200,type=application/json,length=74) 25.041ms (trace=86f4,span=222c,sampled=0)")
 U = '2026-11-25T00:00:{s:02d}.5Z (APIServer pid=1) INFO:     10.0.0.5:51234 - "POST /v1/models/iris:predict HTTP/1.1" 200 OK'
 # Lines one check of the block passes turns away (GENERATED, each written to defeat one check): most are read
 # another way by the reference, so a pass without that check counts them wrongly. Status 200, so that no
@@ -358,6 +370,42 @@ NEAR_MISSES = [
     U.replace("00:00:{s:02d}.5Z", "00:00:61Z"),
     U.replace("2026-11-25T", "1969-11-25T"),
     U.replace("/v1/models/iris:predict", "/v1/models/ir is:predict"),
+    TS.replace(" 10", " 1234567890123"),
+    TS.replace(" 10", " 10x"),
+    TS.replace(" 10", " 10.5"),
+    TS.replace(",407", ",4077"),
+    TS.replace("/127.0.0.1:50296", "/" + "h" * 300),
+    TS.replace("200 10", '200 10 x] "y'),  # an access line's `] "` after it
+    TS.replace("200 10", '200 10 a - "b'),  # a uvicorn line's ` - "` after it
+    TS.replace("200 10", "200 10 [1] azmlinfsrv - GET / 200 1ms"),
+    TS.replace("200 10", '200 10 h - - [25/Nov/2026:00:00:01 +0000] "GET /x HTTP/1.1" 404 1'),  # an access line after it
+    TS.replace("ACCESS_LOG - ", "ACCESS_LOG -  "),
+    TS.replace("2026-", "1969-"),
+    "2026-11-25T00:00:{s:02d}.5Z " + TS,
+    B.replace("+0000", "+05:30"),
+    B.replace("+0000", "-0700"),
+    B.replace("+0000", "Z"),
+    B.replace("+0000", ""),
+    B.replace("+0000", "+0000x"),
+    B.replace("2026-", "1969-"),
+    B.replace("scheme=http", "scheme=HTTP"),
+    B.replace("scheme=http", "scheme=httpxxxxx"),
+    B.replace("method=POST", "method=" + "P" * 17),
+    B.replace("path=/predict", "path=/pre dict"),
+    B.replace("path=/predict", "path=/pre)dict"),
+    B.replace("length=23)", "length=23" + "x" * 300 + ")"),
+    B.replace("length=23)", "length=23" + "x" * 269 + ")"),  # 300 bytes after the comma: read
+    B.replace("length=23)", "length=23" + "x" * 270 + ")"),  # 301: not
+    B.replace("sampled=0)", 'sampled=0) h - - [25/Nov/2026:00:00:01 +0000] "GET /x HTTP/1.1" 404 1'),
+    B.replace("status=200", "status=2000"),
+    B.replace("25.041ms", "25.0411111111ms"),
+    B.replace("25.041ms", "1234567890123ms"),
+    B.replace("25.041ms", "25.ms"),
+    B.replace("25.041ms", "25.041msx"),
+    B.replace("sampled=0)", 'sampled=0) "quoted"'),
+    B.replace("sampled=0)", "sampled=0) [1] azmlinfsrv - GET / 200 1ms"),
+    B.replace("127.0.0.1:57988", "h" * 301),
+    "2026-11-25T00:00:{s:02d}.5Z " + B,
     "Traceback (most recent call last):",
     "garbage",
 ]
@@ -389,6 +437,22 @@ def test_the_c_pass_reads_uvicorn_lines_itself() -> None:
     found = _native.count(("\n".join(lines) + "\n").encode(), False, lambda text, clf: 60, 60000.0, 0.0198, False)
     requests, status, per_second, _, _, _, _, _, _, others, _ = found
     assert (requests, status, per_second, others) == (4, {200: 3, 503: 1}, {61: 1, 62: 1}, [])
+
+
+def test_the_c_pass_reads_torchserve_and_bentoml_lines_itself() -> None:
+    """TorchServe's ACCESS_LOG and BentoML's access lines (the real servers' formats), with and without a `--timestamps`
+    prefix, are counted by the C pass with their latency, none handed back: the reference reading each BentoML line
+    made 1 GB of them 106 s (bench/README.md)."""
+    from doctor import _native
+
+    lines = [TS.format(s=1), "2026-11-25T00:00:02.5Z " + TS.format(s=9), B.format(s=3),
+             B.replace("+0000", "-0100").replace("status=200", "status=503").format(s=4)]
+    minutes = {b"2026-11-25T00:00:00": 60, b"2026-11-25T00:00:00+0000": 60, b"2026-11-25T00:00:00-0100": 3660}
+    found = _native.count(("\n".join(lines) + "\n").encode(), False, lambda text, clf: minutes[text], 60000.0, 0.0198,
+                          False)
+    requests, status, per_second, per_503, _, _, latencies, _, latency_max, others, _ = found
+    assert (requests, status, per_second, per_503, latencies, latency_max, others) == (
+        4, {200: 3, 503: 1}, {61: 1, 62: 1, 63: 1, 3664: 1}, {3664: 1}, 4, 25.041, [])
 
 
 def test_a_summary_ending_the_block_sends_it_back() -> None:

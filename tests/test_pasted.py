@@ -632,6 +632,16 @@ def test_envoy_reply_body_is_a_503() -> None:
     assert code == 1 and report["status"] == "failing"
 
 
+def test_python_requests_response_repr_is_an_answer() -> None:
+    """`print(response)` of python-requests (`<Response [503]>`), as a user pastes it (pytorch/serve#2035, verbatim, in the
+    corpus): an answer with that status, so the paste is a client's output."""
+    text = (ROOT / "fixtures/corpus/k-torchserve-handler-returns-tensor-invalid-return-type-503/pasted"
+            / "client-requests-output.txt").read_text()
+    assert [a.status for a in client_output.answers(text)] == [503]
+    assert [a.status for a in client_output.answers("<Response [200]>\n<Response [502]>")] == [200, 502]
+    assert client_output.answers("Response [503] <not a repr>") == []
+
+
 # TorchServe's and BentoML's access lines as the real servers write them (fixtures/servers/*-healthy), status varied
 TORCHSERVE_ACCESS = ('2026-12-02T17:26:4{i},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:5029{i} '
                      '"POST /predictions/linear HTTP/1.1" {status} 10\n')

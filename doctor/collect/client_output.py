@@ -47,6 +47,7 @@ _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "
 _ENVOY_REPLY = re.compile(r"\b(upstream connect error or disconnect/reset before headers\. (?:retried and the latest )?"
                           r"reset reason: [\w ]{1,80}|no healthy upstream|upstream request timeout)\b")
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
+_REQUESTS_REPR = re.compile(r"<Response \[(\d{3})\]>")  # python-requests' `print(response)`
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
@@ -103,7 +104,8 @@ def answers(text: str) -> list[Answer]:
 
 def _worded(text: str, path: str) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
-    phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies."""
+    phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies,
+    python-requests' `<Response [503]>`."""
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
@@ -116,6 +118,7 @@ def _worded(text: str, path: str) -> list[Answer]:
     found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]
+    found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
     return found
 
 

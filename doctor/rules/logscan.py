@@ -263,15 +263,20 @@ class ScanPlan:
                     if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line
                         plan = (line_time(line), excerpt_head(line), *line_ops(matches))
                     else:
-                        if len(plans) >= PLANS_KEPT:
-                            plans.clear()
                         signature = tuple([(pattern_index, match.groups()) for pattern_index, match in matches])
                         shared = ops.get(signature)
                         if shared is None:
                             if len(ops) >= PLANS_KEPT:
                                 ops.clear()
                             shared = ops[signature] = line_ops(matches)
-                        plan = plans[matches] = (line_time(line), excerpt_head(line), *shared)
+                        plan = (line_time(line), excerpt_head(line), *shared)
+                        # kept only when its matches were made on the line alone (the fast scanner's, which hands
+                        # them again for a line seen before); a match of `re` over a whole block holds that block
+                        # (4 MB), and such matches never come again: keeping 16 of them was 64 MB (bench/README.md)
+                        if all(len(match.string) <= PLAN_LINE_BYTES for _, match in matches):
+                            if len(plans) >= PLANS_KEPT:
+                                plans.clear()
+                            plans[matches] = plan
                 when, kept, direct_ops, guarded_ops = plan
                 for agg, within, groups in direct_ops:
                     if agg.last_line == number:  # another of its patterns matched this line: a line counts once

@@ -30,6 +30,30 @@ def runtime_evidence(evidence: Evidence) -> list[str]:
     return kinds
 
 
+NOT_SHOWN_WORKING = "status unknown: nothing shows the service working yet"
+
+
+def not_shown_working(evidence: Evidence) -> str | None:
+    """A note when the only word on the running service is its pods or workloads, and none of them is ready yet (a
+    pod `0/1 ContainerCreating`, an InferenceService `READY Unknown` a minute old): not a failure (`unexplained-failure`
+    names one once its start-up grace is over), and not a working service either, so the status is `unknown`.
+    None when a log, an answer or a deploy output was read (they say more), or anything is ready."""
+    states = [s for s in evidence.states if not s.init]
+    workloads = [w for w in evidence.workloads if w.kind != "Job"]  # a Job is done when it succeeds, not when ready
+    if (not states and not workloads) or any(s.size != 0 for s in evidence.logs) or evidence.metrics or \
+            any(c.kind in ("deploy-output", "client-output") for c in evidence.configs) or \
+            len(workloads) != len(evidence.workloads):
+        return None
+    if any(s.ready for s in states) or any(w.ready or w.available for w in workloads) or \
+            any(c.type == "Ready" and c.status == "True" for w in workloads for c in w.conditions):
+        return None
+    what = [f"{s.pod or s.container} not ready ({s.reason or s.status})" for s in states[:3]]
+    what += [f"{w.kind} {w.name} not ready" + (f" ({w.age_s:.0f} s old)" if w.age_s is not None else "")
+             for w in workloads[:3]]
+    return (f"{NOT_SHOWN_WORKING}: {'; '.join(what)}. Still starting, or stuck: "
+            "check again once its start-up time has passed (`kubectl get pods -w`), or add its events and logs.")
+
+
 def usable(evidence: Evidence) -> bool:
     """True when something about the running service was read: a clean check of it may be called healthy."""
     return bool(runtime_evidence(evidence))

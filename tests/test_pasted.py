@@ -614,12 +614,33 @@ def test_ready_table_rows_and_ages() -> None:
 
 def test_ready_unknown_counts_only_when_old(cli: Any, tmp_path: Path) -> None:
     """READY Unknown is a service still starting in its first 5 minutes (as a pod running unready is), a failure
-    after that."""
+    after that. Still starting is not healthy either: nothing shows it working, so the status is `unknown` (exit 3)
+    with a note saying so (it was `healthy`, exit 0)."""
     header = "NAME    URL   READY     PREV   LATEST   PREVROLLEDOUTREVISION   LATESTREADYREVISION             AGE\n"
-    for age, code in (("2m", 0), ("12h", 1)):
+    for age, code, state in (("2m", 3, "unknown"), ("12h", 1, "failing")):
         paste = tmp_path / f"isvc-{age}.txt"
         paste.write_text(header + f"craft         Unknown          100                              craft-predictor-default-zstwg  {age}\n")
-        assert cli("check", str(paste), "--format", "json").code == code, age
+        run = cli("check", str(paste), "--format", "json")
+        report = json.loads(run.out)
+        assert (run.code, report["status"]) == (code, state), age
+        starting = [n for n in report["notes"] if "nothing shows the service working yet" in n]
+        assert bool(starting) == (age == "2m"), report["notes"]
+    assert "InferenceService craft not ready (120 s old)" in starting[0] if age == "2m" else True
+
+
+def test_pods_still_starting_are_not_healthy(cli: Any, tmp_path: Path) -> None:
+    """`kubectl get pods` with every pod 0/1 (ContainerCreating, or Running not ready) and nothing else: unknown, not
+    healthy; one pod ready among them: healthy."""
+    header = "NAME                       READY   STATUS              RESTARTS   AGE\n"
+    starting = header + "model-7d9c6b5b8-x2x9z      0/1     ContainerCreating   0          40s\n"
+    running = starting + "model-7d9c6b5b8-abcde      1/1     Running             0          3m\n"
+    for text, code, state in ((starting, 3, "unknown"), (running, 0, "healthy")):
+        paste = tmp_path / f"pods-{code}.txt"
+        paste.write_text(text)
+        run = cli("check", str(paste), "--format", "json")
+        assert (run.code, json.loads(run.out)["status"]) == (code, state), run.out
+    text_run = cli("check", str(tmp_path / "pods-3.txt"))
+    assert "nothing shows the service working yet" in text_run.out and "No problem found." not in text_run.out
 
 
 def test_envoy_reply_body_is_a_503() -> None:

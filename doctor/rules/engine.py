@@ -183,6 +183,7 @@ def _eval_event(cond: EventCond, ctx: Context, bound: dict[str, Any]) -> Outcome
         return Outcome(False)
     latest, groups = max(hits, key=lambda h: (h[0].last_time.timestamp() if h[0].last_time else 0))
     binding = {"count": total, "events": len(hits), "reason": latest.reason, "message": latest.message,
+               "latest_count": latest.count,  # `count` is every matching event's; this, the one whose words these are
                "object": f"{latest.object_kind}/{latest.object_name}", "groups": groups,
                "first_time": format_time(min((h[0].first_time for h in hits if h[0].first_time), default=None)),
                "last_time": format_time(latest.last_time)}

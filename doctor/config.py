@@ -280,8 +280,19 @@ def server_checks(packages: dict[str, str]) -> dict[str, Any]:
 
 def _looks_like_requirements(text: str) -> bool:
     lines = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("#")]
-    return bool(lines) and all(_REQ.match(l) and " " not in l.split(";")[0].strip() for l in lines[:50]) \
-        and not any(l.endswith(":") for l in lines)
+    return bool(lines) and all(_requirement_line(l) for l in lines[:50]) and not any(l.endswith(":") for l in lines)
+
+
+_PROPERTY_VALUE = re.compile(r"=\s*[^\s=<>!~]*[^\w.*+!\s]")  # `key=value` whose value is no version: `=http://…`, `={…}`
+
+
+def _requirement_line(line: str) -> bool:
+    """A pip requirement (or a conda `name=version` spec), not a `key=value` property: TorchServe's config.properties
+    (`models={"model1":…}`, `inference_address=http://…`) was read as a requirements file without the inference server."""
+    match = _REQ.match(line)
+    if not match or " " in line.split(";")[0].strip():
+        return False
+    return not (match.group(2) == "=" and _PROPERTY_VALUE.match(line, match.end(1)))
 
 
 def _score_script(text: str, label: str) -> list[ConfigFact]:

@@ -51,6 +51,24 @@ def test_requirements_with_current_server(tmp_path: Path) -> None:
     assert fact["has_inference_server"] and fact["version_problems"] == []
 
 
+@pytest.mark.parametrize("text", [
+    'models={"model1":{"1.0":{"marName":"model1.mar","batchSize":8,"maxBatchDelay":5,"minWorkers":2,"maxWorkers":2}}}\n',
+    "inference_address=http://0.0.0.0:8080\nmanagement_address=http://0.0.0.0:8081\nmodel_store=/home/model-server/model-store\n",
+])
+def test_java_properties_are_not_a_requirements_file(text: str, tmp_path: Path) -> None:
+    """TorchServe's config.properties (`key=value`; the first from pytorch/serve#2099, verbatim) is no pip requirements
+    file: read as one it lacked the inference server, and `missing-inference-server` came first on a TorchServe
+    failure (a confident wrong answer)."""
+    path = tmp_path / "config.properties"
+    path.write_text(text)
+    assert not [f for f in read_config(path, path.name) if f.kind == "environment"]
+
+
+def test_conda_specs_with_a_single_equals_are_still_an_environment(tmp_path: Path) -> None:
+    fact = _read(tmp_path, "spec.txt", "numpy=1.21\nscikit-learn==1.2\nazureml-defaults>=1.44\n")
+    assert fact["kind"] == "environment" and fact["has_inference_server"]
+
+
 @pytest.mark.parametrize("packages, broken", [
     ({"flask": "==2.0.1", "azureml-defaults": "==1.43.0"}, True),
     ({"flask": ">=2", "azureml-inference-server-http": "~=0.6.1"}, True),

@@ -663,6 +663,19 @@ def test_python_requests_response_repr_is_an_answer() -> None:
     assert client_output.answers("Response [503] <not a repr>") == []
 
 
+def test_json_error_body_alone_is_an_answer() -> None:
+    """An OpenAI-compatible server's error body printed alone (vllm-project/vllm#3486, verbatim, in the corpus) is a 404
+    answer with its message; a JSON log line with a success code is not an answer."""
+    text = (ROOT / "fixtures/corpus/k-vllm-openai-404-model-name-not-served-model-name/client"
+            / "completion-error.txt").read_text()
+    assert [(a.status, a.reason) for a in client_output.answers(text)] == [
+        (404, "The model `Qwen1.5-14B-Chat-GPTQ-Int8` does not exist.")]
+    assert client_output.answers('{"level": "info", "code": 200, "message": "ok"}') == []
+    code, report = _check_json(ROOT / "fixtures/corpus/k-vllm-openai-404-model-name-not-served-model-name")
+    assert code == 1 and report["findings"][0]["rule_id"] == "unexplained-failure"
+    assert "--served-model-name" in report["findings"][0]["fix"]
+
+
 # TorchServe's and BentoML's access lines as the real servers write them (fixtures/servers/*-healthy), status varied
 TORCHSERVE_ACCESS = ('2026-12-02T17:26:4{i},407 [INFO ] W-9000-linear_1.0 ACCESS_LOG - /127.0.0.1:5029{i} '
                      '"POST /predictions/linear HTTP/1.1" {status} 10\n')

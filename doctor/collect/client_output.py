@@ -48,6 +48,9 @@ _ENVOY_REPLY = re.compile(r"\b(upstream connect error or disconnect/reset before
                           r"reset reason: [\w ]{1,80}|no healthy upstream|upstream request timeout)\b")
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
 _REQUESTS_REPR = re.compile(r"<Response \[(\d{3})\]>")  # python-requests' `print(response)`
+# an error body printed alone: a JSON object with an HTTP error `code` and a `message` (the OpenAI-compatible servers'
+# `{"object":"error","message":"…","type":"NotFoundError","param":null,"code":404}`, TorchServe's `{"code": 503, …}`)
+_JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})\s*$', re.MULTILINE)
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
@@ -105,7 +108,7 @@ def answers(text: str) -> list[Answer]:
 def _worded(text: str, path: str) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
     phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies,
-    python-requests' `<Response [503]>`."""
+    python-requests' `<Response [503]>`; else a JSON error body with its `code` and `message` printed alone."""
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
@@ -119,6 +122,9 @@ def _worded(text: str, path: str) -> list[Answer]:
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]
     found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
+    if not found:
+        found += [Answer(int(m.group(2)), message, path) for m in _JSON_ERROR.finditer(text)
+                  if (message := client_body.message_of(m.group(1))) and '"message"' in m.group(1)]
     return found
 
 
@@ -168,7 +174,7 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
-    body = client_body.body_of(text)
+    body = client_body.body_of(text) or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
     message = client_body.message_of(body)
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}

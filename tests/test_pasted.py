@@ -663,6 +663,15 @@ def test_python_requests_response_repr_is_an_answer() -> None:
     assert client_output.answers("Response [503] <not a repr>") == []
 
 
+def test_browser_error_page_is_no_answer() -> None:
+    """A browser's error page pasted as the client's output (Chromium's `ERR_EMPTY_RESPONSE`, verbatim from the corpus
+    case of https-deeplearning-ai/machine-learning-engineering-for-production-public#93) is a call with no answer."""
+    text = (ROOT / "fixtures/corpus/k-docker-tfserving-port-map-8501-to-container-8051-empty-response/client"
+            / "browser.txt").read_text()
+    assert [(a.status, a.reason) for a in client_output.answers(text)] == [(0, "empty_reply")]
+    assert [a.reason for a in client_output.answers("ERR_CONNECTION_REFUSED")] == ["refused"]
+
+
 def test_json_error_body_alone_is_an_answer() -> None:
     """An OpenAI-compatible server's error body printed alone (vllm-project/vllm#3486, verbatim, in the corpus) is a 404
     answer with its message; a JSON log line with a success code is not an answer."""

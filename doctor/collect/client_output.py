@@ -47,6 +47,10 @@ _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "
 _ENVOY_REPLY = re.compile(r"\b(upstream connect error or disconnect/reset before headers\. (?:retried and the latest )?"
                           r"reset reason: [\w ]{1,80}|no healthy upstream|upstream request timeout)\b")
 _URL = re.compile(r"(https?://[^\s'\"]{1,2000})")
+# a browser's own error page (Chromium's net error codes): no HTTP answer at all
+_BROWSER_ERROR = re.compile(r"\bERR_(EMPTY_RESPONSE|CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|TIMED_OUT)\b")
+_BROWSER_KINDS = {"EMPTY_RESPONSE": "empty_reply", "CONNECTION_REFUSED": "refused", "CONNECTION_RESET": "reset",
+                  "CONNECTION_CLOSED": "empty_reply", "TIMED_OUT": "timeout"}
 _REQUESTS_REPR = re.compile(r"<Response \[(\d{3})\]>")  # python-requests' `print(response)`
 # an error body printed alone: a JSON object with an HTTP error `code` and a `message` (the OpenAI-compatible servers'
 # `{"object":"error","message":"…","type":"NotFoundError","param":null,"code":404}`, TorchServe's `{"code": 503, …}`)
@@ -108,7 +112,7 @@ def answers(text: str) -> list[Answer]:
 def _worded(text: str, path: str) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
     phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies,
-    python-requests' `<Response [503]>`; else a JSON error body with its `code` and `message` printed alone."""
+    python-requests' `<Response [503]>`, a browser's `ERR_EMPTY_RESPONSE` (no answer); else a JSON error body with its `code` and `message` printed alone."""
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
@@ -118,6 +122,7 @@ def _worded(text: str, path: str) -> list[Answer]:
     for match in _CONNECTION.finditer(text):
         found.append(Answer(0, _client_error(match.group(0)), path))
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)]
+    found += [Answer(0, _BROWSER_KINDS[m.group(1)], path) for m in _BROWSER_ERROR.finditer(text)]
     found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]

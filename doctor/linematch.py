@@ -58,6 +58,7 @@ def compile_line_pattern(pattern: str) -> re.Pattern[bytes]:
     return re.compile(pattern.encode("utf-8"), re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=4096)  # per compiled pattern: the pure-Python scan asks once per pattern per block
 def line_search(pattern: re.Pattern[bytes]) -> Callable[[bytes], re.Match[bytes] | None]:
     """The search of a compiled line pattern on one line (bytes without a newline): `pattern.match` when every
     branch of the pattern starts with `^`, which on a line without a newline holds at its start only, so the match

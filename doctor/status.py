@@ -39,10 +39,10 @@ def not_shown_working(evidence: Evidence) -> str | None:
     names one once its start-up grace is over), and not a working service either, so the status is `unknown`.
     None when a log, an answer or a deploy output was read (they say more), or anything is ready."""
     states = [s for s in evidence.states if not s.init]
-    workloads = [w for w in evidence.workloads if w.kind != "Job"]  # a Job is done when it succeeds, not when ready
+    workloads = evidence.workloads
     if (not states and not workloads) or any(s.size != 0 for s in evidence.logs) or evidence.metrics or \
             any(c.kind in ("deploy-output", "client-output") for c in evidence.configs) or \
-            len(workloads) != len(evidence.workloads):
+            any(w.kind == "Job" for w in workloads):  # a Job is done when it succeeds, not when ready
         return None
     if any(s.ready for s in states) or any(w.ready or w.available for w in workloads) or \
             any(c.type == "Ready" and c.status == "True" for w in workloads for c in w.conditions):

@@ -28,9 +28,6 @@ _ACCESS = re.compile(
     rb'(?<!\S)(?P<host>\S+) \S+ \S+ \[(?P<time>[^\]]{1,64})\] "(?P<method>[A-Z]{1,16}) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
     rb'(?P<status>\d{3}|000|-) (?P<bytes>\d+|-)(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?'
     rb"(?: (?:(?P<reqlen>\d+) )?(?P<rt>\d+\.\d+)\b)?")
-# uvicorn's access line (KServe, MLServer, vLLM, FastAPI apps): `INFO:     10.0.0.5:51234 - "POST /v1/models/m:predict
-# HTTP/1.1" 500 Internal Server Error` (its AccessFormatter: client address, request line, status and phrase), maybe
-# behind a `(APIServer pid=N) ` or `--timestamps` prefix
 # TorchServe's ACCESS_LOG line (its Session.toString(): remote address, request line, status, milliseconds), as the
 # real server writes it (fixtures/servers/torchserve-healthy): `2026-12-02T17:26:48,407 [INFO ] W-9000-linear_1.0
 # ACCESS_LOG - /127.0.0.1:50296 "POST /predictions/linear HTTP/1.1" 200 10`
@@ -43,6 +40,9 @@ _TORCHSERVE = re.compile(
 _BENTOML = re.compile(
     rb"(?<!\S)(?P<host>\S{1,300}) \(scheme=[a-z]{1,8},method=(?P<method>[A-Z]{1,16}),path=(?P<path>[^,)\s]+)"
     rb"(?:,[^)\s]{0,300})?\) \(status=(?P<status>\d{3})(?:,[^)\s]{0,300})?\) (?P<ms>\d{1,12}(?:\.\d{1,9})?)ms\b")
+# uvicorn's access line (KServe, MLServer, vLLM, FastAPI apps): `INFO:     10.0.0.5:51234 - "POST /v1/models/m:predict
+# HTTP/1.1" 500 Internal Server Error` (its AccessFormatter: client address, request line, status and phrase), maybe
+# behind a `(APIServer pid=N) ` or `--timestamps` prefix
 _UVICORN = re.compile(
     rb'(?<!\S)(?P<host>\S{1,300}) - "(?P<method>[A-Z]{1,16}) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})(?= |$)')
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")

@@ -144,6 +144,11 @@ class ScanPlan:
                     self.patterns.append(pattern)
                 self.users.setdefault(index[pattern], []).append((ci, role))
         self.index = index  # pattern -> its number
+        # conditions that aggregate exactly alike (the same patterns, source and window, neither `unless_after` nor
+        # `only_after`: two rules reading the same lines) share one aggregate per log, updated once per line
+        first: dict[tuple[Any, ...], int] = {}
+        self.twin = [first.setdefault((cond.patterns, cond.source, cond.within), ci)
+                     if cond.unless_after is None and cond.only_after is None else ci for ci, cond in enumerate(conds)]
         self.decided_by_one = frozenset(ci for ci in yes_no if _decided_by_one(conds[ci]))
         self.first_only = self._first_only(range(len(conds)))
 
@@ -167,7 +172,10 @@ class ScanPlan:
                 continue
             if applies not in scanners:
                 scanners[applies] = self._scanner(applies, engine)
-            aggs = {i: LogAgg(source) for i in applies}
+            aggs: dict[int, LogAgg] = {}
+            for i in applies:  # a twin applies to the same sources as the condition it shares with (`self.twin`)
+                shared = aggs.get(self.twin[i])
+                aggs[i] = shared if shared is not None else LogAgg(source)
             self._scan_source(*scanners[applies], source, aggs)
             for i, agg in aggs.items():
                 if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
@@ -214,7 +222,8 @@ class ScanPlan:
                 if ci in aggs:
                     cond = self.conds[ci]
                     if cond.unless_after is None and cond.only_after is None:
-                        direct.append((aggs[ci], cond.within))
+                        if self.twin[ci] == ci or aggs[ci] is not aggs[self.twin[ci]]:  # a twin's is already there
+                            direct.append((aggs[ci], cond.within))
                     else:
                         guarded.append((aggs[ci], cond, role))
             if direct or guarded:

@@ -159,6 +159,7 @@ class ContainerState:
     ports: tuple[int, ...] = ()  # the container's declared containerPort numbers
     node_selector: dict[str, str] = field(default_factory=dict)  # the pod's spec.nodeSelector
     host_network: bool = False  # shares the host's network (Docker `--network host`, a pod's hostNetwork)
+    container_named: bool = True  # False: a `kubectl get pods` row, whose pod's name stands in for `container`
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for expressions and templates."""

@@ -335,4 +335,5 @@ def pod_row_state(row: dict[str, str], source: str) -> ContainerState:
     return ContainerState(
         source=source, container=row.get("NAME", "?"), pod=row.get("NAME"), status=status, reason=reason,
         oom_killed=shown == "OOMKilled", restart_count=int(restarts.group(1)) if restarts else 0,
-        ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase, init=init)
+        ready=bool(ready) and ready.group(1) == ready.group(2) and ready.group(2) != "0", phase=phase, init=init,
+        container_named=False)

@@ -262,6 +262,16 @@ def _ambiguous_branches(items: Any) -> bool:
     return False
 
 
+def starts_findable(pattern: str) -> bool:
+    """Whether `re` can find where the pattern's matches may start without trying every byte: every match starts with
+    the same literal (its prefix search) or at a line start (`^`, searched at newlines)."""
+    try:
+        items = list(_parser.parse(pattern.encode("utf-8")))
+    except (re.error, RecursionError):
+        return True  # (not this check's concern: the loader reports it)
+    return _first_literal(items) is not None or _starts_at_line_start(items)
+
+
 def _first_literal(items: list[Any]) -> int | None:
     while items and items[0][0] is sre.SUBPATTERN:
         items = list(items[0][1][-1])

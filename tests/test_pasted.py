@@ -672,6 +672,16 @@ def test_browser_error_page_is_no_answer() -> None:
     assert [a.reason for a in client_output.answers("ERR_CONNECTION_REFUSED")] == ["refused"]
 
 
+def test_proxy_error_page_is_an_answer() -> None:
+    """nginx's own error page printed by curl (opea-project/Enterprise-Inference#95, verbatim, in the corpus) is a 504
+    answer; a page whose title is no status is not."""
+    text = (ROOT / "fixtures/corpus/k-vllm-cpu-ingress-nginx-504-upstream-timed-out-60s-apisix-timeouts-300s/client"
+            / "curl-response-504.txt").read_text()
+    assert [(a.status, a.reason) for a in client_output.answers(text)] == [(504, "Gateway Time-out")]
+    assert client_output.answers("<html><head><title>Welcome to nginx!</title></head></html>") == []
+    assert client_output.answers("<title>200 OK</title>") == []
+
+
 def test_json_error_body_alone_is_an_answer() -> None:
     """An OpenAI-compatible server's error body printed alone (vllm-project/vllm#3486, verbatim, in the corpus) is a 404
     answer with its message; a JSON log line with a success code is not an answer."""

@@ -52,9 +52,13 @@ _BROWSER_ERROR = re.compile(r"\bERR_(EMPTY_RESPONSE|CONNECTION_REFUSED|CONNECTIO
 _BROWSER_KINDS = {"EMPTY_RESPONSE": "empty_reply", "CONNECTION_REFUSED": "refused", "CONNECTION_RESET": "reset",
                   "CONNECTION_CLOSED": "empty_reply", "TIMED_OUT": "timeout"}
 _REQUESTS_REPR = re.compile(r"<Response \[(\d{3})\]>")  # python-requests' `print(response)`
+# a proxy's or web server's own error page (nginx, ingress-nginx, Apache): its status is in its title
+_HTML_ERROR_PAGE = re.compile(r"<title>\s{0,4}([45]\d\d) ([^<\n]{1,80}?)\s{0,4}</title>", re.IGNORECASE)
 # an error body printed alone: a JSON object with an HTTP error `code` and a `message` (the OpenAI-compatible servers'
 # `{"object":"error","message":"…","type":"NotFoundError","param":null,"code":404}`, TorchServe's `{"code": 503, …}`)
 _JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})\s*$', re.MULTILINE)
+# the same written over several lines, as `curl` prints TorchServe's `{\n  "code": 503,\n  "type": …,\n  "message": …\n}`
+_JSON_ERROR_LINES = re.compile(r'^(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}\})[ \t]*$', re.MULTILINE)
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
@@ -112,7 +116,8 @@ def answers(text: str) -> list[Answer]:
 def _worded(text: str, path: str) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
     phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies,
-    python-requests' `<Response [503]>`, a browser's `ERR_EMPTY_RESPONSE` (no answer); else a JSON error body with its `code` and `message` printed alone."""
+    python-requests' `<Response [503]>`, a browser's `ERR_EMPTY_RESPONSE` (no answer), nginx's error page (`<title>504
+    Gateway Time-out</title>`); else a JSON error body with its `code` and `message` printed alone."""
     from http import HTTPStatus
 
     phrases = {s.phrase.lower(): s.value for s in HTTPStatus}
@@ -127,9 +132,16 @@ def _worded(text: str, path: str) -> list[Answer]:
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]
     found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
+    found += [Answer(int(m.group(1)), m.group(2), path) for m in _HTML_ERROR_PAGE.finditer(text)]
     if not found:
         found += [Answer(int(m.group(2)), message, path) for m in _JSON_ERROR.finditer(text)
                   if (message := client_body.message_of(m.group(1))) and '"message"' in m.group(1)]
+    if not found:
+        for match in _JSON_ERROR_LINES.finditer(text):
+            code = re.search(r'^[ \t]+"code"[ \t]*:[ \t]*([45]\d\d)\b', match.group(1), re.MULTILINE)
+            message = client_body.message_of(match.group(1))
+            if code and message and '"message"' in match.group(1):
+                found.append(Answer(int(code.group(1)), message, path))
     return found
 
 
@@ -179,7 +191,8 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
-    body = client_body.body_of(text) or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
+    body = (client_body.body_of(text) or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
+            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None))
     message = client_body.message_of(body)
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}

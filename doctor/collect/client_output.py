@@ -132,7 +132,8 @@ def _worded(text: str, path: str) -> list[Answer]:
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]
     found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
-    found += [Answer(int(m.group(1)), m.group(2), path) for m in _HTML_ERROR_PAGE.finditer(text)]
+    if "Model Management Service" not in text:  # (the v1 deploy API's own 504 page is not a scoring answer)
+        found += [Answer(int(m.group(1)), m.group(2), path) for m in _HTML_ERROR_PAGE.finditer(text)]
     if not found:
         found += [Answer(int(m.group(2)), message, path) for m in _JSON_ERROR.finditer(text)
                   if (message := client_body.message_of(m.group(1))) and '"message"' in m.group(1)]

@@ -682,6 +682,32 @@ def test_proxy_error_page_is_an_answer() -> None:
     assert client_output.answers("<title>200 OK</title>") == []
 
 
+def test_client_library_errors_and_context_limits() -> None:
+    """Verbatim client outputs of the corpus: ollama-python's `ResponseError: … (status code: 500)` is a 500 answer with
+    its message (morphik-org/morphik-core#120); LiteLLM's `ContextWindowExceededError: …` printed alone is a failed call
+    (a client-error fact) that names the request's and the context's size (joryirving/home-ops#7550); llama.cpp's 400 body
+    carries them as `n_prompt_tokens` / `n_ctx` (oobabooga/textgen#7257); a warning printed alone is no failed call."""
+    corpus = ROOT / "fixtures/corpus"
+    ollama = (corpus / "k-docker-ollama-500-model-requires-11-3-gib-available-11-2-gib-mem-limit-12g/client"
+              / "ollama-response-error.txt").read_text()
+    [fact], _ = client_output.read_client_output(ollama, "client/x.txt")
+    assert fact.kind == "client-output" and fact.values["statuses"] == [500]
+    assert fact.values["answer_message"] == "model requires more system memory (11.3 GiB) than is available (11.2 GiB)"
+    litellm = (corpus / "k-llamacpp-k8s-parallel-8-divides-ctx-32768-to-4096-per-slot-litellm-context-window-exceeded"
+               / "client/litellm-error.txt").read_text()
+    [fact], logs = client_output.read_client_output(litellm, "client/x.txt")
+    assert (fact.kind, fact.values["code"], fact.values["command"]) == ("client-error", "ContextWindowExceededError", "exception")
+    assert fact.values["context"] == {"requested": 4574, "limit": 4096} and logs == []
+    llama = (corpus / "k-llamacpp-server-400-exceed-context-size-14429-prompt-tokens-n-ctx-8192-silent-in-webui/client"
+             / "llama-server-response.json").read_text()
+    [fact], _ = client_output.read_client_output(llama, "client/x.json")
+    assert fact.values["statuses"] == [400] and fact.values["context"] == {"requested": 14429, "limit": 8192}
+    vllm = ("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the "
+            "messages, 1000 in the completion). Please reduce the length of the messages or completion.")
+    assert client_output.context_limit(vllm) == {"requested": 5000, "limit": 4096}
+    assert client_output.read_client_output("UserWarning: X does not have valid feature names", "client/x") == ([], [])
+
+
 def test_json_error_body_alone_is_an_answer() -> None:
     """An OpenAI-compatible server's error body printed alone (vllm-project/vllm#3486, verbatim, in the corpus) is a 404
     answer with its message; a JSON log line with a success code is not an answer."""

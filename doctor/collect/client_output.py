@@ -60,6 +60,26 @@ _JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,
 # the same written over several lines, as `curl` prints TorchServe's `{\n  "code": 503,\n  "type": …,\n  "message": …\n}`
 _JSON_ERROR_LINES = re.compile(r'^(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}\})[ \t]*$', re.MULTILINE)
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
+# ollama-python's error for an answer of the server: `ResponseError: <the server's error> (status code: 500)`
+_OLLAMA_ERROR = re.compile(r"\bResponseError: ([^\n]{1,500}?) \(status code: ([45]\d\d)\)")
+# a client library's exception printed alone (no HTTP answer shown): `ContextWindowExceededError: request (…) exceeds …`
+_CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(?:[A-Za-z_][\w]{0,60}\.){0,6}"
+                               r"([A-Z]\w{0,80}(?:Error|Exception)): ([^\n]{1,2000})$", re.MULTILINE)
+# how far a request goes over the model's context, in the servers' and clients' words: (requested, limit)
+_CONTEXT_WORDS = (
+    (re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)"), (1, 2)),  # LiteLLM
+    (re.compile(r'"n_prompt_tokens"\s*:\s*(\d+)\s*,\s*"n_ctx"\s*:\s*(\d+)'), (1, 2)),  # llama.cpp's server
+    (re.compile(r"maximum context length is (\d+) tokens\. However, you requested (\d+) tokens"), (2, 1)),  # vLLM, OpenAI
+)
+
+
+def context_limit(text: str) -> dict[str, int] | None:
+    """{requested, limit} in tokens when the output says a request exceeded the model's context; else None."""
+    for pattern, (asked, limit) in _CONTEXT_WORDS:
+        match = pattern.search(text)
+        if match:
+            return {"requested": int(match.group(asked)), "limit": int(match.group(limit))}
+    return None
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
                 "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date")
@@ -132,6 +152,7 @@ def _worded(text: str, path: str) -> list[Answer]:
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
               for m in _ENVOY_REPLY.finditer(text)]
     found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
+    found += [Answer(int(m.group(2)), m.group(1), path) for m in _OLLAMA_ERROR.finditer(text)]
     if "Model Management Service" not in text:  # (the v1 deploy API's own 504 page is not a scoring answer)
         found += [Answer(int(m.group(1)), m.group(2), path) for m in _HTML_ERROR_PAGE.finditer(text)]
     if not found:
@@ -186,14 +207,21 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
     found = answers(text)
     if not found:
         error = _CLI_ERROR.search(text)
-        if error is None or not _CLI_INVOKE.search(text):
+        if error is not None and _CLI_INVOKE.search(text):
+            values = {"code": error.group(1), "message": error.group(2).strip(), "command": "invoke",
+                      "context": context_limit(text)}
+            return [ConfigFact(label, "client-error", values)], []
+        raised = _CLIENT_EXCEPTION.search(text)  # a client library's exception: the call failed, no answer shown
+        if raised is None or raised.group(1).endswith("Warning"):
             return [], []
-        values = {"code": error.group(1), "message": error.group(2).strip(), "command": "invoke"}
+        values = {"code": raised.group(1), "message": raised.group(2).strip(), "command": "exception",
+                  "context": context_limit(text)}
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
     body = (client_body.body_of(text) or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
-            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None))
+            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
+            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None))
     message = client_body.message_of(body)
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
@@ -201,7 +229,8 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
-              "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message)}
+              "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
+              "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]
 
 

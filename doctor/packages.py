@@ -33,6 +33,11 @@ PIP_NAMES: dict[str, tuple[str, ...]] = {
     "ts": ("torchserve",),
     "model_archiver": ("torch-model-archiver",),
     "mlserver_sklearn": ("mlserver-sklearn",),
+    "ruamel": ("ruamel.yaml",),  # a namespace: `import ruamel.yaml` (microsoft/azuredevopslabs#562)
+    "fitz": ("pymupdf",),
+    "docx": ("python-docx",),
+    "magic": ("python-magic",),
+    "Levenshtein": ("levenshtein",),
 }
 
 

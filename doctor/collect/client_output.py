@@ -59,6 +59,7 @@ _HTML_ERROR_PAGE = re.compile(r"<title>\s{0,4}([45]\d\d) ([^<\n]{1,80}?)\s{0,4}<
 _JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})\s*$', re.MULTILINE)
 # the same written over several lines, as `curl` prints TorchServe's `{\n  "code": 503,\n  "type": …,\n  "message": …\n}`
 _JSON_ERROR_LINES = re.compile(r'^(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}\})[ \t]*$', re.MULTILINE)
+_JSON_CODE_LINE = re.compile(r'^[ \t]+"code"[ \t]*:[ \t]*([45]\d\d)\b', re.MULTILINE)  # its `"code": 503,` line
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 # ollama-python's error for an answer of the server: `ResponseError: <the server's error> (status code: 500)`
 _OLLAMA_ERROR = re.compile(r"\bResponseError: ([^\n]{1,500}?) \(status code: ([45]\d\d)\)")
@@ -160,7 +161,7 @@ def _worded(text: str, path: str) -> list[Answer]:
                   if (message := client_body.message_of(m.group(1))) and '"message"' in m.group(1)]
     if not found:
         for match in _JSON_ERROR_LINES.finditer(text):
-            code = re.search(r'^[ \t]+"code"[ \t]*:[ \t]*([45]\d\d)\b', match.group(1), re.MULTILINE)
+            code = _JSON_CODE_LINE.search(match.group(1))
             message = client_body.message_of(match.group(1))
             if code and message and '"message"' in match.group(1):
                 found.append(Answer(int(code.group(1)), message, path))

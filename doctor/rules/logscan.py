@@ -222,7 +222,7 @@ class ScanPlan:
                 if ci in aggs:
                     cond = self.conds[ci]
                     if cond.unless_after is None and cond.only_after is None:
-                        if self.twin[ci] == ci or aggs[ci] is not aggs[self.twin[ci]]:  # a twin's is already there
+                        if self.twin[ci] == ci:  # a twin's shared aggregate is listed with the condition it shares
                             direct.append((aggs[ci], cond.within))
                     else:
                         guarded.append((aggs[ci], cond, role))

@@ -511,6 +511,69 @@ def test_lines_with_the_same_captures_at_other_times_keep_their_own_time_and_pla
     assert (after["first_time"], after["last_time"]) == ("2026-11-25T15:31:24Z", "2026-11-25T15:31:30Z")
 
 
+RUN_LINES = [b"2026-11-25 15:31:%02d,000 C [1] gunicorn.error - WORKER TIMEOUT (pid:%d)",
+             b"2026-11-25 15:31:%02d,000 I [1] gunicorn.error - Booting worker with pid: %d",
+             b"Worker (pid:%d) exited with code %d", b"KeyError: 'data%d%d'", b"filler %d %d",
+             b"2026-11-25 15:31:%02d,000 E [1] app - KeyError: 'data%d0'"]  # with a time, or not (the line above)
+
+
+def _reference_aggs(conds: list[LogCond], lines: list[bytes]) -> list[list[dict[str, Any]]]:
+    """Line by line, what each condition (no `unless_after`/`only_after`) aggregates: its first matching pattern's
+    captures (in the order the plan numbers patterns), `LogAgg.add` and `add_groups` for every matching line."""
+    from doctor.rules import logscan
+
+    plan = ScanPlan(conds)
+    aggs = [logscan.LogAgg(LogSource.from_bytes("app.log", "app", b"")) for _ in conds]
+    for number, line in enumerate(lines, 1):
+        for cond, agg in zip(conds, aggs):
+            found = [m for p in sorted(cond.patterns, key=plan.index.__getitem__)
+                     if (m := re.compile(p.encode(), re.MULTILINE).search(line))]
+            if found:
+                agg.add(number, logscan.excerpt_head(line), logs.line_time(line), cond.within)
+                groups = {k: v.decode() for k, v in found[0].groupdict().items() if v is not None}
+                if groups:
+                    agg.add_groups(groups)
+    return [[(agg.binding(), agg.excerpt_lines())] if agg.count else [] for agg in aggs]
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.tuples(st.integers(0, len(RUN_LINES) - 1), st.integers(0, 59), st.integers(0, 6)),
+                      max_size=120),
+       kept=st.sampled_from([1, 2, 3, 5, 4096]), long_every=st.integers(0, 7))
+@example(picks=[(0, 1, 1), (0, 2, 2), (0, 3, 1)], kept=4096, long_every=0)  # pid 1's run ends after pid 2's
+@example(picks=[(3, 0, 1), (5, 5, 2), (5, 7, 1)], kept=4096, long_every=0)  # data10's first line has no time
+def test_lines_counted_in_runs_give_the_aggregates_of_adding_each_line(engine: str, picks: list[tuple[int, int, int]],
+                                                                     kept: int, long_every: int) -> None:
+    """Lines that share what they do to the aggregates are counted in runs, folded into the aggregates in batches
+    (whenever the plans kept are renewed, and at the end): every aggregate (count, first and last line and time,
+    excerpts, the captures of the first and the last line, up to MAX_DISTINCT values per capture in the order they
+    came) equals adding each line in turn, however small the batches, with long lines (no plan kept) among them."""
+    from doctor.rules import logscan
+
+    lines = []
+    for k, (shape, second, value) in enumerate(picks):
+        text = RUN_LINES[shape]
+        line = text % ((second, value) if text.startswith(b"2026") else (value, second % 2))
+        if long_every and k % long_every == 0:
+            line += b" " + b"y" * (logscan.PLAN_LINE_BYTES + 10)
+        lines.append(line)
+    data = b"\n".join(lines) + b"\n"
+    timeout, booting = r"WORKER TIMEOUT \(pid:(?P<pid>\d+)\)", r"Booting worker with pid: (?P<pid>\d+)"
+    exited, key = r"Worker \(pid:(?P<pid>\d+)\) exited with code (?P<code>\d+)", r"KeyError: '(?P<key>\w+)'"
+    conds = [LogCond((timeout,), bind="timeout"), LogCond((timeout, booting), bind="either"),
+             LogCond((booting, exited), bind="worker"), LogCond((key,), bind="key"), LogCond((timeout,), bind="twin"),
+             LogCond((r"pid", timeout), bind="plain_first"), LogCond((booting,), min_count=2,
+                                                                    within=timedelta(seconds=5), bind="window")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logscan, "PLANS_KEPT", kept)
+        patch.setattr(logscan, "MAX_DISTINCT", 4)
+        found = ScanPlan(conds).run([LogSource.from_bytes("app.log", "app", data)], engine)
+        reference = _reference_aggs(conds, lines)
+    assert [[(a.binding(), a.excerpt_lines()) for a in found[i]] for i in range(len(conds))] == reference
+
+
 GUARD_LINES = [b"ResolvePackageNotFound: ", b"  - numpy==1.19.5", b"  - python=3.6.2=h0b30769_14", b"filler",
                b'10.0.0.1 - - [25/Nov/2026:15:31:27 +0000] "POST /score HTTP/1.1" 200 12 "-" "curl"',
                b"guard 7 here", b"worker 7 says - pkg", b"worker 8 says - pkg", b"- x", b"", b"\r"]

@@ -45,6 +45,9 @@ class LogAgg:
     groups: dict[str, str] = field(default_factory=dict)
     first_groups: dict[str, str] = field(default_factory=dict)
     distinct: dict[str, list[str]] = field(default_factory=dict)
+    first_time_line: int = 0  # the lines of first_time, last_time and groups (`absorb`: runs come in any order)
+    last_time_line: int = 0
+    groups_line: int = 0
 
     def add(self, number: int, kept: bytes, when: datetime | None, within: timedelta | None) -> None:
         """Count one matching line: `kept`, at most EXCERPT_BYTES of it, is its excerpt (decoded when read:
@@ -81,6 +84,37 @@ class LogAgg:
             elif len(seen) < MAX_DISTINCT and value not in seen:
                 seen.append(value)
 
+    def absorb(self, run: "HitRun", groups: dict[str, str]) -> None:
+        """Count the lines of a run, which all had these captures. Runs of one batch (`ScanPlan._scan_source`) come in
+        the order of their first lines; what does not follow from that (the last line, time, excerpt) is decided by
+        line number, so the result is the one `add` and `add_groups` give line by line."""
+        self.count += run.count
+        if not self.first_line or run.first_line < self.first_line:
+            self.first_line = run.first_line
+        self.last_line = max(self.last_line, run.last_line)
+        if run.first_when is not None:
+            if self.first_time is None or run.first_when_line < self.first_time_line:
+                self.first_time, self.first_time_line = run.first_when, run.first_when_line
+            if run.last_when_line > self.last_time_line:
+                self.last_time, self.last_time_line = run.last_when, run.last_when_line
+        excerpts = self.excerpts + run.heads
+        if run.last[0] != run.heads[-1][0]:
+            excerpts.append(run.last)
+        excerpts.sort(key=_number)  # the first two and the latest, by line number
+        self.excerpts = excerpts if len(excerpts) <= 3 else excerpts[:2] + excerpts[-1:]
+        if groups:
+            if run.last_line > self.groups_line:
+                self.groups, self.groups_line = groups, run.last_line
+            if not self.first_groups:
+                self.first_groups = groups
+            distinct = self.distinct
+            for key, value in groups.items():
+                seen = distinct.get(key)
+                if seen is None:
+                    distinct[key] = [value]
+                elif len(seen) < MAX_DISTINCT and value not in seen:
+                    seen.append(value)
+
     def excerpt_lines(self) -> list[tuple[int, str]]:
         """(line number, excerpt text) of the kept lines: the first two and the latest."""
         return [(number, _excerpt(line)) for number, line in self.excerpts]
@@ -104,6 +138,48 @@ class LogAgg:
             "groups": dict(self.groups), "first_groups": dict(self.first_groups), "values": {k: list(v) for k, v in self.distinct.items()},
             "excerpt": _excerpt(self.excerpts[0][1]) if self.excerpts else "",
         }
+
+
+@dataclass(slots=True, eq=False)
+class HitRun:
+    """The lines of one log that shared one set of operations (`ScanPlan._scan_source`: the same patterns matched,
+    capturing the same texts), counted as they come: one update a line, not one per aggregate it adds to. Its
+    aggregates (`parts`: each with the captures it takes) absorb it when its batch ends."""
+
+    parts: list[tuple[LogAgg, dict[str, str]]]
+    count: int = 0
+    first_line: int = 0
+    last_line: int = 0
+    heads: list[tuple[int, bytes]] = field(default_factory=list)  # the first two (number, excerpt)
+    last: tuple[int, bytes] = (0, b"")
+    first_when: datetime | None = None  # the first and last lines with a time
+    first_when_line: int = 0
+    last_when: datetime | None = None
+    last_when_line: int = 0
+
+    def hit(self, number: int, kept: bytes, when: datetime | None) -> None:
+        """One more line."""
+        self.count += 1
+        if not self.first_line:
+            self.first_line = number
+        self.last_line = number
+        if len(self.heads) < 2:
+            self.heads.append((number, kept))
+        self.last = (number, kept)
+        if when is not None:
+            if self.first_when is None:
+                self.first_when, self.first_when_line = when, number
+            self.last_when, self.last_when_line = when, number
+
+    def fold(self) -> None:
+        """Into its aggregates."""
+        if self.count:
+            for agg, groups in self.parts:
+                agg.absorb(self, groups)
+
+
+def _number(item: tuple[int, bytes]) -> int:
+    return item[0]
 
 
 def _decided_by_one(cond: LogCond) -> bool:
@@ -230,10 +306,15 @@ class ScanPlan:
                 users[position] = (direct, guarded, "(?P<" in self.patterns[index])
         no_groups: dict[str, str] = {}  # shared, never stored: an agg keeps only captures that are not empty
 
-        def line_ops(matches: tuple[tuple[int, Any], ...]) -> tuple[list[Any], list[Any]]:
+        live: list[HitRun] = []  # the runs made since the last fold
+
+        def line_ops(matches: tuple[tuple[int, Any], ...]) -> tuple[HitRun | None, list[Any], list[Any]]:
             """What a hit line's matches do to the aggregates, whatever the line's number and time: per pattern that
-            matched it, in order, its users with the captures (the `same` keys of a guarded one)."""
-            direct_ops: list[tuple[LogAgg, timedelta | None, dict[str, str]]] = []
+            matched it, in order, its users with the captures (the `same` keys of a guarded one). The aggregates of
+            conditions without a window are counted by a run (each once: a line counts once); those with one see
+            every line's time (`windowed`)."""
+            parts: list[tuple[LogAgg, dict[str, str]]] = []
+            windowed: list[tuple[LogAgg, timedelta, dict[str, str]]] = []
             guarded_ops: list[tuple[LogAgg, LogCond, int, dict[str, str], tuple[Any, ...], tuple[Any, ...]]] = []
             for pattern_index, match in matches:
                 targets = users.get(pattern_index)
@@ -244,7 +325,11 @@ class ScanPlan:
                 if named:
                     raw = match.groupdict()
                     groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
-                direct_ops.extend((agg, within, groups) for agg, within in direct)
+                for agg, within in direct:
+                    if within is not None:
+                        windowed.append((agg, within, groups))
+                    elif all(agg is not other for other, _ in parts):  # another of its patterns came first
+                        parts.append((agg, groups))
                 for agg, cond, role in guarded:
                     if role != MATCH:  # a line an `unless_after` or `only_after` looks back to
                         after = cond.unless_after if role == UNLESS else cond.only_after
@@ -254,20 +339,35 @@ class ScanPlan:
                     unless = (id(cond), UNLESS, _key(cond.unless_after, groups)) if cond.unless_after else ()
                     only = (id(cond), ONLY, _key(cond.only_after, groups)) if cond.only_after else ()
                     guarded_ops.append((agg, cond, role, groups, unless, only))
-            return direct_ops, guarded_ops
+            run = None
+            if parts:
+                run = HitRun(parts)
+                live.append(run)
+            return run, windowed, guarded_ops
+
+        def fold() -> None:
+            """Every live run into its aggregates, in the order of their first lines (a run is made at its first
+            line); a plan made before is not used again (it holds a folded run)."""
+            for run in live:
+                run.fold()
+            live.clear()
+            plans.clear()
+            ops.clear()
 
         # a hit's matches -> its line's plan: the scanner hands the same matches (the same Match objects) again for
         # a line with the same bytes (a traceback line of every failing request). A new line whose patterns
         # captured the same texts as an earlier line's (a time-stamped `WORKER TIMEOUT (pid:9)` at another time)
-        # shares that line's operations (`ops`, keyed by each pattern's position and groups); only its time and
-        # excerpt are its own. The captures' dicts are shared between aggregates, never changed
+        # shares that line's operations (`ops`, keyed by each pattern's position and groups) and run; only its time
+        # and excerpt are its own. The captures' dicts are shared between aggregates, never changed
         plans: dict[tuple[tuple[int, Any], ...], LinePlan] = {}
-        ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[list[Any], list[Any]]] = {}
+        ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[HitRun | None, list[Any], list[Any]]] = {}
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 number = hit.number
                 plan = plans.get(hit.matches)
                 if plan is None:
+                    if len(live) >= PLANS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
+                        fold()
                     matches, line = hit.matches, hit.line
                     if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line
                         plan = (line_time(line), excerpt_head(line), *line_ops(matches))
@@ -275,19 +375,17 @@ class ScanPlan:
                         signature = tuple([(pattern_index, match.groups()) for pattern_index, match in matches])
                         shared = ops.get(signature)
                         if shared is None:
-                            if len(ops) >= PLANS_KEPT:
-                                ops.clear()
                             shared = ops[signature] = line_ops(matches)
                         plan = (line_time(line), excerpt_head(line), *shared)
                         # kept only when its matches were made on the line alone (the fast scanner's, which hands
                         # them again for a line seen before); a match of `re` over a whole block holds that block
                         # (4 MB), and such matches never come again: keeping 16 of them was 64 MB (bench/README.md)
                         if all(len(match.string) <= PLAN_LINE_BYTES for _, match in matches):
-                            if len(plans) >= PLANS_KEPT:
-                                plans.clear()
                             plans[matches] = plan
-                when, kept, direct_ops, guarded_ops = plan
-                for agg, within, groups in direct_ops:
+                when, kept, run, windowed, guarded_ops = plan
+                if run is not None:
+                    run.hit(number, kept, when)
+                for agg, within, groups in windowed:
                     if agg.last_line == number:  # another of its patterns matched this line: a line counts once
                         continue
                     agg.add(number, kept, when, within)
@@ -308,10 +406,12 @@ class ScanPlan:
                     agg.add(number, kept, when, cond.within)
                     if groups:
                         agg.add_groups(groups)
+        fold()
 
 
-# (time, excerpt, [(agg, window, captures)], [(agg, cond, role, captures, key looked back to or recorded, only_after key)])
-LinePlan = tuple[datetime | None, bytes, list[Any], list[Any]]
+# (time, excerpt, its run, [(agg, window, captures)], [(agg, cond, role, captures, key looked back to or recorded,
+# only_after key)])
+LinePlan = tuple[datetime | None, bytes, "HitRun | None", list[Any], list[Any]]
 
 
 def _key(after: After, groups: dict[str, str]) -> tuple[str, ...]:

@@ -384,6 +384,24 @@ def test_an_excerpt_from_the_kept_head_of_a_line_is_the_whole_lines(prefix: byte
 
 
 @pytest.mark.parametrize("engine", ["re", "hyperscan"])
+def test_a_capture_keeps_its_first_bytes_at_a_character_border(engine: str) -> None:
+    """A named group holding a whole line of request data (`(?P<msg>.*)` after `ValueError: `) keeps its first
+    MAX_CAPTURE bytes, cut before a UTF-8 character, not inside one, and marked `…`; a shorter one is kept whole, and
+    a group that took no part is left out."""
+    from doctor.rules import logscan
+
+    body = "x" + "é" * logscan.MAX_CAPTURE  # two bytes a character after one: the cut falls inside one
+    lines = [f"ValueError: {body}".encode(), "ValueError: short é".encode(), b"ValueError: "]
+    data = b"\n".join(lines) + b"\n"
+    conds = [LogCond((r"(?P<exc>\w+Error): (?P<msg>.+)|(?P<bare>\w+Error): $",), bind="exc")]
+    found = ScanPlan(conds).run([LogSource.from_bytes("app.log", "app", data)], engine)[0][0].binding()
+    long, short = found["values"]["msg"]
+    assert long == "x" + "é" * (logscan.MAX_CAPTURE // 2 - 1) + "…" and short == "short é"
+    assert found["first_groups"] == {"exc": "ValueError", "msg": long}
+    assert found["groups"] == {"bare": "ValueError"}
+
+
+@pytest.mark.parametrize("engine", ["re", "hyperscan"])
 def test_only_after_counts_a_hit_only_shortly_after_its_line_and_unless_after_the_others(engine: str) -> None:
     """`only_after` keeps the hits that follow its pattern within `lines` (with the same captures when `same` is
     given); `unless_after`, its mirror, discounts those and counts them as `explained`. Both engines agree."""

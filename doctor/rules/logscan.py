@@ -23,6 +23,7 @@ from doctor.scan import make_scanner
 MAX_EXCERPT = 400
 EXCERPT_BYTES = 2048  # of a line kept for its excerpt: more than MAX_EXCERPT characters after any time prefix
 MAX_DISTINCT = 20
+MAX_CAPTURE = 4096  # bytes of a captured group kept (`captures`)
 PLANS_KEPT = 4096  # hit lines' plans a scan keeps (`ScanPlan._scan_source`; emptied when full)
 PLAN_LINE_BYTES = 1024  # the longest line whose plan is kept (a plan holds its line): memory bounded by a few MB
 
@@ -321,10 +322,7 @@ class ScanPlan:
                 if targets is None:
                     continue
                 direct, guarded, named = targets
-                groups = no_groups
-                if named:
-                    raw = match.groupdict()
-                    groups = {k: v.decode("utf-8", "replace") for k, v in raw.items() if v is not None}
+                groups = captures(match) if named else no_groups
                 for agg, within in direct:
                     if within is not None:
                         windowed.append((agg, within, groups))
@@ -412,6 +410,26 @@ class ScanPlan:
 # (time, excerpt, its run, [(agg, window, captures)], [(agg, cond, role, captures, key looked back to or recorded,
 # only_after key)])
 LinePlan = tuple[datetime | None, bytes, "HitRun | None", list[Any], list[Any]]
+
+
+def captures(match: Any) -> dict[str, str]:
+    """The named groups that took part in the match, decoded, each its first MAX_CAPTURE bytes (then `…`): a
+    `(?P<msg>.*)` on a line of request data holds the whole 512 KB, which no finding quotes (copied and decoded for
+    each such line, it was most of a scan of long lines)."""
+    line = match.string
+    found: dict[str, str] = {}
+    for name, index in match.re.groupindex.items():
+        start, end = match.span(index)
+        if start < 0:
+            continue
+        if end - start <= MAX_CAPTURE:
+            found[name] = line[start:end].decode("utf-8", "replace")
+            continue
+        cut = start + MAX_CAPTURE
+        while cut > start and 0x80 <= line[cut] < 0xC0:  # not inside a UTF-8 character
+            cut -= 1
+        found[name] = line[start:cut].decode("utf-8", "replace") + "…"
+    return found
 
 
 def _key(after: After, groups: dict[str, str]) -> tuple[str, ...]:

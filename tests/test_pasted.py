@@ -708,6 +708,43 @@ def test_client_library_errors_and_context_limits() -> None:
     assert client_output.read_client_output("UserWarning: X does not have valid feature names", "client/x") == ([], [])
 
 
+def test_the_az_clis_own_refusals_are_failed_deploy_outputs() -> None:
+    """The az CLI refusing before anything reaches Azure, verbatim from the corpus: a command it does not know
+    (Azure/azure-cli#21387) and a YAML failing the ml extension's schema check, with each field's error
+    (MicrosoftDocs/azure-docs#92246), in `deploy/` or pasted; an az command's ordinary output is no deploy output."""
+    corpus = ROOT / "fixtures/corpus"
+    unknown = (corpus / "a-v2-cli-online-endpoint-misspelled-v1-azure-cli-ml-extension-conflict/deploy"
+               / "az_ml_online_endpoint_create.txt").read_text()
+    schema = (corpus / "a-v2-cli-online-endpoint-create-given-deployment-yaml-schema-unknown-fields/deploy"
+              / "az_ml_online_endpoint_create.txt").read_text()
+    for placed in (True, False):
+        [fact] = deploy_output.read_deploy_output(unknown, "deploy/x.txt", placed=placed)
+        assert fact.values["failed"] and fact.values["cli_unknown"] == "online-endpoint"
+        assert fact.values["message"] == "'online-endpoint' is misspelled or not recognized by the system."
+        [fact] = deploy_output.read_deploy_output(schema, "deploy/x.txt", placed=placed)
+        assert (fact.values["schema"], fact.values["cli_unknown"]) == ("ManagedOnlineEndpointSchema", None)
+        assert list(fact.values["field_errors"]) == ["instance_type", "code_configuration", "endpoint_name",
+                                                     "instance_count", "environment", "model"]
+        assert set(fact.values["field_errors"].values()) == {"Unknown field."}
+    assert deploy_output.read_deploy_output('{\n  "azure-cli": "2.36.0"\n}\n', "pasted/x.txt") == []
+
+
+def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
+    """A traceback in a server's own log pasted whole (azmlinfsrv 1.5.0's harmless `Error while fetching model IDs`,
+    `NotADirectoryError`, then `ready for serving traffic`; balakreshnan/Samples2025, verbatim, in the corpus) is the
+    server's, not a client library's exception: no client-error fact, and the service is healthy. The same exception
+    line in `client/`, or pasted alone, is still a failed call."""
+    case = ROOT / "fixtures/corpus/a-v2-healthy-control-azmlinfsrv-150-yolo-local-error-fetching-model-ids-notadirectory"
+    text = (case / "pasted/azmlinfsrv_console.txt").read_text()
+    assert client_output.read_client_output(text, "pasted/x.txt", pasted=True) == ([], [])
+    [fact], _ = client_output.read_client_output(text, "client/x.txt")
+    assert (fact.values["code"], fact.values["command"]) == ("NotADirectoryError", "exception")
+    alone = "NotADirectoryError: [Errno 20] Not a directory: './models/.amlignore'"
+    assert client_output.read_client_output(alone, "pasted/x.txt", pasted=True)[0][0].values["code"] == "NotADirectoryError"
+    code, report = _check_json(case)
+    assert code == 0 and report["status"] == "healthy"
+
+
 def test_json_error_body_alone_is_an_answer() -> None:
     """An OpenAI-compatible server's error body printed alone (vllm-project/vllm#3486, verbatim, in the corpus) is a 404
     answer with its message; a JSON log line with a success code is not an answer."""

@@ -66,6 +66,9 @@ _OLLAMA_ERROR = re.compile(r"\bResponseError: ([^\n]{1,500}?) \(status code: ([4
 # a client library's exception printed alone (no HTTP answer shown): `ContextWindowExceededError: request (…) exceeds …`
 _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(?:[A-Za-z_][\w]{0,60}\.){0,6}"
                                r"([A-Z]\w{0,80}(?:Error|Exception)): ([^\n]{1,2000})$", re.MULTILINE)
+# a server's own log (its workers, its start-up): an exception in it is the server's, not a client's call failing
+_SERVER_LOG = re.compile(r"\b(?:gunicorn\.error - |azmlinfsrv(?:\.\w+)* - |uvicorn\.error|Booting worker with pid|Listening at: "
+                         r"|Uvicorn running on |Application startup complete|ready for serving traffic)")
 # how far a request goes over the model's context, in the servers' and clients' words: (requested, limit)
 _CONTEXT_WORDS = (
     (re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)"), (1, 2)),  # LiteLLM
@@ -202,9 +205,10 @@ _CLI_ERROR = re.compile(r"^ERROR: \((\w{2,80})\) ([^\n]{1,2000})$", re.MULTILINE
 _CLI_INVOKE = re.compile(r"\baz ml (?:online-endpoint|batch-endpoint|endpoint) invoke\b|\binvoke --name\b")
 
 
-def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[LogSource]]:
+def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[list[ConfigFact], list[LogSource]]:
     """A `client-output` fact and an access log of the answers; without an HTTP answer, a `client-error` fact for
-    the Azure ML CLI's error of an invoke; nothing when the text holds neither."""
+    the Azure ML CLI's error of an invoke, or for a client library's exception; nothing when the text holds neither.
+    `pasted`: the text may be anyone's (`pasted/`), so an exception in a server's own log is not taken as a client's."""
     found = answers(text)
     if not found:
         error = _CLI_ERROR.search(text)
@@ -213,7 +217,7 @@ def read_client_output(text: str, label: str) -> tuple[list[ConfigFact], list[Lo
                       "context": context_limit(text)}
             return [ConfigFact(label, "client-error", values)], []
         raised = _CLIENT_EXCEPTION.search(text)  # a client library's exception: the call failed, no answer shown
-        if raised is None or raised.group(1).endswith("Warning"):
+        if raised is None or raised.group(1).endswith("Warning") or (pasted and _SERVER_LOG.search(text)):
             return [], []
         values = {"code": raised.group(1), "message": raised.group(2).strip(), "command": "exception",
                   "context": context_limit(text)}

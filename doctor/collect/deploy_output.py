@@ -10,6 +10,7 @@ traceback). All patterns are linear (no nested quantifiers).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from doctor.evidence import ConfigFact, LogSource
 
@@ -43,6 +44,24 @@ _BARE = re.compile(r"\b(" + "|".join(KNOWN_CODES) + r")\b")
 _STATE = re.compile(r"current service state: (\w+)|[\"']?provisioning_?[sS]tate[\"']?:\s*[\"']?(\w+)")
 _MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s*(.{1,2000})$|'
                       r"(?:ERROR|HttpResponseError): \(\w+\) (.{1,2000})$", re.MULTILINE)
+
+
+# The az CLI refusing before anything reaches Azure: a command (group) it does not know (`'online-endpoint' is
+# misspelled or not recognized by the system.`), and the ml extension's check of a YAML file against its schema
+# (`Validation for ManagedOnlineEndpointSchema failed:` then `"field": ["Unknown field."]` per field).
+_CLI_UNKNOWN = re.compile(r"^(?:ERROR: )?'([\w-]{1,80})' is misspelled or not recognized by the system\.", re.MULTILINE)
+_SCHEMA_FAILED = re.compile(r"\bValidation for (\w{1,120}Schema) failed:")
+_FIELD_ERROR = re.compile(r'"(\w{1,80})":\s*\[\s*"([^"\n]{1,300})"')
+
+
+def cli_refusal(text: str) -> dict[str, Any]:
+    """What the az CLI refused locally: {cli_unknown: the command it does not know, schema: the schema a YAML failed,
+    field_errors: {field: first error}}, each None (or empty) when the text has no such refusal."""
+    unknown = _CLI_UNKNOWN.search(text)
+    schema = _SCHEMA_FAILED.search(text)
+    fields = {f: why for f, why in _FIELD_ERROR.findall(text[schema.end():schema.end() + 20000])} if schema else {}
+    return {"cli_unknown": unknown.group(1) if unknown else None, "schema": schema.group(1) if schema else None,
+            "field_errors": fields}
 
 
 def _explicit_codes(text: str) -> set[str]:
@@ -89,13 +108,18 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
+    refused = cli_refusal(tail)
+    if refused["cli_unknown"] or refused["schema"]:
+        line = (_CLI_UNKNOWN.search(tail) or _SCHEMA_FAILED.search(tail)).group(0)  # type: ignore[union-attr]
+        messages.insert(0, line.removeprefix("ERROR: "))
+        worded.append(line)
     if not looks_like_deploy_output(text) and not worded:
         return []
     state = _STATE.search(text)
     values = {"error_codes": error_codes(text), "text": tail,
               "state": next((g for g in state.groups() if g), None) if state else None,
               "message": _specific(messages),
-              "failed": _failed(text) or bool(worded)}
+              "failed": _failed(text) or bool(worded), **refused}
     return [ConfigFact(label, "deploy-output", values)]
 
 

@@ -66,7 +66,8 @@ def _unusable(head: bytes) -> str:
 
 
 def _client(text: str, label: str, place: str, evidence: Evidence) -> bool:
-    facts, logs = client_output.read_client_output(text, label) if place in ("client", "pasted") else ([], [])
+    facts, logs = client_output.read_client_output(text, label, pasted=place == "pasted") if place in ("client", "pasted") \
+        else ([], [])
     evidence.configs.extend(facts)
     evidence.logs.extend(logs)
     return bool(facts)

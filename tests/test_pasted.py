@@ -729,6 +729,53 @@ def test_the_az_clis_own_refusals_are_failed_deploy_outputs() -> None:
     assert deploy_output.read_deploy_output('{\n  "azure-cli": "2.36.0"\n}\n', "pasted/x.txt") == []
 
 
+KUBE_REFUSALS = [  # verbatim lines of public threads
+    # https://github.com/istio/operator/pull/194
+    ('The Deployment "istio-policy" is invalid: spec.template.spec.containers[1].resources.requests: Invalid value: '
+     '"1Gi": must be less than or equal to memory limit', "invalid",
+     {"kind": "Deployment", "name": "istio-policy", "field": "spec.template.spec.containers[1].resources.requests",
+      "value": "1Gi", "why": "must be less than or equal to memory limit"}),
+    # https://github.com/nautobot/helm-charts/issues/43 (helm's form, two errors in brackets)
+    ('Error: Deployment.apps "nautobot" is invalid: [spec.template.spec.containers[0].resources.requests: Invalid value: '
+     '"8704M": must be less than orequal to memory limit, spec.template.spec.containers[0].resources.requests: Invalid '
+     'value: "600m": must be less than or equal to cpu limit]', "invalid",
+     {"kind": "Deployment.apps", "name": "nautobot", "value": "8704M"}),
+    # https://github.com/kserve/kserve/issues/2868
+    ('error: resource mapping not found for name: "custom-model" namespace: "" from "custom.yaml": no matches for kind '
+     '"InferenceService" in version "serving.kserve.io/v1beta1"\nensure CRDs are installed first', "missing_kind",
+     {"kind": "InferenceService", "version": "serving.kserve.io/v1beta1"}),
+    # https://github.com/kserve/modelmesh-serving/issues/287
+    ('Error from server (Exactly one of [SKLearn, XGBoost, Tensorflow, PyTorch, Triton, ONNX, PMML, LightGBM, Paddle, '
+     'PodSpec] must be specified in PredictorSpec): error when creating "tableengine_isvc.yaml": admission webhook '
+     '"inferenceservice.kserve-webhook-server.validator" denied the request: Exactly one of [SKLearn, XGBoost, '
+     'Tensorflow, PyTorch, Triton, ONNX, PMML, LightGBM, Paddle, PodSpec] must be specified in PredictorSpec',
+     "webhook_denied", {"name": "inferenceservice.kserve-webhook-server.validator"}),
+]
+
+
+@pytest.mark.parametrize("text,what,expected", KUBE_REFUSALS)
+def test_the_clusters_refusals_of_an_apply_are_failed_deploy_outputs(text: str, what: str, expected: dict[str, str]) -> None:
+    """kubectl's and helm's output when the cluster refuses a manifest (the API server's validation, an admission
+    webhook, a kind no CRD defines) is a failed deploy output naming what was refused, in `deploy/` or pasted: a
+    bundle holding only it is not healthy."""
+    for placed in (True, False):
+        [fact] = deploy_output.read_deploy_output(text + "\n", "deploy/x.txt", placed=placed)
+        assert fact.values["failed"] and fact.values["message"]
+        found = fact.values[what]
+        assert found is not None and {k: found[k] for k in expected} == expected
+        assert [k for k in ("invalid", "webhook_denied", "missing_kind") if fact.values[k]] == [what]
+
+
+def test_the_clusters_refusal_alone_makes_a_failing_check(tmp_path: Path) -> None:
+    """A bundle whose only evidence is `kubectl apply`'s refusal fails the check, first finding deploy-failed with the
+    field and value refused (istio/operator#194, verbatim)."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "kubectl-apply.txt").write_text(KUBE_REFUSALS[0][0] + "\n")
+    code, report = _check_json(tmp_path)
+    assert code == 1 and report["findings"][0]["rule_id"] == "deploy-failed"
+    assert "`1Gi` must be less than or equal to memory limit" in report["findings"][0]["title"]
+
+
 def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
     """A traceback in a server's own log pasted whole (azmlinfsrv 1.5.0's harmless `Error while fetching model IDs`,
     `NotADirectoryError`, then `ready for serving traffic`; balakreshnan/Samples2025, verbatim, in the corpus) is the

@@ -54,6 +54,36 @@ _SCHEMA_FAILED = re.compile(r"\bValidation for (\w{1,120}Schema) failed:")
 _FIELD_ERROR = re.compile(r'"(\w{1,80})":\s*\[\s*"([^"\n]{1,300})"')
 
 
+# kubectl (or helm, oc) refused by the cluster: the API server's validation (`The Deployment "x" is invalid: FIELD: Invalid
+# value: "1Gi": must be …`), an admission webhook (`admission webhook "W" denied the request: …`, maybe inside `Error from
+# server (<the webhook's message>): error when creating "f.yaml": …`), or a kind no CRD defines (`no matches for kind "K"
+# in version "G/V"` … `ensure CRDs are installed first`).
+_INVALID = re.compile(r'\b(?:The )?([A-Z]\w{1,60}(?:\.[a-z][\w.]{0,60})?) "([^"\n]{1,253})" is invalid: \[?([^\n]{1,2000})$',
+                      re.MULTILINE)
+_INVALID_FIELD = re.compile(r"^([\w.\[\]-]{1,300}): (?:Invalid value: (\"[^\"\n]{0,300}\"|[^:\n]{0,300}): )?([^,\]\n]{1,500})")
+_DENIED = re.compile(r'\badmission webhook "([^"\n]{1,253})" denied the request: ([^\n]{1,2000})$', re.MULTILINE)
+_NO_KIND = re.compile(r'\bno matches for kind "(\w{1,100})" in version "([^"\n]{1,200})"')
+_SERVER_SAID = re.compile(r"\bError from server(?: \([^)\n]{1,600}\))?: ?(.{1,2000})$", re.MULTILINE)
+
+
+def kube_refusal(text: str) -> dict[str, Any]:
+    """What the cluster refused: {invalid: {kind, name, field, value, why} of the API server's validation, webhook:
+    {name, message} of an admission webhook that denied the request, missing_kind: {kind, version} no CRD defines},
+    each None when the text has no such refusal."""
+    invalid = _INVALID.search(text)
+    detail = _INVALID_FIELD.match(invalid.group(3)) if invalid else None
+    denied = _DENIED.search(text)
+    no_kind = _NO_KIND.search(text)
+    return {
+        "invalid": {"kind": invalid.group(1), "name": invalid.group(2), "message": invalid.group(3).rstrip("]"),
+                    "field": detail.group(1) if detail else None,
+                    "value": detail.group(2).strip('"') if detail and detail.group(2) else None,
+                    "why": detail.group(3).strip() if detail else None} if invalid else None,
+        "webhook_denied": {"name": denied.group(1), "message": denied.group(2).strip()} if denied else None,
+        "missing_kind": {"kind": no_kind.group(1), "version": no_kind.group(2)} if no_kind else None,
+    }
+
+
 def cli_refusal(text: str) -> dict[str, Any]:
     """What the az CLI refused locally: {cli_unknown: the command it does not know, schema: the schema a YAML failed,
     field_errors: {field: first error}}, each None (or empty) when the text has no such refusal."""
@@ -105,13 +135,23 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     tail = text[-MAX_TEXT:]
     messages = [next(g for g in found.groups() if g) for found in _MESSAGE.finditer(tail)]
     messages += [message.strip() for _, message in _SERVER_ERROR.findall(tail)]
+    messages += [m.strip() for m in _SERVER_SAID.findall(tail) if m.strip() not in messages]
     if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
-    refused = cli_refusal(tail)
+    refused = cli_refusal(tail) | kube_refusal(tail)
     if refused["cli_unknown"] or refused["schema"]:
         line = (_CLI_UNKNOWN.search(tail) or _SCHEMA_FAILED.search(tail)).group(0)  # type: ignore[union-attr]
         messages.insert(0, line.removeprefix("ERROR: "))
+        worded.append(line)
+    elif refused["invalid"] or refused["webhook_denied"] or refused["missing_kind"]:
+        said = _INVALID.search(tail) or _DENIED.search(tail) or _NO_KIND.search(tail)
+        line = said.group(0) if said else ""
+        if refused["webhook_denied"]:
+            line = refused["webhook_denied"]["message"]
+        elif refused["invalid"]:
+            line = f'The {refused["invalid"]["kind"]} "{refused["invalid"]["name"]}" is invalid: {refused["invalid"]["message"]}'
+        messages.insert(0, line)
         worded.append(line)
     if not looks_like_deploy_output(text) and not worded:
         return []

@@ -77,6 +77,10 @@ class LogAgg:
         self.groups = groups
         if not self.first_groups:
             self.first_groups = groups
+        self._count_values(groups)
+
+    def _count_values(self, groups: dict[str, str]) -> None:
+        """Each capture's value among the distinct ones (the first MAX_DISTINCT, in the order they came)."""
         distinct = self.distinct
         for key, value in groups.items():
             seen = distinct.get(key)
@@ -108,13 +112,7 @@ class LogAgg:
                 self.groups, self.groups_line = groups, run.last_line
             if not self.first_groups:
                 self.first_groups = groups
-            distinct = self.distinct
-            for key, value in groups.items():
-                seen = distinct.get(key)
-                if seen is None:
-                    distinct[key] = [value]
-                elif len(seen) < MAX_DISTINCT and value not in seen:
-                    seen.append(value)
+            self._count_values(groups)
 
     def excerpt_lines(self) -> list[tuple[int, str]]:
         """(line number, excerpt text) of the kept lines: the first two and the latest."""

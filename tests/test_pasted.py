@@ -250,6 +250,21 @@ def test_a_docker_run_line_opens_the_log_of_its_output_and_stays_in_it() -> None
     assert [p.first_line for p in split(io.BytesIO(b"podman run img /serve.sh\n"))] == [1]
 
 
+def test_a_docker_exec_line_is_the_log_of_the_program_it_runs() -> None:
+    """`docker exec CONTAINER PROGRAM` prints the program's output, maybe on the command's own line (a terminal's
+    progress bar pasted as one line: fcori47/basdonax-ai-rag#1, verbatim, in the corpus): it is that container's log,
+    the command line included; a `kubectl get` line still opens a part of its own."""
+    import io
+
+    line = (ROOT / "fixtures/corpus/k-docker-ollama-pull-llama3-no-space-left-on-device-3-9gb-volume-ollama-models"
+            / "pasted/ollama-pull.txt").read_bytes()
+    parts = split(io.BytesIO(line))
+    assert [(p.kind, p.container, p.first_line) for p in parts] == [("log", "CONTAINERID", 1)]
+    assert line[parts[0].start:parts[0].end].rstrip().endswith(b"no space left on device")
+    text = b"$ docker exec -it ollama ollama list\nNAME  ID  SIZE\n$ kubectl get pods\nNAME READY STATUS RESTARTS AGE\n"
+    assert [(p.kind, p.container) for p in split(io.BytesIO(text))][0] == ("log", "ollama")
+
+
 def test_split_reads_hostile_lines() -> None:
     """Long lines of spaces and colons (what makes nested quantifiers blow up) are read, each as one part."""
     import io
@@ -790,6 +805,26 @@ def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
     assert client_output.read_client_output(alone, "pasted/x.txt", pasted=True)[0][0].values["code"] == "NotADirectoryError"
     code, report = _check_json(case)
     assert code == 0 and report["status"] == "healthy"
+
+
+def test_the_openai_clients_error_and_a_printed_status_are_answers() -> None:
+    """The OpenAI Python client's `Error code: 400 - {'object': 'error', 'message': '…'}` (a dict's repr, verbatim from
+    the corpus) is a 400 answer with the server's message, its repr quoting undone; a script's `400 <message>` line is
+    one in `client/` only (pasted, such a line could be anything)."""
+    corpus = ROOT / "fixtures/corpus"
+    openai = (corpus / "k-docker-vllm-glm-edge-400-auto-tool-choice-needs-enable-auto-tool-choice-tool-call-parser/client"
+              / "chat-completions-error.txt").read_text()
+    for pasted in (False, True):
+        [fact], _ = client_output.read_client_output(openai, "client/x.txt", pasted=pasted)
+        assert fact.values["statuses"] == [400]
+        assert fact.values["answer_message"] == '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+    quoted = "openai.BadRequestError: Error code: 400 - {'message': 'it\\'s a \\\\ path', 'code': 400}"
+    assert client_output.read_client_output(quoted, "client/x")[0][0].values["answer_message"] == "it's a \\ path"
+    printed = (corpus / "k-docker-vllm-seed-x-ppo-7b-chat-api-400-no-chat-template-transformers-4-44/client"
+               / "chat-api-error.txt").read_text()
+    [fact], _ = client_output.read_client_output(printed, "client/x.txt")
+    assert fact.values["statuses"] == [400] and fact.values["answer_message"].startswith("As of transformers v4.44")
+    assert client_output.read_client_output(printed, "pasted/x.txt", pasted=True) == ([], [])
 
 
 def test_json_error_body_alone_is_an_answer() -> None:

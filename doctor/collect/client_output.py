@@ -66,6 +66,13 @@ _OLLAMA_ERROR = re.compile(r"\bResponseError: ([^\n]{1,500}?) \(status code: ([4
 # a client library's exception printed alone (no HTTP answer shown): `ContextWindowExceededError: request (…) exceeds …`
 _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(?:[A-Za-z_][\w]{0,60}\.){0,6}"
                                r"([A-Z]\w{0,80}(?:Error|Exception)): ([^\n]{1,2000})$", re.MULTILINE)
+# the OpenAI Python client's error for an answer (APIStatusError printed): `Error code: 400 - {'object': 'error',
+# 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
+_OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
+_REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# a status code and the server's message, as a script prints an error answer (`print(r.status_code, r.text)`): read in
+# a `client/` file only, where the text is a client's by the bundle's layout
+_BARE_STATUS = re.compile(r"^([45]\d\d) ([A-Z][^\n]{3,2000})$", re.MULTILINE)
 # a server's own log (its workers, its start-up): an exception in it is the server's, not a client's call failing
 _SERVER_LOG = re.compile(r"\b(?:gunicorn\.error - |azmlinfsrv(?:\.\w+)* - |uvicorn\.error|Booting worker with pid|Listening at: "
                          r"|Uvicorn running on |Application startup complete|ready for serving traffic)")
@@ -210,6 +217,12 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     the Azure ML CLI's error of an invoke, or for a client library's exception; nothing when the text holds neither.
     `pasted`: the text may be anyone's (`pasted/`), so an exception in a server's own log is not taken as a client's."""
     found = answers(text)
+    openai = _OPENAI_ERROR.search(text) if not found else None
+    if openai is not None:
+        found = [Answer(int(openai.group(1)), "", _path_of(text))]
+    bare = _BARE_STATUS.search(text) if not found and not pasted else None
+    if bare is not None:
+        found = [Answer(int(bare.group(1)), "", _path_of(text))]
     if not found:
         error = _CLI_ERROR.search(text)
         if error is not None and _CLI_INVOKE.search(text):
@@ -224,10 +237,14 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
-    body = (client_body.body_of(text) or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
+    body = (client_body.body_of(text) or (bare.group(2).strip() if bare is not None else None)
+            or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
             or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None))
     message = client_body.message_of(body)
+    said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
+    if said is not None:  # the repr's own quoting undone: `\'` and `\\`
+        body, message = openai.group(2), re.sub(r"\\(.)", r"\1", said.group(2))
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
                           for a, h in zip(found, headers)],

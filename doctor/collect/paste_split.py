@@ -265,6 +265,10 @@ def command_log(tool: str, args: str) -> _Log | None:
         return _Log(container=names[0] if names else "", title=title)
     if tool in ("docker", "podman") and words[:1] == ["run"]:  # the output of `docker run` is the container's
         return _Log(container=_flag(words, ("--name",)), title=title, with_command=True)
+    if tool in ("docker", "podman") and words[:1] == ["exec"]:  # a program run in the container (`ollama pull …`): its
+        # output, maybe on the command's own line (a terminal's progress bar), is that container's
+        names = _operands(words[1:])
+        return _Log(container=names[0].strip('"') if names else "", title=title, with_command=True)
     if tool == "az" and "get-logs" in words:
         name = _flag(words, ("-n", "--name"))
         return _Log(container=name or "get-logs", title=title)

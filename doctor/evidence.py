@@ -69,6 +69,7 @@ class LogSource:
     previous: bool = False
     kind: str = "container"  # "container" or "access"
     size: int | None = None
+    prose: bool = False  # a pasted bug report's text, no log line in it: read by rules, but no sign of a running service
 
     def open(self) -> BinaryIO:
         """A fresh binary stream over the whole log."""

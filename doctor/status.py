@@ -22,7 +22,8 @@ _LOOKED_FOR = {
 
 def runtime_evidence(evidence: Evidence) -> list[str]:
     """The kinds of evidence about the running service that were read (not its configuration)."""
-    kinds = ["logs"] if any(s.size != 0 for s in evidence.logs) else []  # an empty log file says nothing
+    # an empty log says nothing; a pasted bug report's prose says what its writer saw, not that the service runs
+    kinds = ["logs"] if any(s.size != 0 and not s.prose for s in evidence.logs) else []
     kinds += [name for name in ("events", "states", "workloads", "autoscalers", "pvcs", "metrics")
               if getattr(evidence, name, None)]
     if any(c.kind == "deploy-output" for c in evidence.configs):  # the platform's own word on the deployment

@@ -265,6 +265,22 @@ def test_a_docker_exec_line_is_the_log_of_the_program_it_runs() -> None:
     assert [(p.kind, p.container) for p in split(io.BytesIO(text))][0] == ("log", "ollama")
 
 
+def test_a_pasted_bug_report_is_no_sign_of_a_running_service(tmp_path: Path) -> None:
+    """A bug report's prose (an issue template's headings, no log line: Azure/azure-sdk-for-python#28697, verbatim, in
+    the corpus) is read by the rules but is no evidence that the service runs: with nothing else the status is
+    unknown (exit 3), not healthy, and a note says why; the same text with a log line in it is a log."""
+    from doctor.collect.pasted import is_report_prose
+
+    case = ROOT / "fixtures/corpus/a-v2-k8s-504-at-5000ms-request-timeout-16000-ignored-reinstall-k8s-extension"
+    prose = (case / "pasted/issue-description.excerpt.txt").read_text()
+    assert is_report_prose(prose)
+    assert not is_report_prose(prose + "\n2026-11-25 15:31:27,556 E [7] azmlinfsrv - Encountered Exception\n")
+    assert not is_report_prose("2026-11-25 15:31:27 INFO ready\n")
+    code, report = _check_json(case)
+    assert code == 3 and report["status"] == "unknown"
+    assert any("bug report's text" in note for note in report["notes"])
+
+
 def test_split_reads_hostile_lines() -> None:
     """Long lines of spaces and colons (what makes nested quantifiers blow up) are read, each as one part."""
     import io

@@ -9,6 +9,7 @@ file (byte ranges, streamed by the scanner). A file nothing could be taken from 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -116,7 +117,10 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
     for part in logs:
         events.extend(_bare_events(part, label))
     evidence.events.extend(unique_events(events))
-    evidence.logs.extend(_log_source(path, label, part, len(logs), size) for part in logs)
+    sources = [_log_source(path, label, part, len(logs), size) for part in logs]
+    evidence.logs.extend(sources)
+    evidence.notes.extend(f"{s.name}: reads as a bug report's text (its headings, no log line): rules read it, but it "
+                          "is no sign that the service runs; add the service's own log" for s in sources if s.prose)
     return bool(parts)
 
 
@@ -164,8 +168,28 @@ def _log_source(path: Path, label: str, part: Part, count: int, size: int) -> Lo
     name = label if count == 1 and part.start == 0 and part.end == size else f"{label}:{part.first_line}-{part.last_line}"
     container = "/".join(x for x in (part.pod, part.container) if x) or "pasted"
     start = max(part.start, part.end - MAX_LOG_BYTES)
-    return LogSource(name, container, _range_opener(path, start, part.end), previous=part.previous,
-                     size=part.end - start)
+    opener = _range_opener(path, start, part.end)
+    with opener() as stream:
+        head = stream.read(PROSE_BYTES).decode("utf-8", "replace")
+    return LogSource(name, container, opener, previous=part.previous, size=part.end - start, prose=is_report_prose(head))
+
+
+PROSE_BYTES = 64 * 1024  # of a pasted part read to tell a bug report's text from a log
+# the headings of an issue template (GitHub's bug report: `**To Reproduce**`, `### Expected behavior`, …)
+_REPORT_HEADING = re.compile(r"^\s{0,3}(?:\*\*|#{1,4} )(?:To Reproduce|Steps to reproduce|Expected behaviou?r|Describe the bug|"
+                             r"Actual behaviou?r|Additional context|System Info|Reproduction|Environment)\b",
+                             re.MULTILINE | re.IGNORECASE)
+# what a log line has and a sentence does not: a time, a level, a traceback, an HTTP request, a server's marker
+_LOG_MARK = re.compile(r"^\s*\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d|^[IWEFD]\d{4} \d\d:\d\d|\b(?:INFO|WARN|WARNING|ERROR|DEBUG|"
+                       r"CRITICAL|FATAL)\b|\[(?:I|W|E|info|warn|error)\]|Traceback \(most recent call last\)|"
+                       r'^\s*File "[^"\n]+", line \d+|^\s*(?:[\w.]+\.)?\w+(?:Error|Exception): |"(?:GET|POST|PUT|HEAD) \S+ HTTP/|'
+                       r"^(?:Error|error|panic|fatal): ", re.MULTILINE)
+
+
+def is_report_prose(text: str) -> bool:
+    """Whether a pasted text is a bug report's prose (an issue template's headings) with no log line in it: what
+    the reporter says happened, which is no sign that the service runs (docs/contract.md "Status")."""
+    return _REPORT_HEADING.search(text) is not None and _LOG_MARK.search(text) is None
 
 
 def _range_opener(path: Path, start: int, end: int) -> Callable[[], BinaryIO]:

@@ -26,6 +26,7 @@ MAX_DISTINCT = 20
 MAX_CAPTURE = 4096  # bytes of a captured group kept (`captures`)
 PLANS_KEPT = 4096  # hit lines' plans a scan keeps (`ScanPlan._scan_source`; emptied when full)
 PLAN_LINE_BYTES = 1024  # the longest line whose plan is kept (a plan holds its line): memory bounded by a few MB
+RUNS_KEPT = 256  # runs counted before they are folded (each holds up to three excerpts of EXCERPT_BYTES: ~1.5 MB)
 
 
 @dataclass(slots=True)  # one per log condition per log: small, for bundles of many logs
@@ -362,7 +363,7 @@ class ScanPlan:
                 number = hit.number
                 plan = plans.get(hit.matches)
                 if plan is None:
-                    if len(live) >= PLANS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
+                    if len(live) >= RUNS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
                         fold()
                     matches, line = hit.matches, hit.line
                     if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line

@@ -66,32 +66,38 @@ _NO_KIND = re.compile(r'\bno matches for kind "(\w{1,100})" in version "([^"\n]{
 _SERVER_SAID = re.compile(r"\bError from server(?: \([^)\n]{1,600}\))?: ?(.{1,2000})$", re.MULTILINE)
 
 
-def kube_refusal(text: str) -> dict[str, Any]:
+def kube_refusal(text: str) -> tuple[dict[str, Any], str | None]:
     """What the cluster refused: {invalid: {kind, name, field, value, why} of the API server's validation, webhook:
     {name, message} of an admission webhook that denied the request, missing_kind: {kind, version} no CRD defines},
-    each None when the text has no such refusal."""
+    each None when the text has no such refusal; and the words to quote (a webhook's message first), or None."""
     invalid = _INVALID.search(text)
     detail = _INVALID_FIELD.match(invalid.group(3)) if invalid else None
     denied = _DENIED.search(text)
     no_kind = _NO_KIND.search(text)
+    message = invalid.group(3).rstrip("]") if invalid else ""
+    said = (denied.group(2).strip() if denied else
+            f'The {invalid.group(1)} "{invalid.group(2)}" is invalid: {message}' if invalid else
+            no_kind.group(0) if no_kind else None)
     return {
-        "invalid": {"kind": invalid.group(1), "name": invalid.group(2), "message": invalid.group(3).rstrip("]"),
+        "invalid": {"kind": invalid.group(1), "name": invalid.group(2), "message": message,
                     "field": detail.group(1) if detail else None,
                     "value": detail.group(2).strip('"') if detail and detail.group(2) else None,
                     "why": detail.group(3).strip() if detail else None} if invalid else None,
         "webhook_denied": {"name": denied.group(1), "message": denied.group(2).strip()} if denied else None,
         "missing_kind": {"kind": no_kind.group(1), "version": no_kind.group(2)} if no_kind else None,
-    }
+    }, said
 
 
-def cli_refusal(text: str) -> dict[str, Any]:
+def cli_refusal(text: str) -> tuple[dict[str, Any], str | None]:
     """What the az CLI refused locally: {cli_unknown: the command it does not know, schema: the schema a YAML failed,
-    field_errors: {field: first error}}, each None (or empty) when the text has no such refusal."""
+    field_errors: {field: first error}}, each None (or empty) when the text has no such refusal; and the line to
+    quote, or None."""
     unknown = _CLI_UNKNOWN.search(text)
     schema = _SCHEMA_FAILED.search(text)
     fields = {f: why for f, why in _FIELD_ERROR.findall(text[schema.end():schema.end() + 20000])} if schema else {}
+    said = unknown.group(0).removeprefix("ERROR: ") if unknown else schema.group(0) if schema else None
     return {"cli_unknown": unknown.group(1) if unknown else None, "schema": schema.group(1) if schema else None,
-            "field_errors": fields}
+            "field_errors": fields}, said
 
 
 def _explicit_codes(text: str) -> set[str]:
@@ -139,20 +145,12 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
-    refused = cli_refusal(tail) | kube_refusal(tail)
-    if refused["cli_unknown"] or refused["schema"]:
-        line = (_CLI_UNKNOWN.search(tail) or _SCHEMA_FAILED.search(tail)).group(0)  # type: ignore[union-attr]
-        messages.insert(0, line.removeprefix("ERROR: "))
-        worded.append(line)
-    elif refused["invalid"] or refused["webhook_denied"] or refused["missing_kind"]:
-        said = _INVALID.search(tail) or _DENIED.search(tail) or _NO_KIND.search(tail)
-        line = said.group(0) if said else ""
-        if refused["webhook_denied"]:
-            line = refused["webhook_denied"]["message"]
-        elif refused["invalid"]:
-            line = f'The {refused["invalid"]["kind"]} "{refused["invalid"]["name"]}" is invalid: {refused["invalid"]["message"]}'
-        messages.insert(0, line)
-        worded.append(line)
+    cli, cli_said = cli_refusal(tail)
+    kube, kube_said = kube_refusal(tail)
+    refused, said = cli | kube, cli_said or kube_said  # the CLI's own refusal first: nothing reached the cluster then
+    if said:  # the refusal is the message to quote, and a failure in words wherever the text was placed
+        messages.insert(0, said)
+        worded.append(said)
     if not looks_like_deploy_output(text) and not worded:
         return []
     state = _STATE.search(text)

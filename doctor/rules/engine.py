@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from doctor import status
-from doctor.evidence import CollectorError, Evidence, Target
+from doctor.evidence import CollectorError, Evidence, Severity, Target
 from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_findings
 from doctor.redact import redact_strings, redact_text
 from doctor.convert import format_time
@@ -354,21 +354,27 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     ctx = Context(evidence, scan_all(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
     ctx.stage = traffic
     have = _available(evidence)
-    findings: dict[str, Finding] = {}
     checks: dict[str, Check] = {}
-    problems: list[tuple[str, exprs.EvalProblem]] = []
+    found: dict[str, list[exprs.EvalProblem]] = {}  # per rule, its expressions that did not evaluate
+    matched: dict[str, Outcome] = {}
+    for rule in active:  # which rules hold; their findings are built once suppression has been decided
+        ctx.problems = found[rule.id] = []
+        outcome, checks[rule.id] = _decide(rule, ctx, have)
+        if outcome is not None:
+            matched[rule.id] = outcome
+    held = {rule.id: Held(rule.id, rule.severity, rule.priority) for rule in active if rule.id in matched}
+    suppressed_by = _suppress(active, held, checks)
+    suppressed_by.update(safety.drop_fallbacks(active, held, checks))
+    findings: dict[str, Finding] = {}
+    for rule in active:  # the findings that stay: texts, values, ruled-out look-alikes (a suppressed one's cost as
+        # much to render: the safety net's, suppressed on most failing services, most of all)
+        if rule.id in held:
+            ctx.problems, ctx.unbound = found[rule.id], _unbound(rule)
+            findings[rule.id] = build_finding(rule, matched[rule.id], ctx, redact)
+            checks[rule.id] = Check(rule.id, "matched", findings[rule.id].title)
     for rule in active:
-        ctx.problems = []
-        finding, check = _run_rule(rule, ctx, have, redact)
-        failed = [p for p in ctx.problems if not p.missing]
-        if failed:
-            check = Check(rule.id, check.result, f"{check.reason}; expression `{failed[0].expr}` failed: {failed[0].message}")
-        checks[rule.id] = check
-        problems.extend((rule.id, p) for p in ctx.problems)
-        if finding:
-            findings[rule.id] = finding
-    suppressed_by = _suppress(active, findings, checks)
-    suppressed_by.update(safety.drop_fallbacks(active, findings, checks))
+        checks[rule.id] = _with_failures(checks[rule.id], found[rule.id])
+    problems = [(rule.id, p) for rule in active for p in found[rule.id]]
     _link_consequences(active, findings, suppressed_by)
     for rule_id in sorted(ignored & set(rules.rules)):
         checks[rule_id] = Check(rule_id, "skipped", "ignored (--ignore)")
@@ -397,16 +403,38 @@ def expression_notes(problems: list[tuple[str, exprs.EvalProblem]]) -> list[str]
             for rule_id, p in problems if not p.missing]
 
 
-def _run_rule(rule: Rule, ctx: Context, have: set[str], redact: bool = True) -> tuple[Finding | None, Check]:
+@dataclass(frozen=True)
+class Held:
+    """A rule whose `when` holds, before its finding is built: what suppression reads of a finding."""
+
+    rule_id: str
+    severity: Severity
+    priority: int
+
+
+def _decide(rule: Rule, ctx: Context, have: set[str]) -> tuple[Outcome | None, Check]:
+    """Whether the rule holds (its outcome) and its check: skipped (no evidence it reads), clear, or matched (the
+    check's reason, the finding's title, is set when the finding is built)."""
     needs = _needed(rule)
     if needs and not needs & have:
         return None, Check(rule.id, "skipped", f"no {', '.join(sorted(needs))} collected")
-    ctx.unbound = {c.bind: None for c in rule.conditions() if getattr(c, "bind", None)}
+    ctx.unbound = _unbound(rule)
     outcome = evaluate(rule.when, ctx, {})
     if not outcome.ok:
         return None, Check(rule.id, "clear", f"checked {_looked_at(needs, ctx.evidence)}")
-    finding = build_finding(rule, outcome, ctx, redact)
-    return finding, Check(rule.id, "matched", finding.title)
+    return outcome, Check(rule.id, "matched", "")
+
+
+def _unbound(rule: Rule) -> dict[str, Any]:
+    return {c.bind: None for c in rule.conditions() if getattr(c, "bind", None)}
+
+
+def _with_failures(check: Check, problems: list[exprs.EvalProblem]) -> Check:
+    """The check, its reason naming the first of the rule's expressions that failed with a real error."""
+    failed = [p for p in problems if not p.missing]
+    if not failed:
+        return check
+    return Check(check.rule_id, check.result, f"{check.reason}; expression `{failed[0].expr}` failed: {failed[0].message}")
 
 
 def _looked_at(needs: set[str], evidence: Evidence) -> str:
@@ -470,8 +498,9 @@ def _ruled_out(rule: Rule, ctx: Context, context: dict[str, Any], outcome: Outco
     return out
 
 
-def _suppress(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> dict[str, str]:
-    """Remove the findings that matching rules suppress; which rule suppressed each."""
+def _suppress(rules: list[Rule], findings: dict[str, Any], checks: dict[str, Check]) -> dict[str, str]:
+    """Remove the findings (or what stands for them, `Held`) that matching rules suppress; which rule suppressed
+    each."""
     matched = set(findings)
     by: dict[str, str] = {}
     for rule in rules:

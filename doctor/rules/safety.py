@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from doctor.evidence import Evidence, Severity
-from doctor.findings import Check, Finding
+from doctor.findings import Check
 from doctor.rules.model import Rule
 
 TAIL_LINES = 5
@@ -19,8 +19,9 @@ _TAIL_BYTES = 16 * 1024
 _TAIL_SOURCES = 3
 
 
-def drop_fallbacks(rules: list[Rule], findings: dict[str, Finding], checks: dict[str, Check]) -> dict[str, str]:
-    """Remove fallback findings when a specific rule diagnosed an error; which rule each gave way to."""
+def drop_fallbacks(rules: list[Rule], findings: dict[str, Any], checks: dict[str, Check]) -> dict[str, str]:
+    """Remove fallback findings when a specific rule diagnosed an error; which rule each gave way to. `findings`:
+    per rule that holds, its finding or what stands for it before it is built (`rule_id`, `severity`, `priority`)."""
     fallback = {r.id for r in rules if r.fallback}
     specific = sorted((f for rid, f in findings.items() if rid not in fallback and f.severity.rank >= Severity.ERROR.rank),
                       key=lambda f: (-f.severity.rank, -f.priority, f.rule_id))

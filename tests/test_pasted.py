@@ -807,6 +807,41 @@ def test_the_clusters_refusal_alone_makes_a_failing_check(tmp_path: Path) -> Non
     assert "`1Gi` must be less than or equal to memory limit" in report["findings"][0]["title"]
 
 
+DOCKER_REFUSALS = [  # the corpus's verbatim `docker run` / `docker compose up` outputs, and the finding each must give
+    ("k-docker-tei-gpus-all-could-not-select-device-driver-no-nvidia-container-toolkit", "docker-run.txt",
+     "could not select device driver", "gpu-unavailable"),
+    ("k-docker-jetson-inference-run-failed-to-register-layer-no-space-left-5-4g-free", "docker-run.txt",
+     "failed to register layer", "image-pull-failure"),
+    ("k-docker-compose-ollama-11434-address-in-use-host-ollama-service", "docker-compose-up.txt",
+     "listen tcp4 0.0.0.0:11434: bind: address already in use", "port-in-use"),
+]
+
+
+@pytest.mark.parametrize("case,name,said,rule", DOCKER_REFUSALS)
+def test_the_docker_engines_refusals_are_failed_deploy_outputs(tmp_path: Path, case: str, name: str, said: str,
+                                                               rule: str) -> None:
+    """Docker's own refusal of a `docker run` (no GPU runtime, a full disk unpacking layers, a host port taken) is a
+    failed deploy output quoting the engine, in `deploy/` or pasted; a bundle holding only it fails the check with the
+    rule that names the cause, not the generic deploy-failed (all three were reported healthy before)."""
+    text = (ROOT / "fixtures/corpus" / case / "deploy" / name).read_text()
+    for placed in (True, False):
+        [fact] = deploy_output.read_deploy_output(text, "deploy/x.txt", placed=placed)
+        assert fact.values["failed"] and said in fact.values["engine_refused"] and said in fact.values["message"]
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / name).write_text(text)
+    code, report = _check_json(tmp_path)
+    assert code == 1 and report["status"] == "failing" and report["findings"][0]["rule_id"] == rule
+
+
+def test_a_bare_error_line_is_an_engines_refusal_only_in_deploy() -> None:
+    """Podman's bare `Error: …` counts only in `deploy/` (the bundle's place for a deploy command's output); pasted, a
+    line starting `Error: ` is anything's."""
+    text = "Error: short-name resolution enforced but cannot prompt without a TTY\n"
+    [fact] = deploy_output.read_deploy_output(text, "deploy/x.txt", placed=True)
+    assert fact.values["engine_refused"] == "short-name resolution enforced but cannot prompt without a TTY"
+    assert deploy_output.read_deploy_output(text, "pasted/x.txt", placed=False) == []
+
+
 def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
     """A traceback in a server's own log pasted whole (azmlinfsrv 1.5.0's harmless `Error while fetching model IDs`,
     `NotADirectoryError`, then `ready for serving traffic`; balakreshnan/Samples2025, verbatim, in the corpus) is the

@@ -100,6 +100,24 @@ def cli_refusal(text: str) -> tuple[dict[str, Any], str | None]:
             "field_errors": fields}, said
 
 
+# The Docker (or Podman) client refused by its engine before the container ran: `docker: Error response from daemon:
+# could not select device driver "" with capabilities: [[gpu]].`, Compose's `Error response from daemon: driver failed
+# programming external connectivity on endpoint …: … bind: address already in use`, an image that cannot be unpacked
+# (`docker: failed to register layer: … no space left on device.` then `See 'docker run --help'.`).
+_DAEMON = re.compile(r"^(?:(?:docker|podman): )?Error response from daemon: ?(.{1,2000})$", re.MULTILINE)
+_DOCKER_SAID = re.compile(r"^(?:docker|podman): (.{1,2000})$(?=\n?See '(?:docker|podman) [\w-]+ --help'\.)", re.MULTILINE)
+_PODMAN_ERROR = re.compile(r"^Error: (\S.{0,1999})$", re.MULTILINE)  # in `deploy/` only: any tool's
+
+
+def docker_refusal(text: str, placed: bool = False) -> tuple[dict[str, Any], str | None]:
+    """What the Docker (Podman) engine or client refused: {engine_refused: its message}, None when the text has no such
+    refusal; and the message to quote, or None. `placed`: the text is in `deploy/`, where Podman's bare `Error: …`
+    counts too."""
+    found = _DAEMON.search(text) or _DOCKER_SAID.search(text) or (_PODMAN_ERROR.search(text) if placed else None)
+    said = found.group(1).strip() if found else None
+    return {"engine_refused": said}, said
+
+
 def _explicit_codes(text: str) -> set[str]:
     """Codes written as codes: `"code": "X"`, `ERROR: (X)`, `Code: X`, `(None) X:`."""
     codes = set(_JSON_CODE.findall(text)) | set(_NONE_CODE.findall(text)) | set(_CODE_LINE.findall(text))
@@ -147,7 +165,9 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
     cli, cli_said = cli_refusal(tail)
     kube, kube_said = kube_refusal(tail)
-    refused, said = cli | kube, cli_said or kube_said  # the CLI's own refusal first: nothing reached the cluster then
+    engine, engine_said = docker_refusal(tail, placed)
+    # the CLI's own refusal first: nothing reached the cluster then
+    refused, said = cli | kube | engine, cli_said or kube_said or engine_said
     if said:  # the refusal is the message to quote, and a failure in words wherever the text was placed
         messages.insert(0, said)
         worded.append(said)

@@ -683,7 +683,7 @@ static int count_request(Counts *k, const Row *r, int64_t second) {
 
 static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(a + p, a + q, (size_t)size) == 0; }
 
-static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status="}; /* fast._MAY_COUNT */
+static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status=", "\"response_code\":"}; /* fast._MAY_COUNT */
 
 
 static int marked(const unsigned char *a, Pos s, Pos e) {

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from doctor.logs import iter_blocks
 
 from doctor.traffic.parse import (
+    ENVOY_MARK,
     HEALTH_PATHS,
     LOOKS_ACCESS,
     MAX_LINE_BYTES,
@@ -79,7 +80,7 @@ ROWS = re.compile(rb"(" + _PREFIX + rb")(?:" + _S + rb"(?:" + _TWIN + rb")?|(gun
 _COUNT_KEY = itemgetter(1, 2, 3, 5, 7, 9, 10, 11, 12, 8)
 _GROUP_S, _GROUP_A = itemgetter(3, 5), itemgetter(11, 12)
 _OTHER = itemgetter(14)
-_MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ", b" (status=")
+_MAY_COUNT = (b'] "', b'" ', b"gunicorn.access - ", b"azmlinfsrv - ", b" (status=", ENVOY_MARK)
 
 
 class FastPass:

@@ -45,11 +45,21 @@ _BENTOML = re.compile(
 # behind a `(APIServer pid=N) ` or `--timestamps` prefix
 _UVICORN = re.compile(
     rb'(?<!\S)(?P<host>\S{1,300}) - "(?P<method>[A-Z]{1,16}) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})(?= |$)')
+# Envoy's JSON access log (Envoy Gateway's default; Istio with `accessLogEncoding: JSON`): one object a line, its keys
+# in any order, e.g. vllm-project/aibrix#1920: `{…"duration":0,"method":"POST",…"response_code":503,
+# "response_code_details":"no_healthy_upstream",…"start_time":"2026-02-02T10:40:54.633Z",…"x-envoy-origin-path":
+# "/v1/completions",…}`. Each key read on its own (`ENVOY_MARK` first: the traffic passes hand such lines here)
+ENVOY_MARK = b'"response_code":'
+_ENVOY_STATUS = re.compile(rb'"response_code":(?P<status>\d{3})(?!\d)')
+_ENVOY_METHOD = re.compile(rb'"method":"(?P<method>[A-Z]{1,16})"')
+_ENVOY_PATH = re.compile(rb'"(?:x-envoy-origin-path|path)":"(?P<path>/[^"\\]{0,2000})"')
+_ENVOY_MS = re.compile(rb'"duration":(?P<ms>\d{1,12})(?!\d)')
+_ENVOY_TIME = re.compile(rb'"start_time":"(?P<time>[^"\\]{1,64})"')
 _KV_TIME = re.compile(rb"\b(?:rt|request_time)=\"?(?P<rt>\d+(?:\.\d+)?)")
 _UPSTREAM = re.compile(rb"\] \S+ \S+ \S+ (?P<urt>\d+\.\d+) \d{3}")
 TWIN_PID = re.compile(rb"\[(\d+)\] gunicorn\.access - ")
 _CLIENT_ERROR = re.compile(rb"error=(?P<err>[a-z_]+)")
-LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /| \(status=\d{3}')
+LOOKS_ACCESS = re.compile(rb'" \d{3} |gunicorn\.access - |azmlinfsrv - [A-Z]+ /| \(status=\d{3}|"response_code":\d{3}')
 HEALTH_PATHS = frozenset({b"/", b"/healthz", b"/health", b"/live", b"/ready", b"/liveness", b"/readiness"})
 
 
@@ -102,11 +112,22 @@ def _other_server(line: bytes) -> Request | None:
     if match is None:
         match = _TORCHSERVE.search(line) or _BENTOML.search(line)
         if match is None:
-            return None
+            return _envoy(line) if ENVOY_MARK in line else None
         latency = float(match["ms"])
     when = line_time(line)
     return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
                    int(match["status"]), latency)
+
+
+def _envoy(line: bytes) -> Request | None:
+    """The request of an Envoy JSON access line (its `start_time`, else the line's prefix's time)."""
+    status, method, path = _ENVOY_STATUS.search(line), _ENVOY_METHOD.search(line), _ENVOY_PATH.search(line)
+    if status is None or method is None or path is None:
+        return None
+    stamp, ms = _ENVOY_TIME.search(line), _ENVOY_MS.search(line)
+    when = (line_time(stamp["time"]) if stamp else None) or line_time(line)
+    return Request(when.timestamp() if when else None, method["method"].decode(), _text(path["path"]),
+                   int(status["status"]), float(ms["ms"]) if ms else None)
 
 
 def _from_access(line: bytes, match: re.Match[bytes]) -> Request:

@@ -65,6 +65,18 @@ def _access(rnd: random.Random, t: int, path: str, code: str, pid: int | None, c
     return f"2026-11-25 {t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d},001 I [{pid}] gunicorn.access - {line}"
 
 
+def _envoy(rnd: random.Random, t: int, path: str, code: int) -> str:
+    """An Envoy JSON access line (Envoy Gateway's default keys, sorted), some without their path or time."""
+    keys = {"duration": str(rnd.randint(0, 3000)), "method": '"POST"', "response_code": str(code),
+            "response_code_details": '"no_healthy_upstream"' if code == 503 else '"via_upstream"',
+            "start_time": f'"2026-11-25T{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}.633Z"',
+            "x-envoy-origin-path": f'"{path}"'}
+    for dropped in ("x-envoy-origin-path", "start_time", "duration"):
+        if rnd.random() < 0.1:
+            del keys[dropped]
+    return "{" + ",".join(f'"{k}":{v}' for k, v in keys.items()) + "}"
+
+
 NOISE = ["Traceback (most recent call last):", "", "   ", "garbage \" 200 here", "\xff\xfe broken bytes",
          "2026-11-25 10:00:00,000 I [1] gunicorn.error - Booting worker with pid: 9", '10.0.0.9 - - [garbage "POST',
          "2026-13-45 99:00:00,000 I [3] azmlinfsrv - POST /score 200 1.2ms 1", "1969-12-31 23:59:59,500 I [4] azmlinfsrv - POST /score 200 1ms 1"]
@@ -86,6 +98,8 @@ def _log(seed: int, lines: int, clean: bool = False) -> bytes:
         elif kind < 0.8:
             lone_twin = rnd.choice([pid, None])  # a gunicorn.access line with no summary before it, or a plain one
             out.append(_access(rnd, t, path, rnd.choice(["-", "000"]) if not code else str(code), lone_twin, clean))
+        elif kind < 0.84 and not clean:  # Envoy's JSON access line (its keys sorted), maybe lacking a key
+            out.append(_envoy(rnd, t, path, code))
         elif not clean or rnd.random() < 0.1:
             out.append(rnd.choice(NOISE[:3] if clean else NOISE))
     ends = [b"\r\n" if rnd.random() < 0.05 else b"\r" if rnd.random() < 0.01 else b"\n" for _ in out]

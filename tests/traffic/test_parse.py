@@ -3,9 +3,14 @@ nginx / ingress-nginx, health probes and malformed lines."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from pathlib import Path
+
 from doctor.evidence import Evidence, LogSource, Target
 from doctor.traffic import stats_for
 from doctor.traffic.parse import LineParser, parse_line
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SUMMARY = b"2026-11-25 15:31:27,524 I [10362] azmlinfsrv - POST /score 200 0.918ms 19"
 TWIN = (b'2026-11-25 15:31:27,525 I [10362] gunicorn.access - 127.0.0.1 - - [25/Nov/2026:15:31:27 +0000] '
@@ -89,3 +94,16 @@ def test_uvicorn_access_lines() -> None:
     assert parse_line(b'INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)') is None
     plain = parse_line(b'10.0.0.1 - - [01/Jan/2024:00:00:00 +0000] "GET /x HTTP/1.1" 200 12')
     assert plain is not None and plain.time == 1704067200.0
+
+
+def test_an_envoy_json_access_line_is_a_request() -> None:
+    """Envoy's JSON access log (Envoy Gateway's default; vllm-project/aibrix#1920, the line verbatim): its method, the
+    path the client asked for, status, duration and start time, each read by key; without a method or path, no request."""
+    line = (ROOT / "fixtures/corpus/k-aibrix-envoy-gateway-503-no-healthy-upstream-helm-release-name-not-aibrix/pasted"
+            / "envoy-proxy-log.txt").read_bytes().splitlines()[1]
+    request = parse_line(line)
+    assert request is not None
+    assert (request.method, request.path, request.status, request.latency_ms) == ("POST", "/v1/completions", 503, 0.0)
+    assert request.time == datetime(2026, 2, 2, 10, 40, 54, 633000, tzinfo=timezone.utc).timestamp()
+    assert parse_line(line.replace(b'"method":"POST",', b"")) is None
+    assert parse_line(b'{"response_code":0,"method":"POST","path":"/v1/completions"}') is None  # no answer: not a status

@@ -842,6 +842,17 @@ def test_a_bare_error_line_is_an_engines_refusal_only_in_deploy() -> None:
     assert deploy_output.read_deploy_output(text, "pasted/x.txt", placed=False) == []
 
 
+def test_gos_404_page_not_found_printed_by_curl_is_an_answer() -> None:
+    """curl printing Go's `http.NotFound` body (Ambassador's answer, SeldonIO/seldon-core#215, verbatim) in `client/` is a
+    404 answer for the path of the URL curl was given; the same words pasted are anyone's."""
+    text = (ROOT / "fixtures/corpus/k-seldon-ambassador-curl-localhost-predict-404-not-seldon-deployment-api-path/client"
+            / "curl-predict.txt").read_text()
+    [fact], [log] = client_output.read_client_output(text, "client/curl-predict.txt")
+    assert fact.values["statuses"] == [404] and fact.values["answers"][0]["path"] == "/predict"
+    assert fact.values["body"] == "page not found"
+    assert client_output.read_client_output(text, "pasted/x.txt", pasted=True) == ([], [])
+
+
 def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
     """A traceback in a server's own log pasted whole (azmlinfsrv 1.5.0's harmless `Error while fetching model IDs`,
     `NotADirectoryError`, then `ready for serving traffic`; balakreshnan/Samples2025, verbatim, in the corpus) is the

@@ -70,9 +70,10 @@ _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(
 # 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
 _OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
 _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
-# a status code and the server's message, as a script prints an error answer (`print(r.status_code, r.text)`): read in
-# a `client/` file only, where the text is a client's by the bundle's layout
-_BARE_STATUS = re.compile(r"^([45]\d\d) ([A-Z][^\n]{3,2000})$", re.MULTILINE)
+# a status code and the server's message, as a script prints an error answer (`print(r.status_code, r.text)`), or Go's
+# `http.NotFound` body as curl prints it (`404 page not found`: Ambassador, Envoy Gateway and Go servers): read in a
+# `client/` file only, where the text is a client's by the bundle's layout
+_BARE_STATUS = re.compile(r"^([45]\d\d) ([A-Z][^\n]{3,2000}|page not found)$", re.MULTILINE)
 # a server's own log (its workers, its start-up): an exception in it is the server's, not a client's call failing
 _SERVER_LOG = re.compile(r"\b(?:gunicorn\.error - |azmlinfsrv(?:\.\w+)* - |uvicorn\.error|Booting worker with pid|Listening at: "
                          r"|Uvicorn running on |Application startup complete|ready for serving traffic)")

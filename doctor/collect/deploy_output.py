@@ -28,7 +28,8 @@ _MESSAGE_CODES = (("Not enough quota available", "OutOfQuota"), ("container regi
                   ("failed to communicate with the workspace's container registry", "ImageBuildFailure"))
 # v1 output: one of these (they name the deployment operation itself) makes the text a deploy output.
 _V1_MARKERS = ("Service deployment polling", "WebserviceException", "wait_for_deployment", "Operation ID:",
-               "Deployment failed", "creation operation finished", "az ml model deploy", "az ml service")
+               "Deployment failed", "creation operation finished", "az ml model deploy", "az ml service",
+               "Azure-cli-ml Version", "MlCliError(")
 _V2_MARKERS = ("Error from server (", "HttpResponseError", "online-deployment", "online_deployments", "OnlineDeployment", "begin_create_or_update",
                "provisioning_state", "ProvisioningState", "az ml ", "azure.core.exceptions", "DeploymentException",
                "Exception Details:", "Additional Information:")

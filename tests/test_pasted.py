@@ -853,6 +853,18 @@ def test_gos_404_page_not_found_printed_by_curl_is_an_answer() -> None:
     assert client_output.read_client_output(text, "pasted/x.txt", pasted=True) == ([], [])
 
 
+def test_a_json_answer_indented_as_a_whole_is_read() -> None:
+    """TorchServe's JSON answer kept with the tab of the Markdown code block it was posted in (pytorch/serve#712,
+    verbatim): the same 404 and message as unindented."""
+    text = (ROOT / "fixtures/corpus/k-docker-torchserve-register-host-path-mar-404-model-not-found-in-model-store/client"
+            / "register-model-response.txt").read_text()
+    assert text.startswith("\t{")
+    for variant in (text, "".join(line.removeprefix("\t") for line in text.splitlines(keepends=True))):
+        [fact], _ = client_output.read_client_output(variant, "client/register-model-response.txt")
+        assert fact.values["statuses"] == [404]
+        assert fact.values["answer_message"] == "Model not found in model store: /path/to/models/my-model.mar"
+
+
 def test_an_exception_in_a_pasted_server_log_is_not_a_client_call() -> None:
     """A traceback in a server's own log pasted whole (azmlinfsrv 1.5.0's harmless `Error while fetching model IDs`,
     `NotADirectoryError`, then `ready for serving traffic`; balakreshnan/Samples2025, verbatim, in the corpus) is the

@@ -58,7 +58,8 @@ _HTML_ERROR_PAGE = re.compile(r"<title>\s{0,4}([45]\d\d) ([^<\n]{1,80}?)\s{0,4}<
 # `{"object":"error","message":"…","type":"NotFoundError","param":null,"code":404}`, TorchServe's `{"code": 503, …}`)
 _JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})\s*$', re.MULTILINE)
 # the same written over several lines, as `curl` prints TorchServe's `{\n  "code": 503,\n  "type": …,\n  "message": …\n}`
-_JSON_ERROR_LINES = re.compile(r'^(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}\})[ \t]*$', re.MULTILINE)
+_JSON_ERROR_LINES = re.compile(r'^[ \t]{0,8}(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}[ \t]{0,8}\})[ \t]*$',
+                               re.MULTILINE)  # maybe indented as a whole (a Markdown code block's tab, kept verbatim)
 _JSON_CODE_LINE = re.compile(r'^[ \t]+"code"[ \t]*:[ \t]*([45]\d\d)\b', re.MULTILINE)  # its `"code": 503,` line
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 # ollama-python's error for an answer of the server: `ResponseError: <the server's error> (status code: 500)`

@@ -35,6 +35,7 @@ from doctor.traffic.parse import (
     LineParser,
     Ordered,
     clf_second,
+    has_client_error,
     is_health,
     iso_second,
     parse_line,
@@ -198,7 +199,7 @@ class FastPass:
                 self.acc.add(request, self.source, line)
 
     def _piece(self, block: bytes, start: int, end: int) -> Accumulator:
-        if block.find(b"error=", start, end) >= 0:
+        if has_client_error(block, start, end):
             raise Ordered  # client errors (probe logs): rare, per line
         rows = ROWS.findall(block, start, end)
         tmp = Accumulator(timeout_ms=self.acc.timeout_ms)

@@ -79,6 +79,25 @@ class Request:
     client_error: str = ""  # probe only: timeout | empty_reply | reset | refused
 
 
+CLIENT_ERROR_MARK = b"error="
+_EQUALS_TRIED = 64  # `=` looked at one by one before the plain search takes over (a block of `====` costs no more)
+
+
+def has_client_error(block: bytes | bytearray, start: int = 0, end: int | None = None) -> bool:
+    """Whether block[start:end] holds `error=` (a probe's client errors: the block is then counted line by line).
+    Found from each `=`, rare in access logs: `bytes.find` of the whole word read a 4 MB block at ~1.7 GB/s (it was
+    a quarter of the traffic pass over `mixed`), a search for one byte at memchr's speed."""
+    end = len(block) if end is None else end
+    at = block.find(b"=", start + len(CLIENT_ERROR_MARK) - 1, end)
+    for _ in range(_EQUALS_TRIED):
+        if at < 0:
+            return False
+        if block[at - 5:at] == b"error":
+            return True
+        at = block.find(b"=", at + 1, end)
+    return at >= 0 and block.find(CLIENT_ERROR_MARK, at - 5, end) >= 0
+
+
 def iso_second(text: bytes) -> int | None:
     """Epoch second of an ISO-8601 time text, as the reference parser reads it (`line_time`)."""
     when = line_time(text)

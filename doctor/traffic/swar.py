@@ -191,13 +191,6 @@ class Block:
         """WIDTH bytes from each position (zeros outside the block); digit runs look at `reach` words."""
         return Window(self.win[np.clip(at, -PAD, self.size) + PAD], reach)
 
-    def has(self, text: bytes) -> bool:
-        """Whether `text` (ending with a byte rarer than its others) is in the block."""
-        last = np.flatnonzero(self.a == text[-1]) - (len(text) - 1)
-        for k, ch in enumerate(text[:-1]):
-            last = last[self.a[last + k] == ch]
-        return bool(len(last))
-
     def byte(self, at: np.ndarray) -> np.ndarray:
         """The byte at each position (0 outside the block)."""
         return self.a[np.clip(at, -PAD, self.size) + PAD]  # type: ignore[no-any-return]

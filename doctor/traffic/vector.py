@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from doctor.traffic.lines import Lines, Requests
-from doctor.traffic.parse import HEALTH_PATHS, NO_SECOND, Minutes, Ordered, clf_second, iso_second, pending_after
+from doctor.traffic.parse import (HEALTH_PATHS, NO_SECOND, Minutes, Ordered, clf_second, has_client_error, iso_second,
+                                  pending_after)
 from doctor.traffic.stats import BUCKET, Accumulator, Counting
 from doctor.traffic.swar import I64, MASKS, U64, WIDTH, Block, flags, low_bit, masked, spread
 
@@ -97,7 +98,7 @@ def count_block(fast: Counting, block: bytes) -> Accumulator:
     if len(pending) >= fast.parser.PENDING:
         raise Ordered  # a full deque of summaries waiting for their twin: line by line
     b = Block(block)
-    if b"=" in block and b.has(b"error="):
+    if has_client_error(block):
         raise Ordered  # a probe's client errors: line by line
     lines = Lines(b)
     n = len(b.start)

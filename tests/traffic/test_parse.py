@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from doctor.evidence import Evidence, LogSource, Target
 from doctor.traffic import stats_for
-from doctor.traffic.parse import LineParser, parse_line
+from doctor.traffic.parse import LineParser, has_client_error, parse_line
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,3 +110,16 @@ def test_an_envoy_json_access_line_is_a_request() -> None:
     assert request.time == datetime(2026, 2, 2, 10, 40, 54, 633000, tzinfo=timezone.utc).timestamp()
     assert parse_line(line.replace(b'"method":"POST",', b"")) is None
     assert parse_line(b'{"response_code":0,"method":"POST","path":"/v1/completions"}') is None  # no answer: not a status
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"=", b"error", b"error=", b"rror=", b"e", b"r", b"x", b"\n", b"==", b"ERROR="]),
+                max_size=200),
+       st.integers(0, 40), st.integers(0, 40))
+def test_a_client_error_is_found_as_a_plain_search_finds_it(parts: list[bytes], lo: int, cut: int) -> None:
+    """`has_client_error` (found from each `=`, then a plain search after _EQUALS_TRIED of them) answers as
+    `b"error=" in block[start:end]` does, on any bytes and bounds; blocks of many `=` included."""
+    block = b"".join(parts)
+    start, end = min(lo, len(block)), max(min(lo, len(block)), len(block) - cut)
+    assert has_client_error(block, start, end) == (b"error=" in block[start:end])
+    assert has_client_error(bytearray(block), start, end) == (b"error=" in block[start:end])

@@ -196,11 +196,18 @@ def _offset(zone: bytes | None) -> timedelta:
 
 
 def _clf_time(match: re.Match[bytes]) -> datetime | None:
+    """The time (aware UTC) of a common-log-format match; its minute's start parsed once per minute text, as
+    `_iso_time`'s (an access line of every request reads one: this was a fifth of the scan's hit path on `mixed`)."""
     day, mon, year, hour, minute, second, zone = match.groups()
-    month = _MONTHS.get(mon)
-    if month is None:
-        return None
-    start = _minute_start(int(year), month, int(day), int(hour), int(minute), zone)
+    key = (b"clf", day, mon, year, hour, minute, zone)  # apart from `_iso_time`'s keys
+    try:
+        start = _MINUTES[key]
+    except KeyError:
+        month = _MONTHS.get(mon)
+        start = None if month is None else _minute_start(int(year), month, int(day), int(hour), int(minute), zone)
+        if len(_MINUTES) >= _MINUTES_KEPT:
+            _MINUTES.clear()
+        _MINUTES[key] = start
     seconds = int(second)
     return None if start is None or seconds > 59 else _shifted(start, timedelta(seconds=seconds))
 

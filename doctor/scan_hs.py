@@ -38,6 +38,7 @@ MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 MEMO_LINES = 4096
 MEMO_LINE_BYTES = 1024
 _UNKNOWN: Any = object()
+_DIGITS = frozenset(bytes([d]) for d in b"0123456789")
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
 # line)], newlines in part, whether a guard pattern (`doctor.guards`) was reported in it.
@@ -307,7 +308,9 @@ class HyperscanScanner:
         on the line alone. A line whose bytes came before (a traceback's lines, repeated by every failing request)
         takes the answers found then from `memo`: the whole line's when it had the same ids and none of them is
         first_only, else each pattern's (the same Match objects: a reader may key on them)."""
-        entry = memo.get(line)
+        # a line that starts with a digit starts with its time (or a client address): it does not come again, so it is
+        # neither looked up nor kept (it would only push out the lines that do come again)
+        entry = memo.get(line) if line[:1] not in _DIGITS else None
         if entry is not None:
             if entry[0] == ids:
                 if entry[1]:
@@ -316,7 +319,7 @@ class HyperscanScanner:
             known = entry[2]
         else:
             known = {}
-            if len(line) <= MEMO_LINE_BYTES:
+            if len(line) <= MEMO_LINE_BYTES and line[:1] not in _DIGITS:
                 if len(memo) >= MEMO_LINES:
                     memo.clear()
                 entry = memo[line] = [None, (), known]

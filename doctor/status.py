@@ -8,6 +8,8 @@ found clean.
 
 from __future__ import annotations
 
+import re
+
 from doctor.evidence import Evidence
 
 # Where each kind of target keeps what mldoctor reads, for the "nothing usable" note.
@@ -53,6 +55,50 @@ def not_shown_working(evidence: Evidence) -> str | None:
              for w in workloads[:3]]
     return (f"{NOT_SHOWN_WORKING}: {'; '.join(what)}. Still starting, or stuck: "
             "check again once its start-up time has passed (`kubectl get pods -w`), or add its events and logs.")
+
+
+PASTED_NOT_SHOWN = "status unknown: the pasted text shows no failure mldoctor knows, and nothing in it shows the service working"
+# what shows a server started or answering, in the words of the servers mldoctor knows: a server listening or its model
+# loaded, a request answered 2xx (an access line, BentoML's, Envoy's)
+_WORKING = re.compile(
+    rb"Application startup complete|Uvicorn running on |Listening at: |Booting worker with pid|"
+    rb"Users?.s init has completed successfully|ready for serving traffic|Started (?:HTTPService|GRPCInferenceService) at|"
+    rb"Model server started|Running on (?:local URL:|all addresses|https?://)|Listening on \S+:\d+|Started server process|"
+    rb"server is listening on|Loaded model '|successfully loaded|\bService \S+ initialized|WORKER_MODEL_LOADED|"
+    rb"Starting vLLM server on |Available routes are:|init engine \(profile, create kv cache, warmup model\) took|"
+    rb'Inference API bind to|llama runner started|" 2\d\d |\(status=2\d\d|"response_code":2\d\d|ACCESS_LOG - \S+ "[^"\n]*" 2\d\d')
+_WORKING_BYTES = 8 << 20  # of each pasted log looked through for such a line
+FEW_LINES = 20  # pasted lines (not blank) up to which text with no such line cannot show a working service
+
+
+def pasted_not_shown_working(evidence: Evidence) -> str | None:
+    """A note when all that was read is a few pasted log lines (FEW_LINES) in which no rule found a failure and nothing
+    shows the service working (no server started or listening, no request answered): a line or two a user pasted that
+    mldoctor cannot read says nothing about the service either way, so the status is `unknown`, not `healthy` (a Cloud Run
+    `Memory limit of 5120 MiB exceeded` line, a kernel's OOM kill, nginx's `upstream prematurely closed connection`
+    were reported healthy). None when anything else was read (states, events, workloads, metrics, a deploy output, a
+    client's answers) or a pasted log shows the service working."""
+    logs = [s for s in evidence.logs if s.size != 0]
+    if not logs or evidence.states or evidence.events or evidence.workloads or evidence.metrics or \
+            any(c.kind in ("deploy-output", "client-output", "client-error") for c in evidence.configs):
+        return None
+    if not all(s.name.startswith("pasted/") for s in logs):
+        return None
+    lines = 0
+    for source in logs:
+        try:
+            with source.open() as stream:
+                text = stream.read(_WORKING_BYTES)
+        except OSError:
+            return None
+        if _WORKING.search(text):
+            return None
+        lines += sum(1 for line in text.splitlines() if line.strip())
+        if lines > FEW_LINES:  # a longer log that ran without a failure any rule knows: that is what `healthy` says
+            return None
+    names = ", ".join(sorted({s.name.split(":")[0] for s in logs})[:3])
+    return (f"{PASTED_NOT_SHOWN} (a server started or listening, a request answered): {names}. Paste more of the "
+            "service's log (its start and a request), or add the pod's or container's state and events.")
 
 
 def usable(evidence: Evidence) -> bool:

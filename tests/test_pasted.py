@@ -281,6 +281,46 @@ def test_a_pasted_bug_report_is_no_sign_of_a_running_service(tmp_path: Path) -> 
     assert any("bug report's text" in note for note in report["notes"])
 
 
+PASTED_ONE_LINERS = [  # verbatim lines of the corpus that no rule explains (the status must not claim a working service)
+    "W0821 08:49:41.251296 104802 server.cc:208] failed to enable peer access for some device pairs\n",  # a control
+    "WARNING: sun.reflect.Reflection.getCallerClass is not supported. This will impact performance.\n",  # a control
+]
+
+
+@pytest.mark.parametrize("text", PASTED_ONE_LINERS)
+def test_a_pasted_line_that_shows_neither_a_failure_nor_a_working_service_is_unknown(tmp_path: Path, text: str) -> None:
+    """A few pasted lines in which no rule finds a failure, and nothing shows the server started or a request answered,
+    are `unknown` (exit 3) with a note saying what to paste, not `healthy`: a line mldoctor cannot read says nothing
+    either way (four failing services, one line each, were reported healthy). The same lines with the server's start
+    line, or in a longer log, or beside a container's state, are read as before."""
+    (tmp_path / "pasted").mkdir()
+    (tmp_path / "pasted" / "log.txt").write_text(text)
+    code, report = _check_json(tmp_path)
+    assert (code, report["status"]) == (3, "unknown") and not report["findings"]
+    assert any(note.startswith("status unknown: the pasted text shows no failure") for note in report["notes"])
+    for more in ("INFO:     Application startup complete.\n", "".join(f"INFO step {i} done\n" for i in range(25))):
+        (tmp_path / "pasted" / "log.txt").write_text(text + more)
+        code, report = _check_json(tmp_path)
+        assert (code, report["status"]) == (0, "healthy"), more[:40]
+    (tmp_path / "pasted" / "log.txt").write_text(text)
+    (tmp_path / "docker" / "svc").mkdir(parents=True)
+    (tmp_path / "docker" / "svc" / "inspect.json").write_text(json.dumps(
+        [{"Name": "/svc", "State": {"Status": "running", "Running": True, "ExitCode": 0, "OOMKilled": False,
+                                    "StartedAt": "2026-11-25T15:00:00Z"}, "RestartCount": 0}]))
+    code, report = _check_json(tmp_path)
+    assert (code, report["status"]) == (0, "healthy")
+
+
+def test_an_openai_completion_printed_without_its_status_line_is_a_200() -> None:
+    """curl printing a vLLM chat completion's body with no `-i` (corpus control k-vllm-healthy-control-enable-log-outputs-
+    200-completion, verbatim) is an answered call: a 200, the server working."""
+    text = (ROOT / "fixtures/corpus/k-vllm-healthy-control-enable-log-outputs-200-completion/client"
+            / "curl-chat-completions.txt").read_text()
+    [fact], [log] = client_output.read_client_output(text, "client/curl-chat-completions.txt")
+    assert fact.values["statuses"] == [200] and fact.values["answers"][0]["path"] == "/v1/chat/completions"
+    assert client_output.answers('{"error": {"object": "error", "message": "x"}}') == []
+
+
 def test_split_reads_hostile_lines() -> None:
     """Long lines of spaces and colons (what makes nested quantifiers blow up) are read, each as one part."""
     import io

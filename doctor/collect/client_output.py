@@ -75,6 +75,10 @@ _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2
 # `http.NotFound` body as curl prints it (`404 page not found`: Ambassador, Envoy Gateway and Go servers): read in a
 # `client/` file only, where the text is a client's by the bundle's layout
 _BARE_STATUS = re.compile(r"^([45]\d\d) ([A-Z][^\n]{3,2000}|page not found)$", re.MULTILINE)
+# the body of an OpenAI-compatible completion (vLLM, SGLang, TGI's Messages API, llama.cpp, Ollama's /v1), which such a
+# server sends only with a 200: `{"id":"chatcmpl-…","object":"chat.completion",…`
+_COMPLETION = re.compile(r'^\s*\{\s*"id"\s*:\s*"(?:chatcmpl|cmpl)-[^"\n]{0,200}"\s*,\s*"object"\s*:\s*"(?:chat\.completion|text_completion)"',
+                         re.MULTILINE)
 # a server's own log (its workers, its start-up): an exception in it is the server's, not a client's call failing
 _SERVER_LOG = re.compile(r"\b(?:gunicorn\.error - |azmlinfsrv(?:\.\w+)* - |uvicorn\.error|Booting worker with pid|Listening at: "
                          r"|Uvicorn running on |Application startup complete|ready for serving traffic)")
@@ -143,6 +147,8 @@ def answers(text: str) -> list[Answer]:
         found += [Answer(int(code), "", path) for code in _CONSUME_STATUS.findall(text)]
     if not found:
         found += [Answer(int(m.group(1)), m.group(2).strip(), path) for m in _URLLIB_ERROR.finditer(text)]
+    if not found:  # an OpenAI-compatible server's completion printed without its status line: only a success has one
+        found += [Answer(200, "", path) for _ in _COMPLETION.finditer(text)]
     return found or _worded(text, path)
 
 

@@ -8,7 +8,7 @@ import shutil
 
 from doctor.findings import Finding, Report
 from doctor.report.escape import for_terminal
-from doctor.status import NOT_SHOWN_WORKING
+from doctor.status import NOT_SHOWN_WORKING, PASTED_NOT_SHOWN
 
 _STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "bold yellow", "info": "cyan"}
 _STATUS = {"failing": "bold red", "warning": "bold yellow", "healthy": "bold green", "unknown": "bold magenta"}
@@ -114,8 +114,10 @@ def _checks(console: object, report: Report) -> None:
         console.print(f"[yellow]Not collected[/yellow] {escape(err.collector)}: {escape(err.error)}")  # type: ignore[attr-defined]
     if not report.findings:
         starting = any(note.startswith(NOT_SHOWN_WORKING) for note in report.notes)
+        pasted = any(note.startswith(PASTED_NOT_SHOWN) for note in report.notes)
         console.print("[green]No problem found.[/green]" if report.status == "healthy"  # type: ignore[attr-defined]
                       else "[yellow]No problem found, and nothing shows the service working yet.[/yellow]" if starting
+                      else "[yellow]No failure found in the pasted text, and nothing in it shows the service working.[/yellow]" if pasted
                       else "[yellow]Nothing about the running service was collected, so nothing could be checked.[/yellow]")
 
 

@@ -38,7 +38,8 @@ class Result:
     facts_right: bool
     missing: list[str] = field(default_factory=list)  # key facts not stated
     reported_healthy: bool = False  # a failing case that came out healthy / exit 0 (the one promise broken)
-    noisy_control: bool = False  # a healthy control with a finding at warning or above
+    noisy_control: bool = False  # a healthy control with a finding at warning or above, or reported failing
+    unknown_control: bool = False  # a healthy control reported unknown: no alarm, but nothing in it showed it working
 
     @property
     def line(self) -> str:
@@ -98,7 +99,10 @@ def judge(case: Path) -> Result:
         case=case.name, failing=failing, exit_code=code, status=status, first=first_id, expected_first=want,
         id_right=id_right, facts_right=facts_right, missing=missing if failing else [],
         reported_healthy=failing and (code == 0 or status == "healthy"),
-        noisy_control=not failing and (code != 0 or bool(worst & {"warning", "error", "critical"})),
+        # `unknown` (exit 3) is no alarm: a pasted line or two that shows neither a failure nor the service working
+        # (doctor.status.pasted_not_shown_working); any other exit, or a finding at warning or above, is one
+        noisy_control=not failing and (code not in (0, 3) or bool(worst & {"warning", "error", "critical"})),
+        unknown_control=not failing and code == 3,
     )
 
 
@@ -110,7 +114,8 @@ def score_line(results: list[Result]) -> str:
             f"id right {sum(r.id_right for r in failing)}/{len(failing)}, "
             f"facts right {sum(r.facts_right for r in failing)}/{len(failing)}, "
             f"failing reported healthy {sum(r.reported_healthy for r in failing)}, "
-            f"noisy controls {sum(r.noisy_control for r in controls)}")
+            f"noisy controls {sum(r.noisy_control for r in controls)}, "
+            f"controls unknown {sum(r.unknown_control for r in controls)}")
 
 
 def load_baseline() -> dict[str, dict[str, bool]]:

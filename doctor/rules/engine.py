@@ -473,7 +473,8 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
     evidence.sort(key=lambda e: (first_seen[e.source], e.line or 0))  # each source's lines in file order
     ruled_out = tuple(RuledOut(rule_id, mask(why)) for rule_id, why in _ruled_out(rule, ctx, context, outcome))
     return Finding(rule.id, rule.severity, render(rule.title), render(rule.cause), render(rule.fix),
-                   tuple(evidence), {k: (redact_strings(v) if redact else v) for k, v in values.items() if v is not None},
+                   tuple(evidence), {k: (redact_strings(v) if redact else v) for k, v in values.items()
+                                     if v is not None and not k.startswith("_")},  # `_name`: the rule's own helper
                    rule.references, rule.priority, ctx.evidence.predicted, ruled_out=ruled_out)
 
 

@@ -800,6 +800,19 @@ def test_the_az_clis_own_refusals_are_failed_deploy_outputs() -> None:
     assert deploy_output.read_deploy_output('{\n  "azure-cli": "2.36.0"\n}\n', "pasted/x.txt") == []
 
 
+def test_an_extensions_request_for_a_setting_is_a_failed_deploy_output() -> None:
+    """`az k8s-extension create` refusing to install Azure ML's inference without `inferenceRouterServiceType`
+    (MicrosoftDocs/azure-docs#107910, verbatim, in the corpus) is a failed deploy output naming the setting and the
+    values it offers, in `deploy/` or pasted (it was reported healthy)."""
+    text = (ROOT / "fixtures/corpus/a-v2-k8s-extension-create-inference-without-inference-router-service-type/deploy"
+            / "az_k8s_extension_create.excerpt.txt").read_text()
+    for placed in (True, False):
+        [fact] = deploy_output.read_deploy_output(text, "deploy/x.txt", placed=placed)
+        assert fact.values["failed"] and fact.values["message"].startswith("To use inference, please specify")
+        assert fact.values["cli_missing"] == {"setting": "inferenceRouterServiceType",
+                                              "choices": ["ClusterIP", "NodePort", "LoadBalancer"]}
+
+
 KUBE_REFUSALS = [  # verbatim lines of public threads
     # https://github.com/istio/operator/pull/194
     ('The Deployment "istio-policy" is invalid: spec.template.spec.containers[1].resources.requests: Invalid value: '

@@ -52,6 +52,10 @@ _MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s
 # (`Validation for ManagedOnlineEndpointSchema failed:` then `"field": ["Unknown field."]` per field).
 _CLI_UNKNOWN = re.compile(r"^(?:ERROR: )?'([\w-]{1,80})' is misspelled or not recognized by the system\.", re.MULTILINE)
 _SCHEMA_FAILED = re.compile(r"\bValidation for (\w{1,120}Schema) failed:")
+# an az extension's own validation asking for a setting it needs (`az k8s-extension create` for Azure ML: `To use
+# inference, please specify inferenceRouterServiceType=ClusterIP or inferenceRouterServiceType=NodePort or … in
+# --configuration-settings …`)
+_CLI_SPECIFY = re.compile(r"^(?:ERROR: )?(?:[^\n]{0,120}?,? )?[Pp]lease specify ([\w.]{1,80})=([^\n]{0,1000})$", re.MULTILINE)
 _FIELD_ERROR = re.compile(r'"(\w{1,80})":\s*\[\s*"([^"\n]{1,300})"')
 
 
@@ -91,14 +95,21 @@ def kube_refusal(text: str) -> tuple[dict[str, Any], str | None]:
 
 def cli_refusal(text: str) -> tuple[dict[str, Any], str | None]:
     """What the az CLI refused locally: {cli_unknown: the command it does not know, schema: the schema a YAML failed,
-    field_errors: {field: first error}}, each None (or empty) when the text has no such refusal; and the line to
-    quote, or None."""
+    field_errors: {field: first error}, cli_missing: {setting, choices} an extension asks to be given}, each None (or
+    empty) when the text has no such refusal; and the line to quote, or None."""
     unknown = _CLI_UNKNOWN.search(text)
     schema = _SCHEMA_FAILED.search(text)
     fields = {f: why for f, why in _FIELD_ERROR.findall(text[schema.end():schema.end() + 20000])} if schema else {}
-    said = unknown.group(0).removeprefix("ERROR: ") if unknown else schema.group(0) if schema else None
+    specify = _CLI_SPECIFY.search(text)
+    missing = None
+    if specify is not None:
+        name = specify.group(1)
+        choices = re.findall(rf"\b{re.escape(name)}=(\w+)", specify.group(0))
+        missing = {"setting": name, "choices": list(dict.fromkeys(choices))}
+    said = (unknown.group(0).removeprefix("ERROR: ") if unknown else schema.group(0) if schema else
+            specify.group(0).removeprefix("ERROR: ").strip() if specify else None)
     return {"cli_unknown": unknown.group(1) if unknown else None, "schema": schema.group(1) if schema else None,
-            "field_errors": fields}, said
+            "field_errors": fields, "cli_missing": missing}, said
 
 
 # The Docker (or Podman) client refused by its engine before the container ran: `docker: Error response from daemon:

@@ -296,7 +296,8 @@ def _looks_like_header(text: str) -> bool:
 _RUNNING, _WAITING = ("running", None), ("waiting", None)
 _STATUS = {"Running": _RUNNING, "Pending": ("pending", None), "Completed": ("terminated", "Completed"),
            "Error": ("terminated", "Error"), "OOMKilled": ("terminated", "OOMKilled"),
-           "Terminating": ("running", None), "Unknown": ("unknown", None)}
+           # a pod being deleted (scaled to zero, rolled, evicted): its containers stop on purpose, not ready
+           "Terminating": ("running", "Terminating"), "Unknown": ("unknown", None)}
 
 
 class PodTable:

@@ -813,6 +813,17 @@ def test_an_extensions_request_for_a_setting_is_a_failed_deploy_output() -> None
                                               "choices": ["ClusterIP", "NodePort", "LoadBalancer"]}
 
 
+def test_a_go_clients_error_response_with_status_and_body_is_an_answer() -> None:
+    """Docker Model Runner's `Failed to generate a response: error response: status=500 body=…` (docker/model-runner#109,
+    verbatim, in the corpus) is a 500 answer whose body (with its next line) is what the server said."""
+    text = (ROOT / "fixtures/corpus/k-docker-model-runner-llamacpp-500-unknown-architecture-falcon-h1-backend-too-old/client"
+            / "docker-model-run.txt").read_text()
+    [fact], _ = client_output.read_client_output(text, "client/docker-model-run.txt")
+    assert fact.values["statuses"] == [500]
+    assert fact.values["body"].startswith("unable to load runner:")
+    assert "unknown model architecture: 'falcon-h1'" in fact.values["body"]
+
+
 KUBE_REFUSALS = [  # verbatim lines of public threads
     # https://github.com/istio/operator/pull/194
     ('The Deployment "istio-policy" is invalid: spec.template.spec.containers[1].resources.requests: Invalid value: '

@@ -29,6 +29,9 @@ _RESPONSE_CODE = re.compile(r"Response Code: (\d{3})")
 # urllib's `HTTPError: HTTP Error 424: Failed Dependency` (also `print(error)` alone), and the Azure ML studio's
 # Consume sample, which catches it and prints `The request failed with status code: 502`
 _URLLIB_ERROR = re.compile(r"(?:^|HTTPError: )HTTP Error (\d{3}): ([^\n]{0,200})", re.MULTILINE)
+# Docker Model Runner's CLI (and Go clients like it): `error response: status=500 body=unable to load runner: …`, the
+# body running on over the next lines
+_STATUS_BODY = re.compile(r"\berror response: status=([45]\d\d) body=([^\n]{0,2000}(?:\n(?!\s*$)[^\n]{0,2000}){0,5})")
 _CONSUME_STATUS = re.compile(r"^The request failed with status code: (\d{3})", re.MULTILINE)
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
@@ -147,6 +150,8 @@ def answers(text: str) -> list[Answer]:
         found += [Answer(int(code), "", path) for code in _CONSUME_STATUS.findall(text)]
     if not found:
         found += [Answer(int(m.group(1)), m.group(2).strip(), path) for m in _URLLIB_ERROR.finditer(text)]
+    if not found:
+        found += [Answer(int(m.group(1)), "", path) for m in _STATUS_BODY.finditer(text)]
     if not found:  # an OpenAI-compatible server's completion printed without its status line: only a success has one
         found += [Answer(200, "", path) for _ in _COMPLETION.finditer(text)]
     return found or _worded(text, path)
@@ -248,7 +253,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     body = (client_body.body_of(text) or (bare.group(2).strip() if bare is not None else None)
             or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
-            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None))
+            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None)
+            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None))
     message = client_body.message_of(body)
     said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`

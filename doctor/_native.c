@@ -744,7 +744,8 @@ PyDoc_STRVAR(count_doc,
 "The requests of a block of lines, or None when a summary's twin is not the next line (order matters).\n"
 "Returns (requests, status, per_second, per_second_503, buckets, buckets_ok, latency_count, slow, latency_max,\n"
 "others, twins): the dicts are counts per key; `others` the texts of the lines no shape took (runs of whole\n"
-"lines; unless `strict`, only those holding an access-line mark), for the reference parser; `twins`, when asked\n"
+"lines, a line longer than MAX_LINE_BYTES without a control byte cut to those; unless `strict`, only those\n"
+"holding an access-line mark in what is handed back), for the reference parser; `twins`, when asked\n"
 "for, the (pid, path, status, paired) of every gunicorn.access line read. `minute(text, clf)`:\n"
 "the epoch second of a minute's time text (seconds `00`), or -(1 << 62) when the reference reads none.");
 
@@ -794,6 +795,15 @@ static PyObject *count(PyObject *Py_UNUSED(self), PyObject *args) {
             if (want_twins && row.twin && note_twin(twins, a, &row, 0) < 0) goto done;
             int64_t second;
             if (row_second(&clock, a, &row, &second) < 0 || count_request(&k, &row, second) < 0) goto done;
+        } else if (clean && e - s > MAX_LINE_BYTES) {
+            /* a long line: the reference reads its first MAX_LINE_BYTES only, so only they are handed back (on
+               their own), and only when they hold a mark */
+            Pos cut = s + MAX_LINE_BYTES;
+            if (strict || marked(a, s, cut)) {
+                if (run_start >= 0 && hand_back(others, a, run_start, run_stop) < 0) goto done;
+                run_start = -1;
+                if (hand_back(others, a, s, cut) < 0) goto done;
+            }
         } else if (e > s && (strict || marked(a, s, e))) {
             if (run_stop != s - 1 || run_start < 0) {
                 if (run_start >= 0 && hand_back(others, a, run_start, run_stop) < 0) goto done;

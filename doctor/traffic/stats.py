@@ -210,7 +210,8 @@ class Counting(Protocol):
     parser: LineParser
     clock: Any  # the block pass's own cache of parsed minutes
 
-    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool) -> None:
+    def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool,
+                    marked: bool = False) -> None:
         """Lines no fast shape took, read by the reference parser; raises Ordered where order matters."""
 
     def check_excerpts(self, tmp: Accumulator) -> None:

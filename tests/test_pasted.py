@@ -1018,3 +1018,29 @@ def test_uvicorn_server_answering_500_is_failing(cli: Any, tmp_path: Path) -> No
                                         for i in range(4)))
         run = cli("check", str(paste), "--format", "json")
         assert run.code == code, run.out
+
+
+CLOUD_REFUSALS = [
+    ("k-sagemaker-studio-create-endpoint-config-explicit-deny-service-control-policy", "studio-deploy-error.txt",
+     "is not authorized to perform: sagemaker:CreateEndpointConfig", "deploy-failed"),
+    ("k-vertex-model-upload-dir-expected-model-pkl-or-joblib-double-slash-path", "model-upload-error.txt",
+     "FailedPrecondition: 400 Model directory", "model-not-found"),
+]
+
+
+@pytest.mark.parametrize("case,name,said,rule", CLOUD_REFUSALS)
+def test_another_clouds_refusal_in_deploy_is_a_failed_deploy(tmp_path: Path, case: str, name: str, said: str,
+                                                             rule: str) -> None:
+    """A cloud SDK's refusal in `deploy/` with no `Message:` and no Azure code (AWS's `is not authorized to perform`,
+    Google's `FailedPrecondition: 400 …`) is a failed deploy output quoting its line: both were reported healthy. Pasted
+    elsewhere the same line is not a deploy output; a deploy file without a failing line is none either."""
+    text = (ROOT / "fixtures/corpus" / case / "deploy" / name).read_text()
+    [fact] = deploy_output.read_deploy_output(text, "deploy/x.txt", placed=True)
+    assert fact.values["failed"] and said in fact.values["message"]
+    assert deploy_output.read_deploy_output(text, "pasted/x.txt", placed=False) == []
+    assert deploy_output.read_deploy_output("Creating endpoint\nEndpoint created: 200 OK\nUsing 4 workers\n", "d",
+                                            placed=True) == []
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / name).write_text(text)
+    code, report = _check_json(tmp_path)
+    assert code == 1 and report["status"] == "failing" and report["findings"][0]["rule_id"] == rule

@@ -159,7 +159,15 @@ def looks_like_deploy_output(text: str) -> bool:
 # command's output by the bundle's layout.
 _FAILURE_WORDS = re.compile(r"(?i)\b(?:exceed(?:s|ed)?|denied|forbidden|invalid|cannot|can't|could not|couldn't|unable to|"
                             r"not found|does not exist|refused|rejected|unauthori[sz]ed|failures?|fail(?:s|ed)?|errors?|"
-                            r"exceptions?|timed out|timeout|not enough|insufficient|not allowed|not supported|unavailable)\b")
+                            r"exceptions?|timed out|timeout|not enough|insufficient|not allowed|not supported|unavailable|"
+                            r"not authori[sz]ed|explicit deny)\b")
+# A line of a deploy tool that reports a failure on its own, in `deploy/`: a cloud SDK's exception with its HTTP status
+# (Google's `FailedPrecondition: 400 Model directory … is expected to contain …`, `google.api_core.exceptions.NotFound:
+# 404 …`), AWS's refusal of a call (`User: arn:… is not authorized to perform: sagemaker:CreateEndpointConfig on
+# resource: … with an explicit deny in a service control policy`), or a line that starts by saying it failed.
+_FAILURE_LINE = re.compile(r"^(?:[\w.]{0,200}\.)?[A-Z][A-Za-z]{2,80}: [45]\d\d \S[^\n]{0,2000}$|"
+                           r"^[^\n]{0,300}\bis not authori[sz]ed to perform: [^\n]{1,2000}$|"
+                           r"^(?:ERROR:? |Error:? )?(?:Failed|Unable|Could not|Cannot) [^\n]{1,2000}$", re.MULTILINE)
 
 
 _PLACED_MESSAGE = re.compile(r"\bMessage:\s*(.{1,2000})$", re.MULTILINE)
@@ -175,6 +183,10 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     if placed:  # a `Message:` anywhere on a line (`error in notebook Message: "errors": …`)
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
+    if placed and not worded:  # no message said it: the lines that report a failure, the last (most inner) first
+        lines = [m.group(0).strip() for m in _FAILURE_LINE.finditer(tail)]
+        messages += lines[::-1]
+        worded += lines
     cli, cli_said = cli_refusal(tail)
     kube, kube_said = kube_refusal(tail)
     engine, engine_said = docker_refusal(tail, placed)

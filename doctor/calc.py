@@ -635,6 +635,20 @@ def webhook_of(message: str | None) -> str | None:
 
 TEMPLATE_FUNCTIONS["webhook_of"] = webhook_of
 
+_EXCEPTION_AT = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w{0,100}\.){0,10}[A-Za-z_]\w{0,100}(?:Error|Exception): ")
+
+
+def from_exception(line: str | None) -> str:
+    """A log line from the exception it reports on (`mms.service.PredictionException: …` behind a CloudWatch export's
+    columns and a logger's prefix), the line as it is when it names none."""
+    if not line:
+        return ""
+    found = _EXCEPTION_AT.search(line)
+    return line[found.start():] if found else line
+
+
+TEMPLATE_FUNCTIONS["from_exception"] = from_exception
+
 
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 

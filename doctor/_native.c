@@ -27,6 +27,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -1254,7 +1255,140 @@ done:
     return out;
 }
 
+/* ---- a line's time (doctor.logs.line_time, whose Python is the reference: tests/test_line_time.py) ---- */
+
+static int digits_at(const unsigned char *a, Py_ssize_t p, int width) {
+    for (int i = 0; i < width; i++)
+        if (a[p + i] < '0' || a[p + i] > '9') return 0;
+    return 1;
+}
+
+static int number_at(const unsigned char *a, Py_ssize_t p, int width) {
+    int v = 0;
+    for (int i = 0; i < width; i++) v = v * 10 + (a[p + i] - '0');
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int days_in_month(int y, int m) {
+    static const int DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : DAYS[m - 1];
+}
+
+/* What `datetime(y, mo, d, h, mi, tzinfo=utc) - offset + timedelta(seconds=s, microseconds=us)` gives (as
+   doctor.logs does it, each step's ValueError or OverflowError making None), as a new reference. */
+static PyObject *utc_time(int y, int mo, int d, int h, int mi, int64_t offset, int s, int us) {
+    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+        Py_RETURN_NONE;
+    static int64_t lowest = 0, highest = 0; /* 0001-01-01T00:00 and the start of 9999-12-31's last second */
+    if (!highest) {
+        lowest = days_from_civil(1, 1, 1) * 86400;
+        highest = days_from_civil(9999, 12, 31) * 86400 + 86399;
+    }
+    int64_t start = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 - offset; /* the minute's start */
+    if (start < lowest || start > highest) Py_RETURN_NONE;
+    int64_t when = start + s;
+    if (when > highest) Py_RETURN_NONE;
+    int64_t days = when >= 0 ? when / 86400 : -((-when + 86399) / 86400);
+    int64_t rest = when - days * 86400;
+    int year, month, day;
+    civil_from_days(days, &year, &month, &day);
+    return PyDateTimeAPI->DateTime_FromDateAndTime(year, month, day, (int)(rest / 3600), (int)(rest / 60 % 60),
+                                                   (int)(rest % 60), us, PyDateTime_TimeZone_UTC,
+                                                   PyDateTimeAPI->DateTimeType);
+}
+
+static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+/* logs._ISO at the line's start: `[?YYYY-MM-DD[T ]HH:MM:SS([.,]F{1,9})?\s?(Z|[+-]HH:?MM)?`; 1 when it matches. */
+static int iso_time(const unsigned char *a, Py_ssize_t n, PyObject **out) {
+    Py_ssize_t p = n > 0 && a[0] == '[';
+    if (n - p < 19 || !digits_at(a, p, 4) || a[p + 4] != '-' || !digits_at(a, p + 5, 2) || a[p + 7] != '-' ||
+        !digits_at(a, p + 8, 2) || (a[p + 10] != 'T' && a[p + 10] != ' ') || !digits_at(a, p + 11, 2) ||
+        a[p + 13] != ':' || !digits_at(a, p + 14, 2) || a[p + 16] != ':' || !digits_at(a, p + 17, 2))
+        return 0;
+    Py_ssize_t q = p + 19;
+    int us = 0;
+    if (q + 1 < n && (a[q] == '.' || a[q] == ',') && digits_at(a, q + 1, 1)) {
+        int k = 0;
+        while (k < 9 && q + 1 + k < n && digits_at(a, q + 1 + k, 1)) {
+            if (k < 6) us = us * 10 + (a[q + 1 + k] - '0');
+            k++;
+        }
+        for (int pad = k; pad < 6; pad++) us *= 10;
+        q += 1 + k;
+    }
+    if (q < n && is_space(a[q])) q++;
+    int64_t offset = 0;
+    if (q + 2 < n && (a[q] == '+' || a[q] == '-') && digits_at(a, q + 1, 2)) {
+        Py_ssize_t m = q + 3 < n && a[q + 3] == ':' ? q + 4 : q + 3;
+        if (m + 1 < n && digits_at(a, m, 2))
+            offset = (a[q] == '-' ? -1 : 1) * (int64_t)(number_at(a, q + 1, 2) * 3600 + number_at(a, m, 2) * 60);
+    }
+    *out = utc_time(number_at(a, p, 4), number_at(a, p + 5, 2), number_at(a, p + 8, 2), number_at(a, p + 11, 2),
+                    number_at(a, p + 14, 2), offset, number_at(a, p + 17, 2), us);
+    return 1;
+}
+
+/* logs._CLF searched in the line's first 200 bytes: `[DD/Mon/YYYY:HH:MM:SS +ZZZZ]`, the first one there. */
+static PyObject *clf_time(const unsigned char *a, Py_ssize_t n) {
+    static const char *MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    Py_ssize_t end = n < 200 ? n : 200;
+    for (Py_ssize_t p = 0; p + 28 <= end; p++) {
+        const unsigned char *b = a + p;
+        if (b[0] != '[' || !digits_at(b, 1, 2) || b[3] != '/' || !is_word(b[4]) || !is_word(b[5]) || !is_word(b[6]) ||
+            b[7] != '/' || !digits_at(b, 8, 4) || b[12] != ':' || !digits_at(b, 13, 2) || b[15] != ':' ||
+            !digits_at(b, 16, 2) || b[18] != ':' || !digits_at(b, 19, 2) || b[21] != ' ' ||
+            (b[22] != '+' && b[22] != '-') || !digits_at(b, 23, 4) || b[27] != ']')
+            continue;
+        int month = 0;
+        for (int i = 0; i < 12; i++)
+            if (memcmp(b + 4, MONTHS + 3 * i, 3) == 0) month = i + 1;
+        if (!month) Py_RETURN_NONE;
+        int64_t offset = (b[22] == '-' ? -1 : 1) * (int64_t)(number_at(b, 23, 2) * 3600 + number_at(b, 25, 2) * 60);
+        return utc_time(number_at(b, 8, 4), month, number_at(b, 1, 2), number_at(b, 13, 2), number_at(b, 16, 2),
+                        offset, number_at(b, 19, 2), 0);
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(line_time_doc,
+"line_time(line)\n--\n\n"
+"doctor.logs.line_time in C: the time (aware UTC datetime) a log line starts with, else the first common-log-format\n"
+"time in its first 200 bytes; None if none (or one no datetime can hold).");
+
+static PyObject *line_time(PyObject *Py_UNUSED(self), PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *found = NULL;
+    if (!iso_time(view.buf, view.len, &found)) found = clf_time(view.buf, view.len);
+    PyBuffer_Release(&view);
+    return found;
+}
+
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
+                                {"line_time", line_time, METH_O, line_time_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
@@ -1265,6 +1399,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "doctor._native",
                                     -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__native(void) {
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI) return NULL;
     for (int c = 0; c < 256; c++) LOWER[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
     pattern_init(&STAMP, "DDDD-DD-DDTDD:DD:DD"); /* --timestamps prefix (then `Z ` or `.n{1,9}Z `) */
     pattern_init(&HEAD, "DDDD-DD-DD DD:DD:DD,DDD . [");  /* the server's logging time, level, `[` */

@@ -650,6 +650,16 @@ def from_exception(line: str | None) -> str:
 TEMPLATE_FUNCTIONS["from_exception"] = from_exception
 
 
+def quoted(text: str | None) -> str:
+    """Evidence text in quotes a reader can tell from the text: `"…"`, or backticks when the text has `"` of its own
+    (a CloudWatch export's CSV columns: `1717449617113,"2024-06-03T21:20:13,924 …"`)."""
+    text = text or ""
+    return f"`{text}`" if '"' in text and "`" not in text else f'"{text}"'
+
+
+TEMPLATE_FUNCTIONS["quoted"] = quoted
+
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

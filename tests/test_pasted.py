@@ -1044,3 +1044,32 @@ def test_another_clouds_refusal_in_deploy_is_a_failed_deploy(tmp_path: Path, cas
     (tmp_path / "deploy" / name).write_text(text)
     code, report = _check_json(tmp_path)
     assert code == 1 and report["status"] == "failing" and report["findings"][0]["rule_id"] == rule
+
+
+WORDED_FAILURES = [  # (case, the deploy/ file, what the fact's message says, the first finding)
+    ("a-v2-cli-local-endpoint-create-docker-engine-not-reachable-macos-default-socket-disabled",
+     "az_ml_online_endpoint_create_local.txt", "Unexpected error verifying an endpoint", "deploy-failed"),
+    ("a-v2-k8s-extension-inference-helm-pod-healthcheck-failed-e45005-azureml-fe-deployment-conflict",
+     "k8s_extension_install_error.excerpt.txt", "Helm Upgrade Failed", "deploy-failed"),
+    ("a-v2-local-deployment-scoring-script-filenotfound-var-azureml-app-workspace-online-ep-scoring",
+     "az_ml_online_deployment_create_local.debug-tail.excerpt.txt", "Local deployment (tag840-test2 / deployment14) is in failed state",
+     "init-failure"),
+    ("a-v2-k8s-online-deployment-cli-registry-environment-not-supported-for-k8sdeployment",
+     "error_message.quoted.txt", "Registry reference for environments is not supported", "deploy-failed"),
+]
+
+
+@pytest.mark.parametrize("case,name,said,rule", WORDED_FAILURES)
+def test_a_short_deploy_output_saying_it_failed_is_a_failed_deploy(case: str, name: str, said: str, rule: str) -> None:
+    """A short text in `deploy/` whose line says it failed (the az CLI's logger lines, Helm's `Upgrade Failed`, a quoted
+    message) is a failed deploy output quoting that line, without the CLI logger's name: all four cases were reported
+    healthy. A container log saved there (`get-logs`: `worker timeout is set to 300`) is not read that way."""
+    folder = ROOT / "fixtures/corpus" / case
+    [fact] = deploy_output.read_deploy_output((folder / "deploy" / name).read_text(), "deploy/x.txt", placed=True)
+    assert fact.values["failed"] and fact.values["message"].startswith(said.split(" (")[0])
+    assert "azclierror" not in fact.values["message"]
+    code, report = _check_json(folder)
+    assert code == 1 and report["findings"][0]["rule_id"] == rule
+    log = (ROOT / "fixtures/corpus/a-v1-aci-healthy-control-automl-get-logs-rsyslogd-libuuid-spark-home-not-set-fontmanager"
+           / "deploy" / "get_logs.txt").read_text()
+    assert not any(f.values.get("failed") for f in deploy_output.read_deploy_output(log, "deploy/get_logs.txt", placed=True))

@@ -39,11 +39,11 @@ _PAREN_CODE = re.compile(r"(?:ERROR|Error|HttpResponseError|Exception|Details):?
 _NONE_CODE = re.compile(r"\(None\) ([A-Z]\w{2,80}):")
 # kubectl's (and oc's) refusal of a create/apply: `Error from server (InternalError): error when creating "x.json": …`
 _SERVER_ERROR = re.compile(r"\bError from server \(([A-Z]\w{2,80})\): ?(.{1,2000})$", re.MULTILINE)
-_CODE_LINE = re.compile(r"(?<!Exit )(?<!Status )\bCode: ?([A-Z]\w{2,80})")
+_CODE_LINE = re.compile(r"(?<!Exit )(?<!Status )(?:\b|(?<=Error))Code: ?([A-Z]\w{2,80})")
 _ERROR_CLASS = re.compile(r"^(\w{0,60}Deployment\w{0,60}Error): |\bReason:([A-Z]\w{2,80})", re.MULTILINE)
 _BARE = re.compile(r"\b(" + "|".join(KNOWN_CODES) + r")\b")
 _STATE = re.compile(r"current service state: (\w+)|[\"']?provisioning_?[sS]tate[\"']?:\s*[\"']?(\w+)")
-_MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s*(.{1,2000})$|'
+_MESSAGE = re.compile(r'"message":\s*"((?:[^"\\\n]|\\.){1,2000})"|^\s*Message:\s*(.{1,2000})$|\bErrorMessage: (.{1,2000})$|'
                       r"(?:ERROR|HttpResponseError): \(\w+\) (.{1,2000})$", re.MULTILINE)
 
 
@@ -170,6 +170,31 @@ _FAILURE_LINE = re.compile(r"^(?:[\w.]{0,200}\.)?[A-Z][A-Za-z]{2,80}: [45]\d\d \
                            r"^(?:ERROR:? |Error:? )?(?:Failed|Unable|Could not|Cannot) [^\n]{1,2000}$", re.MULTILINE)
 
 
+# In `deploy/`, a line that says in words that something failed, when nothing else did (`Helm Upgrade Failed : : …`, the
+# az CLI's `ERROR: cli.azure.cli.core.azclierror: Local deployment (e / d) is in failed state.`, a message the user quoted):
+# not a logger's DEBUG/INFO/WARNING line, nor a traceback's frame; quoted without the CLI logger's name and quotes.
+# Only in a short text (a command's error, not a container log that `get-logs` saved there: its `worker timeout is set
+# to 300` is no failure), with a word that says it failed.
+_SHORT_TEXT_LINES = 20
+_FAILED_WORDS = re.compile(r"(?i)\b(?:fail(?:s|ed|ure)?|errors?|exception|denied|forbidden|not supported|not allowed|"
+                           r"not authori[sz]ed|unauthori[sz]ed|cannot|can't|unable to|could not|couldn't|refused|rejected)\b")
+_QUIET_LINE = re.compile(r"\b(?:DEBUG|INFO|WARNING|WARN)\b|^\s*File \"|^\s*\d+ (?:errors?|failures?|failed)\b")
+_CLI_LOGGER = re.compile(r"^(?:ERROR:? )?(?:(?:cli\.)?azure\.cli\.core\.azclierror|az_command_data_logger): ")
+
+
+# a container's own output relayed by the tool (`docker compose up`'s `service-1  | …`): the log rules read those lines
+_RELAYED = re.compile(r"^[\w.-]{1,120} +\| ", re.MULTILINE)
+
+
+def _failure_word_lines(text: str) -> list[str]:
+    lines = [line.strip().strip('"').strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > _SHORT_TEXT_LINES or _RELAYED.search(text):
+        return []
+    return [_CLI_LOGGER.sub("", line)[:2000] for line in lines
+            if not _QUIET_LINE.search(line) and _FAILED_WORDS.search(line)]
+
+
 _PLACED_MESSAGE = re.compile(r"\bMessage:\s*(.{1,2000})$", re.MULTILINE)
 
 
@@ -184,8 +209,8 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
         messages += [m.strip() for m in _PLACED_MESSAGE.findall(tail) if m.strip() not in messages]
     worded = [m for m in messages if _FAILURE_WORDS.search(m)] if placed else []
     if placed and not worded:  # no message said it: the lines that report a failure, the last (most inner) first
-        lines = [m.group(0).strip() for m in _FAILURE_LINE.finditer(tail)]
-        messages += lines[::-1]
+        lines = [m.group(0).strip() for m in _FAILURE_LINE.finditer(tail)][::-1] or _failure_word_lines(tail)[:1]
+        messages += lines
         worded += lines
     cli, cli_said = cli_refusal(tail)
     kube, kube_said = kube_refusal(tail)

@@ -1257,18 +1257,6 @@ done:
 
 /* ---- a line's time (doctor.logs.line_time, whose Python is the reference: tests/test_line_time.py) ---- */
 
-static int digits_at(const unsigned char *a, Py_ssize_t p, int width) {
-    for (int i = 0; i < width; i++)
-        if (a[p + i] < '0' || a[p + i] > '9') return 0;
-    return 1;
-}
-
-static int number_at(const unsigned char *a, Py_ssize_t p, int width) {
-    int v = 0;
-    for (int i = 0; i < width; i++) v = v * 10 + (a[p + i] - '0');
-    return v;
-}
-
 /* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
@@ -1321,18 +1309,17 @@ static PyObject *utc_time(int y, int mo, int d, int h, int mi, int64_t offset, i
 
 static int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
+static Pattern ISO_TIME, CLF_TIME; /* logs._ISO's fixed part (the `[T ]` checked apart), logs._CLF's */
+
 /* logs._ISO at the line's start: `[?YYYY-MM-DD[T ]HH:MM:SS([.,]F{1,9})?\s?(Z|[+-]HH:?MM)?`; 1 when it matches. */
 static int iso_time(const unsigned char *a, Py_ssize_t n, PyObject **out) {
     Py_ssize_t p = n > 0 && a[0] == '[';
-    if (n - p < 19 || !digits_at(a, p, 4) || a[p + 4] != '-' || !digits_at(a, p + 5, 2) || a[p + 7] != '-' ||
-        !digits_at(a, p + 8, 2) || (a[p + 10] != 'T' && a[p + 10] != ' ') || !digits_at(a, p + 11, 2) ||
-        a[p + 13] != ':' || !digits_at(a, p + 14, 2) || a[p + 16] != ':' || !digits_at(a, p + 17, 2))
-        return 0;
+    if (!matches(&ISO_TIME, a, p, n) || (a[p + 10] != 'T' && a[p + 10] != ' ')) return 0;
     Py_ssize_t q = p + 19;
     int us = 0;
-    if (q + 1 < n && (a[q] == '.' || a[q] == ',') && digits_at(a, q + 1, 1)) {
+    if (q + 1 < n && (a[q] == '.' || a[q] == ',') && is_digit(a[q + 1])) {
         int k = 0;
-        while (k < 9 && q + 1 + k < n && digits_at(a, q + 1 + k, 1)) {
+        while (k < 9 && q + 1 + k < n && is_digit(a[q + 1 + k])) {
             if (k < 6) us = us * 10 + (a[q + 1 + k] - '0');
             k++;
         }
@@ -1341,13 +1328,13 @@ static int iso_time(const unsigned char *a, Py_ssize_t n, PyObject **out) {
     }
     if (q < n && is_space(a[q])) q++;
     int64_t offset = 0;
-    if (q + 2 < n && (a[q] == '+' || a[q] == '-') && digits_at(a, q + 1, 2)) {
+    if (q + 2 < n && (a[q] == '+' || a[q] == '-') && run(a, q + 1, 2) == 2) {
         Py_ssize_t m = q + 3 < n && a[q + 3] == ':' ? q + 4 : q + 3;
-        if (m + 1 < n && digits_at(a, m, 2))
-            offset = (a[q] == '-' ? -1 : 1) * (int64_t)(number_at(a, q + 1, 2) * 3600 + number_at(a, m, 2) * 60);
+        if (m + 1 < n && run(a, m, 2) == 2)
+            offset = (a[q] == '-' ? -1 : 1) * (number(a, q + 1, 2) * 3600 + number(a, m, 2) * 60);
     }
-    *out = utc_time(number_at(a, p, 4), number_at(a, p + 5, 2), number_at(a, p + 8, 2), number_at(a, p + 11, 2),
-                    number_at(a, p + 14, 2), offset, number_at(a, p + 17, 2), us);
+    *out = utc_time((int)number(a, p, 4), (int)number(a, p + 5, 2), (int)number(a, p + 8, 2), (int)number(a, p + 11, 2),
+                    (int)number(a, p + 14, 2), offset, (int)number(a, p + 17, 2), us);
     return 1;
 }
 
@@ -1357,18 +1344,16 @@ static PyObject *clf_time(const unsigned char *a, Py_ssize_t n) {
     Py_ssize_t end = n < 200 ? n : 200;
     for (Py_ssize_t p = 0; p + 28 <= end; p++) {
         const unsigned char *b = a + p;
-        if (b[0] != '[' || !digits_at(b, 1, 2) || b[3] != '/' || !is_word(b[4]) || !is_word(b[5]) || !is_word(b[6]) ||
-            b[7] != '/' || !digits_at(b, 8, 4) || b[12] != ':' || !digits_at(b, 13, 2) || b[15] != ':' ||
-            !digits_at(b, 16, 2) || b[18] != ':' || !digits_at(b, 19, 2) || b[21] != ' ' ||
-            (b[22] != '+' && b[22] != '-') || !digits_at(b, 23, 4) || b[27] != ']')
+        if (!matches(&CLF_TIME, a, p, end) || !is_word(b[4]) || !is_word(b[5]) || !is_word(b[6]) ||
+            (b[22] != '+' && b[22] != '-'))
             continue;
         int month = 0;
         for (int i = 0; i < 12; i++)
             if (memcmp(b + 4, MONTHS + 3 * i, 3) == 0) month = i + 1;
         if (!month) Py_RETURN_NONE;
-        int64_t offset = (b[22] == '-' ? -1 : 1) * (int64_t)(number_at(b, 23, 2) * 3600 + number_at(b, 25, 2) * 60);
-        return utc_time(number_at(b, 8, 4), month, number_at(b, 1, 2), number_at(b, 13, 2), number_at(b, 16, 2),
-                        offset, number_at(b, 19, 2), 0);
+        int64_t offset = (b[22] == '-' ? -1 : 1) * (number(b, 23, 2) * 3600 + number(b, 25, 2) * 60);
+        return utc_time((int)number(b, 8, 4), month, (int)number(b, 1, 2), (int)number(b, 13, 2),
+                        (int)number(b, 16, 2), offset, (int)number(b, 19, 2), 0);
     }
     Py_RETURN_NONE;
 }
@@ -1411,6 +1396,8 @@ PyMODINIT_FUNC PyInit__native(void) {
     pattern_init(&STATUS, "\" DDD ");
     pattern_init(&CODE_AFTER, " DDD ");
     pattern_init(&JAVA_TIME, "DDDD-DD-DDTDD:DD:DD,DDD ["); /* TorchServe's log4j time, then its level */
+    pattern_init(&ISO_TIME, "DDDD-DD-DD.DD:DD:DD");
+    pattern_init(&CLF_TIME, "[DD/.../DDDD:DD:DD:DD .DDDD]");
     if (PyType_Ready(&ReportsType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (!mod) return NULL;

@@ -87,8 +87,6 @@ def test_no_new_pattern_matches_most_lines_of_a_shape() -> None:
     server answered requests) doubled the whole check's CPU on 1 GB of gunicorn lines (3.45 -> 7.68 s)."""
     from itertools import islice
 
-    import hyperscan
-
     sys.path.insert(0, str(ROOT / "bench"))
     from shapes import SHAPES, lines
 

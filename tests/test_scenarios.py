@@ -33,3 +33,14 @@ def test_scenario(cli, bundle: Path) -> None:  # type: ignore[no-untyped-def]
         assert run.code == 0
     for rule_id in expected.get("absent", []):
         assert rule_id not in [f["rule_id"] for f in report["findings"]]
+
+
+def test_a_container_killed_for_memory_is_the_cause_of_the_load_that_failed(cli) -> None:  # type: ignore[no-untyped-def]
+    """TorchServe's container killed for memory while its worker loaded: the kill leads, the failed load follows it, and
+    the frontend's own java.lang.InterruptedException is not named as the handler's exception (CI stop 35 reported
+    `its handler raised java.lang.InterruptedException` first)."""
+    report = cli("check", str(FIXTURES / "bundles/torchserve-container-oom-killed"), "--format", "json").json()
+    by_id = {f["rule_id"]: f for f in report["findings"]}
+    assert report["findings"][0]["rule_id"] == "oom-killed"
+    assert by_id["init-failure"]["consequence_of"] == "oom-killed"
+    assert not [f["title"] for f in report["findings"] if "java." in f["title"] + f["cause"]]

@@ -63,6 +63,27 @@ def test_describe_container_fragment_oomkilled() -> None:
     assert state.last_finished_at == datetime.fromisoformat("2024-01-04T17:52:49+08:00")
 
 
+def test_a_container_block_pasted_without_its_pod_keeps_its_name_image_and_resources() -> None:
+    # SeldonIO/seldon-core#1676 as posted: `  tfserving:` then `Container ID: docker://…`, Image, Args, State: the whole
+    # block is the container's (it was read from its State line on, unnamed, without its image or its args)
+    case = CORPUS / "k-seldon-tfserving-hpa-missing-request-for-cpu-implicit-tfserving-container-no-requests"
+    [state] = _read(case / "pasted/kubectl-describe-pod.tfserving-container.excerpt.txt").states
+    assert (state.container, state.pod, state.image) == ("tfserving", "(unnamed pod)", "tensorflow/serving:latest")
+    assert state.command[:2] == ("/usr/bin/tensorflow_model_server", "--port=2000")
+    assert (state.status, state.cpu_request, state.memory_request_bytes) == ("running", None, None)
+
+
+def test_a_container_id_line_without_a_name_line_before_it_still_opens_the_block() -> None:
+    text = (b"some log line\n"
+            b"    Container ID:  containerd://0123abcd\n"
+            b"    Image:         example/server:1\n"
+            b"    State:          Waiting\n"
+            b"      Reason:       CrashLoopBackOff\n"
+            b"    Restart Count:  4\n")
+    kinds = [(p.kind, p.first_line) for p in split(__import__("io").BytesIO(text))]
+    assert kinds == [("log", 1), ("describe", 2)]
+
+
 def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
     # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
     [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states

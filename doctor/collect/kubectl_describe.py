@@ -148,7 +148,9 @@ def pod_object(root: Line, scheduling: list[Event]) -> dict[str, Any]:
     for key in ("Reason", "Message"):
         if root.text(key):
             status[key.lower()] = root.text(key)
-    name = root.text("Name") or (UNNAMED_POD if mains and mains[0][0]["name"] == UNNAMED else None)
+    # a container block without its pod (`tfserving:` and its fields): a pod the paste does not name
+    name = root.text("Name") or (UNNAMED_POD if mains and (mains[0][0]["name"] == UNNAMED or root.get("Containers") is None)
+                                 else None)
     owner = root.text("Controlled By").partition("/")
     refs = [{"kind": owner[0], "name": owner[2], "controller": True}] if owner[2] else []
     return {"metadata": {"name": name, "namespace": root.text("Namespace") or None, "ownerReferences": refs},

@@ -35,6 +35,10 @@ _DESCRIBE_NAME = re.compile(r"^Name:\s+\S")
 _FRAGMENT = re.compile(r"^\s+(?:State|Last State):\s+(?:Running|Waiting|Terminated)\b")
 _TOP_KEY = re.compile(r"^[A-Z][A-Za-z()-]*(?: [A-Za-z][A-Za-z()-]*){0,3}:(?:\s|$)")
 _SECTION = re.compile(r"^(?:Init Containers|Containers):\s*$")
+# a container's block of `kubectl describe pod` pasted without its pod: its name line, then `Container ID:` (the
+# runtime's URL), before any State line (SeldonIO/seldon-core#1676's `tfserving:` block)
+_CONTAINER_ID = re.compile(r"^(\s+)Container ID:\s+[a-z][\w-]*://")
+_CONTAINER_NAME = re.compile(r"^(\s*)[\w.-]+:\s*$")
 _LOG_LIKE = re.compile(r"^(?:[\d\[]|Traceback|[A-Z]+[ :\[])")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 
@@ -76,6 +80,7 @@ class _Splitter:
         self.parts: list[Part] = []
         self.current: Part | None = None
         self.pending_log: _Log | None = None  # a header seen: the next lines are that log
+        self.prev: tuple[str, int, int] = ("", 0, 0)  # the line before (text, offset, number)
 
     def run(self, stream: BinaryIO) -> list[Part]:
         offset, number = 0, 0
@@ -102,6 +107,10 @@ class _Splitter:
         return self.current
 
     def line(self, text: str, offset: int, number: int) -> None:
+        self._line(text, offset, number)
+        self.prev = (text, offset, number)
+
+    def _line(self, text: str, offset: int, number: int) -> None:
         if _FENCE.match(text):
             self.close(offset, number)
             return
@@ -161,6 +170,15 @@ class _Splitter:
             kind = "describe"
         elif not in_describe and (_FRAGMENT.match(text) or _SECTION.match(text) or text.startswith("Events:")):
             kind = "describe"
+        elif not in_describe and (block := _CONTAINER_ID.match(text)):
+            name, at, line = self.prev
+            named = _CONTAINER_NAME.match(name)
+            self.pending_log = None
+            if named and len(named.group(1)) < len(block.group(1)):  # the block opens at its name line
+                self.open_part("describe", at, line).lines.extend([name, text])
+            else:
+                self.open_part("describe", offset, number).lines.append(text)
+            return True
         elif not in_describe and len(text) < 400 and ("REASON" in text or "Reason" in text) and is_event_header(text):
             kind = "events"
         elif len(text) < 400 and "READY" in text and is_pods_header(text) and not in_describe:

@@ -84,6 +84,36 @@ def test_a_container_id_line_without_a_name_line_before_it_still_opens_the_block
     assert kinds == [("log", 1), ("describe", 2)]
 
 
+def test_a_redirect_keeps_where_it_sends_the_call_without_its_query() -> None:
+    # kserve/kserve#2169 as posted: `< HTTP/1.1 302 Found` and `< location: /dex/auth?client_id=…&state=…`
+    case = CORPUS / "k-kserve-kubeflow-curl-predict-302-found-dex-auth-no-authservice-session"
+    [fact] = [c for c in _read(case / "client/curl-v-predict.txt", "client").configs if c.kind == "client-output"]
+    assert fact.values["statuses"] == [100, 302]
+    assert fact.values["answers"][-1]["headers"]["location"] == "/dex/auth"  # the state token is not kept
+
+
+@pytest.mark.parametrize("case, statuses", [
+    # mlflow/mlflow#4313: `curl: (6) Could not resolve host: format=pandas-split'`, then MLflow's 415 body
+    ("k-mlflow-models-serve-windows-curl-single-quotes-content-type-form-urlencoded", [415]),
+    # tensorflow/serving#1704: `curl: (6) Could not resolve host: 2.0,` and globbing errors, no status at all
+    ("k-tfserving-healthy-control-windows-cmd-curl-single-quotes-globbing-json-parse-error-half-plus-two-loaded", None),
+])
+def test_curl_resolving_pieces_of_its_own_command_line_is_no_call_without_an_answer(case: str, statuses: Any) -> None:
+    text = (CORPUS / case / "client/curl-output.txt").read_text()
+    assert client_output.split_command(text)
+    facts = [c for c in _read(CORPUS / case / "client/curl-output.txt", "client").configs if c.kind == "client-output"]
+    assert [f.values["statuses"] for f in facts] == ([statuses] if statuses else [])
+
+
+@pytest.mark.parametrize("line", ["curl: (6) Could not resolve host: scorer.example.com",
+                                  "curl: (6) Could not resolve host: my-endpoint.westeurope.inference.ml.azure.com",
+                                  "curl: (6) Could not resolve host: localhost"])
+def test_curl_not_resolving_a_real_host_name_is_still_a_call_without_an_answer(line: str) -> None:
+    assert not client_output.split_command(line)
+    [answer] = client_output.answers(line)
+    assert answer.status == 0
+
+
 def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
     # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
     [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states

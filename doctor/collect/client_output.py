@@ -35,6 +35,8 @@ _STATUS_BODY = re.compile(r"\berror response: status=([45]\d\d) body=([^\n]{0,20
 _CONSUME_STATUS = re.compile(r"^The request failed with status code: (\d{3})", re.MULTILINE)
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
+# MLflow's scoring server refusing the request's content type (its 415, the body printed alone)
+_MLFLOW_CONTENT_TYPE = re.compile(r"This predictor only supports the following content types,? [^\n]{0,600}?Got '[^'\n]{0,200}'\.?")
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
 # The front end's Go client giving up on the container (its message is the body the caller gets).
 _FRONT_END_TIMEOUT = re.compile(r"^(?:Post|POST) https?://\S{1,2000}: net/http: request canceled \(Client\.Timeout exceeded",
@@ -45,6 +47,13 @@ _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|Con
 # (52) empty reply, (56) reset; also quoted inside a sentence (`I get \`curl: (56) Recv failure: …\``)
 _CURL_ERROR = re.compile(r"curl: \((6|7|28|35|52|56)\) ([^\n`]{1,300})")
 _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "52": "empty_reply", "56": "reset"}
+# curl asked to resolve a "host" that is a piece of the command line: a shell that split the arguments (Windows cmd.exe
+# takes single quotes literally, so `-H 'Content-Type: application/json'` and `-d '{"x": [1, 2.0]}'` become words curl
+# reads as URLs: `curl: (6) Could not resolve host: format=pandas-split'`, `(3) [globbing] bad range`); those lines are
+# the client's own, about no server (mlflow/mlflow#4313, tensorflow/serving#1704)
+_CURL_HOST = re.compile(r"curl: \(6\) Could not resolve host: (\S{1,300})")
+_HOST_NAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?)*\.?$")
+_CURL_SPLIT = re.compile(r"curl: \(3\) (?:\[globbing\]|URL using bad/illegal format|URL rejected: Bad hostname)")
 # Envoy's own answers (Istio, Knative, KServe's gateways) when it has no working connection to the container: the
 # text is the body of a 503 (504 for its route timeout); a client that prints only the body shows only this.
 _ENVOY_REPLY = re.compile(r"\b(upstream connect error or disconnect/reset before headers\. (?:retried and the latest )?"
@@ -102,7 +111,7 @@ def context_limit(text: str) -> dict[str, int] | None:
     return None
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
-                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date")
+                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date", "location")
 
 
 @dataclass
@@ -170,7 +179,10 @@ def _worded(text: str, path: str) -> list[Answer]:
               if m.group(1).lower() in phrases]
     for match in _CONNECTION.finditer(text):
         found.append(Answer(0, _client_error(match.group(0)), path))
-    found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)]
+    split = split_command(text)
+    found += [Answer(415, m.group(0), path) for m in _MLFLOW_CONTENT_TYPE.finditer(text)]
+    found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)
+              if not (split and m.group(1) == "6")]
     found += [Answer(0, _BROWSER_KINDS[m.group(1)], path) for m in _BROWSER_ERROR.finditer(text)]
     found += [Answer(0, "timeout", path) for _ in _FRONT_END_TIMEOUT.finditer(text)]
     found += [Answer(504 if m.group(1) == "upstream request timeout" else 503, m.group(1).strip(), path)
@@ -191,6 +203,13 @@ def _worded(text: str, path: str) -> list[Answer]:
     return found
 
 
+def split_command(text: str) -> bool:
+    """Whether curl's own errors show a command line the shell split (see `_CURL_HOST`): a host that is no host name,
+    or a URL globbing error."""
+    return bool(_CURL_SPLIT.search(text)) or any(not _HOST_NAME.match(m.group(1).split(":")[0])
+                                                  for m in _CURL_HOST.finditer(text))
+
+
 def _client_error(text: str) -> str:
     """The kind of failure, in `mldoctor probe`'s words: timeout, empty_reply, reset or refused."""
     lowered = text.lower()
@@ -204,6 +223,8 @@ def _client_error(text: str) -> str:
 
 
 def _header(answer: Answer, name: str, value: str) -> None:
+    if name == "location":  # where a redirect sends the call: its path only (a sign-in page's query holds a state token)
+        value = urlsplit(value).path
     if name in KEPT_HEADERS and answer.headers is not None:
         answer.headers[name] = value
     if name == "date":
@@ -254,7 +275,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
             or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
             or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None)
-            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None))
+            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None)
+            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(text)), None))
     message = client_body.message_of(body)
     said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`
@@ -265,6 +287,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
+              "split_command": split_command(text),
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
               "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]

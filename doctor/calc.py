@@ -429,6 +429,9 @@ TEMPLATE_FUNCTIONS.update({"server_module": server_module, "server_module_fix": 
 
 _PULL_PROBLEMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("certificate", ("x509:", "certificate signed by unknown authority", "tls: failed to verify", "certificate is not valid")),
+    # an imagePullSecrets entry of the service account names a secret that does not exist: Knative's tag resolver
+    # stops on it (`failed to initialize authentication: secrets "NAME" not found`), where the kubelet ignores it
+    ("pull-secret-missing", ('failed to initialize authentication: secret',)),
     ("not-found", ("manifest unknown", "not found", "name unknown", "NotFound", "InvalidImageName", "invalid reference format")),
     ("not-found-or-private", ("repository does not exist or may require",)),
     ("rate-limit", ("toomanyrequests", "pull rate limit")),

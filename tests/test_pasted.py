@@ -114,6 +114,22 @@ def test_curl_not_resolving_a_real_host_name_is_still_a_call_without_an_answer(l
     assert answer.status == 0
 
 
+def test_the_az_clis_own_error_line_for_an_invoke_is_a_failed_call() -> None:
+    # MicrosoftLearning/mslearn-aml-cli#4: `Met error <class 'Exception'>:Invalid input format: …` (no status printed)
+    case = CORPUS / "a-v2-cli-invoke-mlflow-invalid-input-format-expected-array-of-items-lab04-request-file"
+    [fact] = _read(case / "client/az-ml-online-endpoint-invoke.stderr.txt", "client").configs
+    assert (fact.kind, fact.values["code"]) == ("client-error", "Exception")
+    assert fact.values["message"] == "Invalid input format: expected an array of items."
+
+
+def test_the_inference_servers_answer_for_a_run_that_raised_printed_alone_is_a_500() -> None:
+    # MicrosoftLearning/mslearn-ai-fundamentals#26: Azure ML studio's Test tab, the body only
+    case = CORPUS / "a-v2-studio-test-automl-unexpected-error-in-scoring-script-lab-sample-json"
+    [fact] = [c for c in _read(case / "client/studio-test-result.txt", "client").configs if c.kind == "client-output"]
+    assert fact.values["statuses"] == [500]
+    assert fact.values["body"].startswith("An unexpected error occurred in scoring script")
+
+
 def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
     # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
     [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states

@@ -35,6 +35,12 @@ _STATUS_BODY = re.compile(r"\berror response: status=([45]\d\d) body=([^\n]{0,20
 _CONSUME_STATUS = re.compile(r"^The request failed with status code: (\d{3})", re.MULTILINE)
 _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `service.run` (not the management API)
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
+# the Azure ML inference server's 500 body when run() raised, as Azure ML studio's Test tab or a client prints it alone
+# (`Failed to test model: An unexpected error occurred in scoring script. Check the logs for more info.`)
+_RUN_FAILED = re.compile(r"An unexpected error occurred in scoring script\.?(?: Check the logs for more info\.)?")
+# the az CLI's own error line for an exception its command raised (`az ml online-endpoint invoke`: `Met error <class
+# 'Exception'>:Invalid input format: expected an array of items.`; MicrosoftLearning/mslearn-aml-cli#4)
+_AZ_MET_ERROR = re.compile(r"Met error <class '(?:[\w.]+\.)?(\w{1,80})'>:\s?([^\n]{1,2000})")
 # MLflow's scoring server refusing the request's content type (its 415, the body printed alone)
 _MLFLOW_CONTENT_TYPE = re.compile(r"This predictor only supports the following content types,? [^\n]{0,600}?Got '[^'\n]{0,200}'\.?")
 _INVALID_STATUS = re.compile(r"Operation returned an invalid status '([A-Za-z -]{2,60})'")  # azure-core, v2 SDK invoke
@@ -181,6 +187,7 @@ def _worded(text: str, path: str) -> list[Answer]:
         found.append(Answer(0, _client_error(match.group(0)), path))
     split = split_command(text)
     found += [Answer(415, m.group(0), path) for m in _MLFLOW_CONTENT_TYPE.finditer(text)]
+    found += [Answer(500, m.group(0), path) for m in _RUN_FAILED.finditer(text)][:1]
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)
               if not (split and m.group(1) == "6")]
     found += [Answer(0, _BROWSER_KINDS[m.group(1)], path) for m in _BROWSER_ERROR.finditer(text)]
@@ -263,6 +270,11 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
             values = {"code": error.group(1), "message": error.group(2).strip(), "command": "invoke",
                       "context": context_limit(text)}
             return [ConfigFact(label, "client-error", values)], []
+        met = _AZ_MET_ERROR.search(text)
+        if met is not None:  # the az CLI's own words for the exception its command raised
+            values = {"code": met.group(1), "message": met.group(2).strip(), "command": "az",
+                      "context": context_limit(text)}
+            return [ConfigFact(label, "client-error", values)], []
         raised = _CLIENT_EXCEPTION.search(text)  # a client library's exception: the call failed, no answer shown
         if raised is None or raised.group(1).endswith("Warning") or (pasted and _SERVER_LOG.search(text)):
             return [], []
@@ -276,7 +288,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
             or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None)
             or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None)
-            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(text)), None))
+            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(text)), None)
+            or next((m.group(0) for m in _RUN_FAILED.finditer(text)), None))
     message = client_body.message_of(body)
     said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`

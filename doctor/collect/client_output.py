@@ -100,6 +100,12 @@ _COMPLETION = re.compile(r'^\s*\{\s*"id"\s*:\s*"(?:chatcmpl|cmpl)-[^"\n]{0,200}"
 # a server's own log (its workers, its start-up): an exception in it is the server's, not a client's call failing
 _SERVER_LOG = re.compile(r"\b(?:gunicorn\.error - |azmlinfsrv(?:\.\w+)* - |uvicorn\.error|Booting worker with pid|Listening at: "
                          r"|Uvicorn running on |Application startup complete|ready for serving traffic)")
+# Python's own exception classes: printed alone in a paste, they are a program's (a server stopping at start: vLLM's
+# `ValueError: Quantization method specified in the model config (gptq) does not match …`), not a client library's
+_PYTHON_BUILTIN_ERRORS = frozenset({"ValueError", "RuntimeError", "KeyError", "TypeError", "AssertionError",
+                                    "AttributeError", "IndexError", "NotImplementedError", "ImportError",
+                                    "ModuleNotFoundError", "FileNotFoundError", "OSError", "PermissionError",
+                                    "MemoryError", "SystemError", "ZeroDivisionError", "NameError"})
 # how far a request goes over the model's context, in the servers' and clients' words: (requested, limit)
 _CONTEXT_WORDS = (
     (re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)"), (1, 2)),  # LiteLLM
@@ -276,7 +282,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
                       "context": context_limit(text)}
             return [ConfigFact(label, "client-error", values)], []
         raised = _CLIENT_EXCEPTION.search(text)  # a client library's exception: the call failed, no answer shown
-        if raised is None or raised.group(1).endswith("Warning") or (pasted and _SERVER_LOG.search(text)):
+        if raised is None or raised.group(1).endswith("Warning") or (pasted and _SERVER_LOG.search(text)) or \
+                (pasted and raised.group(1) in _PYTHON_BUILTIN_ERRORS):  # a pasted `ValueError: …`: any program's
             return [], []
         values = {"code": raised.group(1), "message": raised.group(2).strip(), "command": "exception",
                   "context": context_limit(text)}

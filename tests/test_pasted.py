@@ -130,6 +130,26 @@ def test_the_inference_servers_answer_for_a_run_that_raised_printed_alone_is_a_5
     assert fact.values["body"].startswith("An unexpected error occurred in scoring script")
 
 
+def test_a_log_posted_as_a_string_literal_is_read_as_its_lines() -> None:
+    # Azure/azureml-sdk-for-r#361: `service.get_logs()` shown as a string, `Invoking user's init function\nInvoking …`
+    case = CORPUS / "a-v1-aks-r-score-init-reticulate-miniconda-prompt-rruntimeerror-missing-value"
+    evidence = _read(case / "deploy/get_logs.excerpt.txt", "deploy")
+    [log] = evidence.logs
+    with log.open() as stream:
+        lines = stream.read().decode().splitlines()
+    assert lines[:3] == ["Invoking user's init function", "Invoking user's init function",
+                         "Would you like to install Miniconda? [Y/n]:"]
+    assert '  File "/var/azureml-server/aml_blueprint.py", line 163, in register' in lines
+
+
+@pytest.mark.parametrize("text", ["one\\ntwo\n", "a real log\nwith a \\n in one line\nand more\n",
+                                  'json {"msg": "x\\ny"}\n'])
+def test_a_text_with_few_escaped_line_breaks_is_left_as_it_is(text: str) -> None:
+    from doctor.collect.pasted import escaped_log
+
+    assert escaped_log(text) is None
+
+
 def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
     # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
     [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states

@@ -51,11 +51,31 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
     if place != "client":
         facts = deploy_output.read_deploy_output(text, label, placed=place == "deploy") + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)
+        before = len(evidence.logs)
         used = _pasted(path, label, size, evidence) or used or bool(facts)
+        unescaped = escaped_log(text)
+        if unescaped is not None:  # the log as its lines, in place of the text as posted (one long line)
+            del evidence.logs[before:]
+            evidence.logs.append(LogSource.from_bytes(f"{label} (its \\n as line breaks)", "pasted", unescaped.encode()))
+            used = True
     if not used:
         evidence.notes.append(f"{label}: not used: " + (
             "no HTTP answer (`curl -i` status line, `HTTPError: 502 ...`, `Response Code: 502`) found" if place == "client"
             else "no kubectl describe/get output, log text, deploy or client output recognised"))
+
+
+_ESCAPES = {"\\n": "\n", "\\t": "\t", '\\"': '"', "\\'": "'", "\\\\": "\\"}
+_ESCAPE = re.compile(r"\\[nt\"'\\]")
+
+
+def escaped_log(text: str) -> str | None:
+    """A log posted as a string literal (a notebook showing `service.get_logs()` without print, a JSON field): its lines
+    joined by literal `\\n`. The text with those escapes undone when they outnumber its real line breaks (at least 3),
+    else None."""
+    literal = text.count("\\n")
+    if literal < 3 or literal <= text.count("\n"):
+        return None
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
 def _unusable(head: bytes) -> str:

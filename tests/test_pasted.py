@@ -150,6 +150,16 @@ def test_a_text_with_few_escaped_line_breaks_is_left_as_it_is(text: str) -> None
     assert escaped_log(text) is None
 
 
+def test_the_api_servers_refusal_names_every_field_it_lists() -> None:
+    # SeldonIO/seldon-core#694: `[…livenessProbe: Required value: …, …readinessProbe: Required value: …]`
+    text = ('error:  "Deployment.apps "trt-sp-sp-nvidia-72d9821" is invalid: [spec.template.spec.containers[1].livenessProbe: '
+            'Required value: must specify a handler type, spec.template.spec.containers[1].readinessProbe: Required value: '
+            'must specify a handler type]"')
+    refused, _ = deploy_output.kube_refusal(text)
+    assert refused["invalid"]["fields"] == ["spec.template.spec.containers[1].livenessProbe",
+                                            "spec.template.spec.containers[1].readinessProbe"]
+
+
 def test_a_last_state_block_beside_one_pod_row_is_that_pods() -> None:
     # Azure-Samples/aks-store-demo#192 as posted: a `kubectl get pods -o wide` row, then the `Last State` block alone
     [state] = _read(CORPUS / "k-startup-runc-init-p-reset-memory-limit-too-low/pasted/get-pods-and-describe.excerpt.txt").states

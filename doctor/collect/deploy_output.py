@@ -66,6 +66,7 @@ _FIELD_ERROR = re.compile(r'"(\w{1,80})":\s*\[\s*"([^"\n]{1,300})"')
 _INVALID = re.compile(r'\b(?:The )?([A-Z]\w{1,60}(?:\.[a-z][\w.]{0,60})?) "([^"\n]{1,253})" is invalid: \[?([^\n]{1,2000})$',
                       re.MULTILINE)
 _INVALID_FIELD = re.compile(r"^([\w.\[\]-]{1,300}): (?:Invalid value: (\"[^\"\n]{0,300}\"|[^:\n]{0,300}): )?([^,\]\n]{1,500})")
+_FIELD_NAMED = re.compile(r"(?:^|, )((?:spec|metadata)[\w.\[\]-]{0,300}): ")
 _DENIED = re.compile(r'\badmission webhook "([^"\n]{1,253})" denied the request: ([^\n]{1,2000})$', re.MULTILINE)
 _NO_KIND = re.compile(r'\bno matches for kind "(\w{1,100})" in version "([^"\n]{1,200})"')
 _SERVER_SAID = re.compile(r"\bError from server(?: \([^)\n]{1,600}\))?: ?(.{1,2000})$", re.MULTILINE)
@@ -87,7 +88,9 @@ def kube_refusal(text: str) -> tuple[dict[str, Any], str | None]:
         "invalid": {"kind": invalid.group(1), "name": invalid.group(2), "message": message,
                     "field": detail.group(1) if detail else None,
                     "value": detail.group(2).strip('"') if detail and detail.group(2) else None,
-                    "why": detail.group(3).strip() if detail else None} if invalid else None,
+                    "why": detail.group(3).strip() if detail else None,
+                    # every field the API server names (`[spec…livenessProbe: Required value: …, spec…readinessProbe: …]`)
+                    "fields": list(dict.fromkeys(_FIELD_NAMED.findall(message)))} if invalid else None,
         "webhook_denied": {"name": denied.group(1), "message": denied.group(2).strip()} if denied else None,
         "missing_kind": {"kind": no_kind.group(1), "version": no_kind.group(2)} if no_kind else None,
     }, said

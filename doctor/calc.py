@@ -663,6 +663,23 @@ def quoted(text: str | None) -> str:
 TEMPLATE_FUNCTIONS["quoted"] = quoted
 
 
+
+def denied_dir(said: str | None, error: str | None) -> str | None:
+    """The folder of the file a process was refused: Python's `Permission denied: '/app/models/x.pth'` anywhere in
+    `said`, else the path before a shell's or a program's `: Permission denied` in `error` (`/run.sh: Permission
+    denied`, the line's last word before it, when that is an absolute path); `/` for a file at the root, None when
+    neither names a path."""
+    quoted_path = (said or "").partition("Permission denied: '")[2].partition("'")[0]
+    if "/" in quoted_path:
+        return quoted_path.rsplit("/", 1)[0] or "/"
+    words = (error or "").partition(": Permission denied")[0].split() if ": Permission denied" in (error or "") else []
+    if words and words[-1].startswith("/"):
+        return words[-1].rsplit("/", 1)[0] or "/"
+    return None
+
+
+TEMPLATE_FUNCTIONS["denied_dir"] = denied_dir
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

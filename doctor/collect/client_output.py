@@ -37,7 +37,7 @@ _SCORING_SDK = re.compile(r"bad response from service", re.IGNORECASE)  # v1 `se
 _OVERLOADED = re.compile(r"Too many requests for service \S{1,200} \(overloaded\)")  # v1 front end's 503 body
 # the Azure ML inference server's 500 body when run() raised, as Azure ML studio's Test tab or a client prints it alone
 # (`Failed to test model: An unexpected error occurred in scoring script. Check the logs for more info.`)
-_RUN_FAILED = re.compile(r"An unexpected error occurred in scoring script\.?(?: Check the logs for more info\.)?")
+_RUN_FAILED = re.compile(re.escape(client_body.GENERIC[0]) + r"\.?(?: Check the logs for more info\.)?")
 # the az CLI's own error line for an exception its command raised (`az ml online-endpoint invoke`: `Met error <class
 # 'Exception'>:Invalid input format: expected an array of items.`; MicrosoftLearning/mslearn-aml-cli#4)
 _AZ_MET_ERROR = re.compile(r"Met error <class '(?:[\w.]+\.)?(\w{1,80})'>:\s?([^\n]{1,2000})")
@@ -144,8 +144,8 @@ class Answer:
         return f'client - - [{when}] "{self.method} {self.path} HTTP/1.1" {self.status:03d} 0 "-" "{agent}"'
 
 
-def answers(text: str) -> list[Answer]:
-    """Every answer in the output, in order."""
+def answers(text: str, split: bool | None = None) -> list[Answer]:
+    """Every answer in the output, in order (`split`: `split_command(text)`, computed when not given)."""
     found: list[Answer] = []
     path, method = _path_of(text), "POST"
     current: Answer | None = None
@@ -175,10 +175,10 @@ def answers(text: str) -> list[Answer]:
         found += [Answer(int(m.group(1)), "", path) for m in _STATUS_BODY.finditer(text)]
     if not found:  # an OpenAI-compatible server's completion printed without its status line: only a success has one
         found += [Answer(200, "", path) for _ in _COMPLETION.finditer(text)]
-    return found or _worded(text, path)
+    return found or _worded(text, path, split_command(text) if split is None else split)
 
 
-def _worded(text: str, path: str) -> list[Answer]:
+def _worded(text: str, path: str, split: bool) -> list[Answer]:
     """Answers a client printed without a status line: the v1 `(overloaded)` 503 body, azure-core's invalid status
     phrase, a connection reset or timeout (status 0, as `mldoctor probe` records it), Envoy's 503/504 bodies,
     python-requests' `<Response [503]>`, a browser's `ERR_EMPTY_RESPONSE` (no answer), nginx's error page (`<title>504
@@ -191,7 +191,6 @@ def _worded(text: str, path: str) -> list[Answer]:
               if m.group(1).lower() in phrases]
     for match in _CONNECTION.finditer(text):
         found.append(Answer(0, _client_error(match.group(0)), path))
-    split = split_command(text)
     found += [Answer(415, m.group(0), path) for m in _MLFLOW_CONTENT_TYPE.finditer(text)]
     found += [Answer(500, m.group(0), path) for m in _RUN_FAILED.finditer(text)][:1]
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)
@@ -263,7 +262,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     """A `client-output` fact and an access log of the answers; without an HTTP answer, a `client-error` fact for
     the Azure ML CLI's error of an invoke, or for a client library's exception; nothing when the text holds neither.
     `pasted`: the text may be anyone's (`pasted/`), so an exception in a server's own log is not taken as a client's."""
-    found = answers(text)
+    split = split_command(text)
+    found = answers(text, split)
     openai = _OPENAI_ERROR.search(text) if not found else None
     if openai is not None:
         found = [Answer(int(openai.group(1)), "", _path_of(text))]
@@ -307,7 +307,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
-              "split_command": split_command(text),
+              "split_command": split,
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
               "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]

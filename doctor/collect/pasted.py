@@ -51,11 +51,10 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
     if place != "client":
         facts = deploy_output.read_deploy_output(text, label, placed=place == "deploy") + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)
-        before = len(evidence.logs)
-        used = _pasted(path, label, size, evidence) or used or bool(facts)
-        unescaped = escaped_log(text)
-        if unescaped is not None:  # the log as its lines, in place of the text as posted (one long line)
-            del evidence.logs[before:]
+        # a log posted as a string literal: its lines, in place of the text as posted (one long line)
+        unescaped = escaped_log(text) if size <= MAX_TEXT_BYTES else None
+        used = _pasted(path, label, size, evidence, logs=unescaped is None) or used or bool(facts)
+        if unescaped is not None:
             evidence.logs.append(LogSource.from_bytes(f"{label} (its \\n as line breaks)", "pasted", unescaped.encode()))
             used = True
     if not used:
@@ -94,11 +93,11 @@ def _client(text: str, label: str, place: str, evidence: Evidence) -> bool:
     return bool(facts)
 
 
-def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
-    """The describe blocks, tables and logs of a pasted text; True when anything was taken."""
+def _pasted(path: Path, label: str, size: int, evidence: Evidence, logs: bool = True) -> bool:
+    """The describe blocks, tables and logs (unless `logs` is false) of a pasted text; True when anything was taken."""
     with open(path, "rb") as handle:
         parts = split(handle)
-    logs = [p for p in parts if p.kind == "log"]
+    log_parts = [p for p in parts if p.kind == "log"]
     described: set[str] = set()
     file_states: list[ContainerState] = []
     table_states: list[ContainerState] = []
@@ -134,10 +133,12 @@ def _pasted(path: Path, label: str, size: int, evidence: Evidence) -> bool:
             evidence.notes.append(f"{source}: longer than {len(part.lines)} lines; the rest was not read")
     rows = [s for s in table_states if s.container not in described]
     evidence.states.extend(adopt_fragment(file_states, rows))
-    for part in logs:
+    for part in log_parts:
         events.extend(_bare_events(part, label))
     evidence.events.extend(unique_events(events))
-    sources = [_log_source(path, label, part, len(logs), size) for part in logs]
+    if not logs:
+        return bool(parts)
+    sources = [_log_source(path, label, part, len(log_parts), size) for part in log_parts]
     evidence.logs.extend(sources)
     evidence.notes.extend(f"{s.name}: reads as a bug report's text (its headings, no log line): rules read it, but it "
                           "is no sign that the service runs; add the service's own log" for s in sources if s.prose)

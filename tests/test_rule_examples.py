@@ -35,3 +35,17 @@ def test_every_promised_rule_ships() -> None:
     promised = set(re.findall(r"`([a-z0-9-]+)`", section))
     assert len(promised) >= 18, promised
     assert promised - set(RULES.rules) == set()
+
+
+def test_an_example_expectation_that_checks_nothing_fails() -> None:
+    """A misspelt `expect` key (`fix_contain`) fails its example instead of checking nothing; `*_excludes` hold."""
+    from types import SimpleNamespace
+
+    from doctor.rules.examples import _expectations
+
+    finding = SimpleNamespace(values={}, fix="set WORKER_TIMEOUT", cause="the worker timed out", title="t", ruled_out=[])
+    assert _expectations({"fix_contain": ["x"]}, finding) == [
+        "unknown expectation 'fix_contain' (known: cause_contains, cause_excludes, fix_contains, fix_excludes, "
+        "not_ruled_out, ruled_out, title_contains, title_excludes, values)"]
+    assert _expectations({"fix_excludes": ["WORKER_TIMEOUT"]}, finding)
+    assert _expectations({"cause_excludes": ["memory"], "fix_contains": ["WORKER_TIMEOUT"]}, finding) == []

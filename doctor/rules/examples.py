@@ -138,8 +138,18 @@ def run_example(rule: Rule, example: Example, context_rules: RuleSet | None = No
     return ExampleResult(rule.id, example.name, example.where, not problems, "; ".join(problems) or "ok")
 
 
+EXPECT_KEYS = frozenset({"values", "fix_contains", "cause_contains", "title_contains", "fix_excludes", "cause_excludes",
+                         "title_excludes", "ruled_out", "not_ruled_out"})
+
+
 def _expectations(expect: dict[str, Any], finding: Any) -> list[str]:
-    problems = []
+    problems = [f"unknown expectation {key!r} (known: {', '.join(sorted(EXPECT_KEYS))})"
+                for key in expect if key not in EXPECT_KEYS]  # a misspelt key would check nothing
+    for field in ("fix", "cause", "title"):
+        for needle in expect.get(f"{field}_excludes") or []:
+            text = getattr(finding, field) if finding else ""
+            if needle in text:
+                problems.append(f"{field} contains {needle!r}, which it should not: {text}")
     for key, want in (expect.get("values") or {}).items():
         got = finding.values.get(key) if finding else None
         if got != want:

@@ -680,6 +680,39 @@ def denied_dir(said: str | None, error: str | None) -> str | None:
 
 TEMPLATE_FUNCTIONS["denied_dir"] = denied_dir
 
+# the dynamic loader's `LIB: version `GLIBC_2.39' not found (required by X)`: which runtime library the version node
+# belongs to, and the base images whose own copy has it. Only releases whose versions are certain are listed: glibc
+# of Debian 11 (2.31), Ubuntu 20.04 (2.31), Ubuntu 22.04 (2.35), Debian 12 (2.36), Ubuntu 24.04 (2.39); libstdc++
+# from GCC 12 (GLIBCXX_3.4.30) in Ubuntu 22.04 and Debian 12, a newer one in Ubuntu 24.04. A library provides every
+# version node up to its own, so an image with a newer one serves an older requirement.
+_GLIBC_IMAGES: tuple[tuple[tuple[int, ...], str], ...] = (
+    ((2, 31), "Debian 11"), ((2, 31), "Ubuntu 20.04"), ((2, 35), "Ubuntu 22.04"), ((2, 36), "Debian 12"),
+    ((2, 39), "Ubuntu 24.04"))
+_LIBSTDCXX_IMAGES: tuple[tuple[tuple[int, ...], str], ...] = (
+    ((3, 4, 30), "Ubuntu 22.04"), ((3, 4, 30), "Debian 12"), ((3, 4, 30), "Ubuntu 24.04"))
+_GLIBCXX_GCC = {(3, 4, 21): "GCC 5", (3, 4, 30): "GCC 12"}
+_LOADER_SYMBOL = re.compile(r"(GLIBCXX|GLIBC|CXXABI|GCC)_(\d+(?:\.\d+)*)")
+
+
+def loader_symbol(symbol: str | None) -> dict[str, Any] | None:
+    """What a version node the loader did not find means (`GLIBC_2.39`, `GLIBCXX_3.4.30`, `CXXABI_1.3.13`,
+    `GCC_12.0.0`): `library` (`glibc`, `libstdc++`, `libgcc_s`), `version` (`2.39`), `gcc` (the GCC release whose
+    libstdc++ first has it, where certain: `GCC 12`) and `images` (base images whose own library has it, where
+    certain: `["Ubuntu 24.04"]`, else empty); None for anything else."""
+    found = _LOADER_SYMBOL.fullmatch((symbol or "").strip())
+    if not found:
+        return None
+    kind, version = found.groups()
+    numbers = tuple(int(part) for part in version.split("."))
+    library = {"GLIBC": "glibc", "GLIBCXX": "libstdc++", "CXXABI": "libstdc++", "GCC": "libgcc_s"}[kind]
+    table = _GLIBC_IMAGES if kind == "GLIBC" else _LIBSTDCXX_IMAGES if kind == "GLIBCXX" else ()
+    return {"library": library, "version": version, "gcc": _GLIBCXX_GCC.get(numbers) if kind == "GLIBCXX" else None,
+            "images": [name for has, name in table if has >= numbers]}
+
+
+TEMPLATE_FUNCTIONS["loader_symbol"] = loader_symbol
+
+
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 
 TEMPLATE_FUNCTIONS.update(GPU_FUNCTIONS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from doctor.calc import denied_dir
+from doctor.calc import denied_dir, loader_symbol
 
 
 @pytest.mark.parametrize("said, error, folder", [
@@ -22,3 +22,27 @@ from doctor.calc import denied_dir
 ])
 def test_denied_dir_names_the_folder_of_the_refused_file(said: str | None, error: str | None, folder: str | None) -> None:
     assert denied_dir(said, error) == folder
+
+
+@pytest.mark.parametrize("symbol, library, version, gcc, images", [
+    # the loader lines of the corpus cases (semantic-router#551, llama.cpp#7987, djl-spring-boot-starter#29)
+    ("GLIBC_2.39", "glibc", "2.39", None, ["Ubuntu 24.04"]),
+    ("GLIBCXX_3.4.30", "libstdc++", "3.4.30", "GCC 12", ["Ubuntu 22.04", "Debian 12", "Ubuntu 24.04"]),
+    ("GLIBCXX_3.4.21", "libstdc++", "3.4.21", "GCC 5", ["Ubuntu 22.04", "Debian 12", "Ubuntu 24.04"]),
+    # an older glibc requirement: every listed image has it; a newer one than any listed: none named
+    ("GLIBC_2.28", "glibc", "2.28", None, ["Debian 11", "Ubuntu 20.04", "Ubuntu 22.04", "Debian 12", "Ubuntu 24.04"]),
+    ("GLIBC_2.36", "glibc", "2.36", None, ["Debian 12", "Ubuntu 24.04"]),
+    ("GLIBC_2.41", "glibc", "2.41", None, []),
+    # a libstdc++ newer than GCC 12's, and the version nodes without a certain mapping
+    ("GLIBCXX_3.4.32", "libstdc++", "3.4.32", None, []),
+    ("CXXABI_1.3.13", "libstdc++", "1.3.13", None, []),
+    ("GCC_12.0.0", "libgcc_s", "12.0.0", None, []),
+])
+def test_loader_symbol_names_the_library_and_the_images_that_have_it(
+        symbol: str, library: str, version: str, gcc: str | None, images: list[str]) -> None:
+    assert loader_symbol(symbol) == {"library": library, "version": version, "gcc": gcc, "images": images}
+
+
+@pytest.mark.parametrize("symbol", [None, "", "GLIBCXX", "LIBC_2.3", "GLIBC_2.39 extra", "glibc_2.39"])
+def test_loader_symbol_is_none_for_anything_else(symbol: str | None) -> None:
+    assert loader_symbol(symbol) is None

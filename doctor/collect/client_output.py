@@ -89,6 +89,14 @@ _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(
 # 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
 _OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
 _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# a shell prompt at the start of a line of a terminal transcript (`[user@host dir]$ `, `user@host:~$ `, `$ `): what
+# follows is the next command and its output, not more of the answer before it
+_PROMPT = re.compile(r"^(?:\([\w.-]{1,80}\) )?(?:\[[\w.-]{1,80}@[\w.-]{1,200} [^\]\n]{0,300}\][$#]|[\w.-]{1,80}@[\w.-]{1,200}:[^\s\n]{0,300}[$#]|\$)(?: |$)",
+                     re.MULTILINE)
+# curl given a file's name as its body without the `@` that makes it read the file (`--data t1.json`): it sends the
+# name itself (sarnikowski/bert_in_a_flask#6); the server refuses a body the caller never meant to send
+_CURL_DATA_NAME = re.compile(r"\bcurl [^\n]{0,2000}?\s(?:-d|--data|--data-binary|--data-ascii)(?:\s+|=)['\"]?"
+                            r"([\w./\\-]{0,200}\.(?:json|txt|csv|jsonl|ndjson))['\"]?(?=\s|$)", re.MULTILINE)
 # a status code and the server's message, as a script prints an error answer (`print(r.status_code, r.text)`), or Go's
 # `http.NotFound` body as curl prints it (`404 page not found`: Ambassador, Envoy Gateway and Go servers): read in a
 # `client/` file only, where the text is a client's by the bundle's layout
@@ -215,6 +223,21 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
     return found
 
 
+def _commands(text: str) -> list[str]:
+    """A terminal transcript cut at its shell prompts: each command with its output (the text whole when it has none)."""
+    starts = [m.start() for m in _PROMPT.finditer(text)]
+    if not starts:
+        return [text]
+    cuts = ([0] if starts[0] > 0 else []) + starts + [len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+
+
+def data_file_name(text: str) -> str | None:
+    """The file name curl was given as its body without `@` (`--data t1.json`): it sent the name, not the file."""
+    match = _CURL_DATA_NAME.search(text)
+    return match.group(1) if match else None
+
+
 def split_command(text: str) -> bool:
     """Whether curl's own errors show a command line the shell split (see `_CURL_HOST`): a host that is no host name,
     or a URL globbing error."""
@@ -290,17 +313,25 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
-    body = (client_body.body_of(text) or (bare.group(2).strip() if bare is not None else None)
-            or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
-            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
-            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None)
-            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None)
-            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(text)), None)
-            or next((m.group(0) for m in _RUN_FAILED.finditer(text)), None))
+    # the body is looked for in the command that got the first answer: in a terminal transcript, what a later command
+    # printed (`cat t1.json`, the request file) is not the answer's body
+    scope = next((part for part in commands if answers(part, split)), text) if len(commands := _commands(text)) > 1 else text
+    body = (client_body.body_of(scope) or (bare.group(2).strip() if bare is not None else None)
+            or next((m.group(1) for m in _JSON_ERROR.finditer(scope)), None)
+            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(scope)), None)
+            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(scope)), None)
+            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(scope)), None)
+            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(scope)), None)
+            or next((m.group(0) for m in _RUN_FAILED.finditer(scope)), None))
     message = client_body.message_of(body)
     said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`
         body, message = openai.group(2), re.sub(r"\\(.)", r"\1", said.group(2))
+    sent_name = data_file_name(scope)
+    if sent_name and all(400 <= a.status < 500 for a in found):
+        # the server's words refuse a body the caller never meant to send (the file's name): the caller's mistake, not
+        # a reason of the service's (as curl's own errors of a split command line are no answer: `split_command`)
+        message = None
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
                           for a, h in zip(found, headers)],
@@ -308,6 +339,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
               "split_command": split,
+              "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
               "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]

@@ -104,6 +104,17 @@ def _check(bundle: Path) -> tuple[int, dict]:
     return proc.returncode, json.loads(proc.stdout)
 
 
+@pytest.mark.parametrize("body, status, message", [
+    ("{'error_code': 500, 'error_message': 'No model loaded of that name.'}", 500, "No model loaded of that name."),  # onnx/tutorials#155
+    ('{"error_code": 400, "error_message": "generated \\"message\\""}', 400, 'generated "message"'),  # generated: the JSON
+    # as onnxruntime's server/http/json_handling.cc CreateJsonError writes it
+])
+def test_onnx_runtime_servers_error_body_is_an_answer(body: str, status: int, message: str) -> None:
+    [fact], [log] = client_output.read_client_output(body + "\n", "client/predict-response.txt")
+    assert (fact.values["statuses"], fact.values["answer_message"]) == ([status], message)
+    assert fact.values["answers"][0]["path"] == "-"  # no URL in the output: not taken for Azure ML's `/score`
+
+
 def test_a_later_commands_output_is_not_the_answers_body() -> None:
     """A terminal transcript (sarnikowski/bert_in_a_flask#6, verbatim): Flask's 400 page, then `cat t1.json` after the
     next prompt prints the request file; the file is not the answer's body. `--data t1.json` sent the file's name."""
@@ -129,6 +140,13 @@ def test_a_refusal_of_a_file_name_sent_as_the_body_keeps_no_reason_of_the_server
     [fact], _ = client_output.read_client_output(text, "client/terminal.txt")
     assert fact.values["statuses"] == [400] and fact.values["data_file_name"] == "t1.json"
     assert fact.values["body"] == '{"message": "Failed to decode JSON object"}' and fact.values["answer_message"] is None
+
+
+def test_onnx_runtime_servers_wrong_model_name_names_the_url_to_call() -> None:
+    code, report = _check(ORT_NAME)
+    [first, *_] = report["findings"]
+    assert (code, first["rule_id"], first["values"]["hint"]) == (1, "unexplained-failure", "onnx_model_name")
+    assert "No model loaded of that name." in first["cause"] and "/v1/models/default/versions/1:predict" in first["fix"]
 
 
 def test_a_file_name_sent_as_the_body_is_the_callers_mistake_not_a_failing_service() -> None:

@@ -89,6 +89,11 @@ _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(
 # 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
 _OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
 _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# ONNX Runtime Server's error body (server/http/json_handling.cc `CreateJsonError`): `{"error_code": 500,
+# "error_message": "No model loaded of that name."}`, or the same printed as a Python dict (a notebook's `r.json()`)
+_ERROR_CODE_BODY = re.compile(r"""^[ \t]{0,8}(\{[ \t]{0,8}['"]error_code['"][ \t]{0,8}:[ \t]{0,8}([45]\d\d)[ \t]{0,8},[^\n]{0,4000}\})[ \t]*$""",
+                              re.MULTILINE)
+_ERROR_MESSAGE = re.compile(r"""['"]error_message['"][ \t]{0,8}:[ \t]{0,8}(['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
 # a shell prompt at the start of a line of a terminal transcript (`[user@host dir]$ `, `user@host:~$ `, `$ `): what
 # follows is the next command and its output, not more of the answer before it
 _PROMPT = re.compile(r"^(?:\([\w.-]{1,80}\) )?(?:\[[\w.-]{1,80}@[\w.-]{1,200} [^\]\n]{0,300}\][$#]|[\w.-]{1,80}@[\w.-]{1,200}:[^\s\n]{0,300}[$#]|\$)(?: |$)",
@@ -220,7 +225,19 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
             message = client_body.message_of(match.group(1))
             if code and message and '"message"' in match.group(1):
                 found.append(Answer(int(code.group(1)), message, path))
+    if not found:  # ONNX Runtime Server's `{"error_code": 500, "error_message": …}`, as JSON or a Python dict
+        # (not `/score` when the output names no URL: this server's routes are `/v1/models/NAME/versions/N:predict`,
+        # and the call's own is unknown)
+        where = path if _URL.search(text) else "-"
+        found += [Answer(int(m.group(2)), message, where) for m in _ERROR_CODE_BODY.finditer(text)
+                  if (message := _error_message(m.group(1)))]
     return found
+
+
+def _error_message(body: str | None) -> str | None:
+    """The `error_message` of an `error_code` body (JSON or a Python dict's repr), its quoting undone."""
+    said = _ERROR_MESSAGE.search(body or "")
+    return re.sub(r"\\(.)", r"\1", said.group(2)) if said else None
 
 
 def _commands(text: str) -> list[str]:
@@ -319,11 +336,12 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     body = (client_body.body_of(scope) or (bare.group(2).strip() if bare is not None else None)
             or next((m.group(1) for m in _JSON_ERROR.finditer(scope)), None)
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(scope)), None)
+            or next((m.group(1) for m in _ERROR_CODE_BODY.finditer(scope)), None)
             or next((m.group(1) for m in _OLLAMA_ERROR.finditer(scope)), None)
             or next((m.group(2).strip() for m in _STATUS_BODY.finditer(scope)), None)
             or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(scope)), None)
             or next((m.group(0) for m in _RUN_FAILED.finditer(scope)), None))
-    message = client_body.message_of(body)
+    message = _error_message(body) if body and _ERROR_CODE_BODY.match(body) else client_body.message_of(body)
     said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`
         body, message = openai.group(2), re.sub(r"\\(.)", r"\1", said.group(2))

@@ -104,6 +104,28 @@ def _check(bundle: Path) -> tuple[int, dict]:
     return proc.returncode, json.loads(proc.stdout)
 
 
+def test_httpx_request_lines_are_the_answers_the_openai_client_got() -> None:
+    """httpx's INFO line for each answer (`HTTP Request: POST URL "HTTP/1.1 502 Bad Gateway"`), as the OpenAI client's
+    console shows three (heshengtao/comfyui_LLM_party#160, verbatim): status, reason, path and the host called."""
+    values = _client_fact(OLLAMA_PROXY / "client" / "comfyui-console.txt")
+    assert values["statuses"] == [502, 502, 502] and values["reason"] == "Bad Gateway"
+    assert {a["path"] for a in values["answers"]} == {"/v1/chat/completions"}
+    assert (values["host"], values["loopback"], values["body"]) == ("127.0.0.1", True, None)
+
+
+def test_the_openai_clients_error_code_alone_is_an_answer() -> None:
+    # generated: the last line of that console without the httpx lines before it
+    [fact], [log] = client_output.read_client_output("Error code: 502\n", "client/x.txt")
+    assert fact.values["statuses"] == [502] and fact.values["body"] is None
+
+
+def test_httpx_lines_in_a_pasted_server_log_are_not_its_answers() -> None:
+    # generated: a server's own outgoing call logged by httpx beside its start-up is not a client's answer
+    text = ('INFO:     Application startup complete.\n'
+            'HTTP Request: GET https://huggingface.co/api/models/x "HTTP/1.1 404 Not Found"\n')
+    assert client_output.read_client_output(text, "pasted/x.txt", pasted=True) == ([], [])
+
+
 @pytest.mark.parametrize("body, status, message", [
     ("{'error_code': 500, 'error_message': 'No model loaded of that name.'}", 500, "No model loaded of that name."),  # onnx/tutorials#155
     ('{"error_code": 400, "error_message": "generated \\"message\\""}', 400, 'generated "message"'),  # generated: the JSON
@@ -140,6 +162,13 @@ def test_a_refusal_of_a_file_name_sent_as_the_body_keeps_no_reason_of_the_server
     [fact], _ = client_output.read_client_output(text, "client/terminal.txt")
     assert fact.values["statuses"] == [400] and fact.values["data_file_name"] == "t1.json"
     assert fact.values["body"] == '{"message": "Failed to decode JSON object"}' and fact.values["answer_message"] is None
+
+
+def test_a_local_proxys_502s_are_a_failure_with_the_proxy_to_bypass() -> None:
+    code, report = _check(OLLAMA_PROXY)
+    [first, *_] = report["findings"]
+    assert (code, first["rule_id"], first["values"]["hint"]) == (1, "unexplained-failure", "proxy")
+    assert "502" in first["cause"] and "NO_PROXY=localhost,127.0.0.1" in first["fix"]
 
 
 def test_onnx_runtime_servers_wrong_model_name_names_the_url_to_call() -> None:

@@ -87,8 +87,13 @@ _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(
                                r"([A-Z]\w{0,80}(?:Error|Exception)): ([^\n]{1,2000})$", re.MULTILINE)
 # the OpenAI Python client's error for an answer (APIStatusError printed): `Error code: 400 - {'object': 'error',
 # 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
-_OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
+_OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d)(?: - (\{[^\n]{0,4000}\}))?\s*$", re.MULTILINE)
 _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# httpx's log line for each answer it got (INFO, logger `httpx`: the OpenAI Python client >= 1.0 and every library built
+# on httpx print it when logging is on): `HTTP Request: POST http://127.0.0.1:11434/v1/chat/completions "HTTP/1.1 502
+# Bad Gateway"`; the OpenAI client's `Retrying request to /chat/completions in 0.41 seconds` between them are its retries
+_HTTPX_LINE = re.compile(r'HTTP Request: ([A-Z]{3,7}) (https?://[^\s"\n]{1,2000}) "HTTP/\d(?:\.\d)? (\d{3})(?: ([^"\n]{0,200}))?"')
+_OPENAI_RETRY = re.compile(r"Retrying request to /[^\s\n]{0,2000} in \d")
 # ONNX Runtime Server's error body (server/http/json_handling.cc `CreateJsonError`): `{"error_code": 500,
 # "error_message": "No model loaded of that name."}`, or the same printed as a Python dict (a notebook's `r.json()`)
 _ERROR_CODE_BODY = re.compile(r"""^[ \t]{0,8}(\{[ \t]{0,8}['"]error_code['"][ \t]{0,8}:[ \t]{0,8}([45]\d\d)[ \t]{0,8},[^\n]{0,4000}\})[ \t]*$""",
@@ -249,6 +254,25 @@ def _commands(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
 
 
+def httpx_answers(text: str) -> list[Answer]:
+    """The answers httpx logged (`HTTP Request: POST URL "HTTP/1.1 502 Bad Gateway"`), each with its URL's path."""
+    return [Answer(int(m.group(3)), (m.group(4) or "").strip(), urlsplit(m.group(2)).path or "/", m.group(1))
+            for m in _HTTPX_LINE.finditer(text)]
+
+
+_LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1)$", re.IGNORECASE)
+
+
+def host_of(text: str) -> str | None:
+    """The host the call went to: of httpx's request line, else of the first URL the output names."""
+    match = _HTTPX_LINE.search(text)
+    url = match.group(2) if match else (m.group(1).rstrip(":,.;)'\"") if (m := _URL.search(text)) else None)
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
 def data_file_name(text: str) -> str | None:
     """The file name curl was given as its body without `@` (`--data t1.json`): it sent the name, not the file."""
     match = _CURL_DATA_NAME.search(text)
@@ -304,6 +328,9 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     `pasted`: the text may be anyone's (`pasted/`), so an exception in a server's own log is not taken as a client's."""
     split = split_command(text)
     found = answers(text, split)
+    if not found and (not pasted or (_OPENAI_RETRY.search(text) or _OPENAI_ERROR.search(text))
+                      and not _SERVER_LOG.search(text)):  # (a server's log may hold its own outgoing calls)
+        found = httpx_answers(text)
     openai = _OPENAI_ERROR.search(text) if not found else None
     if openai is not None:
         found = [Answer(int(openai.group(1)), "", _path_of(text))]
@@ -342,7 +369,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
             or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(scope)), None)
             or next((m.group(0) for m in _RUN_FAILED.finditer(scope)), None))
     message = _error_message(body) if body and _ERROR_CODE_BODY.match(body) else client_body.message_of(body)
-    said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
+    said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None and openai.group(2) else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`
         body, message = openai.group(2), re.sub(r"\\(.)", r"\1", said.group(2))
     sent_name = data_file_name(scope)
@@ -358,6 +385,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
               "split_command": split,
               "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
+              "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
               "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]

@@ -89,3 +89,95 @@ def test_proxy_html_page_is_not_quoted_as_the_cause(tmp_path: Path) -> None:
     shutil.copy(DATA / "recorded" / "curl-i-score-502.txt", tmp_path / "client" / "curl.txt")
     finding = _first_finding(tmp_path)
     assert finding["rule_id"] == "scoring-error" and "body says" not in finding["cause"]
+
+
+# --- answers that only a client library's log, a server's error body or a terminal transcript shows ------------------
+
+OLLAMA_PROXY = CORPUS / "k-ollama-openai-client-502-bad-gateway-retries-from-local-http-proxy-not-the-chat-completions-path"
+ORT_NAME = CORPUS / "k-onnxruntime-server-predict-500-no-model-loaded-of-that-name-url-model-not-default"
+FLASK_CONTROL = CORPUS / "k-flask-bert-healthy-control-curl-data-filename-without-at-sign-400-bad-request"
+
+
+def _check(bundle: Path) -> tuple[int, dict]:
+    proc = subprocess.run([sys.executable, "-m", "doctor", "check", str(bundle), "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_httpx_request_lines_are_the_answers_the_openai_client_got() -> None:
+    """httpx's INFO line for each answer (`HTTP Request: POST URL "HTTP/1.1 502 Bad Gateway"`), as the OpenAI client's
+    console shows three (heshengtao/comfyui_LLM_party#160, verbatim): status, reason, path and the host called."""
+    values = _client_fact(OLLAMA_PROXY / "client" / "comfyui-console.txt")
+    assert values["statuses"] == [502, 502, 502] and values["reason"] == "Bad Gateway"
+    assert {a["path"] for a in values["answers"]} == {"/v1/chat/completions"}
+    assert (values["host"], values["loopback"], values["body"]) == ("127.0.0.1", True, None)
+
+
+def test_the_openai_clients_error_code_alone_is_an_answer() -> None:
+    # generated: the last line of that console without the httpx lines before it
+    [fact], [log] = client_output.read_client_output("Error code: 502\n", "client/x.txt")
+    assert fact.values["statuses"] == [502] and fact.values["body"] is None
+
+
+def test_httpx_lines_in_a_pasted_server_log_are_not_its_answers() -> None:
+    # generated: a server's own outgoing call logged by httpx beside its start-up is not a client's answer
+    text = ('INFO:     Application startup complete.\n'
+            'HTTP Request: GET https://huggingface.co/api/models/x "HTTP/1.1 404 Not Found"\n')
+    assert client_output.read_client_output(text, "pasted/x.txt", pasted=True) == ([], [])
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ("{'error_code': 500, 'error_message': 'No model loaded of that name.'}", 500, "No model loaded of that name."),  # onnx/tutorials#155
+    ('{"error_code": 400, "error_message": "generated \\"message\\""}', 400, 'generated "message"'),  # generated: the JSON
+    # as onnxruntime's server/http/json_handling.cc CreateJsonError writes it
+])
+def test_onnx_runtime_servers_error_body_is_an_answer(body: str, status: int, message: str) -> None:
+    [fact], [log] = client_output.read_client_output(body + "\n", "client/predict-response.txt")
+    assert (fact.values["statuses"], fact.values["answer_message"]) == ([status], message)
+    assert fact.values["answers"][0]["path"] == "-"  # no URL in the output: not taken for Azure ML's `/score`
+
+
+def test_a_later_commands_output_is_not_the_answers_body() -> None:
+    """A terminal transcript (sarnikowski/bert_in_a_flask#6, verbatim): Flask's 400 page, then `cat t1.json` after the
+    next prompt prints the request file; the file is not the answer's body. `--data t1.json` sent the file's name."""
+    values = _client_fact(FLASK_CONTROL / "client" / "terminal.txt")
+    assert values["statuses"] == [400] and values["body"] is None and values["answer_message"] is None
+    assert values["data_file_name"] == "t1.json"
+
+
+@pytest.mark.parametrize("line, name", [
+    ('curl -H "Content-Type: application/json" --request POST --data t1.json http://localhost:5000/predict', "t1.json"),
+    ("curl -X POST -d input.json http://localhost:8080/predictions/m", "input.json"),  # generated
+    ("curl -X POST -d @input.json http://localhost:8080/predictions/m", None),  # generated: curl reads the file
+    ("""curl -X POST -d '{"f": "a.json"}' http://localhost:8080/predict""", None),  # generated: inline JSON
+])
+def test_curl_given_a_file_name_without_at(line: str, name: str | None) -> None:
+    assert client_output.data_file_name(line) == name
+
+
+def test_a_refusal_of_a_file_name_sent_as_the_body_keeps_no_reason_of_the_servers() -> None:
+    # generated: the same mistake, answered by a server whose 400 carries a JSON message
+    text = ('$ curl -i -X POST -d t1.json http://localhost:8000/predict\nHTTP/1.1 400 Bad Request\n'
+            'content-type: application/json\n\n{"message": "Failed to decode JSON object"}\n$ cat t1.json\n{"x": [1]}\n')
+    [fact], _ = client_output.read_client_output(text, "client/terminal.txt")
+    assert fact.values["statuses"] == [400] and fact.values["data_file_name"] == "t1.json"
+    assert fact.values["body"] == '{"message": "Failed to decode JSON object"}' and fact.values["answer_message"] is None
+
+
+def test_a_local_proxys_502s_are_a_failure_with_the_proxy_to_bypass() -> None:
+    code, report = _check(OLLAMA_PROXY)
+    [first, *_] = report["findings"]
+    assert (code, first["rule_id"], first["values"]["hint"]) == (1, "unexplained-failure", "proxy")
+    assert "502" in first["cause"] and "NO_PROXY=localhost,127.0.0.1" in first["fix"]
+
+
+def test_onnx_runtime_servers_wrong_model_name_names_the_url_to_call() -> None:
+    code, report = _check(ORT_NAME)
+    [first, *_] = report["findings"]
+    assert (code, first["rule_id"], first["values"]["hint"]) == (1, "unexplained-failure", "onnx_model_name")
+    assert "No model loaded of that name." in first["cause"] and "/v1/models/default/versions/1:predict" in first["fix"]
+
+
+def test_a_file_name_sent_as_the_body_is_the_callers_mistake_not_a_failing_service() -> None:
+    code, report = _check(FLASK_CONTROL)
+    assert code in (0, 3) and not [f for f in report["findings"] if f["severity"] in ("warning", "error", "critical")]

@@ -87,8 +87,26 @@ _CLIENT_EXCEPTION = re.compile(r"^[ \t]{0,8}(?:raise [^\n]{0,300}? from None )?(
                                r"([A-Z]\w{0,80}(?:Error|Exception)): ([^\n]{1,2000})$", re.MULTILINE)
 # the OpenAI Python client's error for an answer (APIStatusError printed): `Error code: 400 - {'object': 'error',
 # 'message': '…', 'type': 'BadRequestError', …}`, the body a Python dict's repr; its message read by a pattern
-_OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d) - (\{[^\n]{0,4000}\})\s*$", re.MULTILINE)
+_OPENAI_ERROR = re.compile(r"^(?:[\w.]{1,80}Error: )?Error code: ([45]\d\d)(?: - (\{[^\n]{0,4000}\}))?\s*$", re.MULTILINE)
 _REPR_MESSAGE = re.compile(r"""['"]message['"]: (['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# httpx's log line for each answer it got (INFO, logger `httpx`: the OpenAI Python client >= 1.0 and every library built
+# on httpx print it when logging is on): `HTTP Request: POST http://127.0.0.1:11434/v1/chat/completions "HTTP/1.1 502
+# Bad Gateway"`; the OpenAI client's `Retrying request to /chat/completions in 0.41 seconds` between them are its retries
+_HTTPX_LINE = re.compile(r'HTTP Request: ([A-Z]{3,7}) (https?://[^\s"\n]{1,2000}) "HTTP/\d(?:\.\d)? (\d{3})(?: ([^"\n]{0,200}))?"')
+_OPENAI_RETRY = re.compile(r"Retrying request to /[^\s\n]{0,2000} in \d")
+# ONNX Runtime Server's error body (server/http/json_handling.cc `CreateJsonError`): `{"error_code": 500,
+# "error_message": "No model loaded of that name."}`, or the same printed as a Python dict (a notebook's `r.json()`)
+_ERROR_CODE_BODY = re.compile(r"""^[ \t]{0,8}(\{[ \t]{0,8}['"]error_code['"][ \t]{0,8}:[ \t]{0,8}([45]\d\d)[ \t]{0,8},[^\n]{0,4000}\})[ \t]*$""",
+                              re.MULTILINE)
+_ERROR_MESSAGE = re.compile(r"""['"]error_message['"][ \t]{0,8}:[ \t]{0,8}(['"])((?:(?!\1)[^\\\n]|\\.){1,2000})\1""")
+# a shell prompt at the start of a line of a terminal transcript (`[user@host dir]$ `, `user@host:~$ `, `$ `): what
+# follows is the next command and its output, not more of the answer before it
+_PROMPT = re.compile(r"^(?:\([\w.-]{1,80}\) )?(?:\[[\w.-]{1,80}@[\w.-]{1,200} [^\]\n]{0,300}\][$#]|[\w.-]{1,80}@[\w.-]{1,200}:[^\s\n]{0,300}[$#]|\$)(?: |$)",
+                     re.MULTILINE)
+# curl given a file's name as its body without the `@` that makes it read the file (`--data t1.json`): it sends the
+# name itself (sarnikowski/bert_in_a_flask#6); the server refuses a body the caller never meant to send
+_CURL_DATA_NAME = re.compile(r"\bcurl [^\n]{0,2000}?\s(?:-d|--data|--data-binary|--data-ascii)(?:\s+|=)['\"]?"
+                            r"([\w./\\-]{0,200}\.(?:json|txt|csv|jsonl|ndjson))['\"]?(?=\s|$)", re.MULTILINE)
 # a status code and the server's message, as a script prints an error answer (`print(r.status_code, r.text)`), or Go's
 # `http.NotFound` body as curl prints it (`404 page not found`: Ambassador, Envoy Gateway and Go servers): read in a
 # `client/` file only, where the text is a client's by the bundle's layout
@@ -212,7 +230,53 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
             message = client_body.message_of(match.group(1))
             if code and message and '"message"' in match.group(1):
                 found.append(Answer(int(code.group(1)), message, path))
+    if not found:  # ONNX Runtime Server's `{"error_code": 500, "error_message": …}`, as JSON or a Python dict
+        # (not `/score` when the output names no URL: this server's routes are `/v1/models/NAME/versions/N:predict`,
+        # and the call's own is unknown)
+        where = path if _URL.search(text) else "-"
+        found += [Answer(int(m.group(2)), message, where) for m in _ERROR_CODE_BODY.finditer(text)
+                  if (message := _error_message(m.group(1)))]
     return found
+
+
+def _error_message(body: str | None) -> str | None:
+    """The `error_message` of an `error_code` body (JSON or a Python dict's repr), its quoting undone."""
+    said = _ERROR_MESSAGE.search(body or "")
+    return re.sub(r"\\(.)", r"\1", said.group(2)) if said else None
+
+
+def _commands(text: str) -> list[str]:
+    """A terminal transcript cut at its shell prompts: each command with its output (the text whole when it has none)."""
+    starts = [m.start() for m in _PROMPT.finditer(text)]
+    if not starts:
+        return [text]
+    cuts = ([0] if starts[0] > 0 else []) + starts + [len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+
+
+def httpx_answers(text: str) -> list[Answer]:
+    """The answers httpx logged (`HTTP Request: POST URL "HTTP/1.1 502 Bad Gateway"`), each with its URL's path."""
+    return [Answer(int(m.group(3)), (m.group(4) or "").strip(), urlsplit(m.group(2)).path or "/", m.group(1))
+            for m in _HTTPX_LINE.finditer(text)]
+
+
+_LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1)$", re.IGNORECASE)
+
+
+def host_of(text: str) -> str | None:
+    """The host the call went to: of httpx's request line, else of the first URL the output names."""
+    match = _HTTPX_LINE.search(text)
+    url = match.group(2) if match else (m.group(1).rstrip(":,.;)'\"") if (m := _URL.search(text)) else None)
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
+def data_file_name(text: str) -> str | None:
+    """The file name curl was given as its body without `@` (`--data t1.json`): it sent the name, not the file."""
+    match = _CURL_DATA_NAME.search(text)
+    return match.group(1) if match else None
 
 
 def split_command(text: str) -> bool:
@@ -264,6 +328,9 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
     `pasted`: the text may be anyone's (`pasted/`), so an exception in a server's own log is not taken as a client's."""
     split = split_command(text)
     found = answers(text, split)
+    if not found and (not pasted or (_OPENAI_RETRY.search(text) or _OPENAI_ERROR.search(text))
+                      and not _SERVER_LOG.search(text)):  # (a server's log may hold its own outgoing calls)
+        found = httpx_answers(text)
     openai = _OPENAI_ERROR.search(text) if not found else None
     if openai is not None:
         found = [Answer(int(openai.group(1)), "", _path_of(text))]
@@ -290,17 +357,26 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
         return [ConfigFact(label, "client-error", values)], []
     data = ("\n".join(a.access_line() for a in found) + "\n").encode()
     headers = [a.headers or {} for a in found]
-    body = (client_body.body_of(text) or (bare.group(2).strip() if bare is not None else None)
-            or next((m.group(1) for m in _JSON_ERROR.finditer(text)), None)
-            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(text)), None)
-            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(text)), None)
-            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(text)), None)
-            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(text)), None)
-            or next((m.group(0) for m in _RUN_FAILED.finditer(text)), None))
-    message = client_body.message_of(body)
-    said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None else None
+    # the body is looked for in the command that got the first answer: in a terminal transcript, what a later command
+    # printed (`cat t1.json`, the request file) is not the answer's body
+    scope = next((part for part in commands if answers(part, split)), text) if len(commands := _commands(text)) > 1 else text
+    body = (client_body.body_of(scope) or (bare.group(2).strip() if bare is not None else None)
+            or next((m.group(1) for m in _JSON_ERROR.finditer(scope)), None)
+            or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(scope)), None)
+            or next((m.group(1) for m in _ERROR_CODE_BODY.finditer(scope)), None)
+            or next((m.group(1) for m in _OLLAMA_ERROR.finditer(scope)), None)
+            or next((m.group(2).strip() for m in _STATUS_BODY.finditer(scope)), None)
+            or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(scope)), None)
+            or next((m.group(0) for m in _RUN_FAILED.finditer(scope)), None))
+    message = _error_message(body) if body and _ERROR_CODE_BODY.match(body) else client_body.message_of(body)
+    said = _REPR_MESSAGE.search(openai.group(2)) if openai is not None and openai.group(2) else None
     if said is not None:  # the repr's own quoting undone: `\'` and `\\`
         body, message = openai.group(2), re.sub(r"\\(.)", r"\1", said.group(2))
+    sent_name = data_file_name(scope)
+    if sent_name and all(400 <= a.status < 500 for a in found):
+        # the server's words refuse a body the caller never meant to send (the file's name): the caller's mistake, not
+        # a reason of the service's (as curl's own errors of a split command line are no answer: `split_command`)
+        message = None
     values = {"statuses": [a.status for a in found], "status": found[-1].status, "reason": found[-1].reason,
               "answers": [{"status": a.status, "reason": a.reason, "path": a.path, "headers": h}
                           for a, h in zip(found, headers)],
@@ -308,6 +384,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
               "split_command": split,
+              "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
+              "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),
               "context": context_limit(text)}
     return [ConfigFact(label, "client-output", values)], [LogSource.from_bytes(label, "client", data, kind="access")]

@@ -1170,3 +1170,20 @@ def test_a_short_deploy_output_saying_it_failed_is_a_failed_deploy(case: str, na
     log = (ROOT / "fixtures/corpus/a-v1-aci-healthy-control-automl-get-logs-rsyslogd-libuuid-spark-home-not-set-fontmanager"
            / "deploy" / "get_logs.txt").read_text()
     assert not any(f.values.get("failed") for f in deploy_output.read_deploy_output(log, "deploy/get_logs.txt", placed=True))
+
+
+def test_a_pods_table_ends_at_the_next_prompt_of_the_terminal_session() -> None:
+    """A `kubectl get pods` table followed by the next command at a prompt that names its user and host (under an alias
+    the splitter does not know: `kc logs …`, vllm-project/semantic-router#551): the command's output is a log, not rows
+    of the table (it was, and the loader's `GLIBC_2.39` line never reached a rule)."""
+    import io
+
+    text = (b"$ kc get pods -n vllm-semantic-router-system\n"
+            b"NAME                              READY   STATUS             RESTARTS      AGE\n"
+            b"semantic-router-db8694578-clpct   0/1     CrashLoopBackOff   4 (48s ago)   3m4s\n"
+            b"ubuntu@sanjeev3-ubuntu:~/repos/github.com/srampal/semantic-router$ kc logs semantic-router-db8694578-clpct\n"
+            b"/app/extproc-server: /lib64/libc.so.6: version `GLIBC_2.39' not found (required by /app/lib/libx.so)\n")
+    parts = split(io.BytesIO(text))
+    assert [(p.kind, p.first_line) for p in parts][-2:] == [("pods", 2), ("log", 4)]
+    assert parts[-2].lines[-1].startswith("semantic-router-db8694578-clpct")
+    assert b"GLIBC_2.39" in text[parts[-1].start:parts[-1].end]

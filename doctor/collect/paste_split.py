@@ -211,6 +211,8 @@ class _Splitter:
             return text[:1] in (" ", "\t") or bool(_TOP_KEY.match(text))
         if part.kind == "ready":  # `NAME  False  61s`: an empty URL leaves three cells
             return len(text.split()) >= 2
+        if _PROMPTED.match(text):  # the next command of a terminal session (`user@host:~/dir$ kc logs POD`, an alias)
+            return False
         return bool(text.strip()) and (part.kind == "events" or _row_like(text))
 
 
@@ -261,6 +263,10 @@ def bare_event(text: str) -> tuple[str, str, str] | None:
 
 def _in_events(part: Part) -> bool:
     return any(l.startswith("Events:") for l in part.lines[-200:]) or part.lines[:1] == ["Events:"]
+
+
+# a shell prompt that names its user and host (`ubuntu@box:~/src$ `, `[root@box dir]# `, `(venv) me@box:~$ `) and a command
+_PROMPTED = re.compile(r"^\s*(?:\([\w.-]{1,64}\) )?(?:\[[^\]\n]{1,100}\]|[\w.-]{1,64}@[\w.-]{1,64}(?::[^\s$#]{0,200})?)\s?[$#] \S")
 
 
 def _row_like(text: str) -> bool:

@@ -873,6 +873,8 @@ def test_client_library_errors_and_context_limits() -> None:
     vllm = ("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the "
             "messages, 1000 in the completion). Please reduce the length of the messages or completion.")
     assert client_output.context_limit(vllm) == {"requested": 5000, "limit": 4096}
+    tgi = "ValidationError: Input validation error: `inputs` must have less than 1024 tokens. Given: 1872"  # TGI #937
+    assert client_output.context_limit(tgi) == {"requested": 1872, "limit": 1024}
     assert client_output.read_client_output("UserWarning: X does not have valid feature names", "client/x") == ([], [])
 
 

@@ -129,6 +129,9 @@ _CONTEXT_WORDS = (
     (re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)"), (1, 2)),  # LiteLLM
     (re.compile(r'"n_prompt_tokens"\s*:\s*(\d+)\s*,\s*"n_ctx"\s*:\s*(\d+)'), (1, 2)),  # llama.cpp's server
     (re.compile(r"maximum context length is (\d+) tokens\. However, you requested (\d+) tokens"), (2, 1)),  # vLLM, OpenAI
+    # Text Generation Inference's validation (huggingface/text-generation-inference#937: `inputs` must have less than
+    # 1024 tokens. Given: 1872)
+    (re.compile(r"`inputs` must have less than (\d+) tokens\. Given: (\d+)"), (2, 1)),
 )
 
 

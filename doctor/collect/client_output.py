@@ -135,6 +135,19 @@ _CONTEXT_WORDS = (
 )
 
 
+# the product that wrote an error page (its footer, `<center>nginx/1.10.0 (Ubuntu)</center>`, or that line as a browser
+# shows it) or the answer's `Server:` header: a proxy's own answer names no model server
+_SIGNATURE = re.compile(r"^\s*(?:<hr>)?(?:<center>)?((?:nginx|openresty|Apache|Microsoft-Azure-Application-Gateway|awselb|envoy)"
+                        r"(?:/[\d.]+)?(?: \([^)\n]{1,40}\))?)(?:</center>)?\s*$|^[Ss]erver: ((?:nginx|openresty|Apache|awselb|envoy)\S*)",
+                        re.MULTILINE)
+
+
+def server_signature(text: str) -> str | None:
+    """The web server or proxy an answer names itself by (`nginx/1.10.0 (Ubuntu)`), or None."""
+    found = _SIGNATURE.search(text)
+    return (found.group(1) or found.group(2)) if found else None
+
+
 def context_limit(text: str) -> dict[str, int] | None:
     """{requested, limit} in tokens when the output says a request exceeded the model's context; else None."""
     for pattern, (asked, limit) in _CONTEXT_WORDS:
@@ -386,7 +399,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
-              "split_command": split,
+              "split_command": split, "server": server_signature(text),
               "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
               "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),

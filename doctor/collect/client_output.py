@@ -263,7 +263,7 @@ def _error_message(body: str | None) -> str | None:
 
 def _commands(text: str) -> list[str]:
     """A terminal transcript cut at its shell prompts: each command with its output (the text whole when it has none)."""
-    starts = [m.start() for m in _PROMPT.finditer(text)]
+    starts = [m.span()[0] for m in _PROMPT.finditer(text)]  # (`.start()` reads as a container start to the source guard)
     if not starts:
         return [text]
     cuts = ([0] if starts[0] > 0 else []) + starts + [len(text)]

@@ -130,3 +130,14 @@ def test_redaction_examples_hold() -> None:
     for before, after in pairs:
         got = PLACEHOLDER.sub("***REDACTED-xxxxxx***", redact_text(before))
         assert got == after, f"{before!r}: documented {after!r}, redactor gives {got!r}"
+
+
+def test_every_template_function_and_filter_is_documented() -> None:
+    """docs/writing-rules.md names each function and filter a rule's templates can call (a new calculator in
+    doctor/calc.py without a line there is one rule writers cannot find)."""
+    from doctor.calc import TEMPLATE_FILTERS, TEMPLATE_FUNCTIONS
+
+    page = (DOCS / "writing-rules.md").read_text("utf-8")
+    missing = [name for name in [*TEMPLATE_FUNCTIONS, *TEMPLATE_FILTERS]
+               if f"`{name}(" not in page and f"`{name}`" not in page and f"| {name} " not in page]
+    assert missing == []

@@ -1189,3 +1189,13 @@ def test_a_pods_table_ends_at_the_next_prompt_of_the_terminal_session() -> None:
     assert [(p.kind, p.first_line) for p in parts][-2:] == [("pods", 2), ("log", 4)]
     assert parts[-2].lines[-1].startswith("semantic-router-db8694578-clpct")
     assert b"GLIBC_2.39" in text[parts[-1].start:parts[-1].end]
+
+
+def test_a_connect_timeout_inside_a_clients_error_is_a_call_without_answer() -> None:
+    """urllib3's `Connection to HOST timed out. (connect timeout=N)` inside the az CLI's error (Azure/AML-Kubernetes#282): a
+    call that never connected (`connect_timeout`, not a slow answer), and the address it tried."""
+    text = ("cli.azure.cli.core.azclierror: (<urllib3.connection.HTTPConnection object at 0x7fc1dfebbee0>, 'Connection to "
+            "10.0.227.236 timed out. (connect timeout=300)')\n")
+    [fact], [log] = client_output.read_client_output(text, "client/invoke.txt")
+    assert (fact.values["statuses"], fact.values["reason"], fact.values["host"]) == ([0], "connect_timeout", "10.0.227.236")
+    assert b"error=connect_timeout" in log.open().read()

@@ -52,6 +52,9 @@ _CONNECTION = re.compile(r"^(?:[\w.]{0,80}\.)?(?:ConnectionError|ReadTimeout|Con
 # curl's own transport errors (no HTTP answer at all): (6) host not resolved, (7) refused, (28) timeout, (35) TLS,
 # (52) empty reply, (56) reset; also quoted inside a sentence (`I get \`curl: (56) Recv failure: …\``)
 _CURL_ERROR = re.compile(r"curl: \((6|7|28|35|52|56)\) ([^\n`]{1,300})")
+# urllib3's connect timeout, inside a client's own error (the az CLI's `azclierror: (<urllib3.connection.HTTPConnection
+# object at 0x…>, 'Connection to 10.0.227.236 timed out. (connect timeout=300)')`): no answer, and the address it tried
+_CONNECT_TIMEOUT = re.compile(r"Connection to ([\w.:\[\]-]{1,255}) timed out\. \(connect timeout=[\d.]+\)")
 _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "52": "empty_reply", "56": "reset"}
 # curl asked to resolve a "host" that is a piece of the command line: a shell that split the arguments (Windows cmd.exe
 # takes single quotes literally, so `-H 'Content-Type: application/json'` and `-d '{"x": [1, 2.0]}'` become words curl
@@ -227,6 +230,7 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
         found.append(Answer(0, _client_error(match.group(0)), path))
     found += [Answer(415, m.group(0), path) for m in _MLFLOW_CONTENT_TYPE.finditer(text)]
     found += [Answer(500, m.group(0), path) for m in _RUN_FAILED.finditer(text)][:1]
+    found += [Answer(0, "connect_timeout", path) for _ in _CONNECT_TIMEOUT.finditer(text)][:1]
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)
               if not (split and m.group(1) == "6")]
     found += [Answer(0, _BROWSER_KINDS[m.group(1)], path) for m in _BROWSER_ERROR.finditer(text)]
@@ -282,6 +286,8 @@ _LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1)$
 def host_of(text: str) -> str | None:
     """The host the call went to: of httpx's request line, else of the first URL the output names."""
     match = _HTTPX_LINE.search(text)
+    if match is None and (timed_out := _CONNECT_TIMEOUT.search(text)) is not None:
+        return timed_out.group(1)
     url = match.group(2) if match else (m.group(1).rstrip(":,.;)'\"") if (m := _URL.search(text)) else None)
     try:
         return urlsplit(url).hostname if url else None

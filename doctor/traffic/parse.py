@@ -76,7 +76,7 @@ class Request:
     path: str
     status: int
     latency_ms: float | None = None
-    client_error: str = ""  # probe only: timeout | empty_reply | reset | refused
+    client_error: str = ""  # probe: timeout | empty_reply | reset | refused; client output also connect_timeout
 
 
 CLIENT_ERROR_MARK = b"error="

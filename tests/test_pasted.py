@@ -1199,3 +1199,15 @@ def test_a_connect_timeout_inside_a_clients_error_is_a_call_without_answer() -> 
     [fact], [log] = client_output.read_client_output(text, "client/invoke.txt")
     assert (fact.values["statuses"], fact.values["reason"], fact.values["host"]) == ([0], "connect_timeout", "10.0.227.236")
     assert b"error=connect_timeout" in log.open().read()
+
+
+def test_a_grpc_channel_that_never_opened_is_a_call_without_answer() -> None:
+    """tritonclient.grpc's `[StatusCode.UNAVAILABLE] failed to connect to all addresses` (its traceback posted on one line,
+    isarsoft/yolov4-triton-tensorrt#15): no answer, the client library and the host:port the command line gave it."""
+    text = ("$ python client.py -u 192.168.1.26:30353 imageTraceback (most recent call last):  File \"client.py\", line 120, "
+            "in <module>    raise get_error_grpc(rpc_error) from Nonetritonclient.utils.InferenceServerException: "
+            "[StatusCode.UNAVAILABLE] failed to connect to all addresses\n")
+    [fact], _ = client_output.read_client_output(text, "client/out.txt")
+    assert fact.values["reason"] == "grpc_unavailable"
+    assert fact.values["grpc"] == {"client": "tritonclient", "target": "192.168.1.26:30353", "port": "30353"}
+    assert client_output.grpc_call("HTTP/1.1 200 OK\n") is None

@@ -55,6 +55,10 @@ _CURL_ERROR = re.compile(r"curl: \((6|7|28|35|52|56)\) ([^\n`]{1,300})")
 # urllib3's connect timeout, inside a client's own error (the az CLI's `azclierror: (<urllib3.connection.HTTPConnection
 # object at 0x…>, 'Connection to 10.0.227.236 timed out. (connect timeout=300)')`): no answer, and the address it tried
 _CONNECT_TIMEOUT = re.compile(r"Connection to ([\w.:\[\]-]{1,255}) timed out\. \(connect timeout=[\d.]+\)")
+# gRPC's own failure to open a channel (a gRPC client pointed at a port that does not speak gRPC: an HTTP port, or nothing)
+_GRPC_UNAVAILABLE = re.compile(r"\[?StatusCode\.UNAVAILABLE\]? ?:? ?(failed to connect to all addresses[^\n]{0,300})")
+# the address a command line or a client was given (`client.py -u 192.168.1.26:30353`, `grpcurl localhost:8001`)
+_TARGET = re.compile(r"(?<![\w.:/-])((?:\d{1,3}(?:\.\d{1,3}){3}|localhost|[\w-]+(?:\.[\w-]+)+):(\d{2,5}))(?![\w.:-])")
 _CURL_KINDS = {"6": "refused", "7": "refused", "28": "timeout", "35": "reset", "52": "empty_reply", "56": "reset"}
 # curl asked to resolve a "host" that is a piece of the command line: a shell that split the arguments (Windows cmd.exe
 # takes single quotes literally, so `-H 'Content-Type: application/json'` and `-d '{"x": [1, 2.0]}'` become words curl
@@ -231,6 +235,7 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
     found += [Answer(415, m.group(0), path) for m in _MLFLOW_CONTENT_TYPE.finditer(text)]
     found += [Answer(500, m.group(0), path) for m in _RUN_FAILED.finditer(text)][:1]
     found += [Answer(0, "connect_timeout", path) for _ in _CONNECT_TIMEOUT.finditer(text)][:1]
+    found += [Answer(0, "grpc_unavailable", path) for _ in _GRPC_UNAVAILABLE.finditer(text)][:1]
     found += [Answer(0, _CURL_KINDS[m.group(1)], path) for m in _CURL_ERROR.finditer(text)
               if not (split and m.group(1) == "6")]
     found += [Answer(0, _BROWSER_KINDS[m.group(1)], path) for m in _BROWSER_ERROR.finditer(text)]
@@ -281,6 +286,16 @@ def httpx_answers(text: str) -> list[Answer]:
 
 
 _LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1)$", re.IGNORECASE)
+
+
+def grpc_call(text: str) -> dict[str, str | None] | None:
+    """A gRPC client's call that could not open its channel: the client library (tritonclient) and the `host:port` it was
+    given; None when the output shows no such failure."""
+    if not _GRPC_UNAVAILABLE.search(text):
+        return None
+    target = _TARGET.search(text)
+    return {"client": "tritonclient" if "tritonclient" in text else None, "target": target.group(1) if target else None,
+            "port": target.group(2) if target else None}
 
 
 def host_of(text: str) -> str | None:
@@ -405,7 +420,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
-              "split_command": split, "server": server_signature(text),
+              "split_command": split, "server": server_signature(text), "grpc": grpc_call(text),
               "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
               "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),
               "body": body, "answer_message": message, "answer_message_generic": client_body.is_generic(message),

@@ -6,6 +6,7 @@ Each calculator returns its result with the inputs and the formula written out, 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from typing import Any
@@ -712,6 +713,21 @@ def loader_symbol(symbol: str | None) -> dict[str, Any] | None:
 
 TEMPLATE_FUNCTIONS["loader_symbol"] = loader_symbol
 
+
+_PRIVATE_V4 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def private_ipv4(host: str | None) -> str | None:
+    """The host when it is an IPv4 address of a private network (RFC 1918: 10/8, 172.16/12, 192.168/16), reachable only
+    from that network; None for any other address or a host name."""
+    try:
+        address = ipaddress.ip_address((host or "").strip())
+    except ValueError:
+        return None
+    return str(address) if address.version == 4 and any(address in net for net in _PRIVATE_V4) else None
+
+
+TEMPLATE_FUNCTIONS["private_ipv4"] = private_ipv4
 
 from doctor.calc_gpu import GPU_FUNCTIONS  # noqa: E402 (GPU sizing for gpu-oom, a module of its own)
 

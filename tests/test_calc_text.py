@@ -46,3 +46,14 @@ def test_loader_symbol_names_the_library_and_the_images_that_have_it(
 @pytest.mark.parametrize("symbol", [None, "", "GLIBCXX", "LIBC_2.3", "GLIBC_2.39 extra", "glibc_2.39"])
 def test_loader_symbol_is_none_for_anything_else(symbol: str | None) -> None:
     assert loader_symbol(symbol) is None
+
+
+@pytest.mark.parametrize("host, private", [
+    ("10.0.227.236", "10.0.227.236"), ("172.16.0.1", "172.16.0.1"), ("172.31.255.255", "172.31.255.255"),
+    ("192.168.1.26", "192.168.1.26"), ("172.32.0.1", None), ("127.0.0.1", None), ("8.8.8.8", None),
+    ("10.example.com", None), ("fd00::1", None), ("", None), (None, None),
+])
+def test_private_ipv4_is_an_rfc1918_address(host: str | None, private: str | None) -> None:
+    from doctor.calc import private_ipv4
+
+    assert private_ipv4(host) == private

@@ -50,11 +50,131 @@ Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], 
 Memo = dict[bytes, list[Any]]
 
 
-def hs_expression(pattern: str) -> bytes | None:
-    """The prefilter hyperscan runs for a rule pattern; None when only `re` is exact for it."""
+def hs_expression(pattern: str, loose: bool = True) -> bytes | None:
+    """The prefilter hyperscan runs for a rule pattern; None when only `re` is exact for it. `loose`: it may start
+    at the pattern's longest literal run (`from_longest_literal`), which a `first_only` pattern's may not (its one
+    report must nearly always be a line the pattern matches)."""
     if _BLOCK_ANCHORS.search(pattern):
         return None
-    return without_leading_context(without_trailing_any(pattern)).encode("utf-8")
+    expression = without_leading_context(without_trailing_any(pattern))
+    return (from_longest_literal(expression) if loose else expression).encode("utf-8")
+
+
+MIN_RUN = 4  # a shorter literal run does not make hyperscan's work smaller than the whole pattern's
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+_LITERAL_BRANCHES = re.compile(r"\((?:\?:|\?P<\w+>)?((?:[\w ,:;'/=<>@#%&~-]|\\[^\w\s])+(?:\|(?:[\w ,:;'/=<>@#%&~-]|\\[^\w\s])+)*)\)")
+
+
+def from_longest_literal(pattern: str) -> str:
+    """The pattern from its longest top-level run of literal text on, when that run is not at its start and has at
+    least MIN_RUN bytes: every line the pattern matches has a match of what is left (`re` confirms each hit line).
+
+    Hyperscan finds a pattern's literal text first and runs the rest of it from there: `"POST (?P<path>/[^\\s"\\n]
+    {0,300}) HTTP/1\\.[01]" 404 ` started at `"POST /`, on every POST line of an access log, and ran its
+    300-byte class from each. From ` HTTP/1.` on, the same lines match, and what follows is fixed text. Five such
+    patterns were a third of the scan of an access log (bench/README.md)."""
+    atoms = _top_atoms(pattern)
+    if not atoms:
+        return pattern
+    runs: list[tuple[int, int]] = []  # (literal bytes, first atom) of each run of literal atoms
+    for k, (_, _, size) in enumerate(atoms):
+        if not size:
+            continue
+        if k and atoms[k - 1][2] and runs:
+            runs[-1] = (runs[-1][0] + size, runs[-1][1])
+        else:
+            runs.append((size, k))
+    if not runs:
+        return pattern
+    size, first = max(runs, key=lambda run: (run[0], -run[1]))  # the longest, the earliest of equals
+    leading = runs[0][0] if runs[0][1] == 0 else 0
+    if first == 0 or size < MIN_RUN or size <= leading or _inner_run(pattern, atoms[:first]) >= size:
+        return pattern
+    before, kept = pattern[atoms[first - 1][0]:atoms[first - 1][1]], pattern[atoms[first][0]:]
+    if _WORD_RUN.search(before) and _WORD_START.match(kept):
+        return pattern  # the run would match inside any longer word (`Exception: ` in `Encountered Exception: `)
+    return kept
+
+
+_WORD_RUN = re.compile(r"(?:\\w|\[[^\]]*\\w[^\]]*\])(?:[*+]|\{\d*,\d*\})\??$")  # `\w*`, `[\w.-]+`, `\w{1,9}` at the end
+_WORD_START = re.compile(r"(?:\((?:\?:|\?P<\w+>)?)?\w")
+
+
+def _inner_run(pattern: str, atoms: list[tuple[int, int, int]]) -> int:
+    """The longest literal run inside these atoms' groups that every match goes through (a group neither repeated
+    nor optional, without alternatives at its top): text the part before a run holds, which the run alone would
+    not require (`/models/` in `File "(?P<file>[^"\\n]*/models/[0-9a-f]{32}/[^"\\n]+\\.py)", line `)."""
+    longest = 0
+    for start, end, _ in atoms:
+        if pattern[start] != "(" or pattern[end - 1] != ")":
+            continue  # not a group, or a quantified one
+        body = pattern[start + 1:end - 1]
+        body = body[2:] if body.startswith("?:") else body[body.index(">") + 1:] if body.startswith("?P<") else body
+        inner = _top_atoms(body)
+        run = 0
+        for _, _, size in inner or ():
+            run = run + size if size else 0
+            longest = max(longest, run)
+        longest = max(longest, _inner_run(body, inner or []))
+    return longest
+
+
+def _top_atoms(pattern: str) -> list[tuple[int, int, int]] | None:
+    """(start, end, literal bytes) of each top-level item of the pattern with its quantifier (literal bytes 0 for
+    what is not fixed text, or is quantified; a group of literal alternatives counts its shortest); None for a
+    top-level alternation, inline flags, look-around, back-references, or anything else this reading does not take."""
+    atoms: list[tuple[int, int, int]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        start, char = i, pattern[i]
+        if char == "\\":
+            if i + 1 >= n:
+                return None
+            escaped = pattern[i + 1]
+            if escaped in "dDwWsSbB":
+                size = 0
+            elif not escaped.isalnum() and not escaped.isspace():
+                size = 1
+            else:  # \n, \x41, \1, \N{...}: not read here
+                return None
+            i += 2
+        elif char == "[":
+            end = _class_end(pattern, i)
+            if end is None:
+                return None
+            size, i = 0, end + 1
+        elif char == "(":
+            if pattern.startswith("(?", i) and not pattern.startswith(("(?:", "(?P<"), i):
+                return None  # flags, look-around, a named back-reference, a comment
+            end = _group_end(pattern, i)
+            if end is None:
+                return None
+            branches = _LITERAL_BRANCHES.fullmatch(pattern, i, end + 1)
+            size = min(len(re.sub(r"\\(.)", r"\1", b)) for b in branches.group(1).split("|")) if branches else 0
+            i = end + 1
+        elif char in "|)*+?":
+            return None
+        elif char == "{" and _QUANTIFIER.match(pattern, i):
+            return None
+        else:
+            size, i = (0 if char in ".^$" else len(char.encode("utf-8"))), i + 1
+        quantifier = _QUANTIFIER.match(pattern, i)
+        if quantifier:
+            size, i = 0, quantifier.end()
+        atoms.append((start, i, size))
+    return atoms
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The position of the `]` closing the character class opened at `start`."""
+    i, n = start + 1, len(pattern)
+    if i < n and pattern[i] == "^":
+        i += 1
+    if i < n and pattern[i] == "]":
+        i += 1
+    while i < n and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i if i < n else None
 
 
 _LEADING_SPACE = re.compile(r"\^\\s[*+]")
@@ -86,13 +206,7 @@ def _group_end(pattern: str, start: int) -> int | None:
             i += 2
             continue
         if char == "[":
-            i += 1
-            if i < n and pattern[i] == "^":
-                i += 1
-            if i < n and pattern[i] == "]":
-                i += 1
-            while i < n and pattern[i] != "]":
-                i += 2 if pattern[i] == "\\" else 1
+            i = _class_end(pattern, i) or n
         elif char == "(":
             depth += 1
         elif char == ")":
@@ -198,7 +312,7 @@ class HyperscanScanner:
         self.patterns = LinePatterns(patterns)  # compiled when a line is to be confirmed (risky: under a time bound)
         self.first_only = frozenset(first_only)
         self.guarded, self.guard_of = line_alone_guards(guarded, patterns)
-        exprs = [(index, hs_expression(pattern) if index not in self.guarded else None)
+        exprs = [(index, hs_expression(pattern, index not in self.first_only) if index not in self.guarded else None)
                  for index, pattern in enumerate(patterns)]
         candidates = [(index, expr) for index, expr in exprs if expr]
         taken, self.db = build_database([expr for _, expr in candidates],

@@ -261,6 +261,45 @@ def test_hyperscan_prefilter_drops_a_leading_context(pattern: str, prefilter: st
     assert hs.without_leading_context(pattern) == prefilter
 
 
+@pytest.mark.parametrize("pattern, prefilter", [
+    (r'"POST (?P<path>/[^\s"\n]{0,300}) HTTP/1\.[01]" 404 ', r' HTTP/1\.[01]" 404 '),
+    (r'"POST /\S+ HTTP/[\d.]+" 500 Internal Server Error', r'" 500 Internal Server Error'),
+    (r"^\[\d{4}-\d\d\]\s+\[\d+\] [\w.-]+ (?:ERROR|CRITICAL)\s", r" (?:ERROR|CRITICAL)\s"),
+    (r"\bService \S+ initialized\s*$", r" initialized\s*$"), (r"x{2}abcdef", "abcdef"), (r"a\d+\.bcde", r"\.bcde"),
+    # unchanged: the longest run is at the start, too short, or as long as one the part before holds in a group
+    (r"WORKER TIMEOUT \(pid:\d+\)", r"WORKER TIMEOUT \(pid:\d+\)"), (r"ab\d+abc", r"ab\d+abc"),
+    (r"abcd\d+abcd", r"abcd\d+abcd"), (r'File "(?P<f>[^"\n]*/models/[^"\n]+)", line ', r'File "(?P<f>[^"\n]*/models/[^"\n]+)", line '),
+    # unchanged: the run continues a word run (it would match inside longer words)
+    (r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ", r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): "),
+    # unchanged: what this reading does not take
+    (r"a|\d+abcdef", r"a|\d+abcdef"), (r"(?i)x\d+abcdef", r"(?i)x\d+abcdef"), (r"(\w)\d+\1abcdef", r"(\w)\d+\1abcdef"),
+    (r"x(?=y)\d+abcdef", r"x(?=y)\d+abcdef"), (r"\d+abcdef\n", r"\d+abcdef\n"), (r"(?P<a>x\d+abcdef", r"(?P<a>x\d+abcdef"),
+])
+def test_hyperscan_prefilter_starts_at_the_longest_literal_run(pattern: str, prefilter: str) -> None:
+    """The prefilter starts at the pattern's longest top-level literal run when that run is not at its start (what
+    comes before it, often a wide class after common text such as `"POST /`, is where hyperscan's work went)."""
+    assert hs.from_longest_literal(pattern) == prefilter
+
+
+_PIECES = ["ab", "cde", "fghij", r"\d+", r"\s*", r"[^x\n]{0,9}", r"(?:ab|cde)", r"(\w+)", "^", r"\.", " ", "x?", r"\bab"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=7),
+       st.lists(st.lists(st.sampled_from(["ab", "cde", "fghij", "7", "42", " ", ".", "x", "_", "\t"]), max_size=12),
+                min_size=1, max_size=8))
+def test_a_prefilter_from_a_literal_run_matches_every_line_the_pattern_matches(pieces: list[str],
+                                                                              lines: list[list[str]]) -> None:
+    """On any line the pattern matches, what is left of it from its longest literal run matches too (`re` then
+    confirms the line): generated patterns and lines."""
+    pattern = "".join(pieces)
+    prefilter = re.compile(hs.from_longest_literal(pattern).encode())
+    full = re.compile(pattern.encode())
+    for words in lines:
+        line = "".join(words).encode()
+        assert not full.search(line) or prefilter.search(line), (pattern, line)
+
+
 def test_hyperscan_prefilter_matches_every_line_the_pattern_matches() -> None:
     """The prefilter of every built-in pattern, read as a Python regex, matches each line the pattern matches."""
     for pattern in builtin_patterns():

@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from doctor.convert import format_time
@@ -17,6 +17,16 @@ MIN_BURST_503 = 3  # a single 503 (or two) is not a burst
 MAX_EXCERPTS = 5
 SERIES_POINTS = 240
 BUCKET = math.log(1.02)  # latency histogram: 2 % wide buckets, so percentiles are within 2 %
+
+
+def add_counts(mine: Counter[Any], theirs: Mapping[Any, int]) -> None:
+    """`mine.update(theirs)` (each count added, new keys after the others in their order) without a Python step per
+    key: a block's counts per second are mostly seconds `mine` has not seen, and `Counter.update` added them one at a
+    time (a tenth of the traffic pass of a gunicorn log, bench/README.md). Only the keys both hold are added here."""
+    both = {key: mine[key] + theirs[key] for key in theirs.keys() & mine.keys()} if mine else None
+    dict.update(mine, theirs)
+    if both:
+        dict.update(mine, both)
 
 
 @dataclass
@@ -76,8 +86,8 @@ class Accumulator:
         for mine, theirs in ((self.status, other.status), (self.per_second, other.per_second),
                              (self.per_second_503, other.per_second_503), (self.latency_buckets, other.latency_buckets),
                              (self.latency_ok, other.latency_ok)):
-            mine.update(theirs)
-        self.client_errors.update(other.client_errors)
+            add_counts(mine, theirs)
+        add_counts(self.client_errors, other.client_errors)
         self.latency_max = max(self.latency_max, other.latency_max)
         self.latency_count += other.latency_count
         self.slow += other.slow

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from doctor.bundle import read_bundle_dir
 from doctor.evidence import Evidence, LogSource, Target
@@ -164,3 +166,19 @@ def test_lone_twin_lines(arrivals: None) -> None:
     quick, reference = _both(evidence)
     assert quick == reference and quick is not None
     assert quick["requests"] == 5002 and quick["status"]["503"] == 500
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(-3, 40), st.integers(-2, 9), max_size=30),
+       st.dictionaries(st.integers(-3, 40), st.integers(-2, 9), max_size=30))
+def test_counts_are_added_as_counter_update_adds_them(mine: dict[int, int], theirs: dict[int, int]) -> None:
+    """`add_counts` (how blocks' counts are merged) leaves the very counter `Counter.update` leaves: each count
+    added, zero and negative ones kept, keys in the same order."""
+    from collections import Counter
+
+    from doctor.traffic.stats import add_counts
+
+    expected, got = Counter(mine), Counter(mine)
+    expected.update(theirs)
+    add_counts(got, theirs)
+    assert list(got.items()) == list(expected.items())

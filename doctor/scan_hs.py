@@ -11,10 +11,13 @@ with `re`, just those, in the same pass. Every `re` call is time-bounded (see `b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import threading
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from itertools import chain, islice
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +28,8 @@ import hyperscan
 from doctor.cache import cache_dir, store
 from doctor.guards import Guarded, GuardState, line_alone_guards
 from doctor.logs import count_newlines, iter_blocks
-from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, line_searcher
+from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, compile_line_pattern, \
+    line_searcher
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -467,6 +471,9 @@ class HyperscanScanner:
         index = self.fast_ids[id_]
         pattern, risky = self.patterns[index]
         search = line_searcher(pattern, risky)
+        tail = trailing_run(pattern)
+        if tail is not None:
+            search = functools.partial(_search_long_lines, search, line_searcher(tail[0], risky), pattern, tail[1])
         made = self._confirmers[id_] = (index, index in self.first_only, search)
         return made
 
@@ -513,6 +520,104 @@ class HyperscanScanner:
             counted_to = start
             kept = found.get(start)
             found[start] = (number, kept[1], kept[2] + tuple(slow[start])) if kept else (number, None, tuple(slow[start]))
+
+
+LONG_LINE = 4096  # a longer line is confirmed without the pattern's trailing run (`RunToEnd`)
+
+
+def trailing_run(pattern: re.Pattern[bytes]) -> tuple[re.Pattern[bytes], frozenset[int]] | None:
+    """(the pattern without the run of any byte but a newline it ends with, the groups that end where that run
+    ends) when it ends with one (`[^\\n]*`, `.*`, maybe inside groups closing with it), else None.
+
+    `(?P<msg>.*)` after `ValueError: ` holds a 512 KB line of request data whole: `re` then counts its way over
+    it, for each pattern ending so, on each such line (most of a scan of long lines: bench/README.md). Without the
+    run the match is found where it is, and the run is known to reach the line's end (`RunToEnd`)."""
+    text = pattern.pattern.decode("utf-8", "surrogateescape")
+    stripped = without_trailing_any(text)
+    if stripped == text:
+        return None
+    try:
+        items = list(_parser.parse(text, pattern.flags & ~re.UNICODE))
+    except (re.error, RecursionError):
+        return None
+    ends: list[int] = []
+    while items:
+        op, av = items[-1]
+        if op is sre.SUBPATTERN:
+            if av[0] is not None:
+                ends.append(av[0])
+            items = list(av[3])
+            continue
+        if op is not sre.MAX_REPEAT or av[0] != 0 or av[1] != sre.MAXREPEAT or not _any_but_newline(list(av[2])):
+            return None
+        break
+    else:
+        return None
+    try:
+        short = compile_line_pattern(stripped)
+    except re.error:
+        return None
+    removed = pattern.groups - short.groups  # `(?P<msg>.*)` goes whole: the pattern's last group
+    if removed not in (0, 1) or (removed and (not ends or ends[-1] != pattern.groups)):
+        return None
+    return short, frozenset(ends)
+
+
+def _any_but_newline(items: list[Any]) -> bool:
+    """Whether these parsed items are one item matching any byte but a newline: `.`, `[^\\n]`."""
+    if len(items) != 1:
+        return False
+    op, av = items[0]
+    return op is sre.ANY or (op is sre.NOT_LITERAL and av == 10) or (
+        op is sre.IN and av == [(sre.NEGATE, None), (sre.LITERAL, 10)])
+
+
+def _search_long_lines(search: Callable[[bytes], Any], short: Callable[[bytes], Any], pattern: re.Pattern[bytes],
+                       ends: frozenset[int], line: bytes) -> Any:
+    """The pattern's match on a line (`search`); on a line longer than LONG_LINE made from the match of the pattern
+    without its trailing run (`short`) instead."""
+    if len(line) <= LONG_LINE:
+        return search(line)
+    found = short(line)
+    return None if found is None else RunToEnd(found, pattern, ends)
+
+
+class RunToEnd:
+    """What `re` gives for a pattern ending with a run of any byte but a newline (`trailing_run`), on a line (no
+    newline in it), made from the match of the pattern without that run: the same start and groups, and the run
+    takes the rest of the line (greedy, it cannot stop before), so the whole match and the groups it closes end at the
+    line's end. `re` finds the first way the rest of the pattern matches, which the run then always follows: the same
+    way. The parts of `re.Match` the scan's readers use."""
+
+    __slots__ = ("_found", "re", "string", "_ends")
+
+    def __init__(self, found: re.Match[bytes], pattern: re.Pattern[bytes], ends: frozenset[int]) -> None:
+        self._found, self.re, self.string, self._ends = found, pattern, found.string, ends
+
+    def span(self, group: int | str = 0) -> tuple[int, int]:
+        index = self.re.groupindex[group] if isinstance(group, str) else group
+        if not 0 <= index <= self.re.groups:
+            raise IndexError("no such group")
+        if index == 0 or index in self._ends:
+            start = self._found.start(index) if index <= self._found.re.groups else self._found.end()
+            return start, len(self.string)
+        return self._found.span(index)
+
+    def start(self, group: int | str = 0) -> int:
+        return self.span(group)[0]
+
+    def end(self, group: int | str = 0) -> int:
+        return self.span(group)[1]
+
+    def group(self, *groups: int | str) -> Any:
+        picked = [None if (span := self.span(g))[0] < 0 else self.string[span[0]:span[1]] for g in groups or (0,)]
+        return picked[0] if len(picked) == 1 else tuple(picked)
+
+    def groups(self, default: Any = None) -> tuple[Any, ...]:
+        return tuple(default if (got := self.group(i)) is None else got for i in range(1, self.re.groups + 1))
+
+    def groupdict(self, default: Any = None) -> dict[str, Any]:
+        return {name: default if (got := self.group(i)) is None else got for name, i in self.re.groupindex.items()}
 
 
 try:  # the same as _number_lines(_hit_lines(...)) in C, all but making the result without the GIL, over reports

@@ -763,3 +763,55 @@ def test_line_time_reads_every_line_as_the_whole_parse_does(year: str, month: st
     assert logs.line_time(line) == _reference_time(line)
     again = line.replace(f":{second}".encode(), b":07", 1)  # the same minute, cached now
     assert logs.line_time(again) == _reference_time(again)
+
+
+_TAILS = [r".*", r"[^\n]*", r"(?P<rest>.*)", r"(x[^\n]*)", r"((?:ab|c)(?P<in>.*))", r"(?P<o>(?P<i>\d+ ).*)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=5), st.sampled_from(_TAILS),
+       st.lists(st.lists(st.sampled_from(["ab", "cde", "fghij", "7", "42 ", " ", ".", "x", "_", "\t", "\r"]),
+                         max_size=14), min_size=1, max_size=8))
+def test_a_long_line_is_confirmed_without_the_trailing_run_with_the_same_match(pieces: list[str], tail: str,
+                                                                               lines: list[list[str]]) -> None:
+    """A pattern ending with a run of any byte but a newline, confirmed on a long line without that run (`re` would
+    count its way over the whole line for it): the same match, whole and group by group, as `re`'s (every line
+    taken as long here)."""
+    from doctor.linematch import compile_line_pattern, line_search
+
+    pattern = compile_line_pattern("".join(pieces) + tail)
+    found = hs.trailing_run(pattern)
+    assert found is not None
+    short, ends = found
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hs, "LONG_LINE", 0)
+        for words in lines:
+            line = "".join(words).encode()
+            want = line_search(pattern)(line)
+            got = hs._search_long_lines(line_search(pattern), line_search(short), pattern, ends, line)
+            assert (want is None) == (got is None), (pattern.pattern, line)
+            if want is not None:
+                assert [got.span(i) for i in range(pattern.groups + 1)] == [want.span(i) for i in range(pattern.groups + 1)]
+                assert (got.group(0), got.groups(), got.groupdict()) == (want.group(0), want.groups(), want.groupdict())
+
+
+@pytest.mark.parametrize("pattern", [r"abc", r"ab\S*", r"a.*?", r"(a.*)+", r"(a|b.*)", r"a[^x]*", r"a.*b"])
+def test_only_a_trailing_run_of_any_byte_but_a_newline_is_left_out(pattern: str) -> None:
+    """A pattern not ending with such a run (a lazy or repeated one, one in an alternative, `\\S*`) is confirmed
+    with `re` whole, on any line."""
+    from doctor.linematch import compile_line_pattern
+
+    assert hs.trailing_run(compile_line_pattern(pattern)) is None
+
+
+def test_captures_of_a_long_line_are_those_of_re(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The aggregates of a log with 600 KB lines (`(?P<msg>.*)` holding each) are those the `re` engine gives."""
+    line = b"2026-11-25 15:31:27,524 E [9] azmlinfsrv - Encountered Exception: ValueError: bad input: " + b"[1.5, 2]," * 70000
+    log = b"ok\n" + line + b"\nok\n" + line[:-3] + b"\xc3\xa9x\n"
+    conds = [c for r in load_rules([], builtin=True) for c in r.conditions() if isinstance(c, LogCond)]
+    results = []
+    for engine in ("hyperscan", "re"):
+        plan = ScanPlan(conds)
+        source = LogSource.from_bytes("logs.txt", "c", log)
+        results.append({i: [a.binding() for a in aggs] for i, aggs in plan.run([source], engine).items() if aggs})
+    assert results[0] == results[1] and results[0]

@@ -480,15 +480,21 @@ def _last_summaries(rows: list[tuple[bytes, ...]]) -> list[tuple[bytes, str, int
     return found[::-1]
 
 
+EXTRA_LINES = 64  # lines a piece takes past its size so as not to end on a line of the inference server's
+
+
 def _pieces(block: bytes, start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     """Spans of whole lines of about `size` bytes between `start` and `stop` (both at line starts).
 
     A span does not end on a summary line: its twin, next, stays with it (a pair cut in two is a lone
-    summary and a lone twin, which only the line-by-line parser can match)."""
+    summary and a lone twin, which only the line-by-line parser can match). Nor on any other line of the
+    server's (`azmlinfsrv - Encountered Exception: ...`), which a summary may follow: the span takes up to
+    EXTRA_LINES lines more until one that is not (a span still ending on one is counted in order: only slower)."""
     while start < stop:
-        cut = block.find(b"\n", start + size, stop)
-        if cut >= 0 and block.find(b"azmlinfsrv - ", block.rfind(b"\n", start, cut) + 1, cut) >= 0:
-            cut = block.find(b"\n", cut + 1, stop)
+        cut, extra = block.find(b"\n", start + size, stop), 0
+        while cut >= 0 and extra < EXTRA_LINES and block.find(b"azmlinfsrv - ", block.rfind(b"\n", start, cut) + 1,
+                                                             cut) >= 0:
+            cut, extra = block.find(b"\n", cut + 1, stop), extra + 1
         end = stop if cut < 0 else cut + 1
         yield start, end
         start = end

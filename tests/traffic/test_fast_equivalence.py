@@ -182,3 +182,17 @@ def test_counts_are_added_as_counter_update_adds_them(mine: dict[int, int], thei
     expected.update(theirs)
     add_counts(got, theirs)
     assert list(got.items()) == list(expected.items())
+
+
+def test_a_piece_never_ends_between_a_summary_and_its_twin_after_another_server_line() -> None:
+    """A piece whose size ends on a line of the inference server's that is no summary (`Encountered Exception`)
+    takes the summary after it and its twin too: the C pass counts every piece, none falls back to the regex pass
+    for order (it did for 16 % of a log with long lines of request data)."""
+    error = b"2026-11-25 00:00:07,657 E [11] azmlinfsrv - Encountered Exception: ValueError: bad input: " + b"x" * 200
+    summary = b"2026-11-25 00:00:10,492 I [10] azmlinfsrv - POST /score 200 52.530ms 65"
+    twin = b'2026-11-25 00:00:10,492 I [10] gunicorn.access - 10.0.0.1 - - [25/Nov/2026:00:00:10 +0000] "POST /score HTTP/1.1" 200 65 "-" "curl"'
+    block = b"".join(line + b"\n" for _ in range(50) for line in (error, summary, twin))
+    for size in range(1, 2000, 37):
+        for start, end in fast._pieces(block, 0, len(block), size):
+            last = block[block.rfind(b"\n", start, end - 1) + 1:end]
+            assert b"azmlinfsrv - POST" not in last, (size, start, end)

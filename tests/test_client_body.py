@@ -211,3 +211,21 @@ def test_gpustacks_503_message_alone_is_an_answer() -> None:
     values = _client_fact(GPUSTACK_CHAT)
     assert values["statuses"] == [503] and values["answers"][0]["path"] == "-"
     assert values["answer_message"].endswith("Original error: All connection attempts failed")
+
+
+def test_100_continue_is_no_answer_and_envoys_upstream_time_is_kept() -> None:
+    """curl -v through Istio's Envoy (kserve/kserve#1129 as posted): `< HTTP/1.1 100 Continue` is interim, the 504 is the
+    answer; `x-envoy-upstream-service-time` says how long the upstream took; zsh's `%` is not part of the body."""
+    values = _client_fact(CORPUS / "k-kfserving-istio-envoy-504-request-timeout-after-240s-predictor-timeout-60s-with-retries"
+                          / "client" / "curl-v-predict.txt")
+    assert values["statuses"] == [504] and values["upstream_ms"] == 240175 and values["server"] == "istio-envoy"
+    assert values["body"] == "request timeout"
+
+
+@pytest.mark.parametrize("last, body", [
+    ("request timeout% ", "request timeout"),  # kserve/kserve#1129
+    ("progress 100%", "progress 100%"),  # generated: a percent sign of the body's own
+])
+def test_zshs_mark_after_a_plain_body(last: str, body: str) -> None:
+    text = f"< HTTP/1.1 504 Gateway Timeout\n< content-length: 15\n< \n{last}\n"
+    assert client_body.body_of(text) == body

@@ -150,7 +150,7 @@ _CONTEXT_WORDS = (
 # the product that wrote an error page (its footer, `<center>nginx/1.10.0 (Ubuntu)</center>`, or that line as a browser
 # shows it) or the answer's `Server:` header: a proxy's own answer names no model server
 _SIGNATURE = re.compile(r"^\s*(?:<hr>)?(?:<center>)?((?:nginx|openresty|Apache|Microsoft-Azure-Application-Gateway|awselb|envoy)"
-                        r"(?:/[\d.]+)?(?: \([^)\n]{1,40}\))?)(?:</center>)?\s*$|^[Ss]erver: ((?:nginx|openresty|Apache|awselb|envoy)\S*)",
+                        r"(?:/[\d.]+)?(?: \([^)\n]{1,40}\))?)(?:</center>)?\s*$|^(?:< )?[Ss]erver: ((?:nginx|openresty|Apache|awselb|istio-envoy|envoy)\S*)",
                         re.MULTILINE)
 
 
@@ -169,7 +169,8 @@ def context_limit(text: str) -> dict[str, int] | None:
     return None
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
-                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date", "location")
+                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date", "location",
+                "x-envoy-upstream-service-time")  # Envoy's: how long the upstream took, in ms (all its tries together)
 
 
 @dataclass
@@ -201,6 +202,9 @@ def answers(text: str, split: bool | None = None) -> list[Answer]:
             method, path = request.group(1), request.group(2)
             continue
         status = _STATUS_LINE.match(line)
+        if status and status.group(1).startswith("1"):  # `100 Continue`: an interim answer, the real one follows
+            current = None
+            continue
         if status:
             current = Answer(int(status.group(1)), (status.group(2) or "").strip(), path, method, headers={})
             found.append(current)
@@ -427,6 +431,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
+              # Envoy's `x-envoy-upstream-service-time` of the last answer that has it: how long the upstream took (ms)
+              "upstream_ms": int(ms) if (ms := _last(headers, "x-envoy-upstream-service-time") or "").isdigit() else None,
               "split_command": split, "server": server_signature(text), "grpc": grpc_call(text),
               "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
               "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),

@@ -181,3 +181,51 @@ def test_onnx_runtime_servers_wrong_model_name_names_the_url_to_call() -> None:
 def test_a_file_name_sent_as_the_body_is_the_callers_mistake_not_a_failing_service() -> None:
     code, report = _check(FLASK_CONTROL)
     assert code in (0, 3) and not [f for f in report["findings"] if f["severity"] in ("warning", "error", "critical")]
+
+
+GPUSTACK_CURL = CORPUS / ("k-gpustack-server-proxy-503-all-connection-attempts-failed-worker-docker-run-publishes-only-10150-"
+                          "not-40000-41024") / "client" / "curl-chat-completions.txt"
+GPUSTACK_CHAT = CORPUS / ("k-gpustack-docker-publishes-61000-62024-to-40000-41024-server-dials-40000s-all-connection-"
+                          "attempts-failed") / "client" / "chat-error.txt"
+
+
+def test_a_json_error_body_before_zshs_no_newline_mark_is_the_answer() -> None:
+    """curl's body has no newline at its end, so zsh prints its `%` after it (gpustack/gpustack#1386 as posted)."""
+    values = _client_fact(GPUSTACK_CURL)
+    assert values["statuses"] == [503]
+    assert values["answer_message"] == "An unexpected error occurred: All connection attempts failed"
+    assert values["answers"][0]["path"] == "/v1/chat/completions"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"error":{"message":"generated","code":503}}%\n', "generated"),  # generated: no trailing spaces
+    ('{"error":{"message":"generated","code":503}}\n', "generated"),
+])
+def test_zshs_mark_is_not_part_of_the_json(text: str, message: str) -> None:
+    [fact], _ = client_output.read_client_output(text, "client/x.txt")
+    assert fact.values["statuses"] == [503] and fact.values["answer_message"] == message
+
+
+def test_gpustacks_503_message_alone_is_an_answer() -> None:
+    """The chat UI shows GPUStack's proxy error without a status (gpustack/gpustack#1288); GPUStack answers it as 503."""
+    values = _client_fact(GPUSTACK_CHAT)
+    assert values["statuses"] == [503] and values["answers"][0]["path"] == "-"
+    assert values["answer_message"].endswith("Original error: All connection attempts failed")
+
+
+def test_100_continue_is_no_answer_and_envoys_upstream_time_is_kept() -> None:
+    """curl -v through Istio's Envoy (kserve/kserve#1129 as posted): `< HTTP/1.1 100 Continue` is interim, the 504 is the
+    answer; `x-envoy-upstream-service-time` says how long the upstream took; zsh's `%` is not part of the body."""
+    values = _client_fact(CORPUS / "k-kfserving-istio-envoy-504-request-timeout-after-240s-predictor-timeout-60s-with-retries"
+                          / "client" / "curl-v-predict.txt")
+    assert values["statuses"] == [504] and values["upstream_ms"] == 240175 and values["server"] == "istio-envoy"
+    assert values["body"] == "request timeout"
+
+
+@pytest.mark.parametrize("last, body", [
+    ("request timeout% ", "request timeout"),  # kserve/kserve#1129
+    ("progress 100%", "progress 100%"),  # generated: a percent sign of the body's own
+])
+def test_zshs_mark_after_a_plain_body(last: str, body: str) -> None:
+    text = f"< HTTP/1.1 504 Gateway Timeout\n< content-length: 15\n< \n{last}\n"
+    assert client_body.body_of(text) == body

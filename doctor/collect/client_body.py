@@ -18,6 +18,9 @@ _CONTENT = re.compile(r"^Content: ([^\n]{1,2000})$", re.MULTILINE)
 _STATUS = re.compile(r"^[<\s]{0,4}HTTP/\d(?:\.\d)? \d{3}\b|^The request failed with status code: \d{3}")
 _HEADER = re.compile(r"^[<\s]{0,4}[A-Za-z][A-Za-z0-9-]{0,80}:(?:\s|$)")
 _CURL_META = re.compile(r"^(?:[*<>]|[{}] \[\d+ bytes data\])")  # `curl -v` info, header and progress lines
+# zsh's mark after output that did not end with a newline (its PROMPT_EOL_MARK, `%`), as after the body curl prints
+# last (kserve/kserve#1129 as posted: `request timeout% `); not a number's percent sign
+_ZSH_EOL = re.compile(r"(?<=[^\d\s%])%$")
 _BYTES_LITERAL = re.compile(r"""^b(["'])(.*)\1$""", re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
@@ -32,7 +35,9 @@ def body_of(text: str) -> str | None:
     if content:
         return content.group(1).strip()
     in_answer = after_headers = False
-    for raw in text.splitlines():
+    lines = text.splitlines()
+    last = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
+    for i, raw in enumerate(lines):
         line = raw.strip()
         if _STATUS.match(line):
             in_answer, after_headers = True, False
@@ -41,7 +46,7 @@ def body_of(text: str) -> str | None:
         elif not line:
             after_headers = True
         elif after_headers or not _HEADER.match(line):
-            return line
+            return _ZSH_EOL.sub("", line) if i == last else line
     return None
 
 

@@ -81,11 +81,16 @@ _REQUESTS_REPR = re.compile(r"<Response \[(\d{3})\]>")  # python-requests' `prin
 _HTML_ERROR_PAGE = re.compile(r"<title>\s{0,4}([45]\d\d) ([^<\n]{1,80}?)\s{0,4}</title>", re.IGNORECASE)
 # an error body printed alone: a JSON object with an HTTP error `code` and a `message` (the OpenAI-compatible servers'
 # `{"object":"error","message":"…","type":"NotFoundError","param":null,"code":404}`, TorchServe's `{"code": 503, …}`)
-_JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})\s*$', re.MULTILINE)
+# (zsh marks output that did not end with a newline, as curl's body does not, with a `%` after it: its PROMPT_EOL_MARK;
+# gpustack/gpustack#1386 as posted)
+_JSON_ERROR = re.compile(r'^\s*(\{[^\n]{0,4000}"code"\s*:\s*([45]\d\d)\b[^\n]{0,4000}\})[ \t]*%?\s*$', re.MULTILINE)
 # the same written over several lines, as `curl` prints TorchServe's `{\n  "code": 503,\n  "type": …,\n  "message": …\n}`
 _JSON_ERROR_LINES = re.compile(r'^[ \t]{0,8}(\{[ \t]*\n(?:[ \t]+"[^"\n]{1,80}"[ \t]*:[^\n]{0,2000}\n){1,20}[ \t]{0,8}\})[ \t]*$',
                                re.MULTILINE)  # maybe indented as a whole (a Markdown code block's tab, kept verbatim)
 _JSON_CODE_LINE = re.compile(r'^[ \t]+"code"[ \t]*:[ \t]*([45]\d\d)\b', re.MULTILINE)  # its `"code": 503,` line
+# GPUStack's server, the proxy in front of its inference instances, when it cannot reach one: its 503 message (the
+# chat UI shows it alone; gpustack/gpustack#1288), the error of its HTTP client after `Original error: `
+_GPUSTACK_503 = re.compile(r"\bService unavailable\. Please retry your requests after a brief wait\.(?: Original error: [^\n]{1,500})?")
 _REQUEST_LINE = re.compile(r"^>\s?([A-Z]{3,7}) (/\S{0,2000}) HTTP/")
 # ollama-python's error for an answer of the server: `ResponseError: <the server's error> (status code: 500)`
 _OLLAMA_ERROR = re.compile(r"\bResponseError: ([^\n]{1,500}?) \(status code: ([45]\d\d)\)")
@@ -145,7 +150,7 @@ _CONTEXT_WORDS = (
 # the product that wrote an error page (its footer, `<center>nginx/1.10.0 (Ubuntu)</center>`, or that line as a browser
 # shows it) or the answer's `Server:` header: a proxy's own answer names no model server
 _SIGNATURE = re.compile(r"^\s*(?:<hr>)?(?:<center>)?((?:nginx|openresty|Apache|Microsoft-Azure-Application-Gateway|awselb|envoy)"
-                        r"(?:/[\d.]+)?(?: \([^)\n]{1,40}\))?)(?:</center>)?\s*$|^[Ss]erver: ((?:nginx|openresty|Apache|awselb|envoy)\S*)",
+                        r"(?:/[\d.]+)?(?: \([^)\n]{1,40}\))?)(?:</center>)?\s*$|^(?:< )?[Ss]erver: ((?:nginx|openresty|Apache|awselb|istio-envoy|envoy)\S*)",
                         re.MULTILINE)
 
 
@@ -164,7 +169,8 @@ def context_limit(text: str) -> dict[str, int] | None:
     return None
 KEPT_HEADERS = ("x-ms-request-id", "x-request-id", "x-ms-client-request-id", "azureml-model-error-statuscode",
                 "ms-azureml-model-error-statuscode", "azureml-model-error-reason", "ms-azureml-model-error-reason",
-                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date", "location")
+                "azureml-model-deployment", "x-ms-run-function-failed", "x-ms-server-version", "date", "location",
+                "x-envoy-upstream-service-time")  # Envoy's: how long the upstream took, in ms (all its tries together)
 
 
 @dataclass
@@ -196,6 +202,9 @@ def answers(text: str, split: bool | None = None) -> list[Answer]:
             method, path = request.group(1), request.group(2)
             continue
         status = _STATUS_LINE.match(line)
+        if status and status.group(1).startswith("1"):  # `100 Continue`: an interim answer, the real one follows
+            current = None
+            continue
         if status:
             current = Answer(int(status.group(1)), (status.group(2) or "").strip(), path, method, headers={})
             found.append(current)
@@ -244,6 +253,7 @@ def _worded(text: str, path: str, split: bool) -> list[Answer]:
               for m in _ENVOY_REPLY.finditer(text)]
     found += [Answer(int(m.group(1)), "", path) for m in _REQUESTS_REPR.finditer(text)]
     found += [Answer(int(m.group(2)), m.group(1), path) for m in _OLLAMA_ERROR.finditer(text)]
+    found += [Answer(503, m.group(0), path if _URL.search(text) else "-") for m in _GPUSTACK_503.finditer(text)][:1]
     if "Model Management Service" not in text:  # (the v1 deploy API's own 504 page is not a scoring answer)
         found += [Answer(int(m.group(1)), m.group(2), path) for m in _HTML_ERROR_PAGE.finditer(text)]
     if not found:
@@ -402,6 +412,7 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
             or next((m.group(1) for m in _JSON_ERROR_LINES.finditer(scope)), None)
             or next((m.group(1) for m in _ERROR_CODE_BODY.finditer(scope)), None)
             or next((m.group(1) for m in _OLLAMA_ERROR.finditer(scope)), None)
+            or next((m.group(0) for m in _GPUSTACK_503.finditer(scope)), None)
             or next((m.group(2).strip() for m in _STATUS_BODY.finditer(scope)), None)
             or next((m.group(0) for m in _MLFLOW_CONTENT_TYPE.finditer(scope)), None)
             or next((m.group(0) for m in _RUN_FAILED.finditer(scope)), None))
@@ -420,6 +431,8 @@ def read_client_output(text: str, label: str, pasted: bool = False) -> tuple[lis
               "model_error_statuscode": _last(headers, "azureml-model-error-statuscode", "ms-azureml-model-error-statuscode"),
               "model_error_reason": _last(headers, "azureml-model-error-reason", "ms-azureml-model-error-reason"),
               "request_id": _last(headers, "x-ms-request-id", "x-request-id"),
+              # Envoy's `x-envoy-upstream-service-time` of the last answer that has it: how long the upstream took (ms)
+              "upstream_ms": int(ms) if (ms := _last(headers, "x-envoy-upstream-service-time") or "").isdigit() else None,
               "split_command": split, "server": server_signature(text), "grpc": grpc_call(text),
               "data_file_name": sent_name,  # `curl --data t1.json`: the name sent as the body (`-d @t1.json` reads the file)
               "host": (host := host_of(text)), "loopback": bool(host and _LOOPBACK.match(host)),

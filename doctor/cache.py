@@ -1,7 +1,9 @@
 """What mldoctor keeps between runs, under `~/.cache/mldoctor` (`$XDG_CACHE_HOME/mldoctor`, or
-`MLDOCTOR_CACHE_DIR`; set empty, nothing is kept): compiled hyperscan databases, and which rule files passed
-their load-time checks. A cache only saves time: an entry that is missing, unreadable or from another version
-is made again, and a failure to write one is ignored.
+`MLDOCTOR_CACHE_DIR`; set empty, nothing is kept): compiled hyperscan databases, which rule files passed
+their load-time checks, and those files' data as JSON. A cache only saves time: an entry that is missing,
+unreadable or from another version is made again, and a failure to write one is ignored. Like the user's own
+rule files, the directory is the user's: what is in it is trusted as much as they are (JSON and hyperscan's
+serialised databases only; nothing in it is run).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 MAX_VERIFIED = 1024  # digests kept of checked rule files (the built-in pack is ~50)
 
@@ -44,9 +46,14 @@ class Verified:
         self.path = where / f"{name}.json" if where else None
         self.fingerprint = fingerprint
         self._known: list[str] | None = None
+        self._digests: dict[str, str] = {}  # a load asks for each file's digest more than once
 
     def digest(self, text: str) -> str:
-        return hashlib.sha256(self.fingerprint + b"\0" + text.encode("utf-8", "surrogatepass")).hexdigest()
+        found = self._digests.get(text)
+        if found is None:
+            found = self._digests[text] = hashlib.sha256(
+                self.fingerprint + b"\0" + text.encode("utf-8", "surrogatepass")).hexdigest()
+        return found
 
     def known(self) -> list[str]:
         if self._known is None:
@@ -77,3 +84,55 @@ def source_fingerprint(package: str, names: Iterable[str]) -> bytes:
     for name in names:
         digest.update(name.encode() + b"\0" + files.joinpath(name).read_bytes() + b"\0")
     return digest.digest()
+
+
+class Parsed:
+    """The data of rule files whose text passed the checks (`Verified`), as JSON, with the line of each part a rule
+    asked for while it was built: the next load builds them from here without reading the YAML. Keyed by the
+    text's `Verified` digest (its bytes and the loading code's fingerprint); kept: the entries the last load used."""
+
+    def __init__(self, name: str, verified: Verified) -> None:
+        where = cache_dir()
+        self.path = where / f"{name}.json" if where else None
+        self.verified = verified
+        self._entries: dict[str, Any] | None = None
+        self._used: set[str] = set()
+        self._changed = False
+
+    def _all(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            if self.path is not None:
+                try:
+                    data = json.loads(self.path.read_bytes())
+                    self._entries = data if isinstance(data, dict) else {}
+                except (OSError, ValueError):
+                    pass
+        return self._entries
+
+    def get(self, text: str) -> Any:
+        """What `keep` kept for this text, or None."""
+        digest = self.verified.digest(text)
+        self._used.add(digest)
+        entry = self._all().get(digest)
+        return entry if isinstance(entry, dict) else None
+
+    def keep(self, text: str, data: Any, lines: list[dict[str, int]]) -> None:
+        """Keep a checked text's data and lines, when JSON gives them back unchanged (not a date, not a number as a
+        mapping key)."""
+        entry = {"data": data, "lines": lines}
+        try:
+            if json.loads(json.dumps(entry)) != entry:
+                return
+        except (TypeError, ValueError):
+            return
+        digest = self.verified.digest(text)
+        self._used.add(digest)
+        self._all()[digest] = entry
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the entries this load used, when one is new."""
+        if self._changed and self.path is not None:
+            store(self.path, json.dumps({d: e for d, e in self._all().items() if d in self._used}).encode())
+            self._changed = False

@@ -121,3 +121,42 @@ def test_a_read_only_cache_dir_does_not_fail_the_load(cache: Path, tmp_path: Pat
     cache.parent.mkdir(exist_ok=True)
     cache.write_text("a file where the folder should be")
     assert "my-rule" in loader.load_rules([rules_dir(tmp_path, RULE.format(id="my-rule"))]).rules
+
+
+def test_third_run_builds_the_same_rules_without_reading_the_yaml(cache: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run after the files were checked keeps their data as JSON (`rules-parsed.json`); the next builds every
+    rule from it, YAML unread: the same rules, lines and file:line places included."""
+    from doctor import yamlsafe
+
+    folder = rules_dir(tmp_path, RULE.format(id="my-rule"))
+    first = loader.load_rules([folder])  # checked
+    loader._verified.cache_clear()
+    loader.load_rules([folder])  # checked before: built from the YAML, its data kept
+    assert (cache / "rules-parsed.json").is_file()
+    loader._verified.cache_clear()
+
+    def no_yaml(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the YAML was read")
+
+    monkeypatch.setattr(yamlsafe, "compose", no_yaml)
+    third = loader.load_rules([folder])
+    assert list(third.rules) == list(first.rules)
+    assert all(third.rules[i] == first.rules[i] for i in first.rules)
+    places = [getattr(c, "where", None) for c in first.rules["init-failure"].conditions()]
+    assert [getattr(c, "where", None) for c in third.rules["init-failure"].conditions()] == places
+    assert any(place and place != "1" for place in places)  # lines were read, not defaulted
+
+
+@pytest.mark.parametrize("content", [b"", b"not json", b"[1, 2]", b'{"%s": {"data": 1, "lines": []}}',
+                                     b'{"%s": {"data": {"id": "x"}, "lines": [{"()": 3}]}}'])
+def test_a_parsed_cache_this_code_did_not_write_is_read_from_the_yaml(cache: Path, tmp_path: Path,
+                                                                       content: bytes) -> None:
+    folder = rules_dir(tmp_path, RULE.format(id="my-rule"))
+    first = loader.load_rules([folder])
+    loader._verified.cache_clear()
+    digest = loader._verified().digest(RULE.format(id="my-rule"))
+    (cache / "rules-parsed.json").write_bytes(content.replace(b"%s", digest.encode()))
+    loader._verified.cache_clear()
+    again = loader.load_rules([folder])
+    assert again.rules["my-rule"] == first.rules["my-rule"]

@@ -63,31 +63,49 @@ def load_rules(paths: Iterable[Path], builtin: bool = True) -> RuleSet:
     dirs = ([builtin_rules_dir()] if builtin else []) + list(paths)
     ruleset = RuleSet()
     verified = _verified()
+    parsed = _parsed()
     passed: list[str] = []
     for file in rule_files(dirs):
         text = _read(file)
-        for rule in load_file(file, text, checked=text in verified):
+        checked = text in verified
+        for rule in load_file(file, text, checked=checked, parsed=parsed if checked else None):
             if rule.id in ruleset.rules:
                 raise RuleError(f"duplicate rule id {rule.id!r} (first in {ruleset.rules[rule.id].where})", rule.where)
             ruleset.rules[rule.id] = rule
         passed.append(text)
     verified.add(passed)
+    parsed.save()
     return ruleset
+
+
+_CODE = ["rules/loader.py", "rules/model.py", "rules/templates.py", "rules/exprs.py", "rules/safety.py",
+         "linematch.py", "yamlsafe.py", "schemas/rule.schema.json"]  # what a rule file's checks and building depend on
 
 
 @functools.lru_cache(maxsize=1)
 def _verified() -> "Verified":
     from doctor.cache import Verified, source_fingerprint
 
-    code = ["rules/loader.py", "rules/model.py", "rules/templates.py", "rules/exprs.py", "rules/safety.py",
-            "linematch.py", "yamlsafe.py", "schemas/rule.schema.json"]
-    return Verified("rules-checked", source_fingerprint("doctor", code))
+    return Verified("rules-checked", source_fingerprint("doctor", _CODE))
 
 
-def load_file(path: Path, text: str | None = None, checked: bool = False) -> list[Rule]:
+def _parsed() -> "Parsed":
+    from doctor.cache import Parsed
+
+    return Parsed("rules-parsed", _verified())
+
+
+def load_file(path: Path, text: str | None = None, checked: bool = False, parsed: "Parsed | None" = None) -> list[Rule]:
     """The rules of one file (a mapping, or a list of mappings under `rules:`); `checked`: its text passed every
-    check before, only build it."""
+    check before, only build it; `parsed`: the cache of checked texts' data (taken from it when it holds this text,
+    else kept in it: reading the YAML was ~80 ms of a check's ~340)."""
     text = _read(path) if text is None else text
+    entry = parsed.get(text) if parsed is not None else None
+    if entry is not None:
+        try:
+            return _build_items(entry["data"], None, path, checked, [_Lines(None, known) for known in entry["lines"]])[0]
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass  # an entry this code did not write: the YAML is read again
     try:
         root = yamlsafe.compose(text, checked)
         if not checked and (twice := yamlsafe.duplicate_key(root)) is not None:  # a spliced example loses half
@@ -99,11 +117,40 @@ def load_file(path: Path, text: str | None = None, checked: bool = False) -> lis
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise RuleError(f"not valid YAML: {getattr(err, 'problem', err)}", f"{path}:{line}") from None
+    rules, lines = _build_items(data, root, path, checked, None)
+    if parsed is not None:
+        parsed.keep(text, data, [rule_lines.known for rule_lines in lines])
+    return rules
+
+
+def _build_items(data: Any, root: Any, path: Path, checked: bool,
+                 lines: "list[_Lines] | None") -> tuple[list[Rule], list["_Lines"]]:
+    """The file's rules from its data, with the line of each part from the YAML nodes (`root`) or from `lines`;
+    and the lines each rule asked for."""
     if isinstance(data, dict) and isinstance(data.get("rules"), list):
-        items = [(item, _child(root, "rules", i), ("rules", i)) for i, item in enumerate(data["rules"])]
+        items = [(item, _child(root, "rules", i) if root is not None else None, ("rules", i))
+                 for i, item in enumerate(data["rules"])]
     else:
         items = [(data, root, ())]
-    return [_build_checked(item, node, path, prefix, checked) for item, node, prefix in items]
+    made = lines if lines is not None else [_Lines(node) for _, node, _ in items]
+    if len(made) != len(items):
+        raise ValueError("not this file's lines")
+    return [_build_checked(item, at, path, prefix, checked) for (item, _, prefix), at in zip(items, made)], made
+
+
+class _Lines:
+    """The line of each part of one rule (a path of keys from its mapping): read from its YAML node, and noted
+    (`known`, for the parsed-rules cache); or, from the cache, looked up in what was noted then."""
+
+    def __init__(self, root: Any, known: dict[str, int] | None = None) -> None:
+        self.root, self.known = root, {} if known is None else known
+
+    def __call__(self, *keys: Any) -> int:
+        key = repr(keys)  # keys are str and int: repr tells them apart, and is ten times faster than json.dumps
+        if self.root is None:
+            return self.known[key]  # KeyError: not written by this code (the caller reads the YAML again)
+        line = self.known[key] = _line(self.root, keys)
+        return line
 
 
 def _read(path: Path) -> str:
@@ -137,14 +184,13 @@ def _line(root: Any, keys: Iterable[Any]) -> int:
     return node.start_mark.line + 1 if node is not None else 1
 
 
-def _build_checked(data: Any, root: Any, path: Path, prefix: tuple[Any, ...], checked: bool = False) -> Rule:
-    lines = lambda *keys: _line(root, keys)  # noqa: E731 - a small local closure reads best here
+def _build_checked(data: Any, lines: _Lines, path: Path, prefix: tuple[Any, ...], checked: bool = False) -> Rule:
     if checked:
         return _build(data, path, lines)
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path).__len__())
     if errors:
         err = errors[0]
-        where = f"{path}:{_line(root, list(err.absolute_path))}"
+        where = f"{path}:{lines(*err.absolute_path)}"
         at = "/".join(str(p) for p in err.absolute_path) or "(top)"
         raise RuleError(f"{at}: {err.message}", where)
     try:

@@ -142,6 +142,36 @@ def test_a_log_posted_as_a_string_literal_is_read_as_its_lines() -> None:
     assert '  File "/var/azureml-server/aml_blueprint.py", line 163, in register' in lines
 
 
+def test_a_log_of_json_records_is_read_as_their_messages_lines() -> None:
+    # agatagruza/Microsoft-Open-Hack-AI (2018): a v1 image's get_logs(), one JSON record a line, a traceback inside the
+    # `message` of a record whose message is itself a JSON record
+    case = CORPUS / "a-v1-aci-2018-json-logger-get-logs-keras-load-model-relative-h5-name-not-found"
+    evidence = _read(case / "deploy/get_logs.txt", "deploy")
+    [log] = evidence.logs
+    assert log.name == "deploy/get_logs.txt (its JSON records' messages)"
+    with log.open() as stream:
+        lines = stream.read().decode().splitlines()
+    assert lines[0] == "2018-12-13T22:56:25,399160286+00:00 - iot-server/run "  # a line that is no record, as it was
+    assert "2018-12-13T22:56:25.693640Z INFO gunicorn.error - Starting gunicorn 19.6.0" in lines
+    assert "2018-12-13T22:56:29.751276Z ERROR root - User's init function failed" in lines
+    assert '  File "score.py", line 12, in init' in lines
+    assert lines[lines.index('  File "score.py", line 12, in init') + 1] == "    model = load_model('objectmodelchal5.h5')"
+    assert any(line.startswith("OSError: Unable to open file (unable to open file: name = 'objectmodelchal5.h5'")
+               for line in lines)
+
+
+@pytest.mark.parametrize("text", [
+    '{"timestamp": "2026-12-05T10:00:00Z", "message": "one line", "level": "INFO"}\n'
+    '{"timestamp": "2026-12-05T10:00:01Z", "message": "another", "level": "INFO"}\n',  # no message spans lines
+    'json {"msg": "x\\ny"}\n',  # no record: a line that only holds one
+    '{"msg": "x\\ny", "broken": }\n',  # no JSON
+])
+def test_json_records_whose_messages_span_no_lines_are_left_as_they_are(text: str) -> None:
+    from doctor.collect.pasted import json_record_log
+
+    assert json_record_log(text) is None
+
+
 @pytest.mark.parametrize("text", ["one\\ntwo\n", "a real log\nwith a \\n in one line\nand more\n",
                                   'json {"msg": "x\\ny"}\n'])
 def test_a_text_with_few_escaped_line_breaks_is_left_as_it_is(text: str) -> None:

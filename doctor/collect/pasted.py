@@ -51,9 +51,14 @@ def read_file(path: Path, label: str, place: str, evidence: Evidence) -> None:
     if place != "client":
         facts = deploy_output.read_deploy_output(text, label, placed=place == "deploy") + node_query.read_node_queries(text, label)
         evidence.configs.extend(facts)
-        # a log posted as a string literal: its lines, in place of the text as posted (one long line)
-        unescaped = escaped_log(text) if size <= MAX_TEXT_BYTES else None
-        used = _pasted(path, label, size, evidence, logs=unescaped is None) or used or bool(facts)
+        # a log of JSON records whose messages span lines (a traceback in one record), or a log posted as a string
+        # literal (one long line): its lines, in place of the text as posted
+        records = json_record_log(text) if size <= MAX_TEXT_BYTES else None
+        unescaped = escaped_log(text) if size <= MAX_TEXT_BYTES and records is None else None
+        used = _pasted(path, label, size, evidence, logs=records is None and unescaped is None) or used or bool(facts)
+        if records is not None:
+            evidence.logs.append(LogSource.from_bytes(f"{label} (its JSON records' messages)", "pasted", records.encode()))
+            used = True
         if unescaped is not None:
             evidence.logs.append(LogSource.from_bytes(f"{label} (its \\n as line breaks)", "pasted", unescaped.encode()))
             used = True
@@ -75,6 +80,65 @@ def escaped_log(text: str) -> str | None:
     if literal < 3 or literal <= text.count("\n"):
         return None
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+_MESSAGE_KEYS = ("message", "msg", "log")
+_TIME_KEYS = ("timestamp", "time", "@timestamp", "asctime")
+_LEVEL_KEYS = ("level", "levelname", "severity")
+_LOGGER_KEYS = ("logger", "logger_name", "name")
+
+
+def json_record_log(text: str) -> str | None:
+    """A log whose lines are JSON records, one object a line, with a message spanning lines in at least one (the
+    Azure ML v1 images of 2018-2019, whose `get_logs()` shows `{"timestamp": …, "message": "{\\"requestId\\": …,
+    \\"message\\": \\"Encountered Exception Traceback …\\\\n  File …\\"}", "level": "ERROR", …}`): each record as
+    `TIME LEVEL LOGGER - MESSAGE`, the JSON of a message that is itself a record unwrapped (one level), its line breaks
+    kept, so that a traceback logged in one record reads as it was printed. Lines that are no record stay as they
+    are. None when no record's message spans lines: its lines are then read as posted."""
+    lines = text.split("\n")
+    if not any("\\n" in line and line.lstrip().startswith("{") for line in lines):
+        return None
+    out: list[str] = []
+    spans = False
+    for line in lines:
+        record = _json_record(line)
+        if record is None:
+            out.append(line)
+            continue
+        spans = spans or "\n" in record
+        out.append(record)
+    return "\n".join(out) if spans else None
+
+
+def _json_record(line: str) -> str | None:
+    """One JSON log record as `TIME LEVEL LOGGER - MESSAGE` (the parts it has), or None when the line is no record."""
+    import json
+
+    stripped = line.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        record = json.loads(stripped)
+    except ValueError:
+        return None
+    message = _field(record, _MESSAGE_KEYS) if isinstance(record, dict) else None
+    if message is None:
+        return None
+    inner = message.strip()
+    if inner.startswith("{") and inner.endswith("}"):  # the message is a record of its own (the v1 server's logger)
+        try:
+            nested = json.loads(inner)
+        except ValueError:
+            nested = None
+        if isinstance(nested, dict):
+            message = _field(nested, _MESSAGE_KEYS) or message
+    head = " ".join(x for x in (_field(record, _TIME_KEYS), _field(record, _LEVEL_KEYS), _field(record, _LOGGER_KEYS)) if x)
+    message = message.replace("\r\n", "\n").rstrip("\n")
+    return f"{head} - {message}" if head else message
+
+
+def _field(record: dict, keys: tuple[str, ...]) -> str | None:
+    return next((record[k] for k in keys if isinstance(record.get(k), str)), None)
 
 
 def _unusable(head: bytes) -> str:

@@ -185,8 +185,8 @@ def serve_status(text: str) -> dict[str, Any] | None:
     first), error: its last exception line, exception: the exception's class (the cause Ray wraps, `SyntaxError` of
     `RayTaskError(SyntaxError)`), wrapper: Ray's wrapping class or None, detail: what follows the class, app_frame:
     {file, line, func} of the deepest frame of the application's code or None, at_import: the exception is raised
-    while the application's module is imported (a SyntaxError, or that frame is `<module>`), in_app: it is raised by
-    the application's code}; None when the text is no `serve status`."""
+    while the application's module is imported (a SyntaxError, or a frame of its code is `<module>`), in_app: it is
+    raised by the application's code}; None when the text is no `serve status`."""
     found = list(_SERVE_STATUS.finditer(text))
     proxies = _SERVE_PROXY.findall(text)
     if not found or not any(m in text for m in _SERVE_CONTEXT):
@@ -219,7 +219,9 @@ def serve_status(text: str) -> dict[str, Any] | None:
         own = [f for f in frames if not _LIBRARY_FRAME.search(f[0])]
         if own:
             app_frame = {"file": own[-1][0], "line": int(own[-1][1]), "func": own[-1][2]}
-    at_import = exception in _AT_IMPORT or bool(app_frame and app_frame["func"] == "<module>")
+    at_import = exception in _AT_IMPORT or bool(message and any(
+        f.group(3) == "<module>" and not _LIBRARY_FRAME.search(f.group(1))
+        for f in map(_TRACE_FRAME.match, message.splitlines()) if f))
     return {"status": app, "statuses": statuses, "failed": any(s in _SERVE_FAILED for s in statuses),
             "message": message, "error": error, "exception": exception, "wrapper": wrapper, "detail": detail,
             "app_frame": app_frame, "at_import": at_import, "in_app": bool(exception) and (at_import or app_frame is not None)}

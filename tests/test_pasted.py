@@ -1224,6 +1224,11 @@ def test_a_status_text_naming_a_failure_in_any_case_is_never_a_successful_deploy
     ok = "ACI service creation operation finished, operation \"Succeeded\"\nHealthy\n"
     [fact] = deploy_output.read_deploy_output(ok, "pasted/x.txt")
     assert not fact.values["failed"]
+    # a setting's name is no failure: a v2 deployment's YAML echoed by a successful create
+    ok = ('Operation ID: 1\n{"provisioning_state": "Succeeded", "liveness_probe": {"failure_threshold": 30, '
+          '"timeout": 2}}\n')
+    [fact] = deploy_output.read_deploy_output(ok, "pasted/x.txt")
+    assert not fact.values["failed"]
 
 
 def test_ray_serve_status_is_a_deploy_output_with_its_message() -> None:

@@ -353,7 +353,8 @@ def _specific(messages: list[str]) -> str | None:
 # A status or a message that names a failure, in any case and joined by `_` (Ray Serve's `DEPLOY_FAILED`, `UNHEALTHY`;
 # `Deployment failed:`; `state: failed`), or an exception line, with its cause in parentheses too
 # (`ray.exceptions.RayTaskError(SyntaxError): …`): such an output never says that the deployment succeeded.
-_FAILED_WORD = re.compile(r"(?i)(?<![a-z])(?:failed|failure|unhealthy|timed ?out)(?![a-z])")
+# (joined by `_` on its left only: `DEPLOY_FAILED` is a status, `failure_threshold` a setting's name)
+_FAILED_WORD = re.compile(r"(?i)(?<![a-z])(?:failed|failure|unhealthy|timed ?out)(?![a-z_])")
 _FAILED_MARK = re.compile(r"\w(?:Error|Exception)(?:\(\w{1,80}\))?:|Error:|ERROR")
 
 

@@ -303,6 +303,34 @@ def _score_script(text: str, label: str) -> list[ConfigFact]:
     return [ConfigFact(label, "score-script", scoring.analyse(text, label))]
 
 
+def _ray_serve_config(text: str, label: str) -> list[ConfigFact]:
+    """Ray Serve's config file (`serve deploy config.yaml`, a RayService's `serveConfigV2`): one application's
+    `import_path` at the top (Ray up to 2.4), or an `applications:` list. Each application's `import_path`
+    (`module:attribute` or `module.attribute`), the module and the file it implies, and the deployments it names."""
+    if "import_path" not in text:
+        return []
+    data = _structured(text, label)
+    if not isinstance(data, dict):
+        return []
+    listed = data.get("applications")
+    apps: list[dict[str, Any]] = []
+    for app in listed if isinstance(listed, list) else [data]:
+        if not isinstance(app, dict) or not isinstance(app.get("import_path"), str):
+            continue
+        path = app["import_path"].strip()
+        module = path.split(":", 1)[0] if ":" in path else path.rsplit(".", 1)[0]
+        runtime_env = app.get("runtime_env") if isinstance(app.get("runtime_env"), dict) else {}
+        apps.append({"name": app.get("name"), "import_path": path, "module": module,
+                     "module_file": module.replace(".", "/") + ".py", "route_prefix": app.get("route_prefix"),
+                     "deployments": [str(d["name"]) for d in app.get("deployments") or []
+                                     if isinstance(d, dict) and d.get("name")],
+                     "working_dir": runtime_env.get("working_dir")})
+    if not apps:
+        return []
+    values = {"apps": apps, **{key: apps[0][key] for key in ("import_path", "module", "module_file")}}
+    return [ConfigFact(label, "ray-serve-config", values, (), _lines(text, ["import_path", "deployments"]))]
+
+
 def _deploy_output(text: str, label: str) -> list[ConfigFact]:
     from doctor.collect.deploy_output import read_deploy_output
 
@@ -399,4 +427,4 @@ def _serving_manifest(data: dict[str, Any], text: str, label: str) -> list[Confi
 
 
 READERS: list[Callable[[str, str], list[ConfigFact]]] = [_score_script, _v2, _v1, _k8s_manifest, _environment,
-                                                          _deploy_output]
+                                                          _ray_serve_config, _deploy_output]

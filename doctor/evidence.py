@@ -275,7 +275,7 @@ class ConfigFact:
     """A service configuration file understood: `kind` says which dialect, `values` the settings."""
 
     source: str
-    kind: str  # azureml-v1 | azureml-v2-managed | azureml-v2-kubernetes | k8s-deployment | hpa | environment | score-script | deploy-output
+    kind: str  # azureml-v1 | azureml-v2-managed | azureml-v2-kubernetes | k8s-deployment | hpa | environment | score-script | deploy-output | ray-serve-config
     values: dict[str, Any]
     assumed: tuple[str, ...] = ()  # keys whose value is a documented default, not read from the file
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the file, for SARIF

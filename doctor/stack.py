@@ -162,6 +162,8 @@ def _log_stack(opener: Any) -> tuple[str | None, str | None]:
 def _config_stack(kind: str, values: dict[str, Any]) -> str | None:
     if kind.startswith("azureml-v2") or kind == "azureml-v1" or kind == "score-script":
         return "azmlinfsrv"
+    if kind == "ray-serve-config" or (kind == "deploy-output" and values.get("serve")):  # a Serve config, `serve status`
+        return "ray-serve"
     return None
 
 

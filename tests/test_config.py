@@ -122,6 +122,23 @@ def test_a_serving_manifest_says_which_model_uri_names_a_file(tmp_path: Path, te
     assert fact.values["models"]
 
 
+@pytest.mark.parametrize(("text", "module", "module_file", "deployments"), [
+    ("# config.yaml\nhost: 127.0.0.1\nport: 8000\nimport_path: fail:app\n", "fail", "fail.py", []),  # ray-project/ray#33118
+    ("applications:\n- name: app1\n  route_prefix: /\n  import_path: models.text.app\n  deployments:\n  - name: Model\n"
+     "    num_replicas: 2\n", "models.text", "models/text.py", ["Model"]),
+])
+def test_a_ray_serve_config_names_the_module_of_its_import_path(tmp_path: Path, text: str, module: str, module_file: str,
+                                                                deployments: list[str]) -> None:
+    """Ray Serve's config (`serve deploy config.yaml`): the module `import_path` names (`module:attr` or `module.attr`),
+    the file it implies and the deployments the config lists."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    (fact,) = read_config(path)
+    assert fact.kind == "ray-serve-config"
+    assert (fact.values["module"], fact.values["module_file"]) == (module, module_file)
+    assert fact.values["apps"][0]["deployments"] == deployments
+
+
 def test_host_networking_is_read_from_docker_inspect_and_pod_spec() -> None:
     """A container on the host's network (its loopback is the host's: a server bound to 127.0.0.1 is reachable from the
     host) is told from one with its own network: Docker's HostConfig.NetworkMode, a pod's spec.hostNetwork."""

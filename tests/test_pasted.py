@@ -1241,3 +1241,51 @@ def test_a_grpc_channel_that_never_opened_is_a_call_without_answer() -> None:
     assert fact.values["reason"] == "grpc_unavailable"
     assert fact.values["grpc"] == {"client": "tritonclient", "target": "192.168.1.26:30353", "port": "30353"}
     assert client_output.grpc_call("HTTP/1.1 200 OK\n") is None
+
+
+def test_a_status_text_naming_a_failure_in_any_case_is_never_a_successful_deploy() -> None:
+    """A deploy output counts as the platform's word on the deployment: one that says `failed`, `FAILED`, `DEPLOY_FAILED`,
+    `UNHEALTHY` or an exception with its cause in parentheses (`RayTaskError(SyntaxError):`) has failed, whatever its
+    case (Ray Serve's `serve status` was taken for an Azure ML v1 output that did not fail, and reported healthy)."""
+    for text in ("Deployment failed: see the log\n", "Service deployment polling: state: FAILED\n",
+                 "wait_for_deployment: status unhealthy\n", "Operation ID: 1\nray.exceptions.RayTaskError(SyntaxError): x\n"):
+        [fact] = deploy_output.read_deploy_output(text, "pasted/x.txt")
+        assert fact.values["failed"], text
+    ok = "ACI service creation operation finished, operation \"Succeeded\"\nHealthy\n"
+    [fact] = deploy_output.read_deploy_output(ok, "pasted/x.txt")
+    assert not fact.values["failed"]
+    # a setting's name is no failure: a v2 deployment's YAML echoed by a successful create
+    ok = ('Operation ID: 1\n{"provisioning_state": "Succeeded", "liveness_probe": {"failure_threshold": 30, '
+          '"timeout": 2}}\n')
+    [fact] = deploy_output.read_deploy_output(ok, "pasted/x.txt")
+    assert not fact.values["failed"]
+
+
+def test_ray_serve_status_is_a_deploy_output_with_its_message() -> None:
+    """`serve status` (ray-project/ray#33118, #33579; #38185's RUNNING output): the application's status, the exception
+    its failed status's message ends with (the cause Ray wraps), and whether the application's own code raised it."""
+    syntax = (CORPUS / "k-rayserve-import-path-module-syntax-error-deploy-failed-no-detail-available" / "pasted"
+              / "serve-status.txt").read_text()
+    [fact] = deploy_output.read_deploy_output(syntax, "pasted/serve-status.txt")
+    serve = fact.values["serve"]
+    assert fact.values["failed"] and fact.values["state"] == "DEPLOY_FAILED"
+    assert fact.values["message"] == "ray.exceptions.RayTaskError(SyntaxError): <no detail available>"
+    assert (serve["exception"], serve["wrapper"], serve["at_import"], serve["in_app"]) == ("SyntaxError", "RayTaskError", True, True)
+    key = (CORPUS / "k-rayserve-config-names-deployment-not-in-app-deploy-failed-keyerror-app3-modell" / "pasted"
+           / "serve-status.txt").read_text()
+    [fact] = deploy_output.read_deploy_output(key, "pasted/serve-status.txt")
+    assert fact.values["message"] == "KeyError: 'app3_Modell'"
+    assert (fact.values["serve"]["exception"], fact.values["serve"]["in_app"]) == ("KeyError", False)
+    running = ("proxies:\n  090fe807117c1d14aa3eedfe734467aaa95915f893a80a4b01016588: HEALTHY\napplications:\n  default:\n"
+               "    status: RUNNING\n    message: ''\n    last_deployed_time_s: 1691541115.2581592\n    deployments:\n"
+               "      default_Hello:\n        status: HEALTHY\n        replica_states:\n          RUNNING: 3\n        message: ''\n")
+    [fact] = deploy_output.read_deploy_output(running, "pasted/serve-status.txt")
+    assert not fact.values["failed"] and fact.values["state"] == "RUNNING"
+    user = ("applications:\n  default:\n    status: DEPLOY_FAILED\n    message: |-\n      Deployment failed:\n"
+            "      Traceback (most recent call last):\n"
+            '        File "/home/ray/app/model.py", line 3, in <module>\n          raise ValueError("no MODEL_DIR")\n'
+            "      ValueError: no MODEL_DIR\n")
+    serve = deploy_output.serve_status(user)
+    assert serve and serve["app_frame"] == {"file": "/home/ray/app/model.py", "line": 3, "func": "<module>"}
+    assert serve["at_import"] and serve["in_app"] and serve["detail"] == "no MODEL_DIR"
+    assert deploy_output.serve_status("status: RUNNING\n") is None  # no Ray Serve around it

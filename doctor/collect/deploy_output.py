@@ -133,6 +133,100 @@ def docker_refusal(text: str, placed: bool = False) -> tuple[dict[str, Any], str
     return {"engine_refused": said}, said
 
 
+# Ray Serve's `serve status` (YAML): the application's status (`app_status:` up to Ray 2.4, `applications: NAME:` after)
+# and each deployment's, each with a `message:` (a block scalar when it holds a traceback), and the HTTP proxies'
+# (`proxies: NODE_ID: HEALTHY`). An application is NOT_STARTED, DEPLOYING, DEPLOY_FAILED, RUNNING, UNHEALTHY or
+# DELETING; a deployment UPDATING, HEALTHY or UNHEALTHY (later releases add DEPLOY_FAILED, UPSCALING, DOWNSCALING).
+_SERVE_STATUS = re.compile(r"^( *)status: ['\"]?(NOT_STARTED|DEPLOYING|DEPLOY_FAILED|RUNNING|UNHEALTHY|DELETING|UPDATING|"
+                           r"HEALTHY|UPSCALING|DOWNSCALING)['\"]?[ \t]*$", re.MULTILINE)
+_SERVE_PROXY = re.compile(r"^ +[0-9a-f]{16,64}: (HEALTHY|UNHEALTHY|STARTING|DRAINING|DRAINED)[ \t]*$", re.MULTILINE)
+# what makes such `status:` lines Ray Serve's (a bare `status: RUNNING` could be anything's)
+_SERVE_CONTEXT = ("app_status:", "deployment_statuses:", "applications:", "DEPLOY_FAILED", "replica_states:", "ray::",
+                  "ray.exceptions.", "/ray/serve/", "proxies:")
+_SERVE_FAILED = ("DEPLOY_FAILED", "UNHEALTHY")
+_MESSAGE_KEY = re.compile(r"^( *)message: ?(.*)$")
+# an exception's line, with Ray's wrapper of the cause (`ray.exceptions.RayTaskError(SyntaxError): <no detail available>`)
+_EXCEPTION_LINE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)))(?:\((\w{1,80})\))?:"
+                             r"(?: (.*))?$")
+_TRACE_FRAME = re.compile(r'^\s*File "([^"\n]{1,1000})", line (\d+), in (\S+)')
+# a frame of a library or of Python's own, not the application's: an installed package, Ray's source checkout, the
+# standard library, `<frozen importlib._bootstrap>` (not `/home/ray/…`: KubeRay's images run as the user `ray`)
+_LIBRARY_FRAME = re.compile(r"[/\\](?:site|dist)-packages[/\\]|[/\\]python[/\\]ray[/\\]|[/\\]lib[/\\]python\d(?:\.\d+)?[/\\]|^<")
+_AT_IMPORT = ("SyntaxError", "IndentationError", "TabError")
+
+
+def _serve_messages(lines: list[str]) -> list[tuple[int, str]]:
+    """Each `message:` of a `serve status` text: (its line index, its text: a block scalar's lines dedented, a plain or
+    quoted scalar unquoted)."""
+    found: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        key = _MESSAGE_KEY.match(line)
+        if not key:
+            continue
+        indent, rest = len(key.group(1)), key.group(2).strip()
+        if rest[:1] in ("|", ">"):
+            body: list[str] = []
+            for nxt in lines[i + 1:]:
+                if nxt.strip() and len(nxt) - len(nxt.lstrip(" ")) <= indent:
+                    break
+                body.append(nxt)
+            margin = min((len(b) - len(b.lstrip(" ")) for b in body if b.strip()), default=0)
+            said = "\n".join(b[margin:] for b in body).strip()
+        else:
+            said = rest[1:-1] if len(rest) > 1 and rest[0] == rest[-1] and rest[0] in "'\"" else rest
+        if said:
+            found.append((i, said))
+    return found
+
+
+def serve_status(text: str) -> dict[str, Any] | None:
+    """Ray Serve's `serve status`: {status: the application's (the first, least indented), statuses: every status
+    named, failed: any DEPLOY_FAILED or UNHEALTHY, message: the failed status's message (the one with an exception
+    first), error: its last exception line, exception: the exception's class (the cause Ray wraps, `SyntaxError` of
+    `RayTaskError(SyntaxError)`), wrapper: Ray's wrapping class or None, detail: what follows the class, app_frame:
+    {file, line, func} of the deepest frame of the application's code or None, at_import: the exception is raised
+    while the application's module is imported (a SyntaxError, or a frame of its code is `<module>`), in_app: it is
+    raised by the application's code}; None when the text is no `serve status`."""
+    found = list(_SERVE_STATUS.finditer(text))
+    proxies = _SERVE_PROXY.findall(text)
+    if not found or not any(m in text for m in _SERVE_CONTEXT):
+        return None
+    lines = text.splitlines()
+    starts = [text.count("\n", 0, m.start()) for m in found]
+    statuses = [m.group(2) for m in found] + proxies
+    app = min(found, key=lambda m: len(m.group(1))).group(2)
+    messages = _serve_messages(lines)
+    # the message of a failed status: the first `message:` after it at the same indent
+    failed_messages = []
+    for m, start in zip(found, starts):
+        if m.group(2) in _SERVE_FAILED:
+            said = next((t for i, t in messages if i > start and len(lines[i]) - len(lines[i].lstrip(" ")) == len(m.group(1))),
+                        None)
+            if said:
+                failed_messages.append(said)
+    with_exception = [t for t in failed_messages if any(_EXCEPTION_LINE.match(line) for line in t.splitlines())]
+    message = (with_exception or failed_messages or [None])[0]
+    error = exception = wrapper = detail = None
+    app_frame = None
+    if message:
+        exc_lines = [line.strip() for line in message.splitlines() if _EXCEPTION_LINE.match(line)]
+        if exc_lines:
+            error = exc_lines[-1]
+            parts = _EXCEPTION_LINE.match(error)
+            exception, wrapper = (parts.group(3), parts.group(2)) if parts.group(3) else (parts.group(2), None)
+            detail = (parts.group(4) or "").strip() or None
+        frames = [f.groups() for f in map(_TRACE_FRAME.match, message.splitlines()) if f]
+        own = [f for f in frames if not _LIBRARY_FRAME.search(f[0])]
+        if own:
+            app_frame = {"file": own[-1][0], "line": int(own[-1][1]), "func": own[-1][2]}
+    at_import = exception in _AT_IMPORT or bool(message and any(
+        f.group(3) == "<module>" and not _LIBRARY_FRAME.search(f.group(1))
+        for f in map(_TRACE_FRAME.match, message.splitlines()) if f))
+    return {"status": app, "statuses": statuses, "failed": any(s in _SERVE_FAILED for s in statuses),
+            "message": message, "error": error, "exception": exception, "wrapper": wrapper, "detail": detail,
+            "app_frame": app_frame, "at_import": at_import, "in_app": bool(exception) and (at_import or app_frame is not None)}
+
+
 def _explicit_codes(text: str) -> set[str]:
     """Codes written as codes: `"code": "X"`, `ERROR: (X)`, `Code: X`, `(None) X:`."""
     codes = set(_JSON_CODE.findall(text)) | set(_NONE_CODE.findall(text)) | set(_CODE_LINE.findall(text))
@@ -148,9 +242,9 @@ def error_codes(text: str) -> list[str]:
 
 
 def looks_like_deploy_output(text: str) -> bool:
-    """True when the text is a deploy command's output: a v1 marker, or an error code written as one next to a
-    v2 marker or a known code (a pod table saying `CrashLoopBackOff` is not a deploy output)."""
-    if any(m in text for m in _V1_MARKERS):
+    """True when the text is a deploy command's output: a v1 marker, Ray Serve's `serve status`, or an error code
+    written as one next to a v2 marker or a known code (a pod table saying `CrashLoopBackOff` is not a deploy output)."""
+    if any(m in text for m in _V1_MARKERS) or serve_status(text) is not None:
         return True
     codes = _explicit_codes(text)
     return bool(codes) and (any(m in text for m in _V2_MARKERS) or bool(codes & set(KNOWN_CODES))
@@ -226,10 +320,17 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     if not looks_like_deploy_output(text) and not worded:
         return []
     state = _STATE.search(text)
+    serve = serve_status(tail)
+    if serve and serve["failed"]:  # Ray Serve's own word: its exception line, or the failed status's message
+        said = serve["error"] or ((serve["message"] or "").splitlines() or [None])[0]
+        if said:
+            messages.insert(0, said)
     values = {"error_codes": error_codes(text), "text": tail,
-              "state": next((g for g in state.groups() if g), None) if state else None,
+              "state": next((g for g in state.groups() if g), None) if state else serve["status"] if serve else None,
               "message": _specific(messages),
-              "failed": _failed(text) or bool(worded), **refused}
+              "failed": _failed(text) or bool(worded) or bool(serve and serve["failed"]), **refused}
+    if serve:
+        values["serve"] = serve
     return [ConfigFact(label, "deploy-output", values)]
 
 
@@ -249,9 +350,17 @@ def _specific(messages: list[str]) -> str | None:
     return messages[0]
 
 
+# A status or a message that names a failure, in any case and joined by `_` (Ray Serve's `DEPLOY_FAILED`, `UNHEALTHY`;
+# `Deployment failed:`; `state: failed`), or an exception line, with its cause in parentheses too
+# (`ray.exceptions.RayTaskError(SyntaxError): …`): such an output never says that the deployment succeeded.
+# (joined by `_` on its left only: `DEPLOY_FAILED` is a status, `failure_threshold` a setting's name)
+_FAILED_WORD = re.compile(r"(?i)(?<![a-z])(?:failed|failure|unhealthy|timed ?out)(?![a-z_])")
+_FAILED_MARK = re.compile(r"\w(?:Error|Exception)(?:\(\w{1,80}\))?:|Error:|ERROR")
+
+
 def _failed(text: str) -> bool:
-    """Whether the output reports a failure (an error code, a failed state, an exception)."""
-    return bool(error_codes(text)) or bool(re.search(r"\b(?:Failed|Unhealthy|TimedOut)\b|Error:|ERROR", text))
+    """Whether the output reports a failure (an error code, a failed state in any case, an exception)."""
+    return bool(error_codes(text)) or bool(_FAILED_WORD.search(text) or _FAILED_MARK.search(text))
 
 
 def as_log(fact: ConfigFact) -> LogSource:

@@ -192,7 +192,7 @@ def serve_status(text: str) -> dict[str, Any] | None:
     if not found or not any(m in text for m in _SERVE_CONTEXT):
         return None
     lines = text.splitlines()
-    starts = [text.count("\n", 0, m.start()) for m in found]
+    starts = [text.count("\n", 0, m.span()[0]) for m in found]
     statuses = [m.group(2) for m in found] + proxies
     app = min(found, key=lambda m: len(m.group(1))).group(2)
     messages = _serve_messages(lines)

@@ -147,6 +147,20 @@ def test_database_cache_rebuilt_when_broken(tmp_path: Path, monkeypatch: pytest.
     assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
 
 
+def test_a_cached_database_is_found_without_working_out_the_expressions(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database cache is keyed by the patterns (and the code making their expressions): a run that finds it
+    makes no expression; other patterns make another database."""
+    monkeypatch.setenv("MLDOCTOR_CACHE_DIR", str(tmp_path))
+    first = hs.HyperscanScanner(PATTERNS, first_only=[0])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hs, "hs_expression", lambda *args: pytest.fail("an expression was worked out"))
+        again = hs.HyperscanScanner(PATTERNS, first_only=[0])
+    assert again.fast_ids == first.fast_ids and again.db is not None
+    hs.HyperscanScanner(PATTERNS, first_only=[1])  # first_only is in the key: a second database
+    assert len(list(tmp_path.glob("hs-*.db"))) == 2
+
+
 def test_nested_quantifiers_are_found() -> None:
     from doctor.scan import nested_quantifier
 

@@ -9,6 +9,7 @@ found clean.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from doctor.evidence import Evidence
 
@@ -28,9 +29,33 @@ def runtime_evidence(evidence: Evidence) -> list[str]:
     kinds = ["logs"] if any(s.size != 0 and not s.prose for s in evidence.logs) else []
     kinds += [name for name in ("events", "states", "workloads", "autoscalers", "pvcs", "metrics")
               if getattr(evidence, name, None)]
-    if any(c.kind == "deploy-output" for c in evidence.configs):  # the platform's own word on the deployment
+    if any(c.kind == "deploy-output" and _says_serving(c.values) for c in evidence.configs):  # the platform's own word
         kinds.append("deploy output")
     return kinds
+
+
+SERVING = frozenset({"RUNNING", "HEALTHY", "UPSCALING", "DOWNSCALING"})  # Ray Serve's statuses of a serving application
+
+
+def serve_not_serving(evidence: Evidence) -> str | None:
+    """A note when a deploy output is Ray Serve's `serve status` and shows something not serving (`_says_serving`):
+    with no finding the status is `unknown`, whatever else the text holds (it is also read as a log)."""
+    for fact in evidence.configs:
+        serve = fact.values.get("serve") if fact.kind == "deploy-output" else None
+        if serve is not None and not _says_serving(fact.values):
+            waiting = sorted({s for s in serve.get("statuses") or [] if s not in SERVING}) or ["none listed"]
+            return (f"status unknown: Ray Serve's status in {fact.source} shows the application not serving yet "
+                    f"({', '.join(waiting)}): check again once every deployment and proxy is HEALTHY and the "
+                    "application RUNNING (`serve status`), or add the Serve logs (/tmp/ray/session_latest/logs/serve/).")
+    return None
+
+
+def _says_serving(values: dict[str, Any]) -> bool:
+    """Whether a deploy output that did not fail says the service is there: any but Ray Serve's `serve status`, and that
+    one only when the application and every deployment and proxy in it serve (an application RUNNING beside proxies
+    still STARTING answered nothing: ray-project/kuberay#1841; one DEPLOYING or NOT_STARTED is not up yet)."""
+    serve = values.get("serve")
+    return serve is None or bool(serve.get("statuses")) and all(s in SERVING for s in serve["statuses"])
 
 
 NOT_SHOWN_WORKING = "status unknown: nothing shows the service working yet"

@@ -1289,3 +1289,40 @@ def test_ray_serve_status_is_a_deploy_output_with_its_message() -> None:
     assert serve and serve["app_frame"] == {"file": "/home/ray/app/model.py", "line": 3, "func": "<module>"}
     assert serve["at_import"] and serve["in_app"] and serve["detail"] == "no MODEL_DIR"
     assert deploy_output.serve_status("status: RUNNING\n") is None  # no Ray Serve around it
+
+
+@pytest.mark.parametrize("statuses, serving", [
+    ("app: RUNNING, deployment: HEALTHY, proxy: HEALTHY", True),
+    ("app: RUNNING, deployment: HEALTHY, proxy: STARTING", False),  # ray-project/kuberay#1841: nothing listened on 8000
+    ("app: DEPLOYING, deployment: UPDATING", False), ("app: NOT_STARTED", False),
+    ("app: RUNNING, deployment: UPSCALING, proxy: HEALTHY", True),
+])
+def test_a_ray_serve_status_is_the_platforms_word_that_it_works_only_when_all_of_it_serves(statuses: str,
+                                                                                         serving: bool) -> None:
+    """`serve status` that did not fail counts as evidence that the service works (a clean check may say `healthy`)
+    only when the application is RUNNING and every deployment and proxy listed is too: an application RUNNING beside
+    a proxy still STARTING, or one still DEPLOYING, shows no working service, so such a check is `unknown`."""
+    from doctor.evidence import ConfigFact, Evidence, Target
+    from doctor.status import runtime_evidence
+
+    listed = dict(part.split(": ") for part in statuses.split(", "))
+    evidence = Evidence(Target("bundle", "b"))
+    evidence.configs.append(ConfigFact("pasted/serve-status.txt", "deploy-output", {
+        "failed": False, "serve": {"status": listed["app"], "statuses": list(listed.values())}}))
+    assert ("deploy output" in runtime_evidence(evidence)) is serving
+
+
+def test_a_pasted_serve_status_with_a_proxy_still_starting_is_no_healthy_service(cli: Any, tmp_path: Path) -> None:
+    """`serve status` of an application RUNNING while its HTTP proxy is still STARTING (ray-project/kuberay#1841:
+    nothing answered on port 8000) is checked `unknown` with a note naming what is not serving; the same text with the
+    proxy HEALTHY is a working service."""
+    text = ("proxies:\n  090fe807117c1d14aa3eedfe734467aaa95915f893a80a4b01016588: STARTING\napplications:\n  default:\n"
+            "    status: RUNNING\n    message: ''\n    last_deployed_time_s: 1691541115.2581592\n    deployments:\n"
+            "      Model:\n        status: HEALTHY\n        replica_states:\n          RUNNING: 1\n        message: ''\n")
+    (tmp_path / "pasted").mkdir()
+    (tmp_path / "pasted" / "serve-status.txt").write_text(text)
+    run = cli("check", str(tmp_path), "--format", "json")
+    assert run.code == 3, run.err
+    assert any("not serving yet (STARTING)" in note for note in run.json()["notes"])
+    (tmp_path / "pasted" / "serve-status.txt").write_text(text.replace(": STARTING", ": HEALTHY"))
+    assert cli("check", str(tmp_path), "--format", "json").code == 0

@@ -389,7 +389,7 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     report.usable = status.usable(evidence)
     if not report.usable:
         report.notes.append(status.nothing_usable_note(evidence))
-    elif not findings and (starting := status.not_shown_working(evidence) or
+    elif not findings and (starting := status.serve_not_serving(evidence) or status.not_shown_working(evidence) or
                                status.pasted_not_shown_working(evidence)) is not None:
         report.usable = False  # with no finding: `unknown`, not `healthy`
         report.notes.append(starting)

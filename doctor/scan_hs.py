@@ -84,7 +84,7 @@ def from_longest_literal(pattern: str) -> str:
     for k, (_, _, size) in enumerate(atoms):
         if not size:
             continue
-        if k and atoms[k - 1][2] and runs:
+        if k and atoms[k - 1][2]:  # the atom before began or continued a run
             runs[-1] = (runs[-1][0] + size, runs[-1][1])
         else:
             runs.append((size, k))

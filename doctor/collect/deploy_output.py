@@ -208,6 +208,7 @@ def serve_status(text: str) -> dict[str, Any] | None:
     message = (with_exception or failed_messages or [None])[0]
     error = exception = wrapper = detail = None
     app_frame = None
+    own: list[tuple[str, ...]] = []  # the message's frames of the application's code (no library's)
     if message:
         exc_lines = [line.strip() for line in message.splitlines() if _EXCEPTION_LINE.match(line)]
         if exc_lines:
@@ -219,9 +220,7 @@ def serve_status(text: str) -> dict[str, Any] | None:
         own = [f for f in frames if not _LIBRARY_FRAME.search(f[0])]
         if own:
             app_frame = {"file": own[-1][0], "line": int(own[-1][1]), "func": own[-1][2]}
-    at_import = exception in _AT_IMPORT or bool(message and any(
-        f.group(3) == "<module>" and not _LIBRARY_FRAME.search(f.group(1))
-        for f in map(_TRACE_FRAME.match, message.splitlines()) if f))
+    at_import = exception in _AT_IMPORT or any(func == "<module>" for _, _, func in own)
     return {"status": app, "statuses": statuses, "failed": any(s in _SERVE_FAILED for s in statuses),
             "message": message, "error": error, "exception": exception, "wrapper": wrapper, "detail": detail,
             "app_frame": app_frame, "at_import": at_import, "in_app": bool(exception) and (at_import or app_frame is not None)}
@@ -317,10 +316,10 @@ def read_deploy_output(text: str, label: str, placed: bool = False) -> list[Conf
     if said:  # the refusal is the message to quote, and a failure in words wherever the text was placed
         messages.insert(0, said)
         worded.append(said)
-    if not looks_like_deploy_output(text) and not worded:
+    serve = serve_status(tail)  # (found in the tail, it is in the text: `looks_like_deploy_output` would say so again)
+    if serve is None and not looks_like_deploy_output(text) and not worded:
         return []
     state = _STATE.search(text)
-    serve = serve_status(tail)
     if serve and serve["failed"]:  # Ray Serve's own word: its exception line, or the failed status's message
         said = serve["error"] or ((serve["message"] or "").splitlines() or [None])[0]
         if said:

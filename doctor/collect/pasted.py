@@ -9,6 +9,7 @@ file (byte ranges, streamed by the scanner). A file nothing could be taken from 
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -112,8 +113,6 @@ def json_record_log(text: str) -> str | None:
 
 def _json_record(line: str) -> str | None:
     """One JSON log record as `TIME LEVEL LOGGER - MESSAGE` (the parts it has), or None when the line is no record."""
-    import json
-
     stripped = line.strip()
     if not (stripped.startswith("{") and stripped.endswith("}")):
         return None

@@ -963,12 +963,14 @@ static PyTypeObject ReportsType = {
 };
 
 PyDoc_STRVAR(hit_lines_doc,
-"hit_lines(buffer, lo, hi, reports)\n--\n\n"
+"hit_lines(buffer, lo, hi, reports, packed=False)\n--\n\n"
 "The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: a Reports, or id, end relative to lo, flattened)\n"
 "lie in, as doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first\n"
 "line, [ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
 "count). After a newline, a match also stands for the next line (an empty match there). Everything but making the\n"
-"result's objects runs without the GIL.");
+"result's objects runs without the GIL. `packed`: the same as bytes instead (int64s: the newline count, the number\n"
+"of lines, then per line its start, stop, relative number, number of ids and the ids), for `unpack_lines` in\n"
+"another process that shares the buffer (no Python object per line made, none sent).");
 
 /* The start of the line holding a[at] (lo at the latest): after the last newline before `at`. */
 static Pos line_start(const unsigned char *a, Pos lo, Pos at) {
@@ -991,7 +993,8 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer view;
     Py_ssize_t lo, hi;
     PyObject *reports;
-    if (!PyArg_ParseTuple(args, "y*nnO", &view, &lo, &hi, &reports)) return NULL;
+    int packed = 0;
+    if (!PyArg_ParseTuple(args, "y*nnO|p", &view, &lo, &hi, &reports, &packed)) return NULL;
     PyObject *out = NULL, *fast = NULL;
     long long *pairs = NULL, *owned = NULL;
     Hit *hits = NULL;
@@ -1066,6 +1069,23 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "a match end outside the part");
         goto done;
     }
+    if (packed) {
+        Py_ssize_t words = 2 + 4 * nlines + (nlines ? lines[nlines - 1].end : 0);
+        out = PyBytes_FromStringAndSize(NULL, words * (Py_ssize_t)sizeof(int64_t));
+        if (!out) goto done;
+        int64_t *w = (int64_t *)PyBytes_AS_STRING(out);
+        *w++ = newlines_total;
+        *w++ = nlines;
+        for (Py_ssize_t j = 0; j < nlines; j++) {
+            Line *line = &lines[j];
+            *w++ = line->start;
+            *w++ = line->stop;
+            *w++ = line->relative;
+            *w++ = line->end - line->first;
+            for (Py_ssize_t k = line->first; k < line->end; k++) *w++ = hits[k].id;
+        }
+        goto done;
+    }
     out = PyList_New(nlines);
     if (!out) goto done;
     for (Py_ssize_t j = 0; j < nlines; j++) {
@@ -1099,6 +1119,57 @@ done:
     Py_XDECREF(fast);
     PyBuffer_Release(&view);
     return out;
+}
+
+
+PyDoc_STRVAR(unpack_lines_doc,
+"unpack_lines(packed, buffer)\n--\n\n"
+"hit_lines' result from its `packed` bytes, the lines' bytes taken from `buffer` (the buffer they were found in).");
+
+static PyObject *unpack_lines(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer packed, view;
+    if (!PyArg_ParseTuple(args, "y*y*", &packed, &view)) return NULL;
+    PyObject *out = NULL, *result = NULL;
+    const int64_t *w = packed.buf, *last = w + packed.len / (Py_ssize_t)sizeof(int64_t);
+    const unsigned char *a = view.buf;
+    if (packed.len % (Py_ssize_t)sizeof(int64_t) || last - w < 2 || w[1] < 0 || w[1] > (last - w) / 4) goto bad;
+    int64_t newlines_total = w[0], nlines = w[1];
+    w += 2;
+    out = PyList_New((Py_ssize_t)nlines);
+    if (!out) goto done;
+    for (Py_ssize_t j = 0; j < nlines; j++) {
+        if (last - w < 4) goto bad;
+        int64_t start = w[0], stop = w[1], relative = w[2], nids = w[3];
+        w += 4;
+        if (start < 0 || stop < start || stop > view.len || nids < 0 || nids > last - w) goto bad;
+        PyObject *ids = PyList_New((Py_ssize_t)nids);
+        if (!ids) goto fail;
+        for (Py_ssize_t k = 0; k < nids; k++) {
+            PyObject *id = PyLong_FromLongLong(w[k]);
+            if (!id) {
+                Py_DECREF(ids);
+                goto fail;
+            }
+            PyList_SET_ITEM(ids, k, id);
+        }
+        w += nids;
+        PyObject *row = Py_BuildValue("nnNy#", (Py_ssize_t)start, (Py_ssize_t)relative, ids, (const char *)a + start,
+                                      (Py_ssize_t)(stop - start));
+        if (!row) goto fail;
+        PyList_SET_ITEM(out, j, row);
+    }
+    if (w != last) goto bad;
+    result = Py_BuildValue("Nn", out, (Py_ssize_t)newlines_total);
+    out = NULL;
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError, "packed hit lines do not fit the buffer");
+fail:
+    Py_CLEAR(out);
+done:
+    PyBuffer_Release(&packed);
+    PyBuffer_Release(&view);
+    return result;
 }
 
 
@@ -1375,6 +1446,7 @@ static PyObject *line_time(PyObject *Py_UNUSED(self), PyObject *arg) {
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"line_time", line_time, METH_O, line_time_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
+                                {"unpack_lines", unpack_lines, METH_VARARGS, unpack_lines_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
                                 {NULL, NULL, 0, NULL}};

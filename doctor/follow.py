@@ -210,7 +210,7 @@ class ChildDied(RuntimeError):
     """A forked child ended without sending its result (killed, out of memory)."""
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the kernel kills this child when its parent dies, even by SIGKILL (no orphan reading on)."""
     parent = os.getppid()
     try:
@@ -228,7 +228,7 @@ def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any) -> None:
     SIGTERM (how the parent stops it when it ends early) ends it at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
+    die_with_parent()
     writer = _PipeWriter(notify_w)
     try:
         message: tuple[bool, Any] = (True, work(writer))

@@ -75,20 +75,27 @@ def iter_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, *, cuts: list[
         yield bytes(view)
 
 
+def buffer_bytes(chunk_bytes: int = CHUNK_BYTES) -> int:
+    """The size of each of `iter_blocks`' buffers: a read, and the partial line carried from the last one."""
+    return chunk_bytes + max(chunk_bytes, MAX_LINE_BYTES) + 1
+
+
 def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int = 2, *,
-                cuts: list[int] | None = None) -> Iterator[memoryview]:
+                cuts: list[int] | None = None, pool: list[Any] | None = None) -> Iterator[memoryview]:
     """The blocks of `iter_chunks`, as views over `buffers` reused buffers (no copy per block).
 
     A view stays valid until `buffers` more views have been asked for; the partial last line is
     carried into the next buffer. Each view's `.obj` is its buffer and the view starts at offset 0.
+    `pool`: the buffers to read into (each of `buffer_bytes(chunk_bytes)`; shared memory, say) instead of new ones.
     """
     small = _small_stream(stream)
     if small is not None:  # a small log (most of a bundle of many): no big buffers to allocate and zero
         if small:
             yield memoryview(bytearray(small if small.endswith(b"\n") else small + b"\n"))
         return
-    size = chunk_bytes + max(chunk_bytes, MAX_LINE_BYTES) + 1
-    pool = [bytearray(size) for _ in range(buffers)]
+    if pool is None:
+        pool = [bytearray(buffer_bytes(chunk_bytes)) for _ in range(buffers)]
+    buffers = len(pool)
     turn, held, buf = 0, 0, pool[0]
     while True:
         got = stream.readinto(memoryview(buf)[held:held + chunk_bytes])  # type: ignore[attr-defined]

@@ -1,10 +1,12 @@
 """The fast engine: hyperscan finds which patterns hit which lines, `re` then reads captures on those lines only.
 
 Hyperscan runs in block mode over each block of whole lines, split at a newline into two halves that
-are scanned in two threads (hyperscan releases the GIL). The same worker then maps each match end to
-its line and numbers the lines (counting newlines is the costliest Python-side step: done in the
-workers, it overlaps the other half's scan). The main thread confirms each (line, pattern) with `re`
-on that line alone, so results equal the reference `ReScanner`'s, and builds the `LineHit`s.
+are scanned in two forked processes reading the block from shared memory (`_Workers`; two threads where
+there is no fork or no C extension: hyperscan's binding takes the GIL for every match report, so threads
+scan about one at a time). The same worker then maps each match end to its line and numbers the lines
+(counting newlines is the costliest step after the scan: done in the workers, it overlaps the other
+half's scan). The main thread confirms each (line, pattern) with `re` on that line alone, so results
+equal the reference `ReScanner`'s, and builds the `LineHit`s.
 Patterns hyperscan cannot take (look-around, back-references, `\\A`/`\\Z`, empty matches) are scanned
 with `re`, just those, in the same pass. Every `re` call is time-bounded (see `bounded`).
 """
@@ -14,7 +16,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import mmap
+import os
 import re
+import signal
+import struct
+import sys
 import threading
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
@@ -26,8 +33,9 @@ from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Seque
 import hyperscan
 
 from doctor.cache import cache_dir, store
+from doctor.follow import die_with_parent
 from doctor.guards import Guarded, GuardState, line_alone_guards
-from doctor.logs import count_newlines, iter_blocks
+from doctor.logs import buffer_bytes, count_newlines, iter_blocks
 from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, compile_line_pattern, \
     line_searcher
 
@@ -346,14 +354,15 @@ class HyperscanScanner:
         seen: set[int] = set()  # first_only patterns already reported in this stream
         memo: Memo = {}
         guards = GuardState(self.guarded) if self.guarded else None
-        blocks = iter_blocks(stream, buffers=2)
+        shared = [mmap.mmap(-1, buffer_bytes()) for _ in range(BUFFERS)] if self._in_processes() else None
+        blocks = iter_blocks(stream, buffers=BUFFERS, pool=shared)
         head = list(islice(blocks, 2))
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
             done: Future[PartHits] = Future()
             done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
             yield from self._finish(head[0], [(0, done)], first_line, seen, memo, guards)
             return
-        with ThreadPoolExecutor(THREADS) as pool:
+        with (_Workers(self, shared) if shared is not None else ThreadPoolExecutor(THREADS)) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
@@ -363,11 +372,17 @@ class HyperscanScanner:
             if pending is not None:
                 yield from self._finish(*pending, first_line, seen, memo, guards)
 
-    def _submit(self, pool: ThreadPoolExecutor, block: memoryview) -> list[tuple[int, Future[PartHits]]]:
+    def _in_processes(self) -> bool:
+        """Whether the parts are scanned in forked processes (`_Workers`) rather than threads."""
+        return PROCESSES and self.db is not None and _native_hit_lines is not None
+
+    def _submit(self, pool: "ThreadPoolExecutor | _Workers", block: memoryview) -> list[tuple[int, Future[PartHits]]]:
         """One or two parts of the block, each scanned and line-numbered in a worker."""
         data: Any = block.obj
         middle = data.find(b"\n", len(block) // 2, len(block) - 1) if len(block) > MIN_SPLIT else -1
         bounds = [(0, len(block))] if middle < 0 else [(0, middle + 1), (middle + 1, len(block))]
+        if isinstance(pool, _Workers):  # part k to process k
+            return [(lo, pool.submit(self._scan_part, data, lo, hi, k)) for k, (lo, hi) in enumerate(bounds)]
         return [(lo, pool.submit(self._scan_part, data, lo, hi)) for lo, hi in bounds]
 
     def _scan_part(self, data: Any, lo: int, hi: int) -> PartHits:
@@ -531,6 +546,134 @@ class HyperscanScanner:
             found[start] = (number, kept[1], kept[2] + tuple(slow[start])) if kept else (number, None, tuple(slow[start]))
 
 
+# Parts are scanned in forked processes where fork is (Linux) and the C extension was built: hyperscan's binding takes
+# the GIL for every match report, so two threads of one process scanned about one at a time, and stalled while the
+# main thread ran Python (bench/README.md).
+PROCESSES = sys.platform.startswith("linux") and hasattr(os, "fork")
+BUFFERS = 2  # reading buffers: the next block is read while the processes scan the last
+_REQUEST = struct.Struct("=qqq")  # buffer, lo, hi
+_REPLY = struct.Struct("=qq")  # packed bytes that follow (-1: failed), whether a guard pattern was reported
+
+
+class _Workers:
+    """THREADS forked processes, each scanning the parts it is sent (part k of every block goes to process k) in
+    reading buffers of shared memory, and sending back the part's hit lines packed (`hit_lines(..., packed=True)`):
+    no GIL shared with this process, nothing copied but the few bytes per hit line. A part in no shared buffer, or
+    whose process failed, is scanned here. A context manager: the processes end with it (or with this process)."""
+
+    def __init__(self, scanner: "HyperscanScanner", buffers: list[mmap.mmap]) -> None:
+        self.scanner, self.buffers = scanner, buffers
+        self.procs: list[tuple[int, int, Any] | None] = []  # (pid, request pipe, reply pipe) or None once failed
+        for _ in range(THREADS):
+            request_r, request_w = os.pipe()
+            reply_r, reply_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (its work is checked through the parent's results)
+                try:
+                    os.close(request_w)
+                    os.close(reply_r)
+                    for kept in self.procs:  # the pipes of the processes forked before: theirs alone
+                        if kept is not None:
+                            os.close(kept[1])
+                            kept[2].close()
+                    _serve(scanner, buffers, request_r, reply_w)
+                finally:
+                    os._exit(0)
+            os.close(request_r)
+            os.close(reply_w)
+            self.procs.append((pid, request_w, open(reply_r, "rb")))
+
+    def submit(self, fn: Callable[[Any, int, int], PartHits], data: Any, lo: int, hi: int,
+               k: int = 0) -> "Future[PartHits]":
+        """Part k of a block: sent to process k (`fn`, the scan of a part, runs here when it cannot be)."""
+        index = next((i for i, buffer in enumerate(self.buffers) if buffer is data), None)
+        proc = self.procs[k % len(self.procs)]
+        if index is not None and proc is not None:
+            try:
+                os.write(proc[1], _REQUEST.pack(index, lo, hi))
+                return _Part(self, k % len(self.procs), fn, data, lo, hi)  # type: ignore[return-value]
+            except OSError:
+                self._failed(k % len(self.procs))
+        done: Future[PartHits] = Future()
+        done.set_result(fn(data, lo, hi))
+        return done
+
+    def reply(self, k: int) -> tuple[bytes, bool] | None:
+        """Process k's next reply (packed hit lines, guard reported); None when it failed."""
+        proc = self.procs[k]
+        if proc is None:
+            return None
+        head = proc[2].read(_REPLY.size)
+        size, guard = _REPLY.unpack(head) if len(head) == _REPLY.size else (-1, 0)
+        packed = proc[2].read(size) if size >= 0 else b""
+        if size < 0 or len(packed) != size:
+            self._failed(k)
+            return None
+        return packed, bool(guard)
+
+    def _failed(self, k: int) -> None:
+        """Process k is not used again (its parts are scanned here)."""
+        proc, self.procs[k] = self.procs[k], None
+        if proc is not None:
+            _end(*proc)
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for k in range(len(self.procs)):
+            self._failed(k)
+
+
+class _Part:
+    """A part sent to a process; `result()` as a Future's: the part's hit lines."""
+
+    def __init__(self, workers: _Workers, k: int, fn: Callable[[Any, int, int], PartHits], data: Any, lo: int,
+                 hi: int) -> None:
+        self.workers, self.k, self.fn, self.data, self.lo, self.hi = workers, k, fn, data, lo, hi
+
+    def result(self) -> PartHits:
+        got = self.workers.reply(self.k)
+        if got is None:  # the process failed: the part is scanned here
+            return self.fn(self.data, self.lo, self.hi)
+        lines, newlines = _native_unpack_lines(got[0], self.data)
+        return lines, newlines, got[1]
+
+
+def _end(pid: int, request: int, reply: Any) -> None:
+    """Stop a scanning process (it holds nothing to save) and reap it."""
+    os.close(request)
+    reply.close()
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], requests: int, replies: int) -> None:
+    """A scanning process: each request (buffer, lo, hi) is answered with that part's hit lines, packed. Ctrl-C is
+    the parent's to handle; the process dies with its parent (`doctor.follow`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    guard_ids = scanner.guard_hs_ids
+    with open(requests, "rb") as inbox, open(replies, "wb") as outbox:
+        while len(message := inbox.read(_REQUEST.size)) == _REQUEST.size:
+            index, lo, hi = _REQUEST.unpack(message)
+            data = buffers[index]
+            try:
+                collected = _NativeReports()
+                scanner.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scanner.scratch)
+                packed = _native_hit_lines(data, lo, hi, collected, True)
+                guard = bool(guard_ids) and collected.any_of(guard_ids)
+            except Exception:  # the parent scans this part itself
+                outbox.write(_REPLY.pack(-1, 0))
+            else:
+                outbox.write(_REPLY.pack(len(packed), guard))
+                outbox.write(packed)
+            outbox.flush()
+
+
 LONG_LINE = 4096  # a longer line is confirmed without the pattern's trailing run (`RunToEnd`)
 
 
@@ -631,7 +774,8 @@ class RunToEnd:
 
 try:  # the same as _number_lines(_hit_lines(...)) in C, all but making the result without the GIL, over reports
     # hyperscan hands to a C handler (setup.py builds it)
-    from doctor._native import Reports as _NativeReports, hit_lines as _native_hit_lines
+    from doctor._native import Reports as _NativeReports, hit_lines as _native_hit_lines, \
+        unpack_lines as _native_unpack_lines
 except ImportError:
     _native_hit_lines = None
 

@@ -97,10 +97,78 @@ def test_hyperscan_equals_re(data: bytes, chunk: int) -> None:
         assert summary(fast.scan(io.BytesIO(data))) == summary(reference.scan(io.BytesIO(data)))
 
 
-def test_big_blocks_split_in_two_threads() -> None:
-    data = b"\n".join(LINES * 20000)  # > 64 KB per block: both halves are scanned
+@pytest.mark.parametrize("processes", [True, False], ids=["processes", "threads"])
+def test_big_blocks_split_in_two_halves(processes: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both halves of each block scanned, in two forked processes (Linux) or two threads: the hits of `re`."""
+    monkeypatch.setattr(hs, "PROCESSES", processes)
+    data = _blocks_of_two_halves(monkeypatch)
     reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
     assert reference and summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == reference
+
+
+def _blocks_of_two_halves(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A log read in 6 blocks of ~100 KB: each over MIN_SPLIT, so scanned as two halves."""
+    monkeypatch.setattr(logs.iter_blocks, "__defaults__", (100_000, 2))
+    return b"\n".join(LINES * 500)
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the processes forked from now on (in this process)."""
+    pids: list[int] = []
+    fork = os.fork
+
+    def recorded() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+    return pids
+
+
+def _gone(pid: int) -> bool:
+    """Whether a child of this process has ended and been reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+def test_scanning_processes_end_with_the_scan_even_one_left_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    pids = _forks(monkeypatch)
+    data = _blocks_of_two_halves(monkeypatch)
+    hits = summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data)))
+    assert hits and len(pids) == hs.THREADS and all(_gone(pid) for pid in pids)
+    scan = hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))
+    next(scan)
+    scan.close()  # a reader that stops early (an interrupted check)
+    assert len(pids) == 2 * hs.THREADS and all(_gone(pid) for pid in pids)
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+@pytest.mark.parametrize("how", ["dies", "fails"])
+def test_a_scanning_process_that_dies_or_fails_leaves_its_parts_to_the_scan(how: str,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed (out of memory, say) or failing on a part: those parts are scanned in the check's own
+    process, and the hits are all there, the same."""
+    serve = hs._serve
+
+    def broken(scanner: Any, buffers: Any, requests: int, replies: int) -> None:
+        if how == "dies":
+            os.read(requests, hs._REQUEST.size)
+            os._exit(9)  # killed with a part to scan
+        serve(scanner, [None] * len(buffers), requests, replies)  # every part fails to scan there
+
+    data = _blocks_of_two_halves(monkeypatch)
+    reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
+    monkeypatch.setattr(hs, "_serve", broken)
+    pids = _forks(monkeypatch)
+    assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == reference
+    assert pids and all(_gone(pid) for pid in pids)
+    monkeypatch.setattr(hs, "_serve", serve)
 
 
 def test_fallback_patterns_are_only_the_awkward_ones() -> None:

@@ -3,7 +3,8 @@
 Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
-the end is an ASan error), through `count`, `hit_lines` (random match ends), `newlines` and `line_starts` (texts cut
+the end is an ASan error), through `count`, `hit_lines` (random match ends; packed, and `unpack_lines` of those
+bytes, whole or mutated), `newlines` and `line_starts` (texts cut
 from the block, often at its end, with a random cap). Prints `ok N DIGEST`: the requests counted and a digest of
 every result (the same for any build of the same code).
 """
@@ -52,6 +53,18 @@ def main() -> None:
             collected(reports[k], 0, reports[k + 1], 0, None)
         assert native.hit_lines(data, 0, len(raw), collected) == numbered
         digest.update(repr(numbered).encode())
+        packed = native.hit_lines(data, 0, len(raw), collected, True)  # sent by a scanning process, read back here
+        assert native.unpack_lines(packed, data) == numbered
+        hostile = bytearray(packed)  # packed bytes cut or changed: read back within both buffers, or refused
+        for _ in range(rnd.randint(1, 4)):
+            if hostile:
+                hostile[rnd.randrange(len(hostile))] = rnd.randrange(256)
+        hostile = hostile[: rnd.randint(0, len(hostile))]
+        try:
+            digest.update(repr(native.unpack_lines(ctypes.create_string_buffer(bytes(hostile), len(hostile))
+                                                   if hostile else b"", data)).encode())
+        except (ValueError, MemoryError):
+            digest.update(b"refused")
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
         texts = [raw[a:a + rnd.randint(0, 9)] for a in (rnd.randint(0, len(raw)) for _ in range(rnd.randint(0, 6)))]
         folds = [rnd.random() < 0.5 for _ in texts]

@@ -1,6 +1,6 @@
 """What mldoctor keeps between runs, under `~/.cache/mldoctor` (`$XDG_CACHE_HOME/mldoctor`, or
-`MLDOCTOR_CACHE_DIR`; set empty, nothing is kept): compiled hyperscan databases, which rule files passed
-their load-time checks, and those files' data as JSON. A cache only saves time: an entry that is missing,
+`MLDOCTOR_CACHE_DIR`; set empty, nothing is kept): compiled hyperscan databases (those used last), which rule
+files passed their load-time checks, and those files' data as JSON. A cache only saves time: an entry that is missing,
 unreadable or from another version is made again, and a failure to write one is ignored. Like the user's own
 rule files, the directory is the user's: what is in it is trusted as much as they are (JSON and hyperscan's
 serialised databases only; nothing in it is run).
@@ -33,6 +33,31 @@ def store(path: Path, data: bytes) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def prune(where: Path, pattern: str, keep: int) -> None:
+    """Of the files in `where` matching `pattern`, remove all but the `keep` used last (their modification times:
+    a reader that finds one touches it, `used`). Failures are ignored (another run may prune at once)."""
+    try:
+        found = [(entry.stat().st_mtime, entry) for entry in where.glob(pattern)]
+    except OSError:
+        return
+    if len(found) <= keep:
+        return
+    found.sort(key=lambda item: item[0], reverse=True)
+    for _, entry in found[keep:]:
+        try:
+            entry.unlink()
+        except OSError:
+            pass
+
+
+def used(path: Path) -> None:
+    """Mark a cached file as just used (`prune` keeps the files used last)."""
+    try:
+        os.utime(path)
     except OSError:
         pass
 

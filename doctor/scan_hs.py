@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Seque
 
 import hyperscan
 
-from doctor.cache import cache_dir, store
+from doctor.cache import cache_dir, prune, store, used
 from doctor.follow import die_with_parent
 from doctor.guards import Guarded, GuardState, line_alone_guards
 from doctor.logs import buffer_bytes, count_newlines, iter_blocks
@@ -315,13 +315,21 @@ def _load_cached(path: Path) -> tuple[list[int], Any] | None:
     """A cached (positions, database); None when absent or unreadable (it is then rebuilt)."""
     try:
         head, _, blob = path.read_bytes().partition(b"\n")
-        return [int(i) for i in json.loads(head)], hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        found = [int(i) for i in json.loads(head)], hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
     except (OSError, ValueError, TypeError, hyperscan.error):
         return None
+    used(path)
+    return found
+
+
+# Databases kept in the cache: one per set of patterns a log's conditions use (a few per version of the rule pack
+# and of mldoctor) and per user rule pack; each 30-800 KB. Without a bound, every upgrade added its own for good.
+MAX_DATABASES = 64
 
 
 def _store(path: Path, taken: list[int], db: Any) -> None:
     store(path, json.dumps(taken).encode() + b"\n" + hyperscan.dumpb(db))
+    prune(path.parent, "hs-*.db", MAX_DATABASES)
 
 
 class HyperscanScanner:

@@ -215,6 +215,25 @@ def test_database_cache_rebuilt_when_broken(tmp_path: Path, monkeypatch: pytest.
     assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
 
 
+def test_the_database_cache_keeps_the_databases_used_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database per pattern set, never more than MAX_DATABASES kept: those used last stay (an old version's go)."""
+    monkeypatch.setenv("MLDOCTOR_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(hs, "MAX_DATABASES", 3)
+    hs.HyperscanScanner(["first"])
+    first, = tmp_path.glob("hs-*.db")
+    os.utime(first, (1, 1))  # made long ago
+    hs.HyperscanScanner(["other 0"])
+    zero = max(tmp_path.glob("hs-*.db"), key=lambda p: p.stat().st_mtime)
+    hs.HyperscanScanner(["other 1"])
+    hs.HyperscanScanner(["first"])  # found, and so used last
+    hs.HyperscanScanner(["other 2"])  # a fourth: the one used longest ago goes
+    kept = set(tmp_path.glob("hs-*.db"))
+    assert len(kept) == 3 and first in kept and zero not in kept
+    os.utime(first, (1, 1))
+    hs.HyperscanScanner(["other 3"])
+    assert len(list(tmp_path.glob("hs-*.db"))) == 3 and not first.exists()
+
+
 def test_a_cached_database_is_found_without_working_out_the_expressions(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The database cache is keyed by the patterns (and the code making their expressions): a run that finds it

@@ -268,19 +268,45 @@ static int health(const unsigned char *a, Pos method, int method_size, Pos path,
     return 0;
 }
 
-/* Where `text` first starts in [s, e), or -1 (memchr for its first byte, then the rest). */
-static Pos find_text(const unsigned char *a, Pos s, Pos e, const char *text) {
-    Pos size = (Pos)strlen(text);
+/* How common a byte is in a log line, roughly: 0 for the rare, up to 3 for spaces, digits, `.` and `-`. */
+static int commonness(unsigned char c) {
+    if (c == ' ' || c == '.' || c == '-' || is_digit(c)) return 3;
+    if (c >= 'a' && c <= 'y') return 2;
+    if (is_upper(c) || c == '/' || c == ':' || c == ',') return 1;
+    return 0; /* ( ) [ ] " = z and the like */
+}
+
+/* A text looked for in lines, with where its rarest byte is (`commonness`): memchr for that byte, not the first
+   (a space, the first byte of ` (status=`, stopped memchr at every word). Made once, at import. */
+typedef struct {
+    const char *text;
+    Pos size, k;
+} Needle;
+
+static void needle_init(Needle *n, const char *text) {
+    n->text = text;
+    n->size = (Pos)strlen(text);
+    n->k = 0;
+    for (Pos i = 1; i < n->size; i++)
+        if (commonness((unsigned char)text[i]) < commonness((unsigned char)text[n->k])) n->k = i;
+}
+
+/* Where the needle's text first starts in [s, e), or -1. An occurrence at p has the rarest byte at p + k: the
+   anchors, in order, give the occurrences in order. */
+static Pos find_text(const unsigned char *a, Pos s, Pos e, const Needle *n) {
+    Pos size = n->size, k = n->k;
     for (Pos p = s; p + size <= e; p++) {
-        const unsigned char *found = memchr(a + p, text[0], (size_t)(e - size + 1 - p));
+        const unsigned char *found = memchr(a + p + k, n->text[k], (size_t)(e - size + 1 - p));
         if (!found) return -1;
-        p = found - a;
-        if (memcmp(a + p, text, (size_t)size) == 0) return p;
+        p = found - a - k;
+        if (memcmp(a + p, n->text, (size_t)size) == 0) return p;
     }
     return -1;
 }
 
-static int holds(const unsigned char *a, Pos s, Pos e, const char *text) { return find_text(a, s, e, text) >= 0; }
+static Needle AZML_DASH, CLOSE_QUOTE, DASH_QUOTE, ACCESS_LOG, SCHEME, MARKS[6];
+
+static int holds(const unsigned char *a, Pos s, Pos e, const Needle *n) { return find_text(a, s, e, n) >= 0; }
 
 /* ---- one line ---- */
 
@@ -487,8 +513,8 @@ static int read_uvicorn(const unsigned char *a, Pos x, Pos e, Row *r) {
    ` ACCESS_LOG - `, what _TORCHSERVE reads: `HOST "METHOD path HTTP/D.D" DDD MS` (host 1-300 bytes, MS 1-12 digits)
    then a space or the end. */
 static int read_torchserve(const unsigned char *a, Pos s, Pos x, Pos e, Row *r) {
-    if (holds(a, s, e, "azmlinfsrv - ") || holds(a, s, e, "] \"") || holds(a, s, e, " - \"")) return 0;
-    Pos m = find_text(a, x, e, " ACCESS_LOG - ");
+    if (holds(a, s, e, &AZML_DASH) || holds(a, s, e, &CLOSE_QUOTE) || holds(a, s, e, &DASH_QUOTE)) return 0;
+    Pos m = find_text(a, x, e, &ACCESS_LOG);
     if (m < 0) return 0;
     Pos host = m + 14, p = host;
     while (p < e && a[p] != ' ') p++;
@@ -514,7 +540,7 @@ static Pos rest_of_group(const unsigned char *a, Pos p, Pos e) {
    ` (scheme=`, what _BENTOML reads: the host (the word before it, 1-300 bytes), `(scheme=[a-z]{1,8},method=M,path=P
    ...) (status=DDD...) N[.N]ms` then a space or the end (N 1-12 digits, a fraction 1-9). */
 static int read_bentoml(const unsigned char *a, Pos s, Pos x, Pos e, Row *r) {
-    Pos m = find_text(a, x, e, " (scheme=");
+    Pos m = find_text(a, x, e, &SCHEME);
     if (m <= s) return 0;
     Pos host = m;
     while (host > s && a[host - 1] != ' ') host--;
@@ -609,7 +635,7 @@ static int read_line(const unsigned char *a, Pos s, Pos e, int clean, int after_
             return 0;
         }
         int width = zoned_time(a, x, e);
-        if (width && !memchr(a + s, '"', (size_t)(e - s)) && !holds(a, s, e, "azmlinfsrv - ")) {
+        if (width && !memchr(a + s, '"', (size_t)(e - s)) && !holds(a, s, e, &AZML_DASH)) {
             if (!r->stamped) r->time_width = width;
             int ok = read_bentoml(a, s, x, e, r);
             if (ok > 0) r->kind = BENTOML;
@@ -684,12 +710,13 @@ static int count_request(Counts *k, const Row *r, int64_t second) {
 
 static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(a + p, a + q, (size_t)size) == 0; }
 
-static const char *MARKS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status=", "\"response_code\":"}; /* fast._MAY_COUNT */
+static const char *MARK_TEXTS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status=",
+                                   "\"response_code\":"}; /* fast._MAY_COUNT */
 
 
 static int marked(const unsigned char *a, Pos s, Pos e) {
     for (size_t i = 0; i < sizeof MARKS / sizeof *MARKS; i++)
-        if (holds(a, s, e, MARKS[i])) return 1;
+        if (holds(a, s, e, &MARKS[i])) return 1;
     return 0;
 }
 
@@ -1469,6 +1496,12 @@ PyMODINIT_FUNC PyInit__native(void) {
     pattern_init(&CODE_AFTER, " DDD ");
     pattern_init(&JAVA_TIME, "DDDD-DD-DDTDD:DD:DD,DDD ["); /* TorchServe's log4j time, then its level */
     pattern_init(&ISO_TIME, "DDDD-DD-DD.DD:DD:DD");
+    needle_init(&AZML_DASH, "azmlinfsrv - ");
+    needle_init(&CLOSE_QUOTE, "] \"");
+    needle_init(&DASH_QUOTE, " - \"");
+    needle_init(&ACCESS_LOG, " ACCESS_LOG - ");
+    needle_init(&SCHEME, " (scheme=");
+    for (size_t i = 0; i < sizeof MARKS / sizeof *MARKS; i++) needle_init(&MARKS[i], MARK_TEXTS[i]);
     pattern_init(&CLF_TIME, "[DD/.../DDDD:DD:DD:DD .DDDD]");
     if (PyType_Ready(&ReportsType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);

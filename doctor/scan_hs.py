@@ -370,7 +370,7 @@ class HyperscanScanner:
             done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
             yield from self._finish(head[0], [(0, done)], first_line, seen, memo, guards)
             return
-        with (_Workers(self, shared) if shared is not None else ThreadPoolExecutor(THREADS)) as pool:
+        with self._pool(shared) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
@@ -379,6 +379,16 @@ class HyperscanScanner:
                 pending = submitted
             if pending is not None:
                 yield from self._finish(*pending, first_line, seen, memo, guards)
+
+    def _pool(self, shared: list[mmap.mmap] | None) -> "_Workers | ThreadPoolExecutor":
+        """The scanning processes over these shared buffers; threads without them, or where fork fails (a limit
+        on processes, a sandbox)."""
+        if shared is not None:
+            try:
+                return _Workers(self, shared)
+            except OSError:
+                pass
+        return ThreadPoolExecutor(THREADS)
 
     def _in_processes(self) -> bool:
         """Whether the parts are scanned in forked processes (`_Workers`) rather than threads."""
@@ -575,7 +585,13 @@ class _Workers:
         for _ in range(THREADS):
             request_r, request_w = os.pipe()
             reply_r, reply_w = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                for fd in (request_r, request_w, reply_r, reply_w):
+                    os.close(fd)
+                self.__exit__()
+                raise
             if pid == 0:  # pragma: no cover - the child (its work is checked through the parent's results)
                 try:
                     os.close(request_w)

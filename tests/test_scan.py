@@ -149,6 +149,26 @@ def test_scanning_processes_end_with_the_scan_even_one_left_early(monkeypatch: p
 
 
 @pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+def test_where_fork_fails_the_parts_are_scanned_in_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit on processes (or a sandbox) refusing the second fork: the first process ends, threads scan."""
+    data = _blocks_of_two_halves(monkeypatch)
+    reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
+    fork, pids = os.fork, []
+
+    def limited() -> int:
+        if pids:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", limited)
+    assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == reference
+    assert len(pids) == 1 and _gone(pids[0])
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
 @pytest.mark.parametrize("how", ["dies", "fails"])
 def test_a_scanning_process_that_dies_or_fails_leaves_its_parts_to_the_scan(how: str,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:

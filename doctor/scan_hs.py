@@ -57,6 +57,9 @@ _DIGITS = frozenset(bytes([d]) for d in b"0123456789")
 PartHits = tuple[list[tuple[int, int, list[int], bytes]], int, bool]
 # A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), ((pattern, match), ...)).
 Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], ...]]]
+# A hyperscan id's pattern position, whether first_only, its search on a line, its search on a line over LONG_LINE
+# (None: the same).
+Confirmer = tuple[int, bool, Callable[[bytes], "re.Match[bytes] | None"], Callable[[bytes], Any] | None]
 # Line -> [hyperscan ids, the line's confirmed (pattern, match)s for those ids (None: not known whole),
 # {hyperscan id: `re`'s answer on that line}].
 Memo = dict[bytes, list[Any]]
@@ -353,7 +356,7 @@ class HyperscanScanner:
         self.slow_guards = any(index not in fast_set for index in self.guard_of)  # found by the fallback: any block
         self.scratch: Any = hyperscan.Scratch(self.db) if self.db else None
         self.local = threading.local()  # one scratch per scanning thread
-        self._confirmers: list[tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]] | None] = \
+        self._confirmers: list[Confirmer | None] = \
             [None] * len(self.fast_ids)
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
@@ -486,15 +489,16 @@ class HyperscanScanner:
         confirmers = self._confirmers
         matches: list[tuple[int, re.Match[bytes]]] = []
         whole = True  # no first_only pattern among the ids: the answer is the same whenever the line comes again
+        long = len(line) > LONG_LINE
         for id_ in ids:
-            index, once, search = confirmers[id_] or self._confirmer(id_)
+            index, once, search, on_long = confirmers[id_] or self._confirmer(id_)
             if once:
                 whole = False
                 if index in seen:
                     continue
             match = known.get(id_, _UNKNOWN)
             if match is _UNKNOWN:
-                match = known[id_] = search(line)
+                match = known[id_] = on_long(line) if long and on_long is not None else search(line)
             if match is not None:
                 matches.append((index, match))
                 if once:
@@ -507,16 +511,16 @@ class HyperscanScanner:
         if whole and entry is not None:
             entry[0], entry[1] = ids, result
 
-    def _confirmer(self, id_: int) -> tuple[int, bool, Callable[[bytes], re.Match[bytes] | None]]:
-        """(pattern position, first_only, its search on one line: under the time bound when risky) of a hyperscan
-        id, made on its first report."""
+    def _confirmer(self, id_: int) -> Confirmer:
+        """(pattern position, first_only, its search on one line: under the time bound when risky, its search on a
+        line longer than LONG_LINE or None: the same) of a hyperscan id, made on its first report."""
         index = self.fast_ids[id_]
         pattern, risky = self.patterns[index]
         search = line_searcher(pattern, risky)
         tail = trailing_run(pattern)
-        if tail is not None:
-            search = functools.partial(_search_long_lines, search, line_searcher(tail[0], risky), pattern, tail[1])
-        made = self._confirmers[id_] = (index, index in self.first_only, search)
+        on_long = None if tail is None else \
+            functools.partial(_long_line_match, line_searcher(tail[0], risky), pattern, tail[1])
+        made = self._confirmers[id_] = (index, index in self.first_only, search, on_long)
         return made
 
     def _guard_lines(self, found: Found) -> dict[int, list[tuple[int, int]]]:
@@ -748,12 +752,10 @@ def _any_but_newline(items: list[Any]) -> bool:
         op is sre.IN and av == [(sre.NEGATE, None), (sre.LITERAL, 10)])
 
 
-def _search_long_lines(search: Callable[[bytes], Any], short: Callable[[bytes], Any], pattern: re.Pattern[bytes],
-                       ends: frozenset[int], line: bytes) -> Any:
-    """The pattern's match on a line (`search`); on a line longer than LONG_LINE made from the match of the pattern
-    without its trailing run (`short`) instead."""
-    if len(line) <= LONG_LINE:
-        return search(line)
+def _long_line_match(short: Callable[[bytes], Any], pattern: re.Pattern[bytes], ends: frozenset[int],
+                     line: bytes) -> Any:
+    """The pattern's match on a line longer than LONG_LINE, made from the match of the pattern without its trailing
+    run (`short`; `trailing_run`)."""
     found = short(line)
     return None if found is None else RunToEnd(found, pattern, ends)
 

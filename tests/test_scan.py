@@ -904,16 +904,14 @@ def test_a_long_line_is_confirmed_without_the_trailing_run_with_the_same_match(p
     found = hs.trailing_run(pattern)
     assert found is not None
     short, ends = found
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(hs, "LONG_LINE", 0)
-        for words in lines:
-            line = "".join(words).encode()
-            want = line_search(pattern)(line)
-            got = hs._search_long_lines(line_search(pattern), line_search(short), pattern, ends, line)
-            assert (want is None) == (got is None), (pattern.pattern, line)
-            if want is not None:
-                assert [got.span(i) for i in range(pattern.groups + 1)] == [want.span(i) for i in range(pattern.groups + 1)]
-                assert (got.group(0), got.groups(), got.groupdict()) == (want.group(0), want.groups(), want.groupdict())
+    for words in lines:
+        line = "".join(words).encode()
+        want = line_search(pattern)(line)
+        got = hs._long_line_match(line_search(short), pattern, ends, line)
+        assert (want is None) == (got is None), (pattern.pattern, line)
+        if want is not None:
+            assert [got.span(i) for i in range(pattern.groups + 1)] == [want.span(i) for i in range(pattern.groups + 1)]
+            assert (got.group(0), got.groups(), got.groupdict()) == (want.group(0), want.groups(), want.groupdict())
 
 
 @pytest.mark.parametrize("pattern", [r"abc", r"ab\S*", r"a.*?", r"(a.*)+", r"(a|b.*)", r"a[^x]*", r"a.*b"])

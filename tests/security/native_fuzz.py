@@ -4,7 +4,7 @@ Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension f
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
 the end is an ASan error), through `count`, `hit_lines` (random match ends; packed, and `unpack_lines` of those
-bytes, whole or mutated), `newlines` and `line_starts` (texts cut
+bytes, whole or mutated), `newlines`, `find` and `line_starts` (texts cut
 from the block, often at its end, with a random cap). Prints `ok N DIGEST`: the requests counted and a digest of
 every result (the same for any build of the same code).
 """
@@ -66,6 +66,10 @@ def main() -> None:
         except (ValueError, MemoryError):
             digest.update(b"refused")
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
+        lo = rnd.randint(0, len(raw))
+        hi = rnd.randint(lo, len(raw))
+        needle = raw[lo:lo + rnd.randint(1, 7)] or b"error="  # often at the block's end, cut by it
+        assert native.find(data, lo, hi, needle) == raw.find(needle, lo, hi)
         texts = [raw[a:a + rnd.randint(0, 9)] for a in (rnd.randint(0, len(raw)) for _ in range(rnd.randint(0, 6)))]
         folds = [rnd.random() < 0.5 for _ in texts]
         texts = [t.lower() if fold else t for t, fold in zip(texts, folds)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,9 +118,15 @@ def test_an_envoy_json_access_line_is_a_request() -> None:
                 max_size=200),
        st.integers(0, 40), st.integers(0, 40))
 def test_a_client_error_is_found_as_a_plain_search_finds_it(parts: list[bytes], lo: int, cut: int) -> None:
-    """`has_client_error` (found from each `=`, then a plain search after _EQUALS_TRIED of them) answers as
-    `b"error=" in block[start:end]` does, on any bytes and bounds; blocks of many `=` included."""
+    """`has_client_error` (in C: memchr for each `=`; in Python: from each `=`, then a plain search after
+    _EQUALS_TRIED of them) answers as `b"error=" in block[start:end]` does, on any bytes and bounds; blocks of many `=`
+    included."""
+    from doctor.traffic import parse
+
     block = b"".join(parts)
     start, end = min(lo, len(block)), max(min(lo, len(block)), len(block) - cut)
-    assert has_client_error(block, start, end) == (b"error=" in block[start:end])
-    assert has_client_error(bytearray(block), start, end) == (b"error=" in block[start:end])
+    for find in {parse._find, None}:  # the C search where it was built, and the Python one
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(parse, "_find", find)
+            assert has_client_error(block, start, end) == (b"error=" in block[start:end])
+            assert has_client_error(bytearray(block), start, end) == (b"error=" in block[start:end])

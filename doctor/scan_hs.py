@@ -414,10 +414,8 @@ class HyperscanScanner:
         if scratch is None:
             scratch = self.local.scratch = self.scratch.clone()
         if _native_hit_lines is not None:  # the reports kept in C: no Python call or object per report
-            collected = _NativeReports()
-            self.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scratch)
-            lines, newlines = _native_hit_lines(data, lo, hi, collected)
-            return lines, newlines, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
+            (lines, newlines), guard = self._native_part(data, lo, hi, scratch, False)
+            return lines, newlines, guard
         reports: list[int] = []
         add = reports.extend
 
@@ -427,6 +425,14 @@ class HyperscanScanner:
         self.db.scan(memoryview(data)[lo:hi], match_event_handler=on_match, scratch=scratch)
         lines, newlines = _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
         return lines, newlines, not self.guard_hs_ids.isdisjoint(reports[0::2])
+
+    def _native_part(self, data: Any, lo: int, hi: int, scratch: Any, packed: bool) -> tuple[Any, bool]:
+        """data[lo:hi] scanned with the reports kept in C: (`hit_lines`' result, packed or not; whether a guard
+        pattern was reported)."""
+        collected = _NativeReports()
+        self.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scratch)
+        found = _native_hit_lines(data, lo, hi, collected, packed)
+        return found, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
 
     def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]], first_line: int, seen: set[int],
                 memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
@@ -615,13 +621,14 @@ class _Workers:
                k: int = 0) -> "Future[PartHits]":
         """Part k of a block: sent to process k (`fn`, the scan of a part, runs here when it cannot be)."""
         index = next((i for i, buffer in enumerate(self.buffers) if buffer is data), None)
-        proc = self.procs[k % len(self.procs)]
+        k %= len(self.procs)
+        proc = self.procs[k]
         if index is not None and proc is not None:
             try:
                 os.write(proc[1], _REQUEST.pack(index, lo, hi))
-                return _Part(self, k % len(self.procs), fn, data, lo, hi)  # type: ignore[return-value]
+                return _Part(self, k, fn, data, lo, hi)  # type: ignore[return-value]
             except OSError:
-                self._failed(k % len(self.procs))
+                self._failed(k)
         done: Future[PartHits] = Future()
         done.set_result(fn(data, lo, hi))
         return done
@@ -684,16 +691,11 @@ def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], requests: int,
     the parent's to handle; the process dies with its parent (`doctor.follow`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    guard_ids = scanner.guard_hs_ids
     with open(requests, "rb") as inbox, open(replies, "wb") as outbox:
         while len(message := inbox.read(_REQUEST.size)) == _REQUEST.size:
             index, lo, hi = _REQUEST.unpack(message)
-            data = buffers[index]
             try:
-                collected = _NativeReports()
-                scanner.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scanner.scratch)
-                packed = _native_hit_lines(data, lo, hi, collected, True)
-                guard = bool(guard_ids) and collected.any_of(guard_ids)
+                packed, guard = scanner._native_part(buffers[index], lo, hi, scanner.scratch, True)
             except Exception:  # the parent scans this part itself
                 outbox.write(_REPLY.pack(-1, 0))
             else:

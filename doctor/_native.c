@@ -911,6 +911,24 @@ static int by_start(const void *x, const void *y) { /* by line, then id: a line'
     return (a->id > b->id) - (a->id < b->id);
 }
 
+/* The hits in by_start's order. Hyperscan reports in the order of match ends, so the lines mostly come in order
+   already, each line's ids in the order their matches ended: then only each line's few ids are sorted (insertion),
+   not the whole part's hits (the qsort was a sixth of this function's time on 1 GB of `mixed`). */
+static void sort_hits(Hit *hits, Py_ssize_t size) {
+    for (Py_ssize_t k = 1; k < size; k++) {
+        if (hits[k].start < hits[k - 1].start) {
+            qsort(hits, (size_t)size, sizeof(Hit), by_start);
+            return;
+        }
+    }
+    for (Py_ssize_t k = 1; k < size; k++) {
+        Hit hit = hits[k];
+        Py_ssize_t j = k;
+        for (; j > 0 && hits[j - 1].start == hit.start && hits[j - 1].id > hit.id; j--) hits[j] = hits[j - 1];
+        hits[j] = hit;
+    }
+}
+
 /* ---- hyperscan's match reports, collected without a Python object per report ---- */
 
 #define SEEN_IDS 1024
@@ -1076,7 +1094,7 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         if (a[end - 1] == '\n' && end < hi) hits[size++] = (Hit){(Pos)end, id};
     }
     if (!bad) {
-        qsort(hits, (size_t)size, sizeof(Hit), by_start);
+        sort_hits(hits, size);
         Pos counted_to = lo;
         Py_ssize_t relative = 0, kept = 0;
         for (Py_ssize_t k = 0; k < size;) {
@@ -1498,11 +1516,37 @@ static PyObject *line_time(PyObject *Py_UNUSED(self), PyObject *arg) {
     return found;
 }
 
+PyDoc_STRVAR(add_counts_doc,
+"add_counts(mine, theirs)\n--\n\n"
+"mine[key] = mine.get(key, 0) + count for each key and count of the dict `theirs`, in its order (new keys after\n"
+"mine's): doctor.traffic.stats.add_counts in C. Every count is added, int or not, as `+` adds them.");
+
+static PyObject *add_counts_py(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *mine, *theirs, *key, *value;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &mine, &PyDict_Type, &theirs)) return NULL;
+    if (mine == theirs) {
+        PyErr_SetString(PyExc_ValueError, "add_counts of a dict to itself");
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(theirs, &pos, &key, &value)) {
+        PyObject *had = PyDict_GetItemWithError(mine, key); /* borrowed */
+        if (!had && PyErr_Occurred()) return NULL;
+        PyObject *sum = had ? PyNumber_Add(had, value) : Py_NewRef(value);
+        if (!sum) return NULL;
+        int failed = PyDict_SetItem(mine, key, sum);
+        Py_DECREF(sum);
+        if (failed < 0) return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"line_time", line_time, METH_O, line_time_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"unpack_lines", unpack_lines, METH_VARARGS, unpack_lines_doc},
                                 {"find", find_py, METH_VARARGS, find_doc},
+                                {"add_counts", add_counts_py, METH_VARARGS, add_counts_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
                                 {NULL, NULL, 0, NULL}};

@@ -4,8 +4,8 @@ Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension f
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
 the end is an ASan error), through `count`, `hit_lines` (random match ends; packed, and `unpack_lines` of those
-bytes, whole or mutated), `newlines`, `find` and `line_starts` (texts cut
-from the block, often at its end, with a random cap). Prints `ok N DIGEST`: the requests counted and a digest of
+bytes, whole or mutated), `newlines`, `find`, `line_starts` (texts cut
+from the block, often at its end, with a random cap) and `add_counts` (random counters). Prints `ok N DIGEST`: the requests counted and a digest of
 every result (the same for any build of the same code).
 """
 
@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "traffic")]
 
 import native_reference  # noqa: E402  (the Python references)
 import test_vector  # noqa: E402  (the near-miss lines)
+from doctor.traffic.stats import reference_add_counts  # noqa: E402
 
 
 def main() -> None:
@@ -77,6 +79,13 @@ def main() -> None:
         found_lines = native.line_starts(data, texts, folds, cap)
         assert found_lines == native_reference.line_starts(raw, texts, folds, cap)
         digest.update(repr(found_lines).encode())
+        mine, theirs = ({rnd.randint(0, 30): rnd.randint(-3, 9) for _ in range(rnd.randint(0, 12))} for _ in "ab")
+        expected = Counter(mine)
+        reference_add_counts(expected, theirs)
+        added = Counter(mine)
+        native.add_counts(added, theirs)
+        assert list(added.items()) == list(expected.items())
+        digest.update(repr(added).encode())
     for lines_count in (15, 16, 17, 200):  # a text on many lines: its list grows past its first 16 slots
         raw = ("ab\n" * lines_count).encode()
         data = ctypes.create_string_buffer(raw, len(raw))

@@ -196,3 +196,21 @@ def test_a_piece_never_ends_between_a_summary_and_its_twin_after_another_server_
         for start, end in fast._pieces(block, 0, len(block), size):
             last = block[block.rfind(b"\n", start, end - 1) + 1:end]
             assert b"azmlinfsrv - POST" not in last, (size, start, end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(-5, 40), st.integers(-3, 10**12), max_size=30),
+       st.dictionaries(st.integers(-5, 40), st.integers(-3, 10**12), max_size=30))
+def test_native_add_counts_is_the_reference(mine: dict[int, int], theirs: dict[int, int]) -> None:
+    """The C `add_counts` (every block's counts into the traffic total) adds as the Python one does: the same counts,
+    the keys in the same order (new keys after the others, in their order)."""
+    from collections import Counter
+
+    from doctor import _native
+    from doctor.traffic import stats
+
+    assert stats.add_counts is _native.add_counts
+    expected, added = Counter(mine), Counter(mine)
+    stats.reference_add_counts(expected, Counter(theirs))
+    _native.add_counts(added, Counter(theirs))
+    assert list(added.items()) == list(expected.items())

@@ -55,11 +55,12 @@ class TrafficStage:
         if middle is not None:
             source, ms = sources[0], float(timeout_ms(evidence))
             self._halves = (source, middle, ms,
-                            in_child(lambda: split.count_range(source, 0, middle, ms, False), "the traffic count"),
-                            in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True),
-                                     "the traffic count"))
-        else:
-            self._job = in_child(lambda: stats_for(evidence), "the traffic count")
+                            in_child(lambda: split.count_range(source, 0, middle, ms, False, mapped=True),
+                                     "the traffic count"),
+                            in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True,
+                                                               mapped=True), "the traffic count"))
+        else:  # a child: it may read through a mapping (`FastPass.feed_mapped`)
+            self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count")
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced
@@ -126,24 +127,26 @@ def iter_requests(source: LogSource, parser: LineParser) -> Iterator[tuple[Reque
                     yield request, line
 
 
-def stats_for(evidence: Evidence) -> dict[str, Any] | None:
+def stats_for(evidence: Evidence, mapped: bool = False) -> dict[str, Any] | None:
     """The traffic statistics (contract in the module docstring of doctor.traffic.stats); None without requests.
 
-    Computed once per evidence (rules and the report's chart share it)."""
+    Computed once per evidence (rules and the report's chart share it). `mapped`: see `compute`."""
     if "traffic" not in evidence.cache:
         # MLDOCTOR_TRAFFIC_REFERENCE=1: the line-by-line pass (benchmarks, and a way out should the fast one misread)
-        evidence.cache["traffic"] = compute(evidence, fast=not os.environ.get("MLDOCTOR_TRAFFIC_REFERENCE"))
+        evidence.cache["traffic"] = compute(evidence, fast=not os.environ.get("MLDOCTOR_TRAFFIC_REFERENCE"),
+                                            mapped=mapped)
     return evidence.cache["traffic"]  # type: ignore[no-any-return]
 
 
-def compute(evidence: Evidence, fast: bool = True) -> dict[str, Any] | None:
-    """The statistics, uncached: block at a time (`fast`) or line by line (the reference the fast pass must match)."""
+def compute(evidence: Evidence, fast: bool = True, mapped: bool = False) -> dict[str, Any] | None:
+    """The statistics, uncached: block at a time (`fast`) or line by line (the reference the fast pass must match).
+    `mapped`: regular files are read through a mapping (a forked child's count only: `FastPass.feed_mapped`)."""
     acc = Accumulator(timeout_ms=float(timeout_ms(evidence)))
     for source in traffic_sources(evidence):
         parser = LineParser(strict=source.kind == "access")
         before = acc.requests
         if fast:
-            _count_fast(source, parser, acc)
+            _count_fast(source, parser, acc, mapped)
         else:
             for request, line in iter_requests(source, parser):
                 acc.add(request, source.name, line)
@@ -162,12 +165,16 @@ def _finished(acc: Accumulator, evidence: Evidence) -> dict[str, Any] | None:
     return stats
 
 
-def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator) -> None:
+def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator, mapped: bool = False) -> None:
     from doctor.traffic.fast import FastPass
+    from doctor.traffic.split import _regular
 
     counter = FastPass(acc, parser, source.name)
     with source.open() as stream:
-        counter.feed_stream(stream)
+        if mapped and _regular(stream):
+            counter.feed_mapped(stream)
+        else:
+            counter.feed_stream(stream)
 
 
 def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:

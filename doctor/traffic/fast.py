@@ -23,7 +23,7 @@ from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from doctor.logs import iter_blocks
+from doctor.logs import iter_blocks, iter_mapped
 
 from doctor.traffic.parse import (
     ENVOY_MARK,
@@ -103,11 +103,22 @@ class FastPass:
         """Count every request of a stream (`iter_blocks`; its `cuts`), then `flush`. With the C pass each block
         is counted in the reading buffer it was read into: no copy of the log, no fresh memory per block."""
         for view in iter_blocks(stream, cuts=cuts):
-            if self._engine(len(view)) is self._native and self._native is not None:
-                self._feed_view(view.obj, len(view))
-            else:
-                self.feed_block(bytes(view))
+            self._feed_span(view.obj, 0, len(view))
         self.flush()
+
+    def feed_mapped(self, stream: BinaryIO, length: int | None = None, cuts: list[int] | None = None) -> None:
+        """`feed_stream` of the next `length` bytes of a regular file (None: the rest), read through a mapping
+        (`iter_mapped`: in a forked child only, which a file cut shorter meanwhile kills)."""
+        for data, start, stop in iter_mapped(stream, length, cuts=cuts):
+            self._feed_span(data, start, stop)
+        self.flush()
+
+    def _feed_span(self, data: Any, start: int, stop: int) -> None:
+        """A block, data[start:stop]: counted where it lies with the C pass, else copied out."""
+        if self._engine(stop - start) is self._native and self._native is not None:
+            self._feed_view(data, stop, start)
+        else:
+            self.feed_block(bytes(data[start:stop]))
 
     def feed_block(self, block: bytes) -> None:
         """Count every request of a block of whole lines: in NumPy when it is installed and the block allows,
@@ -119,16 +130,17 @@ class FastPass:
             block, self._held = block[:last], block[last:]
         self._count(block)
 
-    def _feed_view(self, data: bytearray, stop: int) -> None:
-        """`feed_block` of data[:stop] (a reading buffer's block) with the C pass, counted where it lies: only the
-        line held from the last block and the lines that complete it are copied."""
-        start = 0
+    def _feed_view(self, data: Any, stop: int, begin: int = 0) -> None:
+        """`feed_block` of data[begin:stop] (a reading buffer's block, or a mapping's) with the C pass, counted
+        where it lies: only the line held from the last block and the lines that complete it are copied."""
+        start = begin
         if self._held:  # the held summary with the next line (its twin), and any summaries that follow it
-            start = data.find(b"\n", 0, stop) + 1
-            while 0 < start < stop and data.find(b"azmlinfsrv - ", data.rfind(b"\n", 0, start - 1) + 1, start) >= 0:
+            start = data.find(b"\n", begin, stop) + 1
+            while begin < start < stop and data.find(b"azmlinfsrv - ", max(data.rfind(b"\n", begin, start - 1) + 1, begin),
+                                                     start) >= 0:
                 start = data.find(b"\n", start, stop) + 1
-            start = start or stop
-            held, self._held = self._held + bytes(data[:start]), b""
+            start = start if start > begin else stop
+            held, self._held = self._held + bytes(data[begin:start]), b""
             self._count(held)
         last = data.rfind(b"\n", start, stop - 1) + 1
         if last > start and data.find(b"azmlinfsrv - ", last, stop) >= 0:  # a summary whose twin starts the next block

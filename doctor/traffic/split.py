@@ -11,7 +11,11 @@ first half's state (or the whole log is, when only that is exact). Either way th
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 from dataclasses import dataclass
+from typing import Any
 
 from doctor.evidence import LogSource
 from doctor.logs import MAX_LINE_BYTES, Range
@@ -49,8 +53,9 @@ def middle(source: LogSource) -> int | None:
 
 
 def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, later: bool,
-                half: Half | None = None) -> Half:
-    """The requests of the log's bytes [start, stop), counted from a fresh start, or continuing `half`'s count."""
+                half: Half | None = None, mapped: bool = False) -> Half:
+    """The requests of the log's bytes [start, stop), counted from a fresh start, or continuing `half`'s count.
+    `mapped`: a regular file is read through a mapping (a forked child's count only: `FastPass.feed_mapped`)."""
     from doctor.traffic.fast import FastPass
 
     if half is None:
@@ -60,9 +65,20 @@ def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, lat
     cuts: list[int] = []
     with source.open() as stream:
         stream.seek(start)
-        counter.feed_stream(Range(stream, stop - start), cuts)
+        if mapped and _regular(stream):
+            counter.feed_mapped(stream, stop - start, cuts)
+        else:
+            counter.feed_stream(Range(stream, stop - start), cuts)
     half.cut = bool(cuts)  # of this stretch
     return half
+
+
+def _regular(stream: Any) -> bool:
+    """Whether the stream is a regular file's (one a mapping can read)."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def joined(source: LogSource, stop: int, first: Half | None, second: Half | None, timeout_ms: float) -> Accumulator | None:

@@ -57,10 +57,10 @@ def test_a_child_that_dies_is_counted_again_here(log: bytes, monkeypatch: pytest
     parent = os.getpid()
     real = traffic.stats_for
 
-    def killed_in_child(evidence: Evidence) -> object:
+    def killed_in_child(evidence: Evidence, mapped: bool = False) -> object:
         if os.getpid() != parent:
             os._exit(9)  # the OOM killer, say
-        return real(evidence)
+        return real(evidence, mapped)
 
     monkeypatch.setattr(traffic, "stats_for", killed_in_child)
     stage = TrafficStage(evidence_of(log))
@@ -68,7 +68,7 @@ def test_a_child_that_dies_is_counted_again_here(log: bytes, monkeypatch: pytest
 
 
 def test_the_counts_own_error_reaches_the_caller(log: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(evidence: Evidence, fast: bool = True) -> object:
+    def broken(evidence: Evidence, fast: bool = True, mapped: bool = False) -> object:
         raise ValueError("a bug in the count")
 
     monkeypatch.setattr(traffic, "compute", broken)

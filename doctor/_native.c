@@ -32,6 +32,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #endif
@@ -1541,12 +1544,30 @@ static PyObject *add_counts_py(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(die_with_parent_doc,
+"die_with_parent(signal)\n--\n\n"
+"Linux: prctl(PR_SET_PDEATHSIG, signal), the kernel sends this process `signal` when its parent dies (a forked\n"
+"child of the check: doctor.follow.die_with_parent, without importing ctypes in every child). OSError elsewhere.");
+
+static PyObject *die_with_parent_py(PyObject *Py_UNUSED(self), PyObject *arg) {
+    long sig = PyLong_AsLong(arg);
+    if (sig == -1 && PyErr_Occurred()) return NULL;
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) != 0) return PyErr_SetFromErrno(PyExc_OSError);
+    Py_RETURN_NONE;
+#else
+    PyErr_SetString(PyExc_OSError, "PR_SET_PDEATHSIG is Linux's");
+    return NULL;
+#endif
+}
+
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"line_time", line_time, METH_O, line_time_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
                                 {"unpack_lines", unpack_lines, METH_VARARGS, unpack_lines_doc},
                                 {"find", find_py, METH_VARARGS, find_doc},
                                 {"add_counts", add_counts_py, METH_VARARGS, add_counts_doc},
+                                {"die_with_parent", die_with_parent_py, METH_O, die_with_parent_doc},
                                 {"newlines", count_newlines, METH_VARARGS, newlines_doc},
                                 {"line_starts", line_starts, METH_VARARGS, line_starts_doc},
                                 {NULL, NULL, 0, NULL}};

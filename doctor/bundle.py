@@ -256,13 +256,15 @@ def _read_k8s_logs(root: Path, evidence: Evidence) -> None:
 
 def _read_configs(root: Path, evidence: Evidence) -> None:
     from doctor import config
-    from doctor.collect import deploy_output
 
     for path, rel in bundle_files(root, "config"):
         facts = config.config_facts(read_file(path, rel, config.MAX_CONFIG_BYTES), rel)
         if facts:
             evidence.configs.extend(facts)
-            evidence.logs.extend(deploy_output.as_log(f) for f in facts if f.kind == "deploy-output")
+            if any(f.kind == "deploy-output" for f in facts):  # (its reader's many patterns compiled only then)
+                from doctor.collect import deploy_output
+
+                evidence.logs.extend(deploy_output.as_log(f) for f in facts if f.kind == "deploy-output")
         else:
             evidence.notes.append(f"{rel}: not recognised as a deployment config, environment file or scoring script")
 

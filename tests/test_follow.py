@@ -5,6 +5,9 @@ from its kept tail. The writer runs in a thread here and in a forked child, as t
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -272,3 +275,30 @@ def test_readers_get_the_first_megabytes_while_the_log_still_streams_in(tmp_path
     reader.join(10)
     assert waited, "the reader got nothing while the writer had written two megabytes"
     assert b"".join(heads) == data
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("ctypes_way", [False, True])
+def test_a_child_dies_with_its_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctypes_way: bool) -> None:
+    """A child that called die_with_parent is killed when its parent dies, even by SIGKILL (no orphan reading on):
+    through the C extension's prctl, and through ctypes where the extension was not built."""
+    from doctor import follow
+
+    if ctypes_way:
+        monkeypatch.setitem(sys.modules, "doctor._native", None)  # `from doctor._native import ...` fails
+    alive = tmp_path / "alive"
+    middle = os.fork()
+    if middle == 0:  # pragma: no cover - the middle process: forks the child, then is killed
+        try:
+            if os.fork() == 0:
+                follow.die_with_parent()
+                time.sleep(1.0)  # killed long before this ends when its parent is
+                alive.write_text("outlived its parent")
+                os._exit(0)
+            time.sleep(0.2)
+            os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    os.waitpid(middle, 0)
+    time.sleep(1.5)
+    assert not alive.exists()

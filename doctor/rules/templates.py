@@ -40,7 +40,7 @@ def environment() -> Any:
             raise SecurityError(f"range over {MAX_RANGE} items")
         return numbers
 
-    env = Bounded(undefined=Undefined, autoescape=False, keep_trailing_newline=False)
+    env = Bounded(undefined=Undefined, autoescape=False, keep_trailing_newline=False, optimized=False)
     env.globals["range"] = bounded_range
     env.globals.update(calc.TEMPLATE_FUNCTIONS)
     env.globals.update(serving_facts.TEMPLATE_FUNCTIONS)

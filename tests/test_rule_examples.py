@@ -49,3 +49,20 @@ def test_an_example_expectation_that_checks_nothing_fails() -> None:
         "not_ruled_out, ruled_out, title_contains, title_excludes, values)"]
     assert _expectations({"fix_excludes": ["WORKER_TIMEOUT"]}, finding)
     assert _expectations({"cause_excludes": ["memory"], "fix_contains": ["WORKER_TIMEOUT"]}, finding) == []
+
+
+@pytest.mark.parametrize("name", ["deploy/cli_error.txt", "../mldoctor-example-escape.txt", "a/../../b/c.txt"])
+def test_an_example_config_text_is_read_under_any_name(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An inline config given as text is read as a file of that name would be, whatever the name holds: a folder
+    (`deploy/...`, which crashed `rules test`), or `..` (a rule pack's example must not write outside anything)."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    rule = RULES.rules["deploy-failed"]
+    example = next(e for e in rule.examples if any(c.get("name") == "cli_error.txt" for c in e.data.get("configs", [])))
+    configs = [{**c, "name": name} if c.get("name") == "cli_error.txt" else c for c in example.data["configs"]]
+    escaped = Path(tempfile.gettempdir()) / "mldoctor-example-escape.txt"
+    result = run_example(rule, dataclasses.replace(example, data={**example.data, "configs": configs}), strict=True)
+    assert result.passed, f"{result.where}: {result.detail}"
+    assert not escaped.exists()

@@ -95,16 +95,14 @@ def _node(item: dict[str, Any]) -> Node:
 
 
 def _config(item: dict[str, Any]) -> ConfigFact:
-    if "text" in item:
-        import tempfile
-        from pathlib import Path
+    if "text" in item:  # read as a file of that name would be, without writing one (a name may hold folders,
+        from doctor.config import MAX_CONFIG_BYTES, config_facts  # or `..`: a rule pack's example wrote outside
+        # the temporary folder it was given)
 
-        from doctor.config import read_config
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / item.get("name", "config")
-            path.write_text(item["text"])
-            facts = read_config(path, item.get("name", "config"))
+        data = str(item["text"]).encode("utf-8")
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ValueError(f"example config {item.get('name', 'config')!r} is larger than {MAX_CONFIG_BYTES} bytes")
+        facts = config_facts(data, str(item.get("name", "config")))
         if not facts:
             raise ValueError(f"example config {item.get('name', 'config')!r} is not recognised")
         return facts[0]

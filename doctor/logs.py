@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
 
@@ -171,6 +172,14 @@ def iter_mapped(stream: BinaryIO, length: int | None = None, chunk_bytes: int = 
         yield rest + b"\n", 0, len(rest) + 1
     if window is not None:
         _unmap(window)
+
+
+def regular_file(stream: Any) -> bool:
+    """Whether the stream reads a regular file (one `iter_mapped` can map)."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _unmap(window: Any) -> None:

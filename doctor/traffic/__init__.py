@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from typing import Any, Iterator
 
 from doctor.evidence import Evidence, LogSource
-from doctor.logs import iter_chunks
+from doctor.logs import iter_chunks, regular_file
 from doctor.traffic import split
 from doctor.traffic.parse import LineParser, Request, is_health
 from doctor.traffic.stats import Accumulator, finish
@@ -167,11 +167,10 @@ def _finished(acc: Accumulator, evidence: Evidence) -> dict[str, Any] | None:
 
 def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator, mapped: bool = False) -> None:
     from doctor.traffic.fast import FastPass
-    from doctor.traffic.split import _regular
 
     counter = FastPass(acc, parser, source.name)
     with source.open() as stream:
-        if mapped and _regular(stream):
+        if mapped and regular_file(stream):
             counter.feed_mapped(stream)
         else:
             counter.feed_stream(stream)

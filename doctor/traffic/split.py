@@ -11,14 +11,10 @@ first half's state (or the whole log is, when only that is exact). Either way th
 
 from __future__ import annotations
 
-import io
-import os
-import stat
 from dataclasses import dataclass
-from typing import Any
 
 from doctor.evidence import LogSource
-from doctor.logs import MAX_LINE_BYTES, Range
+from doctor.logs import MAX_LINE_BYTES, Range, regular_file
 from doctor.traffic.parse import LineParser
 from doctor.traffic.stats import MAX_EXCERPTS, Accumulator
 
@@ -65,20 +61,12 @@ def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, lat
     cuts: list[int] = []
     with source.open() as stream:
         stream.seek(start)
-        if mapped and _regular(stream):
+        if mapped and regular_file(stream):
             counter.feed_mapped(stream, stop - start, cuts)
         else:
             counter.feed_stream(Range(stream, stop - start), cuts)
     half.cut = bool(cuts)  # of this stretch
     return half
-
-
-def _regular(stream: Any) -> bool:
-    """Whether the stream is a regular file's (one a mapping can read)."""
-    try:
-        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        return False
 
 
 def joined(source: LogSource, stop: int, first: Half | None, second: Half | None, timeout_ms: float) -> Accumulator | None:

@@ -170,13 +170,24 @@ def pip_package(module: str | None) -> str:
     return provider(module)
 
 
+# The environment variable a SageMaker serving container's start script passes to gunicorn as `--timeout`, 60 s when
+# unset: the bring-your-own template's `serve` (aws/amazon-sagemaker-examples, scikit_bring_your_own) reads
+# MODEL_SERVER_TIMEOUT; SageMaker's framework containers (sagemaker-containers' HostingEnvironment) read
+# SAGEMAKER_MODEL_SERVER_TIMEOUT.
+SAGEMAKER_TIMEOUT_VARIABLES = ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "MODEL_SERVER_TIMEOUT")
+SAGEMAKER_SERVER_TIMEOUT_S = 60.0
+
+
 def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] | None,
-                   logged: Any = None, azmlinfsrv: bool = True) -> dict[str, Any]:
-    """The gunicorn worker timeout in force and where it comes from: env, config, the log, or the default."""
+                   logged: Any = None, azmlinfsrv: bool = True, sagemaker: bool = False) -> dict[str, Any]:
+    """The gunicorn worker timeout in force and where it comes from: env, config, the log, or the default (a SageMaker
+    serving container's start script's when the log is one's)."""
+    names = ("WORKER_TIMEOUT", *SAGEMAKER_TIMEOUT_VARIABLES) if sagemaker else ("WORKER_TIMEOUT",)
     for state in states or []:
-        value = (state.get("env") or {}).get("WORKER_TIMEOUT")
-        if _is_number(value):
-            return {"seconds": float(value), "source": "the WORKER_TIMEOUT environment variable of the container"}
+        for name in names:
+            value = (state.get("env") or {}).get(name)
+            if _is_number(value):
+                return {"seconds": float(value), "source": f"the {name} environment variable of the container"}
     for state in states or []:
         value = _flag_value(state.get("command") or [], ("--timeout", "-t"))
         if _is_number(value):
@@ -188,6 +199,10 @@ def worker_timeout(states: list[dict[str, Any]] | None, config: dict[str, Any] |
         return {"seconds": float(logged), "source": "the server's start-up log"}
     if azmlinfsrv:
         return {"seconds": 300.0, "source": "azmlinfsrv's default (WORKER_TIMEOUT unset)"}
+    if sagemaker:
+        return {"seconds": SAGEMAKER_SERVER_TIMEOUT_S,
+                "source": "the SageMaker serving script's default: neither `MODEL_SERVER_TIMEOUT` nor "
+                          "`SAGEMAKER_MODEL_SERVER_TIMEOUT` is set"}
     return {"seconds": 30.0, "source": "gunicorn's default `--timeout`"}
 
 

@@ -57,3 +57,16 @@ def test_private_ipv4_is_an_rfc1918_address(host: str | None, private: str | Non
     from doctor.calc import private_ipv4
 
     assert private_ipv4(host) == private
+
+
+def test_worker_timeout_in_a_sagemaker_serving_container() -> None:
+    """A SageMaker serving container's start script gives gunicorn `--timeout` from its own variable, 60 s unset
+    (not gunicorn's 30 s); those variables mean nothing to another server."""
+    from doctor.calc import worker_timeout
+
+    assert worker_timeout(None, None, None, azmlinfsrv=False, sagemaker=True)["seconds"] == 60.0
+    for name in ("MODEL_SERVER_TIMEOUT", "SAGEMAKER_MODEL_SERVER_TIMEOUT"):
+        found = worker_timeout([{"env": {name: "300"}}], None, None, azmlinfsrv=False, sagemaker=True)
+        assert found == {"seconds": 300.0, "source": f"the {name} environment variable of the container"}
+        assert worker_timeout([{"env": {name: "300"}}], None, None, azmlinfsrv=False)["seconds"] == 30.0
+    assert worker_timeout([{"command": ["gunicorn", "--timeout", "90"]}], None, None, False, True)["seconds"] == 90.0

@@ -4,6 +4,7 @@ it (`consequence_of`), and each finding lists the look-alikes it excluded, in ev
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -125,3 +126,19 @@ def test_a_root_takes_the_place_of_its_most_severe_consequence() -> None:
 def test_a_cycle_of_consequences_keeps_every_finding() -> None:
     found = order_findings([_finding("a", Severity.ERROR, root="b"), _finding("b", Severity.ERROR, root="a")])
     assert sorted(f.rule_id for f in found) == ["a", "b"]
+
+
+def test_a_tgi_shard_that_died_of_gpu_memory_follows_that_finding() -> None:
+    """TGI's `Shard 1 failed to start` after a CUDA out-of-memory error while it loaded the weights (a real case,
+    verbatim in the corpus): the OOM is the root cause, the shard failure its consequence, named and after it."""
+    from doctor.cli import main
+
+    case = ROOT / "fixtures/corpus/k-tgi-k8s-llama-3-70b-bf16-on-two-44gib-gpus-cuda-oom-loading-weights"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        main(["check", str(case), "--format", "json", "--output", str(out)])
+        findings = json.loads(out.read_text())["findings"]
+    ids = [f["rule_id"] for f in findings]
+    assert ids[0] == "gpu-oom" and findings[0]["consequence_of"] is None
+    shard = findings[ids.index("shard-failure")]
+    assert shard["consequence_of"] == "gpu-oom"

@@ -38,6 +38,7 @@ from doctor.guards import Guarded, GuardState, line_alone_guards
 from doctor.logs import buffer_bytes, count_newlines, iter_blocks
 from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, compile_line_pattern, \
     line_searcher
+from doctor.linematch import class_end as _class_end, group_end as _group_end
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -180,18 +181,6 @@ def _top_atoms(pattern: str) -> list[tuple[int, int, int]] | None:
     return atoms
 
 
-def _class_end(pattern: str, start: int) -> int | None:
-    """The position of the `]` closing the character class opened at `start`."""
-    i, n = start + 1, len(pattern)
-    if i < n and pattern[i] == "^":
-        i += 1
-    if i < n and pattern[i] == "]":
-        i += 1
-    while i < n and pattern[i] != "]":
-        i += 2 if pattern[i] == "\\" else 1
-    return i if i < n else None
-
-
 _LEADING_SPACE = re.compile(r"\^\\s[*+]")
 
 
@@ -210,26 +199,6 @@ def without_leading_context(pattern: str) -> str:
     if not rest or rest[0] in "|)?*+{":  # the context is the whole branch, or is repeated: kept
         return pattern
     return rest
-
-
-def _group_end(pattern: str, start: int) -> int | None:
-    """The position of the `)` closing the group opened at `start` (escapes and character classes skipped)."""
-    depth, i, n = 0, start, len(pattern)
-    while i < n:
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            i = _class_end(pattern, i) or n
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
 
 
 def without_trailing_any(pattern: str) -> str:

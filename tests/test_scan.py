@@ -839,6 +839,43 @@ def test_block_search_of_a_pattern_anchored_at_the_line_start_finds_every_line_a
         assert [(start, m.groups()) for start, m in line_matches(pattern, data)] == expected, source
 
 
+CONTEXT_LED = [r'(?:^|\s)(?:-v|--volume)[ =]"?[^:"\s\n]+:(?P<t>/m[^\s":\n]+)', r"(?:^|\$ )fo+", r"(?:^|[^\d\n])12",
+               r"(?:^|\d )y+", r"(?:^|abcdefgh)x", r"(?:^|ab|\s)x",
+               r"(?:^|a\nb)b*y"]  # in "a\nby" the `^` start at `b` is found first, the `a\nb` start before it is the match
+CONTEXT_PIECES = [" ", "\n", "-v", "--volume", "=", ":", "/m", "x", "$ ", "fo", "o", "12", "1", "y", "ab", "abcdefgh", "a",
+                  '"', "3 ", "b", "a\nby"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CONTEXT_PIECES), max_size=40).map(lambda parts: "".join(parts).encode()),
+       st.integers(0, 400))
+def test_a_pattern_led_by_where_it_may_start_is_searched_from_its_rest(text: bytes, pos: int) -> None:
+    """A pattern that starts with fixed-width alternatives saying where it may begin (`(?:^|\\s)`, `(?:^|\\$ )`,
+    `(?:^|abcdefgh)`) is searched from where its rest matches (`_search_after_context`): the same Match as
+    `search` from any position (the earliest start, even when a wider context starts before a narrower one), and
+    so the same lines, with the same captures, as each line searched alone. The built-in pack's such patterns are
+    taken."""
+    from doctor.linematch import _after_context, _search_after_context, compile_line_pattern, line_matches
+
+    pos = min(pos, len(text))
+    for source in CONTEXT_LED:
+        pattern = compile_line_pattern(source)
+        after = _after_context(pattern)
+        assert after is not None, source
+        expected, found = pattern.search(text, pos), _search_after_context(pattern, *after, text, pos)
+        assert (found.span(), found.groups()) == (expected.span(), expected.groups()) if expected else found is None
+        lines = text.split(b"\n")
+        if text.endswith(b"\n"):
+            lines.pop()
+        starts = [sum(len(x) + 1 for x in lines[:k]) for k in range(len(lines))] if text else []
+        wanted = [(start, m.groups()) for start, line in zip(starts, lines) if (m := pattern.search(line))]
+        assert [(start, m.groups()) for start, m in line_matches(pattern, text)] == wanted, source
+    assert _search_after_context(compile_line_pattern(CONTEXT_LED[-1]), *_after_context(compile_line_pattern(
+        CONTEXT_LED[-1])), b"a\nby", 0).start() == 0  # type: ignore[misc, union-attr]
+    taken = [s for s in builtin_patterns() if _after_context(compile_line_pattern(s)) is not None]
+    assert len(taken) >= 6, taken
+
+
 def _reference_time(line: bytes) -> datetime | None:
     """line_time as it read each line whole (before the per-minute cache): datetime() of all fields, minus the zone."""
     from datetime import datetime, timezone

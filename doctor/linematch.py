@@ -175,22 +175,7 @@ def _after_context(pattern: re.Pattern[bytes]) -> tuple[re.Pattern[bytes], tuple
 
 def _top_level_bar(text: str) -> bool:
     """Whether the pattern text has a `|` outside every group and class (escapes skipped)."""
-    depth, i, n = 0, 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            i = class_end(text, i) or n
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-        i += 1
-    return False
+    return any(char == "|" and depth == 0 for _, char, depth in _walk(text))
 
 
 def _search_after_context(pattern: re.Pattern[bytes], rest: re.Pattern[bytes], widths: tuple[int, ...], block: bytes,
@@ -311,22 +296,24 @@ def class_end(pattern: str, start: int) -> int | None:
 
 def group_end(pattern: str, start: int) -> int | None:
     """The position of the `)` closing the group opened at `start` (escapes and character classes skipped)."""
-    depth, i, n = 0, start, len(pattern)
+    return next((i for i, char, depth in _walk(pattern, start) if char == ")" and depth == 0), None)
+
+
+def _walk(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(position, character, group depth after it) of each character of a pattern's text from `start`, escapes and
+    character classes skipped."""
+    depth, i, n = 0, start, len(text)
     while i < n:
-        char = pattern[i]
+        char = text[i]
         if char == "\\":
             i += 2
             continue
         if char == "[":
-            i = class_end(pattern, i) or n
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+            i = (class_end(text, i) or n) + 1
+            continue
+        depth += (char == "(") - (char == ")")
+        yield i, char, depth
         i += 1
-    return None
 
 
 def nested_quantifier(pattern: str) -> bool:

@@ -309,7 +309,7 @@ static Pos find_text(const unsigned char *a, Pos s, Pos e, const Needle *n) {
     return -1;
 }
 
-static Needle AZML_DASH, CLOSE_QUOTE, DASH_QUOTE, ACCESS_LOG, SCHEME, MARKS[6];
+static Needle AZML_DASH, CLOSE_QUOTE, DASH_QUOTE, ACCESS_LOG, SCHEME;
 
 static int holds(const unsigned char *a, Pos s, Pos e, const Needle *n) { return find_text(a, s, e, n) >= 0; }
 
@@ -717,6 +717,7 @@ static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(
 
 static const char *MARK_TEXTS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status=",
                                    "\"response_code\":"}; /* fast._MAY_COUNT */
+static Needle MARKS[sizeof MARK_TEXTS / sizeof *MARK_TEXTS]; /* made from them at import */
 
 
 static int marked(const unsigned char *a, Pos s, Pos e) {

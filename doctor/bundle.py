@@ -261,10 +261,7 @@ def _read_configs(root: Path, evidence: Evidence) -> None:
         facts = config.config_facts(read_file(path, rel, config.MAX_CONFIG_BYTES), rel)
         if facts:
             evidence.configs.extend(facts)
-            if any(f.kind == "deploy-output" for f in facts):  # (its reader's many patterns compiled only then)
-                from doctor.collect import deploy_output
-
-                evidence.logs.extend(deploy_output.as_log(f) for f in facts if f.kind == "deploy-output")
+            evidence.logs.extend(config.deploy_logs(facts))
         else:
             evidence.notes.append(f"{rel}: not recognised as a deployment config, environment file or scoring script")
 

@@ -15,7 +15,7 @@ import yaml
 from doctor import yamlsafe
 from doctor.convert import quantity
 from doctor.errors import InputError
-from doctor.evidence import ConfigFact
+from doctor.evidence import ConfigFact, LogSource
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 GIB = 1024**3
@@ -329,6 +329,17 @@ def _ray_serve_config(text: str, label: str) -> list[ConfigFact]:
         return []
     values = {"apps": apps, **{key: apps[0][key] for key in ("import_path", "module", "module_file")}}
     return [ConfigFact(label, "ray-serve-config", values, (), _lines(text, ["import_path", "deployments"]))]
+
+
+def deploy_logs(facts: list[ConfigFact]) -> list[LogSource]:
+    """The deploy outputs among these facts as logs (rules match their text as a log); the reader's many patterns
+    are compiled only when there is one."""
+    found = [f for f in facts if f.kind == "deploy-output"]
+    if not found:
+        return []
+    from doctor.collect.deploy_output import as_log
+
+    return [as_log(f) for f in found]
 
 
 def _deploy_output(text: str, label: str) -> list[ConfigFact]:

@@ -162,8 +162,7 @@ def _after_context(pattern: re.Pattern[bytes]) -> tuple[re.Pattern[bytes], tuple
     flags = pattern.flags & ~re.UNICODE
     try:
         lead = list(_parser.parse(source[:close + 1], flags))  # (a non-capturing group of branches parses as its BRANCH)
-        after = list(_parser.parse(rest, flags))
-        if len(lead) != 1 or lead[0][0] is not sre.BRANCH or not after or _top_level_bar(rest):
+        if len(lead) != 1 or lead[0][0] is not sre.BRANCH or _top_level_bar(rest):
             return None  # not a group of branches; or the pattern's first branch
         widths = [alternative.getwidth() for alternative in lead[0][1][1]]
         if any(low != high or high > 8 for low, high in widths):
@@ -291,7 +290,6 @@ def class_end(pattern: str, start: int) -> int | None:
     while i < n and pattern[i] != "]":
         i += 2 if pattern[i] == "\\" else 1
     return i if i < n else None
-
 
 
 def group_end(pattern: str, start: int) -> int | None:

@@ -125,56 +125,54 @@ def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int =
 
 def iter_mapped(stream: BinaryIO, length: int | None = None, chunk_bytes: int = CHUNK_BYTES, *,
                 cuts: list[int] | None = None) -> Iterator[tuple[Any, int, int]]:
-    """The blocks `iter_blocks` gives for the next `length` bytes of a regular file (None: to its end as it stands
-    now), as (buffer, start, stop): buffer[start:stop] is the block, read where the page cache holds it through a
+    """The blocks `iter_blocks` gives for the next `length` bytes of the stream (None: to its end), as (buffer, start,
+    stop): buffer[start:stop] is the block. A regular file's are read where the page cache holds them, through a
     mapping of the file rather than copied by `read` (the traffic count's children: a tenth of their work was that
-    copy). The blocks end where `iter_blocks`' end (the same reads simulated), so a line over MAX_LINE_BYTES is cut
-    at the same place (that block, and a last line without its newline, are copies). A block is valid until the
-    next is asked for. A file cut shorter while mapped kills the process that reads it (SIGBUS): only a forked
-    child of the check reads through this, whose death the check survives (`doctor.follow.in_child`)."""
+    copy), to its end as it stands now; any other stream, or a stretch under MAX_LINE_BYTES, is read. The blocks end
+    where `iter_blocks`' end (the same reads simulated), so a line over MAX_LINE_BYTES is cut at the same place (that
+    block, and a last line without its newline, are copies). A block is valid until the next is asked for. A file
+    cut shorter while mapped kills the process that reads it (SIGBUS): only a forked child of the check reads
+    through this, whose death the check survives (`doctor.follow.in_child`)."""
     import mmap
 
-    fd = stream.fileno()
-    base = stream.tell()
-    size = os.fstat(fd).st_size - base
+    base = stream.tell() if _regular_file(stream) else None
+    size = 0 if base is None else os.fstat(stream.fileno()).st_size - base
     size = size if length is None else max(0, min(size, length))
-    if size < MAX_LINE_BYTES:  # a small stretch: read, as `iter_blocks` reads it
-        stream.seek(base)
-        for view in iter_blocks(Range(stream, size) if length is not None else stream, chunk_bytes, cuts=cuts):
+    if base is None or size < MAX_LINE_BYTES:  # read, as `iter_blocks` reads it
+        for view in iter_blocks(stream if length is None else Range(stream, length), chunk_bytes, cuts=cuts):
             yield view.obj, 0, len(view)
         return
     start, read_to = 0, 0  # the block's start, and how far the simulated reads have gone, from `base`
     window: Any = None
-    while read_to < size:
-        read_to = min(read_to + chunk_bytes, size)
-        first = (base + start) // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY
+    try:
+        while read_to < size:
+            read_to = min(read_to + chunk_bytes, size)
+            first = (base + start) // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY
+            if window is not None:
+                _unmap(window)
+            window = mmap.mmap(stream.fileno(), base + read_to - first, access=mmap.ACCESS_READ, offset=first)
+            lo, hi = base + start - first, base + read_to - first
+            cut = window.rfind(b"\n", lo, hi)
+            if cut < 0 and read_to - start < MAX_LINE_BYTES:
+                continue  # no line end yet: read on, as `iter_blocks` does
+            if cut < 0:  # no newline in a megabyte: cut the line, as `iter_blocks` does
+                if cuts is not None:
+                    cuts.append(1)
+                yield window[lo:hi] + b"\n", 0, hi - lo + 1
+                start = read_to
+                continue
+            yield window, lo, cut + 1
+            start = first + cut + 1 - base
+    finally:  # also when the reader stops early
         if window is not None:
             _unmap(window)
-        window = mmap.mmap(fd, base + read_to - first, access=mmap.ACCESS_READ, offset=first)
-        lo, hi = base + start - first, base + read_to - first
-        cut = window.rfind(b"\n", lo, hi)
-        if cut < 0 and read_to - start < MAX_LINE_BYTES:
-            continue  # no line end yet: read on, as `iter_blocks` does
-        if cut < 0:  # no newline in a megabyte: cut the line, as `iter_blocks` does
-            if cuts is not None:
-                cuts.append(1)
-            yield window[lo:hi] + b"\n", 0, hi - lo + 1
-            start = read_to
-            continue
-        yield window, lo, cut + 1
-        start = first + cut + 1 - base
     if start < size:
-        if window is not None:
-            _unmap(window)
-            window = None
         stream.seek(base + start)
         rest = stream.read(size - start)
         yield rest + b"\n", 0, len(rest) + 1
-    if window is not None:
-        _unmap(window)
 
 
-def regular_file(stream: Any) -> bool:
+def _regular_file(stream: Any) -> bool:
     """Whether the stream reads a regular file (one `iter_mapped` can map)."""
     try:
         return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)

@@ -83,6 +83,7 @@ def load_config_files(paths: Sequence[str]) -> list[ConfigFact]:
 def diagnose_all(evidences: Sequence[Evidence], configs: Sequence[str] = (), rule_dirs: Sequence[str] = (),
                  ignore: Sequence[str] = (), redact: bool = True) -> list[Report]:
     """Config files added to each evidence, traffic statistics computed, the rules run: one report per evidence."""
+    from doctor.config import deploy_logs
     from doctor.errors import UnreachableError
     from doctor.rules.engine import diagnose
     from doctor.rules.loader import load_rules
@@ -93,11 +94,7 @@ def diagnose_all(evidences: Sequence[Evidence], configs: Sequence[str] = (), rul
     reports = []
     for evidence in evidences:
         evidence.configs.extend(extra)
-        deploy = [f for f in extra if f.kind == "deploy-output"]
-        if deploy:  # rules match its text as a log
-            from doctor.collect.deploy_output import as_log as deploy_log  # (its many patterns compiled only then)
-
-            evidence.logs.extend(deploy_log(f) for f in deploy)
+        evidence.logs.extend(deploy_logs(extra))  # rules match a deploy output's text as a log
         if evidence.is_empty() and evidence.collector_errors:
             raise UnreachableError("nothing could be collected: " + "; ".join(
                 f"{e.collector}: {e.error}" for e in evidence.collector_errors), evidence.target.name)

@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from typing import Any, Iterator
 
 from doctor.evidence import Evidence, LogSource
-from doctor.logs import iter_chunks, regular_file
+from doctor.logs import iter_chunks
 from doctor.traffic import split
 from doctor.traffic.parse import LineParser, Request, is_health
 from doctor.traffic.stats import Accumulator, finish
@@ -59,7 +59,7 @@ class TrafficStage:
                                      "the traffic count"),
                             in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True,
                                                                mapped=True), "the traffic count"))
-        else:  # a child: it may read through a mapping (`FastPass.feed_mapped`)
+        else:  # a child: it may read through a mapping (`FastPass.feed_stream`)
             self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count")
 
     def stats(self) -> dict[str, Any] | None:
@@ -140,7 +140,7 @@ def stats_for(evidence: Evidence, mapped: bool = False) -> dict[str, Any] | None
 
 def compute(evidence: Evidence, fast: bool = True, mapped: bool = False) -> dict[str, Any] | None:
     """The statistics, uncached: block at a time (`fast`) or line by line (the reference the fast pass must match).
-    `mapped`: regular files are read through a mapping (a forked child's count only: `FastPass.feed_mapped`)."""
+    `mapped`: regular files are read through a mapping (a forked child's count only: `FastPass.feed_stream`)."""
     acc = Accumulator(timeout_ms=float(timeout_ms(evidence)))
     for source in traffic_sources(evidence):
         parser = LineParser(strict=source.kind == "access")
@@ -170,10 +170,7 @@ def _count_fast(source: LogSource, parser: LineParser, acc: Accumulator, mapped:
 
     counter = FastPass(acc, parser, source.name)
     with source.open() as stream:
-        if mapped and regular_file(stream):
-            counter.feed_mapped(stream)
-        else:
-            counter.feed_stream(stream)
+        counter.feed_stream(stream, mapped=mapped)
 
 
 def _simulation(stats: dict[str, Any], evidence: Evidence, acc: Accumulator) -> dict[str, Any]:

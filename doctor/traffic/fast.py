@@ -23,7 +23,7 @@ from itertools import chain, filterfalse, repeat
 from operator import ge, itemgetter, mul, truediv
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from doctor.logs import iter_blocks, iter_mapped
+from doctor.logs import Range, iter_blocks, iter_mapped
 
 from doctor.traffic.parse import (
     ENVOY_MARK,
@@ -99,17 +99,18 @@ class FastPass:
         self.clock: Any = None  # the block pass's cache of parsed minutes
         self._held = b""  # a summary line at the end of the last block: counted with the next (its twin is there)
 
-    def feed_stream(self, stream: BinaryIO, cuts: list[int] | None = None) -> None:
-        """Count every request of a stream (`iter_blocks`; its `cuts`), then `flush`. With the C pass each block
-        is counted in the reading buffer it was read into: no copy of the log, no fresh memory per block."""
-        for view in iter_blocks(stream, cuts=cuts):
-            self._feed_span(view.obj, 0, len(view))
-        self.flush()
-
-    def feed_mapped(self, stream: BinaryIO, length: int | None = None, cuts: list[int] | None = None) -> None:
-        """`feed_stream` of the next `length` bytes of a regular file (None: the rest), read through a mapping
-        (`iter_mapped`: in a forked child only, which a file cut shorter meanwhile kills)."""
-        for data, start, stop in iter_mapped(stream, length, cuts=cuts):
+    def feed_stream(self, stream: BinaryIO, cuts: list[int] | None = None, length: int | None = None,
+                    mapped: bool = False) -> None:
+        """Count every request of a stream, or of its next `length` bytes (`iter_blocks`; its `cuts`), then `flush`.
+        With the C pass each block is counted in the reading buffer it was read into: no copy of the log, no fresh
+        memory per block. `mapped`: a regular file is read through a mapping (`iter_mapped`: in a forked child only,
+        which a file cut shorter meanwhile kills)."""
+        if mapped:
+            spans = iter_mapped(stream, length, cuts=cuts)
+        else:
+            spans = ((view.obj, 0, len(view)) for view in
+                     iter_blocks(stream if length is None else Range(stream, length), cuts=cuts))
+        for data, start, stop in spans:
             self._feed_span(data, start, stop)
         self.flush()
 

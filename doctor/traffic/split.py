@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from doctor.evidence import LogSource
-from doctor.logs import MAX_LINE_BYTES, Range, regular_file
+from doctor.logs import MAX_LINE_BYTES
 from doctor.traffic.parse import LineParser
 from doctor.traffic.stats import MAX_EXCERPTS, Accumulator
 
@@ -51,7 +51,7 @@ def middle(source: LogSource) -> int | None:
 def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, later: bool,
                 half: Half | None = None, mapped: bool = False) -> Half:
     """The requests of the log's bytes [start, stop), counted from a fresh start, or continuing `half`'s count.
-    `mapped`: a regular file is read through a mapping (a forked child's count only: `FastPass.feed_mapped`)."""
+    `mapped`: a regular file is read through a mapping (a forked child's count only: `FastPass.feed_stream`)."""
     from doctor.traffic.fast import FastPass
 
     if half is None:
@@ -61,10 +61,7 @@ def count_range(source: LogSource, start: int, stop: int, timeout_ms: float, lat
     cuts: list[int] = []
     with source.open() as stream:
         stream.seek(start)
-        if mapped and regular_file(stream):
-            counter.feed_mapped(stream, stop - start, cuts)
-        else:
-            counter.feed_stream(Range(stream, stop - start), cuts)
+        counter.feed_stream(stream, cuts, stop - start, mapped)
     half.cut = bool(cuts)  # of this stretch
     return half
 

@@ -132,7 +132,7 @@ def test_a_log_that_cannot_seek_is_counted_whole(monkeypatch: pytest.MonkeyPatch
     assert stage._halves is None and stage.stats() == compute(evidence_of(data))
 
 
-# A log on disk: the children read it through a mapping (`FastPass.feed_mapped`, `doctor.logs.iter_mapped`).
+# A log on disk: the children read it through a mapping (`FastPass.feed_stream(..., mapped=True)`, `doctor.logs.iter_mapped`).
 
 def file_evidence(tmp_path: Path, data: bytes) -> Evidence:
     path = tmp_path / "t.log"

@@ -17,6 +17,9 @@ from doctor.errors import RuleError
 
 T = TypeVar("T")
 MATCH_SECONDS = 5.0  # one `re` call on one line or block; far beyond any sane pattern, far below "hung"
+# a line that starts with a digit starts with its time (or a client address): it does not come again, so what was
+# found on it is not kept for the next time (it would only push out the lines that do come again: a traceback's)
+ONE_OFF_FIRST = frozenset(bytes([d]) for d in b"0123456789")
 
 
 class LineHit(NamedTuple):

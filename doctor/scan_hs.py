@@ -38,7 +38,7 @@ from doctor.guards import Guarded, GuardState, line_alone_guards
 from doctor.logs import buffer_bytes, count_newlines, iter_blocks
 from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, compile_line_pattern, \
     line_searcher
-from doctor.linematch import class_end as _class_end, group_end as _group_end
+from doctor.linematch import ONE_OFF_FIRST, class_end as _class_end, group_end as _group_end
 
 # A trailing run of "any character but a newline" (`.*`, `[^\n]*`, `\S*`, maybe at the end of groups) adds
 # nothing to "does this line match" but one report per byte of the rest of the line.
@@ -51,7 +51,6 @@ MIN_SPLIT = 1 << 16  # smaller blocks are scanned whole
 MEMO_LINES = 4096
 MEMO_LINE_BYTES = 1024
 _UNKNOWN: Any = object()
-_DIGITS = frozenset(bytes([d]) for d in b"0123456789")
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
 # line)], newlines in part, whether a guard pattern (`doctor.guards`) was reported in it.
@@ -446,9 +445,8 @@ class HyperscanScanner:
         on the line alone. A line whose bytes came before (a traceback's lines, repeated by every failing request)
         takes the answers found then from `memo`: the whole line's when it had the same ids and none of them is
         first_only, else each pattern's (the same Match objects: a reader may key on them)."""
-        # a line that starts with a digit starts with its time (or a client address): it does not come again, so it is
-        # neither looked up nor kept (it would only push out the lines that do come again)
-        entry = memo.get(line) if line[:1] not in _DIGITS else None
+        # a line that does not come again (`ONE_OFF_FIRST`) is neither looked up nor kept
+        entry = memo.get(line) if line[:1] not in ONE_OFF_FIRST else None
         if entry is not None:
             if entry[0] == ids:
                 if entry[1]:
@@ -457,7 +455,7 @@ class HyperscanScanner:
             known = entry[2]
         else:
             known = {}
-            if len(line) <= MEMO_LINE_BYTES and line[:1] not in _DIGITS:
+            if len(line) <= MEMO_LINE_BYTES and line[:1] not in ONE_OFF_FIRST:
                 if len(memo) >= MEMO_LINES:
                     memo.clear()
                 entry = memo[line] = [None, (), known]

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from doctor.convert import format_time
 from doctor.evidence import Evidence, LogSource
 from doctor.guards import guarded_spec
+from doctor.linematch import ONE_OFF_FIRST
 from doctor.logs import line_time, strip_time_prefix
 from doctor.rules.model import After, LogCond
 from doctor.scan import make_scanner
@@ -351,35 +352,37 @@ class ScanPlan:
             plans.clear()
             ops.clear()
 
-        # a hit's matches -> its line's plan: the scanner hands the same matches (the same Match objects) again for
+        # a hit's matches -> its line's plan: the scanner hands the same matches (the same tuple) again for
         # a line with the same bytes (a traceback line of every failing request). A new line whose patterns
         # captured the same texts as an earlier line's (a time-stamped `WORKER TIMEOUT (pid:9)` at another time)
         # shares that line's operations (`ops`, keyed by each pattern's position and groups) and run; only its time
         # and excerpt are its own. The captures' dicts are shared between aggregates, never changed
-        plans: dict[tuple[tuple[int, Any], ...], LinePlan] = {}
+        plans: dict[int, LinePlan] = {}  # keyed by the id of the matches' tuple, which the plan holds
         ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[HitRun | None, list[Any], list[Any]]] = {}
         with source.open() as stream:
             for hit in scanner.scan(stream):
                 number = hit.number
-                plan = plans.get(hit.matches)
+                plan = plans.get(id(hit.matches))
                 if plan is None:
                     if len(live) >= RUNS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
                         fold()
                     matches, line = hit.matches, hit.line
                     if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line
-                        plan = (line_time(line), excerpt_head(line), *line_ops(matches))
+                        plan = (line_time(line), excerpt_head(line), *line_ops(matches), matches)
                     else:
                         signature = tuple([(pattern_index, match.groups()) for pattern_index, match in matches])
                         shared = ops.get(signature)
                         if shared is None:
                             shared = ops[signature] = line_ops(matches)
-                        plan = (line_time(line), excerpt_head(line), *shared)
-                        # kept only when its matches were made on the line alone (the fast scanner's, which hands
-                        # them again for a line seen before); a match of `re` over a whole block holds that block
-                        # (4 MB), and such matches never come again: keeping 16 of them was 64 MB (bench/README.md)
-                        if all(len(match.string) <= PLAN_LINE_BYTES for _, match in matches):
-                            plans[matches] = plan
-                when, kept, run, windowed, guarded_ops = plan
+                        plan = (line_time(line), excerpt_head(line), *shared, matches)
+                        # kept only for a line that may come again (the fast scanner hands the same matches again
+                        # for a line seen before; not one that starts with its time) and matches made on the line
+                        # alone: a match of `re` over a whole block holds that block (4 MB), and such matches never
+                        # come again: keeping 16 of them was 64 MB (bench/README.md)
+                        if line[:1] not in ONE_OFF_FIRST and \
+                                all(len(match.string) <= PLAN_LINE_BYTES for _, match in matches):
+                            plans[id(matches)] = plan
+                when, kept, run, windowed, guarded_ops, _ = plan
                 if run is not None:
                     run.hit(number, kept, when)
                 for agg, within, groups in windowed:
@@ -407,8 +410,8 @@ class ScanPlan:
 
 
 # (time, excerpt, its run, [(agg, window, captures)], [(agg, cond, role, captures, key looked back to or recorded,
-# only_after key)])
-LinePlan = tuple[datetime | None, bytes, "HitRun | None", list[Any], list[Any]]
+# only_after key)], the matches: held, so that the id `plans` keys on stays theirs)
+LinePlan = tuple[datetime | None, bytes, "HitRun | None", list[Any], list[Any], tuple[tuple[int, Any], ...]]
 
 
 def captures(match: Any) -> dict[str, str]:

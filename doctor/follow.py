@@ -167,22 +167,24 @@ def follow_in_child(work: Callable[[Writer], T], growing: Growing, path: Path, n
     return _in_child(work, name, "the log reader", record, growing.finish)
 
 
-def in_child(fn: Callable[[], T], name: str) -> "Future[T]":
+def in_child(fn: Callable[[], T], name: str, nice: int = 0) -> "Future[T]":
     """`fn()` in a forked child, so that it uses the other core while this process works on; in a thread where
-    fork is not available. The Future holds what `fn` returned (pickled back), or raises what it raised."""
+    fork is not available. The Future holds what `fn` returned (pickled back), or raises what it raised. `nice`:
+    added to the child's niceness (`os.nice`), for work whose result is wanted only after this process's own:
+    it then takes the cores this process and its more urgent children leave idle, rather than sharing them."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return background(fn, name)
-    return _in_child(lambda writer: fn(), name, name, lambda kind, size: None, lambda: None)
+    return _in_child(lambda writer: fn(), name, name, lambda kind, size: None, lambda: None, nice)
 
 
 def _in_child(work: Callable[[Writer], T], name: str, what: str, record: Callable[[bytes, int], None],
-              done: Callable[[], None]) -> "Future[T]":
-    """The child runs `work`; a thread of this process hands each record it writes to `record`, then its result
-    to the Future; `done()` runs when the child has finished, whichever way."""
+              done: Callable[[], None], nice: int = 0) -> "Future[T]":
+    """The child runs `work` (at `nice` more niceness); a thread of this process hands each record it writes to
+    `record`, then its result to the Future; `done()` runs when the child has finished, whichever way."""
     context = multiprocessing.get_context("fork")
     notify_r, notify_w = os.pipe()
     result_r, result_w = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(work, notify_w, result_w), name=name, daemon=True)
+    child = context.Process(target=_child, args=(work, notify_w, result_w, nice), name=name, daemon=True)
     child.start()
     os.close(notify_w)
     result_w.close()
@@ -228,12 +230,17 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any) -> None:
+def _child(work: Callable[[Writer], Any], notify_w: int, result_w: Any, nice: int = 0) -> None:
     """The forked child: run `work`, send its result (or its exception) back. Ctrl-C is the parent's to handle;
     SIGTERM (how the parent stops it when it ends early) ends it at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:  # not allowed here (a sandbox): the child works at its parent's priority
+            pass
     writer = _PipeWriter(notify_w)
     try:
         message: tuple[bool, Any] = (True, work(writer))

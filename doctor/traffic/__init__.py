@@ -56,11 +56,11 @@ class TrafficStage:
             source, ms = sources[0], float(timeout_ms(evidence))
             self._halves = (source, middle, ms,
                             in_child(lambda: split.count_range(source, 0, middle, ms, False, mapped=True),
-                                     "the traffic count"),
+                                     "the traffic count", CHILD_NICE),
                             in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True,
-                                                               mapped=True), "the traffic count"))
+                                                               mapped=True), "the traffic count", CHILD_NICE))
         else:  # a child: it may read through a mapping (`FastPass.feed_stream`)
-            self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count")
+            self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count", CHILD_NICE)
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced
@@ -98,6 +98,10 @@ def _child_result(job: "Future[Any]") -> Any:
         return _DIED
 
 
+# the count's result is wanted when the rule scan has ended, and the scan's own work waits on this process: the
+# counting children take the cores the scan leaves idle instead of sharing them (4 processes on 2 cores left the
+# check's process a share of one, and the cores half idle once the count was done; bench/README.md)
+CHILD_NICE = 10
 CHILD_BYTES = 16 << 20  # below this the fork and the pickled result cost more than the other core saves
 CHILD_ENV = "MLDOCTOR_TRAFFIC_CHILD"  # 0: count in this process (profiling, and a way out)
 

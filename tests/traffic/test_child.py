@@ -75,3 +75,23 @@ def test_the_counts_own_error_reaches_the_caller(log: bytes, monkeypatch: pytest
     stage = TrafficStage(evidence_of(log))
     with pytest.raises(ValueError, match="a bug in the count"):
         stage.stats()
+
+
+def test_the_counting_child_yields_the_cores_to_the_scan(log: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count's result is wanted only when the scan has ended: its child runs CHILD_NICE lower than the check,
+    whose own priority is untouched."""
+    real = traffic.stats_for
+    parent, before = os.getpid(), os.nice(0)
+
+    def noting(evidence: Evidence, mapped: bool = False) -> object:
+        if os.getpid() != parent:
+            raise ValueError(f"niceness {os.nice(0)}")  # the parent reads this back
+        return real(evidence, mapped)
+
+    monkeypatch.setattr(traffic, "stats_for", noting)
+    stage = TrafficStage(evidence_of(log))
+    assert stage.forked
+    with pytest.raises(ValueError) as raised:
+        stage.stats()
+    assert str(raised.value) == f"niceness {min(before + traffic.CHILD_NICE, 19)}"
+    assert os.nice(0) == before

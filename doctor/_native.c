@@ -867,17 +867,20 @@ done:
     return result;
 }
 
-/* Newlines in [p, n), sixteen bytes at a time where SSE2 is there. */
+/* Newlines in [p, n), sixteen bytes at a time where SSE2 is there: each byte lane counts its newlines (a compare
+   gives -1 per newline, subtracted) for at most 255 steps, then the lanes are summed (`psadbw`). No branch per
+   block on whether it held a newline (taken or not by chance on log lines: the hit lines' count was 85 % that). */
 static Py_ssize_t newlines(const unsigned char *a, Pos p, Pos n) {
     Py_ssize_t total = 0;
 #if defined(__SSE2__) || defined(_M_X64)
-    const __m128i nl = _mm_set1_epi8('\n');
-    for (; p + 16 <= n; p += 16) {
-        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(a + p)), nl));
-        while (mask) {
-            total++;
-            mask &= mask - 1;
-        }
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (n - p >= 16) {
+        Pos stop = n - p >= 16 * 255 ? p + 16 * 255 : n;
+        __m128i lanes = zero;
+        for (; stop - p >= 16; p += 16)
+            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(a + p)), nl));
+        __m128i sums = _mm_sad_epu8(lanes, zero);
+        total += _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4);
     }
 #endif
     for (; p < n; p++) total += a[p] == '\n';

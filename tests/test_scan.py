@@ -506,6 +506,18 @@ def test_count_newlines_is_bytes_count(data: bytes, start: int, stop: int) -> No
             b"\n", max(start, 0), min(stop, len(data)))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 20_000), st.floats(0, 1), st.integers(0, 40), st.randoms(use_true_random=False))
+def test_count_newlines_over_many_blocks(size: int, density: float, start: int, rnd: Any) -> None:
+    """The count's byte lanes are summed every 255 blocks of 16 bytes: data of newlines only (255 and more in every
+    lane between sums), mixed, or none, any start, counts as bytes.count does."""
+    from doctor import _native
+
+    data = bytes(10 if rnd.random() < density else 97 for _ in range(size))
+    for run in (data, b"\n" * size):
+        assert _native.newlines(run, min(start, size), size) == run.count(b"\n", min(start, size))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=200).map(lambda b: b.replace(b"\r", b"\n")), st.data())
 def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObject) -> None:

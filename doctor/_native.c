@@ -1023,7 +1023,7 @@ PyDoc_STRVAR(hit_lines_doc,
 "line, [ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
 "count). After a newline, a match also stands for the next line (an empty match there). Everything but making the\n"
 "result's objects runs without the GIL. `packed`: the same as bytes instead (int64s: the newline count, the number\n"
-"of lines, then per line its start, stop, relative number, number of ids and the ids), for `unpack_lines` in\n"
+"of lines, then per line its start, stop, relative number, number of ids and the ids), for `settle_lines` in\n"
 "another process that shares the buffer (no Python object per line made, none sent).");
 
 /* The start of the line holding a[at] (lo at the latest): after the last newline before `at`. */
@@ -1176,53 +1176,115 @@ done:
 }
 
 
-PyDoc_STRVAR(unpack_lines_doc,
-"unpack_lines(packed, buffer)\n--\n\n"
-"hit_lines' result from its `packed` bytes, the lines' bytes taken from `buffer` (the buffer they were found in).");
+PyDoc_STRVAR(settle_lines_doc,
+"settle_lines(packed, buffer, number, memo, found, one_off)\n--\n\n"
+"The packed hit lines of a part whose first line is `number`, read back in the process that shares the buffer\n"
+"(the lines' bytes taken from it), with the lines seen before settled here: a line whose\n"
+"first byte is not in `one_off` and whose `memo` entry ([ids, result, known], doctor.scan_hs) holds the same ids\n"
+"as whole (entry[0] a list) takes `found[start] = (number, line, result)` when its result is not empty, and nothing\n"
+"more. Every other line gets `found[start] = None`, kept in line order for the caller to settle or delete, and is\n"
+"returned: ([(start, number, [ids], line)...], the part's newline count). What HyperscanScanner._confirm does for\n"
+"a line seen before, without a Python call, a list of ids or a row per such line.");
 
-static PyObject *unpack_lines(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer packed, view;
-    if (!PyArg_ParseTuple(args, "y*y*", &packed, &view)) return NULL;
-    PyObject *out = NULL, *result = NULL;
+/* Whether `entry` (a memo value) holds exactly these ids as a whole line's answer. */
+static int same_ids(PyObject *entry, const int64_t *ids, int64_t nids) {
+    if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 3) return 0;
+    PyObject *known = PyList_GET_ITEM(entry, 0);
+    if (!PyList_CheckExact(known) || PyList_GET_SIZE(known) != nids) return 0;
+    for (Py_ssize_t k = 0; k < nids; k++) {
+        PyObject *id = PyList_GET_ITEM(known, k);
+        if (!PyLong_CheckExact(id)) return 0;
+        int overflow = 0;
+        long long value = PyLong_AsLongLongAndOverflow(id, &overflow);
+        if (overflow || value != ids[k]) return 0;
+    }
+    return 1;
+}
+
+static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer packed, view, one_off;
+    Py_ssize_t number;
+    PyObject *memo, *found;
+    if (!PyArg_ParseTuple(args, "y*y*nO!O!y*", &packed, &view, &number, &PyDict_Type, &memo, &PyDict_Type, &found,
+                          &one_off)) return NULL;
+    PyObject *rest = NULL, *result = NULL;
     const int64_t *w = packed.buf, *last = w + packed.len / (Py_ssize_t)sizeof(int64_t);
     const unsigned char *a = view.buf;
     if (packed.len % (Py_ssize_t)sizeof(int64_t) || last - w < 2 || w[1] < 0 || w[1] > (last - w) / 4) goto bad;
     int64_t newlines_total = w[0], nlines = w[1];
     w += 2;
-    out = PyList_New((Py_ssize_t)nlines);
-    if (!out) goto done;
+    rest = PyList_New(0);
+    if (!rest) goto done;
     for (Py_ssize_t j = 0; j < nlines; j++) {
         if (last - w < 4) goto bad;
         int64_t start = w[0], stop = w[1], relative = w[2], nids = w[3];
         w += 4;
-        if (start < 0 || stop < start || stop > view.len || nids < 0 || nids > last - w) goto bad;
-        PyObject *ids = PyList_New((Py_ssize_t)nids);
-        if (!ids) goto fail;
-        for (Py_ssize_t k = 0; k < nids; k++) {
-            PyObject *id = PyLong_FromLongLong(w[k]);
-            if (!id) {
-                Py_DECREF(ids);
+        if (start < 0 || stop < start || stop > view.len || nids < 0 || nids > last - w || relative < 0 ||
+            relative > PY_SSIZE_T_MAX - number) goto bad;
+        const int64_t *ids = w;
+        w += nids;
+        PyObject *line = PyBytes_FromStringAndSize((const char *)a + start, (Py_ssize_t)(stop - start));
+        if (!line) goto fail;
+        PyObject *entry = NULL;
+        if (stop == start || !memchr(one_off.buf, a[start], (size_t)one_off.len)) {
+            entry = PyDict_GetItemWithError(memo, line);
+            if (!entry && PyErr_Occurred()) {
+                Py_DECREF(line);
                 goto fail;
             }
-            PyList_SET_ITEM(ids, k, id);
+            Py_XINCREF(entry); /* held while objects are made (a collection could run code that changes memo) */
         }
-        w += nids;
-        PyObject *row = Py_BuildValue("nnNy#", (Py_ssize_t)start, (Py_ssize_t)relative, ids, (const char *)a + start,
-                                      (Py_ssize_t)(stop - start));
-        if (!row) goto fail;
-        PyList_SET_ITEM(out, j, row);
+        PyObject *key = PyLong_FromLongLong(start);
+        if (!key) {
+            Py_XDECREF(entry);
+            Py_DECREF(line);
+            goto fail;
+        }
+        int failed;
+        if (entry && same_ids(entry, ids, nids)) {
+            PyObject *answer = PyList_GET_ITEM(entry, 1);
+            Py_INCREF(answer);
+            int nonempty = PyObject_IsTrue(answer);
+            failed = nonempty < 0;
+            if (nonempty > 0) {
+                PyObject *value = Py_BuildValue("nOO", number + (Py_ssize_t)relative, line, answer);
+                failed = !value || PyDict_SetItem(found, key, value) < 0;
+                Py_XDECREF(value);
+            }
+            Py_DECREF(answer);
+        } else {
+            PyObject *idlist = PyList_New((Py_ssize_t)nids);
+            PyObject *row = NULL;
+            if (idlist) {
+                Py_ssize_t k = 0;
+                for (; k < nids; k++) {
+                    PyObject *id = PyLong_FromLongLong(ids[k]);
+                    if (!id) break;
+                    PyList_SET_ITEM(idlist, k, id);
+                }
+                if (k == nids) row = Py_BuildValue("LnOO", (long long)start, number + (Py_ssize_t)relative, idlist, line);
+            }
+            failed = !row || PyDict_SetItem(found, key, Py_None) < 0 || PyList_Append(rest, row) < 0;
+            Py_XDECREF(row);
+            Py_XDECREF(idlist);
+        }
+        Py_DECREF(key);
+        Py_XDECREF(entry);
+        Py_DECREF(line);
+        if (failed) goto fail;
     }
     if (w != last) goto bad;
-    result = Py_BuildValue("Nn", out, (Py_ssize_t)newlines_total);
-    out = NULL;
+    result = Py_BuildValue("Nn", rest, (Py_ssize_t)newlines_total);
+    rest = NULL;
     goto done;
 bad:
     PyErr_SetString(PyExc_ValueError, "packed hit lines do not fit the buffer");
 fail:
-    Py_CLEAR(out);
+    Py_CLEAR(rest);
 done:
     PyBuffer_Release(&packed);
     PyBuffer_Release(&view);
+    PyBuffer_Release(&one_off);
     return result;
 }
 
@@ -1568,7 +1630,7 @@ static PyObject *die_with_parent_py(PyObject *Py_UNUSED(self), PyObject *arg) {
 static PyMethodDef methods[] = {{"count", count, METH_VARARGS, count_doc},
                                 {"line_time", line_time, METH_O, line_time_doc},
                                 {"hit_lines", hit_lines, METH_VARARGS, hit_lines_doc},
-                                {"unpack_lines", unpack_lines, METH_VARARGS, unpack_lines_doc},
+                                {"settle_lines", settle_lines, METH_VARARGS, settle_lines_doc},
                                 {"find", find_py, METH_VARARGS, find_doc},
                                 {"add_counts", add_counts_py, METH_VARARGS, add_counts_doc},
                                 {"die_with_parent", die_with_parent_py, METH_O, die_with_parent_doc},

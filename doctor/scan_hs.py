@@ -54,7 +54,10 @@ _UNKNOWN: Any = object()
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
 # line)], newlines in part, whether a guard pattern (`doctor.guards`) was reported in it.
-PartHits = tuple[list[tuple[int, int, list[int], bytes]], int, bool]
+# a part's hit lines (start, number relative to the part's first line, ids, line), or those packed by a scanning
+# process (`hit_lines(..., packed=True)`, the newline count in them); its newline count; whether a guard was reported
+PartHits = tuple["list[tuple[int, int, list[int], bytes]] | bytes", int, bool]
+_ONE_OFF_TEXT = b"".join(sorted(ONE_OFF_FIRST))  # `settle_lines`' one_off
 # A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), ((pattern, match), ...)).
 Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], ...]]]
 # A hyperscan id's pattern position, whether first_only, its search on a line, its search on a line over LONG_LINE
@@ -413,8 +416,15 @@ class HyperscanScanner:
         guarding = guards is not None and (self.slow_guards or guards.carried(first_line))
         for lo, future in parts:
             hits, newlines, guard_reported = future.result()
-            for start, relative, ids, line in hits:
-                confirm(line, start, number + relative, ids, found, seen, unconfirmed, memo)
+            if isinstance(hits, bytes):  # packed by a scanning process: the lines seen before are settled in C
+                rest, newlines = _native_settle_lines(hits, data, number, memo, found, _ONE_OFF_TEXT)
+                for start, line_number, ids, line in rest:  # each holds its place in `found` (None) until settled
+                    confirm(line, start, line_number, ids, found, seen, unconfirmed, memo)
+                    if found[start] is None:
+                        del found[start]
+            else:
+                for start, relative, ids, line in hits:
+                    confirm(line, start, number + relative, ids, found, seen, unconfirmed, memo)
             number += newlines
             guarding = guarding or guard_reported
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
@@ -638,8 +648,7 @@ class _Part:
         got = self.workers.reply(self.k)
         if got is None:  # the process failed: the part is scanned here
             return self.fn(self.data, self.lo, self.hi)
-        lines, newlines = _native_unpack_lines(got[0], self.data)
-        return lines, newlines, got[1]
+        return got[0], 0, got[1]  # packed (the newline count in it): `HyperscanScanner._finish` settles it
 
 
 def _end(pid: int, request: int, reply: Any) -> None:
@@ -770,7 +779,7 @@ class RunToEnd:
 try:  # the same as _number_lines(_hit_lines(...)) in C, all but making the result without the GIL, over reports
     # hyperscan hands to a C handler (setup.py builds it)
     from doctor._native import Reports as _NativeReports, hit_lines as _native_hit_lines, \
-        unpack_lines as _native_unpack_lines
+        settle_lines as _native_settle_lines
 except ImportError:
     _native_hit_lines = None
 

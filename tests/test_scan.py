@@ -540,6 +540,31 @@ def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObje
     assert _native.hit_lines(buffer, lo, hi, collected) == (list(expected[0]), expected[1])
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([b"Traceback", b"KeyError: 'x'", b"9 timed", b"", b"  File"]), min_size=1, max_size=40),
+       st.data())
+def test_settled_lines_are_the_lines_confirmed_one_by_one(lines: list[bytes], draw: st.DataObject) -> None:
+    """A scanning process's packed hit lines, settled in C against the memo of lines seen before: the same `found`
+    (in line order, a None where a line is left to confirm) and the same lines left as the Python reference, for
+    entries whole or not, with the same ids or others, and lines that start with a one-off byte (a digit)."""
+    from doctor import _native
+
+    data = b"\n".join(lines) + b"\n"
+    reports = [value for start in range(0, len(data), 7) for value in (draw.draw(st.integers(0, 3)), start + 1)]
+    packed = _native.hit_lines(data, 0, len(data), reports, True)
+    rows, newlines = _native.hit_lines(data, 0, len(data), reports)
+    memo: dict[bytes, Any] = {}
+    for line in draw.draw(st.lists(st.sampled_from(lines), max_size=6)):
+        ids = draw.draw(st.one_of(st.none(), st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True).map(sorted)))
+        memo[line] = [ids, draw.draw(st.sampled_from([(), ((1, "m"),)])), {}]
+    number = draw.draw(st.integers(1, 10**6))
+    expected: dict[int, Any] = {}
+    left = native_reference.settle_lines(rows, number, memo, expected, b"0123456789")
+    found: dict[int, Any] = {}
+    assert _native.settle_lines(packed, data, number, memo, found, b"0123456789") == (left, newlines)
+    assert list(found.items()) == list(expected.items())
+
+
 @settings(max_examples=200, deadline=None)
 @example(b"2026-11-25T15:31:27.123456789Z ", "\U0001d11e".encode() * 401, b"")  # 4-byte characters, the most kept
 @given(st.sampled_from([b"", b"2026-11-25T15:31:27.123456789Z ", b"2026-11-25T15:31:27Z "]),

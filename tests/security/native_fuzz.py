@@ -3,7 +3,7 @@
 Usage: python native_fuzz.py EXTENSION.so SEED ITERATIONS. Loads the extension from the given file (built with
 AddressSanitizer by the test), feeds it GENERATED blocks: the near-miss lines of tests/traffic/test_vector.py
 and well-formed ones, mutated byte by byte and cut anywhere, each in a buffer of exactly its size (a read past
-the end is an ASan error), through `count`, `hit_lines` (random match ends; packed, and `unpack_lines` of those
+the end is an ASan error), through `count`, `hit_lines` (random match ends; packed, and `settle_lines` of those
 bytes, whole or mutated), `newlines`, `find`, `line_starts` (texts cut
 from the block, often at its end, with a random cap) and `add_counts` (random counters). Prints `ok N DIGEST`: the requests counted and a digest of
 every result (the same for any build of the same code).
@@ -56,16 +56,22 @@ def main() -> None:
         assert native.hit_lines(data, 0, len(raw), collected) == numbered
         digest.update(repr(numbered).encode())
         packed = native.hit_lines(data, 0, len(raw), collected, True)  # sent by a scanning process, read back here
-        assert native.unpack_lines(packed, data) == numbered
+        memo = {row[3]: [rnd.choice([row[2], [0], None]), rnd.choice([(), ((0, "m"),)]), {}]
+                for row in numbered[0] if rnd.random() < 0.5}  # lines seen before, whole with these ids or not
+        expected: dict[int, object] = {}
+        rest = native_reference.settle_lines(numbered[0], 7, memo, expected, b"0123456789")
+        settled: dict[int, object] = {}
+        assert native.settle_lines(packed, data, 7, memo, settled, b"0123456789") == (rest, numbered[1])
+        assert list(settled.items()) == list(expected.items())
         hostile = bytearray(packed)  # packed bytes cut or changed: read back within both buffers, or refused
         for _ in range(rnd.randint(1, 4)):
             if hostile:
                 hostile[rnd.randrange(len(hostile))] = rnd.randrange(256)
         hostile = hostile[: rnd.randint(0, len(hostile))]
         try:
-            digest.update(repr(native.unpack_lines(ctypes.create_string_buffer(bytes(hostile), len(hostile))
-                                                   if hostile else b"", data)).encode())
-        except (ValueError, MemoryError):
+            digest.update(repr(native.settle_lines(ctypes.create_string_buffer(bytes(hostile), len(hostile))
+                                                   if hostile else b"", data, 7, memo, {}, b"0123456789")).encode())
+        except (ValueError, MemoryError, OverflowError):
             digest.update(b"refused")
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")
         lo = rnd.randint(0, len(raw))

@@ -58,6 +58,8 @@ _UNKNOWN: Any = object()
 # process (`hit_lines(..., packed=True)`, the newline count in them); its newline count; whether a guard was reported
 PartHits = tuple["list[tuple[int, int, list[int], bytes]] | bytes", int, bool]
 _ONE_OFF_TEXT = b"".join(sorted(ONE_OFF_FIRST))  # `settle_lines`' one_off
+# a found value, (number, line, matches as a tuple), as a LineHit without NamedTuple's __new__ (a Python call per hit line)
+_line_hit = functools.partial(tuple.__new__, LineHit)
 # A block's confirmed lines: line start -> (line number, the line (None: not sliced yet), ((pattern, match), ...)).
 Found = dict[int, tuple[int, bytes | None, tuple[tuple[int, "re.Match[bytes]"], ...]]]
 # A hyperscan id's pattern position, whether first_only, its search on a line, its search on a line over LONG_LINE
@@ -438,8 +440,7 @@ class HyperscanScanner:
         if regions:
             self._search_guarded(data, regions, found)
         elif not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
-            for line_number, line, matches in found.values():
-                yield LineHit(line_number, line, tuple(matches))  # type: ignore[arg-type]
+            yield from map(_line_hit, found.values())
             return number
         for start in sorted(found):
             line_number, line, matches = found[start]

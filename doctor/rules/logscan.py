@@ -360,13 +360,11 @@ class ScanPlan:
         plans: dict[int, LinePlan] = {}  # keyed by the id of the matches' tuple, which the plan holds
         ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[HitRun | None, list[Any], list[Any]]] = {}
         with source.open() as stream:
-            for hit in scanner.scan(stream):
-                number = hit.number
-                plan = plans.get(id(hit.matches))
+            for number, line, matches in scanner.scan(stream):  # LineHits
+                plan = plans.get(id(matches))
                 if plan is None:
                     if len(live) >= RUNS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
                         fold()
-                    matches, line = hit.matches, hit.line
                     if len(line) > PLAN_LINE_BYTES:  # not kept: its matches hold the whole line
                         plan = (line_time(line), excerpt_head(line), *line_ops(matches), matches)
                     else:

@@ -33,15 +33,16 @@ class TrafficStage:
         self._job: Future[Any] | None = None  # a child counting the whole evidence
         self._halves: tuple[LogSource, int, float, Future[Any], Future[Any]] | None = None  # or a log's two halves
         self._started = False
-        self._start()
+        self._start(CHILD_NICE)
 
     @property
     def forked(self) -> bool:
         """Whether children are counting (their result not read yet)."""
         return self._job is not None or self._halves is not None
 
-    def _start(self) -> None:
-        """Children counting the log beside the rule scan, when it is whole and large enough."""
+    def _start(self, nice: int = 0) -> None:
+        """Children counting the log beside the rule scan (at `nice`: CHILD_NICE), or after it (a log that was
+        streaming in), when it is whole and large enough."""
         from doctor.follow import in_child
 
         evidence = self.evidence
@@ -56,18 +57,18 @@ class TrafficStage:
             source, ms = sources[0], float(timeout_ms(evidence))
             self._halves = (source, middle, ms,
                             in_child(lambda: split.count_range(source, 0, middle, ms, False, mapped=True),
-                                     "the traffic count", CHILD_NICE),
+                                     "the traffic count", nice),
                             in_child(lambda: split.count_range(source, middle, source.size or 0, ms, True,
-                                                               mapped=True), "the traffic count", CHILD_NICE))
+                                                               mapped=True), "the traffic count", nice))
         else:  # a child: it may read through a mapping (`FastPass.feed_stream`)
-            self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count", CHILD_NICE)
+            self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count", nice)
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced
         by its kept tail (it outgrew the size cap while streaming: the rule scan marks it `traffic_stale`). What a
         child that died (killed, out of memory) did not count is counted here; an exception a child's count raised
         is raised here, as a count in this process would raise it."""
-        if not self._started:
+        if not self._started:  # the scan has ended: the count is all the check waits for, at its own priority
             self._start()
         if self._halves is not None:
             (source, middle, ms, first, second), self._halves = self._halves, None

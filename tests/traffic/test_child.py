@@ -95,3 +95,11 @@ def test_the_counting_child_yields_the_cores_to_the_scan(log: bytes, monkeypatch
         stage.stats()
     assert str(raised.value) == f"niceness {min(before + traffic.CHILD_NICE, 19)}"
     assert os.nice(0) == before
+    streamed = evidence_of(log)  # a live log still streaming in: counted after the scan, at the check's priority
+    streamed.pending = object()  # type: ignore[assignment]
+    late = TrafficStage(streamed)
+    assert not late.forked
+    streamed.pending = None
+    with pytest.raises(ValueError) as raised:
+        late.stats()
+    assert str(raised.value) == f"niceness {before}"

@@ -53,9 +53,8 @@ MEMO_LINE_BYTES = 1024
 _UNKNOWN: Any = object()
 
 # Per part: [(line start, line number relative to the part's first line, hyperscan ids in increasing order, the
-# line)], newlines in part, whether a guard pattern (`doctor.guards`) was reported in it.
-# a part's hit lines (start, number relative to the part's first line, ids, line), or those packed by a scanning
-# process (`hit_lines(..., packed=True)`, the newline count in them); its newline count; whether a guard was reported
+# line)], or those packed by a scanning process (`hit_lines(..., packed=True)`: the newline count in them, read back
+# by `settle_lines`); newlines in part; whether a guard pattern (`doctor.guards`) was reported in it.
 PartHits = tuple["list[tuple[int, int, list[int], bytes]] | bytes", int, bool]
 _ONE_OFF_TEXT = b"".join(sorted(ONE_OFF_FIRST))  # `settle_lines`' one_off
 # a found value, (number, line, matches as a tuple), as a LineHit without NamedTuple's __new__ (a Python call per hit line)

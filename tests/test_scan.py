@@ -383,6 +383,44 @@ def test_hyperscan_prefilter_drops_a_leading_context(pattern: str, prefilter: st
 
 
 @pytest.mark.parametrize("pattern, prefilter", [
+    (r"^(?:(?:DEBUG|INFO) \d{4}-\d\dZ )?(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ",
+     r"[A-Za-z_]\w*(?:Error|Exception): "),
+    (r"^(?:\S+ ){0,3}(?:FATAL|CRITICAL)\b", r"(?:FATAL|CRITICAL)\b"), (r"^a?b", "b"), (r"^a*?x?bc", "bc"),
+    (r"^a{0}b", "b"), (r"^a{0,}b", "b"), (r"^(?:x )??abc", "abc"),
+    # kept: nothing optional after the anchor, no fixed text after it, a number next, no anchor, or not read here
+    (r"^ab", "^ab"), (r"^a{1,3}b", "^a{1,3}b"), (r"^(?:x)+b", "^(?:x)+b"), (r"^a?$", "^a?$"), (r"^x?\s*", r"^x?\s*"),
+    (r"^(?:INFO )?\d{4}-\d\dT abc", r"^(?:INFO )?\d{4}-\d\dT abc"), (r"a?b", "a?b"), (r"^a?b|c", "^a?b|c"),
+    (r"(?i)^a?b", "(?i)^a?b"), (r"^(a)?\1b", r"^(a)?\1b"), (r"^a?+b", "^a?+b"),
+])
+def test_hyperscan_prefilter_drops_an_anchor_before_optional_items(pattern: str, prefilter: str) -> None:
+    """A leading `^` and the optional items after it go (what is left matches wherever the pattern does), unless
+    a number follows them (a time or a count starts most log lines) or nothing fixed is left."""
+    assert hs.without_optional_start(pattern) == prefilter
+
+
+_PIECES = ["ab", "cde", "fghij", r"\d+", r"\s*", r"[^x\n]{0,9}", r"(?:ab|cde)", r"(\w+)", "^", r"\.", " ", "x?", r"\bab"]
+
+
+_STARTS = ["a?", "(?:ab )?", r"\d*", r"(?:x\.)*", "c{0,2}", "(?:ab|cde)??"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_STARTS), min_size=1, max_size=3), st.lists(st.sampled_from(_PIECES), min_size=1, max_size=5),
+       st.lists(st.lists(st.sampled_from(["ab", "cde", "fghij", "7", "42", " ", ".", "x", "c", "\t"]), max_size=12),
+                min_size=1, max_size=8))
+def test_a_prefilter_without_an_optional_start_matches_every_line_the_pattern_matches(
+        starts: list[str], pieces: list[str], lines: list[list[str]]) -> None:
+    """On any line `^`, optional items, then more items matches, what `without_optional_start` leaves matches
+    too: generated patterns and lines."""
+    pattern = "^" + "".join(starts) + "".join(pieces)
+    prefilter = re.compile(hs.without_optional_start(pattern).encode())
+    full = re.compile(pattern.encode())
+    for words in lines:
+        line = "".join(words).encode()
+        assert not full.search(line) or prefilter.search(line), (pattern, line)
+
+
+@pytest.mark.parametrize("pattern, prefilter", [
     (r'"POST (?P<path>/[^\s"\n]{0,300}) HTTP/1\.[01]" 404 ', r' HTTP/1\.[01]" 404 '),
     (r'"POST /\S+ HTTP/[\d.]+" 500 Internal Server Error', r'" 500 Internal Server Error'),
     (r"^\[\d{4}-\d\d\]\s+\[\d+\] [\w.-]+ (?:ERROR|CRITICAL)\s", r" (?:ERROR|CRITICAL)\s"),
@@ -400,9 +438,6 @@ def test_hyperscan_prefilter_starts_at_the_longest_literal_run(pattern: str, pre
     """The prefilter starts at the pattern's longest top-level literal run when that run is not at its start (what
     comes before it, often a wide class after common text such as `"POST /`, is where hyperscan's work went)."""
     assert hs.from_longest_literal(pattern) == prefilter
-
-
-_PIECES = ["ab", "cde", "fghij", r"\d+", r"\s*", r"[^x\n]{0,9}", r"(?:ab|cde)", r"(\w+)", "^", r"\.", " ", "x?", r"\bab"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -1037,6 +1037,9 @@ static Pos line_start(const unsigned char *a, Pos lo, Pos at) {
 #endif
 }
 
+/* The int64 words a packed line's text of `size` bytes takes. */
+static inline Py_ssize_t text_words(Pos size) { return (Py_ssize_t)((size + 7) / 8); }
+
 typedef struct {
     Pos start, stop;       /* the line, without its newline */
     Py_ssize_t relative;   /* its number relative to the part's first line */
@@ -1123,8 +1126,9 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "a match end outside the part");
         goto done;
     }
-    if (packed) {
+    if (packed) { /* per line: start, length, relative number, ids, then its text in whole words (zero-padded) */
         Py_ssize_t words = 2 + 4 * nlines + (nlines ? lines[nlines - 1].end : 0);
+        for (Py_ssize_t j = 0; j < nlines; j++) words += text_words(lines[j].stop - lines[j].start);
         out = PyBytes_FromStringAndSize(NULL, words * (Py_ssize_t)sizeof(int64_t));
         if (!out) goto done;
         int64_t *w = (int64_t *)PyBytes_AS_STRING(out);
@@ -1132,11 +1136,15 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         *w++ = nlines;
         for (Py_ssize_t j = 0; j < nlines; j++) {
             Line *line = &lines[j];
+            Pos size = line->stop - line->start;
             *w++ = line->start;
-            *w++ = line->stop;
+            *w++ = size;
             *w++ = line->relative;
             *w++ = line->end - line->first;
             for (Py_ssize_t k = line->first; k < line->end; k++) *w++ = hits[k].id;
+            if (size > 0) w[text_words(size) - 1] = 0; /* the last word's padding */
+            memcpy(w, a + line->start, (size_t)size);
+            w += text_words(size);
         }
         goto done;
     }
@@ -1177,9 +1185,10 @@ done:
 
 
 PyDoc_STRVAR(settle_lines_doc,
-"settle_lines(packed, buffer, number, memo, found, one_off)\n--\n\n"
-"The packed hit lines of a part whose first line is `number`, read back in the process that shares the buffer\n"
-"(the lines' bytes taken from it), with the lines seen before settled here: a line whose\n"
+"settle_lines(packed, number, memo, found, one_off)\n--\n\n"
+"The packed hit lines of a part whose first line is `number` (`hit_lines(..., packed=True)`: each line's start,\n"
+"relative number, ids and text), read back in the process the part's scanning process answers, with the lines seen\n"
+"before settled here: a line whose\n"
 "first byte is not in `one_off` and whose `memo` entry ([ids, result, known], doctor.scan_hs) holds the same ids\n"
 "as whole (entry[0] a list) takes `found[start] = (number, line, result)` when its result is not empty, and nothing\n"
 "more. Every other line gets `found[start] = None`, kept in line order for the caller to settle or delete, and is\n"
@@ -1202,14 +1211,13 @@ static int same_ids(PyObject *entry, const int64_t *ids, int64_t nids) {
 }
 
 static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer packed, view, one_off;
+    Py_buffer packed, one_off;
     Py_ssize_t number;
     PyObject *memo, *found;
-    if (!PyArg_ParseTuple(args, "y*y*nO!O!y*", &packed, &view, &number, &PyDict_Type, &memo, &PyDict_Type, &found,
-                          &one_off)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*nO!O!y*", &packed, &number, &PyDict_Type, &memo, &PyDict_Type, &found, &one_off))
+        return NULL;
     PyObject *rest = NULL, *result = NULL;
     const int64_t *w = packed.buf, *last = w + packed.len / (Py_ssize_t)sizeof(int64_t);
-    const unsigned char *a = view.buf;
     if (packed.len % (Py_ssize_t)sizeof(int64_t) || last - w < 2 || w[1] < 0 || w[1] > (last - w) / 4) goto bad;
     int64_t newlines_total = w[0], nlines = w[1];
     w += 2;
@@ -1217,16 +1225,19 @@ static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     if (!rest) goto done;
     for (Py_ssize_t j = 0; j < nlines; j++) {
         if (last - w < 4) goto bad;
-        int64_t start = w[0], stop = w[1], relative = w[2], nids = w[3];
+        int64_t start = w[0], size = w[1], relative = w[2], nids = w[3];
         w += 4;
-        if (start < 0 || stop < start || stop > view.len || nids < 0 || nids > last - w || relative < 0 ||
-            relative > PY_SSIZE_T_MAX - number) goto bad;
+        if (start < 0 || size < 0 || nids < 0 || nids > last - w || relative < 0 || relative > PY_SSIZE_T_MAX - number)
+            goto bad;
         const int64_t *ids = w;
         w += nids;
-        PyObject *line = PyBytes_FromStringAndSize((const char *)a + start, (Py_ssize_t)(stop - start));
+        if (size > (last - w) * (int64_t)sizeof(int64_t)) goto bad;
+        const unsigned char *text = (const unsigned char *)w;
+        w += text_words((Pos)size);
+        PyObject *line = PyBytes_FromStringAndSize((const char *)text, (Py_ssize_t)size);
         if (!line) goto fail;
         PyObject *entry = NULL;
-        if (stop == start || !memchr(one_off.buf, a[start], (size_t)one_off.len)) {
+        if (size == 0 || !memchr(one_off.buf, text[0], (size_t)one_off.len)) {
             entry = PyDict_GetItemWithError(memo, line);
             if (!entry && PyErr_Occurred()) {
                 Py_DECREF(line);
@@ -1278,12 +1289,11 @@ static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     rest = NULL;
     goto done;
 bad:
-    PyErr_SetString(PyExc_ValueError, "packed hit lines do not fit the buffer");
+    PyErr_SetString(PyExc_ValueError, "packed hit lines are malformed");
 fail:
     Py_CLEAR(rest);
 done:
     PyBuffer_Release(&packed);
-    PyBuffer_Release(&view);
     PyBuffer_Release(&one_off);
     return result;
 }

@@ -82,14 +82,16 @@ def buffer_bytes(chunk_bytes: int = CHUNK_BYTES) -> int:
 
 
 def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int = 2, *,
-                cuts: list[int] | None = None, pool: list[Any] | None = None) -> Iterator[memoryview]:
+                cuts: list[int] | None = None, pool: list[Any] | None = None, carried: bytes = b"") -> Iterator[memoryview]:
     """The blocks of `iter_chunks`, as views over `buffers` reused buffers (no copy per block).
 
     A view stays valid until `buffers` more views have been asked for; the partial last line is
     carried into the next buffer. Each view's `.obj` is its buffer and the view starts at offset 0.
     `pool`: the buffers to read into (each of `buffer_bytes(chunk_bytes)`; shared memory, say) instead of new ones.
+    `carried`: bytes read before (less than a chunk, no newline in them), which the first block starts with: the
+    reads resumed where an earlier pass stood (`iter_mapped`'s simulated reads), its blocks the same from there.
     """
-    small = _small_stream(stream)
+    small = None if carried else _small_stream(stream)
     if small is not None:  # a small log (most of a bundle of many): no big buffers to allocate and zero
         if small:
             yield memoryview(bytearray(small if small.endswith(b"\n") else small + b"\n"))
@@ -97,7 +99,8 @@ def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int =
     if pool is None:
         pool = [bytearray(buffer_bytes(chunk_bytes)) for _ in range(buffers)]
     buffers = len(pool)
-    turn, held, buf = 0, 0, pool[0]
+    turn, held, buf = 0, len(carried), pool[0]
+    buf[:held] = carried
     while True:
         got = stream.readinto(memoryview(buf)[held:held + chunk_bytes])  # type: ignore[attr-defined]
         if not got:
@@ -135,7 +138,7 @@ def iter_mapped(stream: BinaryIO, length: int | None = None, chunk_bytes: int = 
     through this, whose death the check survives (`doctor.follow.in_child`)."""
     import mmap
 
-    base = stream.tell() if _regular_file(stream) else None
+    base = stream.tell() if regular_file(stream) else None
     size = 0 if base is None else os.fstat(stream.fileno()).st_size - base
     size = size if length is None else max(0, min(size, length))
     if base is None or size < MAX_LINE_BYTES:  # read, as `iter_blocks` reads it
@@ -166,13 +169,12 @@ def iter_mapped(stream: BinaryIO, length: int | None = None, chunk_bytes: int = 
     finally:  # also when the reader stops early
         if window is not None:
             _unmap(window)
-    if start < size:
-        stream.seek(base + start)
-        rest = stream.read(size - start)
+    if start < size:  # read where it lies (`pread`): the stream's place, shared with other processes, stays
+        rest = os.pread(stream.fileno(), size - start, base + start)
         yield rest + b"\n", 0, len(rest) + 1
 
 
-def _regular_file(stream: Any) -> bool:
+def regular_file(stream: Any) -> bool:
     """Whether the stream reads a regular file (one `iter_mapped` can map)."""
     try:
         return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)

@@ -35,7 +35,8 @@ import hyperscan
 from doctor.cache import cache_dir, prune, store, used
 from doctor.follow import die_with_parent
 from doctor.guards import Guarded, GuardState, line_alone_guards
-from doctor.logs import buffer_bytes, count_newlines, iter_blocks
+from doctor.logs import CHUNK_BYTES, MAX_LINE_BYTES, buffer_bytes, count_newlines, iter_blocks, iter_mapped, \
+    regular_file
 from doctor.linematch import BLOCK_ANCHORS as _BLOCK_ANCHORS, LineHit, LinePatterns, block_matches, compile_line_pattern, \
     line_searcher
 from doctor.linematch import ONE_OFF_FIRST, class_end as _class_end, group_end as _group_end
@@ -354,17 +355,59 @@ class HyperscanScanner:
 
     def scan(self, stream: BinaryIO) -> Iterator[LineHit]:
         """Hits in line order (a `first_only` pattern: its first line only)."""
-        first_line = 1
         seen: set[int] = set()  # first_only patterns already reported in this stream
         memo: Memo = {}
         guards = GuardState(self.guarded) if self.guarded else None
+        first_line, resume = 1, None
+        if self._in_processes():
+            first_line, resume = yield from self._scan_mapped(stream, seen, memo, guards)
+        yield from self._scan_read(stream, first_line, seen, memo, guards, resume)
+
+    def _scan_mapped(self, stream: BinaryIO, seen: set[int], memo: Memo,
+                     guards: GuardState | None) -> Generator[LineHit, None, tuple[int, tuple[int, bytes] | None]]:
+        """A regular file of MAPPED_MIN bytes or more, to its last newline, scanned by processes that each map it
+        and send back their part of every block's hit lines with the lines' text (`_serve_file`): this process
+        reads only the blocks `re` must search whole (`_Span`). Returns the number of the next line and where the
+        read path (`_scan_read`) resumes, the blocks the same as if it had read from the start: after the last line
+        of the file as it was, or after the last block both processes answered when one failed (a file cut shorter
+        meanwhile kills the process mapping it); None when nothing was mapped."""
+        length = _mapped_length(stream)
+        if length < MAPPED_MIN:
+            return 1, None
+        base, fd, chunk = stream.tell(), stream.fileno(), CHUNK_BYTES
+        try:
+            workers = _Workers(functools.partial(_serve_file, self, stream, length, chunk))
+        except OSError:
+            return 1, None
+        number, offset = 1, 0
+        with workers:
+            while offset < length:
+                replies = [workers.reply(k) for k in range(THREADS)]
+                if any(reply is None or reply[2:] != replies[0][2:] for reply in replies):  # type: ignore[index]
+                    break  # a process failed (or the two disagree, which they cannot): the rest is read here
+                size, appended = replies[0][2:]  # type: ignore[index]
+                parts = [(0, _done((packed, 0, guard))) for packed, guard, _, _ in replies if packed]  # type: ignore[misc]
+                number = yield from self._finish(_Span(fd, base + offset, size, bool(appended)), parts, number, seen,
+                                                 memo, guards)
+                offset += size
+        # the reads stood at the next whole chunk: what lies before it is carried, as `iter_blocks` carried it
+        carried = os.pread(fd, -(-offset // chunk) * chunk - offset, base + offset)
+        stream.seek(base + offset + len(carried))
+        return number, (chunk, carried)
+
+    def _scan_read(self, stream: BinaryIO, first_line: int, seen: set[int], memo: Memo,
+                   guards: GuardState | None, resume: tuple[int, bytes] | None = None) -> Iterator[LineHit]:
+        """The rest of the stream read here, block by block, into buffers the scanning processes share (or threads
+        scan); `resume`: (chunk, carried) for `iter_blocks`, reading on after `_scan_mapped`."""
         shared = [mmap.mmap(-1, buffer_bytes()) for _ in range(BUFFERS)] if self._in_processes() else None
-        blocks = iter_blocks(stream, buffers=BUFFERS, pool=shared)
+        blocks = iter_blocks(stream, resume[0], BUFFERS, pool=shared, carried=resume[1]) if resume else \
+            iter_blocks(stream, buffers=BUFFERS, pool=shared)
         head = list(islice(blocks, 2))
+        if not head:
+            return
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
-            done: Future[PartHits] = Future()
-            done.set_result(self._scan_part(head[0].obj, 0, len(head[0])))
-            yield from self._finish(head[0], [(0, done)], first_line, seen, memo, guards)
+            yield from self._finish(head[0], [(0, _done(self._scan_part(head[0].obj, 0, len(head[0]))))], first_line,
+                                    seen, memo, guards)
             return
         with self._pool(shared) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
@@ -381,7 +424,7 @@ class HyperscanScanner:
         on processes, a sandbox)."""
         if shared is not None:
             try:
-                return _Workers(self, shared)
+                return _Workers(functools.partial(_serve, self, shared), shared)
             except OSError:
                 pass
         return ThreadPoolExecutor(THREADS)
@@ -427,10 +470,10 @@ class HyperscanScanner:
         found = _native_hit_lines(data, lo, hi, collected, packed)
         return found, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
 
-    def _finish(self, block: memoryview, parts: list[tuple[int, Future[PartHits]]], first_line: int, seen: set[int],
-                memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
-        """The block's hits in line order; returns the number of the next block's first line."""
-        data: Any = block.obj
+    def _finish(self, block: "memoryview | _Span", parts: list[tuple[int, Future[PartHits]]], first_line: int,
+                seen: set[int], memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
+        """The block's hits in line order; returns the number of the next block's first line. A block this process
+        did not read (`_Span`) is read only when `re` must search it."""
         found: Found = {}
         unconfirmed: set[int] = set()  # first_only patterns whose single report `re` did not confirm
         number = first_line
@@ -439,7 +482,7 @@ class HyperscanScanner:
         for lo, future in parts:
             hits, newlines, guard_reported = future.result()
             if isinstance(hits, bytes):  # packed by a scanning process: the lines seen before are settled in C
-                rest, newlines = _native_settle_lines(hits, data, number, memo, found, _ONE_OFF_TEXT)
+                rest, newlines = _native_settle_lines(hits, number, memo, found, _ONE_OFF_TEXT)
                 for start, line_number, ids, line in rest:  # each holds its place in `found` (None) until settled
                     confirm(line, start, line_number, ids, found, seen, unconfirmed, memo)
                     if found[start] is None:
@@ -450,13 +493,16 @@ class HyperscanScanner:
             number += newlines
             guarding = guarding or guard_reported
         slow = [i for i in self.slow_ids if i not in seen] + sorted(unconfirmed - seen)
+        if isinstance(block, _Span) and (slow or guarding):
+            block = block.load()
+        data: Any = block.obj if isinstance(block, memoryview) else None
         if slow:
-            self._fallback(block, first_line, found, slow, seen)
+            self._fallback(block, first_line, found, slow, seen)  # type: ignore[arg-type]
         # the guarded patterns' regions, where a guard was reported in the block or a region reaches into it
         regions = None
         if guarding:
             assert guards is not None
-            regions = guards.regions(data, len(block), first_line, self._guard_lines(found))
+            regions = guards.regions(data, len(block), first_line, self._guard_lines(found))  # type: ignore[arg-type]
         if regions:
             self._search_guarded(data, regions, found)
         elif not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
@@ -465,8 +511,8 @@ class HyperscanScanner:
         for start in sorted(found):
             line_number, line, matches = found[start]
             if line is None:  # a line only `re` over the block found
-                stop = data.find(b"\n", start, len(block))
-                line = bytes(block[start:stop if stop >= 0 else len(block)])
+                stop = data.find(b"\n", start, len(block))  # type: ignore[arg-type]
+                line = bytes(block[start:stop if stop >= 0 else len(block)])  # type: ignore[index, arg-type]
             yield LineHit(line_number, line, tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches))
         return number
 
@@ -578,19 +624,23 @@ class HyperscanScanner:
 PROCESSES = sys.platform.startswith("linux") and hasattr(os, "fork")
 BUFFERS = 2  # reading buffers: the next block is read while the processes scan the last
 _REQUEST = struct.Struct("=qqq")  # buffer, lo, hi
-_REPLY = struct.Struct("=qq")  # packed bytes that follow (-1: failed), whether a guard pattern was reported
+# packed bytes that follow (-1: failed), whether a guard pattern was reported; from `_serve_file`, the block's bytes in
+# the file and whether a newline was added to them (a line over MAX_LINE_BYTES cut), else 0, 0
+_REPLY = struct.Struct("=qqqq")
+MAPPED_MIN = 2 * CHUNK_BYTES  # a smaller file is read here (`HyperscanScanner._scan_read`)
 
 
 class _Workers:
-    """THREADS forked processes, each scanning the parts it is sent (part k of every block goes to process k) in
-    reading buffers of shared memory, and sending back the part's hit lines packed (`hit_lines(..., packed=True)`):
-    no GIL shared with this process, nothing copied but the few bytes per hit line. A part in no shared buffer, or
-    whose process failed, is scanned here. A context manager: the processes end with it (or with this process)."""
+    """THREADS forked processes, each running `serve(k, request pipe, reply pipe)`: `_serve` scans the parts it is
+    sent (part k of every block goes to process k) in reading buffers of shared memory; `_serve_file` its part of
+    every block of a file it maps itself. Each sends back its parts' hit lines packed (`hit_lines(..., packed=True)`):
+    no GIL shared with this process, nothing copied but the hit lines. A part in no shared buffer, or whose process
+    failed, is scanned here. A context manager: the processes end with it (or with this process)."""
 
-    def __init__(self, scanner: "HyperscanScanner", buffers: list[mmap.mmap]) -> None:
-        self.scanner, self.buffers = scanner, buffers
+    def __init__(self, serve: Callable[[int, int, int], None], buffers: list[mmap.mmap] | None = None) -> None:
+        self.buffers = buffers or []
         self.procs: list[tuple[int, int, Any] | None] = []  # (pid, request pipe, reply pipe) or None once failed
-        for _ in range(THREADS):
+        for k in range(THREADS):
             request_r, request_w = os.pipe()
             reply_r, reply_w = os.pipe()
             try:
@@ -608,7 +658,9 @@ class _Workers:
                         if kept is not None:
                             os.close(kept[1])
                             kept[2].close()
-                    _serve(scanner, buffers, request_r, reply_w)
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                    die_with_parent()
+                    serve(k, request_r, reply_w)
                 finally:
                     os._exit(0)
             os.close(request_r)
@@ -631,18 +683,19 @@ class _Workers:
         done.set_result(fn(data, lo, hi))
         return done
 
-    def reply(self, k: int) -> tuple[bytes, bool] | None:
-        """Process k's next reply (packed hit lines, guard reported); None when it failed."""
+    def reply(self, k: int) -> tuple[bytes, bool, int, int] | None:
+        """Process k's next reply (packed hit lines, guard reported, the block's bytes in the file, newline added);
+        None when it failed."""
         proc = self.procs[k]
         if proc is None:
             return None
         head = proc[2].read(_REPLY.size)
-        size, guard = _REPLY.unpack(head) if len(head) == _REPLY.size else (-1, 0)
+        size, guard, span, appended = _REPLY.unpack(head) if len(head) == _REPLY.size else (-1, 0, 0, 0)
         packed = proc[2].read(size) if size >= 0 else b""
         if size < 0 or len(packed) != size:
             self._failed(k)
             return None
-        return packed, bool(guard)
+        return packed, bool(guard), span, appended
 
     def _failed(self, k: int) -> None:
         """Process k is not used again (its parts are scanned here)."""
@@ -683,22 +736,81 @@ def _end(pid: int, request: int, reply: Any) -> None:
         pass
 
 
-def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], requests: int, replies: int) -> None:
-    """A scanning process: each request (buffer, lo, hi) is answered with that part's hit lines, packed. Ctrl-C is
-    the parent's to handle; the process dies with its parent (`doctor.follow`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], k: int, requests: int, replies: int) -> None:
+    """A scanning process: each request (buffer, lo, hi) is answered with that part's hit lines, packed."""
     with open(requests, "rb") as inbox, open(replies, "wb") as outbox:
         while len(message := inbox.read(_REQUEST.size)) == _REQUEST.size:
             index, lo, hi = _REQUEST.unpack(message)
             try:
                 packed, guard = scanner._native_part(buffers[index], lo, hi, scanner.scratch, True)
             except Exception:  # the parent scans this part itself
-                outbox.write(_REPLY.pack(-1, 0))
+                outbox.write(_REPLY.pack(-1, 0, 0, 0))
             else:
-                outbox.write(_REPLY.pack(len(packed), guard))
+                outbox.write(_REPLY.pack(len(packed), guard, 0, 0))
                 outbox.write(packed)
             outbox.flush()
+
+
+def _serve_file(scanner: "HyperscanScanner", stream: BinaryIO, length: int, chunk: int, k: int, requests: int,
+                replies: int) -> None:
+    """A scanning process over the stream's next `length` bytes (a regular file, ending with a newline): its own
+    mapping's blocks (`iter_mapped`: the blocks `iter_blocks` would read), each split as `_submit` splits one, part k
+    scanned and its hit lines sent back packed with their text; an empty reply for a block of one part to the
+    second process. The first failure is the last reply (the parent reads the rest itself)."""
+    os.close(requests)
+    with open(replies, "wb") as outbox:
+        for data, start, stop in iter_mapped(stream, length, chunk):
+            size = stop - start
+            block = memoryview(data)[start:stop]
+            try:
+                middle = data.find(b"\n", start + size // 2, stop - 1) if size > MIN_SPLIT else -1
+                bounds = [(0, size)] if middle < 0 else [(0, middle + 1 - start), (middle + 1 - start, size)]
+                packed, guard = scanner._native_part(block, *bounds[k], scanner.scratch, True) \
+                    if k < len(bounds) else (b"", False)
+            except Exception:
+                outbox.write(_REPLY.pack(-1, 0, 0, 0))
+                return
+            finally:
+                block.release()  # the mapping can then be closed
+            appended = isinstance(data, bytes)  # a copy: a line over MAX_LINE_BYTES cut, a newline added
+            outbox.write(_REPLY.pack(len(packed), guard, size - appended, appended))
+            outbox.write(packed)
+            outbox.flush()
+
+
+class _Span:
+    """A block of a file that the scanning processes mapped and this process did not read: read (`load`) only when
+    `re` must search it whole (a pattern hyperscan does not take, a first_only report `re` did not confirm, a
+    guarded pattern's region)."""
+
+    def __init__(self, fd: int, offset: int, size: int, appended: bool) -> None:
+        self.fd, self.offset, self.size, self.appended = fd, offset, size, appended
+
+    def load(self) -> memoryview:
+        """The block as `iter_blocks` gives it (a file cut shorter meanwhile gives what is left of it)."""
+        data = os.pread(self.fd, self.size, self.offset)
+        return memoryview(data + b"\n" if self.appended or not data.endswith(b"\n") else data)
+
+
+def _mapped_length(stream: BinaryIO) -> int:
+    """How many bytes of a regular file, from where the stream stands, end with its last newline (0: not a regular
+    file, or no newline in its last 2 MAX_LINE_BYTES)."""
+    if not regular_file(stream):
+        return 0
+    fd, base = stream.fileno(), stream.tell()
+    end = os.fstat(fd).st_size
+    for stop in range(end, max(base, end - 2 * MAX_LINE_BYTES), -MIN_SPLIT):
+        start = max(base, stop - MIN_SPLIT)
+        newline = os.pread(fd, stop - start, start).rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1 - base
+    return 0
+
+
+def _done(result: PartHits) -> "Future[PartHits]":
+    done: Future[PartHits] = Future()
+    done.set_result(result)
+    return done
 
 
 LONG_LINE = 4096  # a longer line is confirmed without the pattern's trailing run (`RunToEnd`)

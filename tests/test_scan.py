@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import json
 import os
 import re
@@ -176,11 +177,11 @@ def test_a_scanning_process_that_dies_or_fails_leaves_its_parts_to_the_scan(how:
     process, and the hits are all there, the same."""
     serve = hs._serve
 
-    def broken(scanner: Any, buffers: Any, requests: int, replies: int) -> None:
+    def broken(scanner: Any, buffers: Any, k: int, requests: int, replies: int) -> None:
         if how == "dies":
             os.read(requests, hs._REQUEST.size)
             os._exit(9)  # killed with a part to scan
-        serve(scanner, [None] * len(buffers), requests, replies)  # every part fails to scan there
+        serve(scanner, [None] * len(buffers), k, requests, replies)  # every part fails to scan there
 
     data = _blocks_of_two_halves(monkeypatch)
     reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(data)))
@@ -189,6 +190,129 @@ def test_a_scanning_process_that_dies_or_fails_leaves_its_parts_to_the_scan(how:
     assert summary(hs.HyperscanScanner(PATTERNS).scan(io.BytesIO(data))) == reference
     assert pids and all(_gone(pid) for pid in pids)
     monkeypatch.setattr(hs, "_serve", serve)
+
+
+MAPPED_LOG = b"\n".join(LINES * 500) + b"\nTraceback (most recent call last):" + b"." * 250_000 + b" KeyError: 'x'\n" + \
+    b"\n".join(LINES * 100) + b"\nERROR: the last line, without a newline"
+
+
+def _mapped(monkeypatch: pytest.MonkeyPatch, chunk: int = 100_000) -> None:
+    """Every regular file scanned by processes that map it, in blocks of `chunk` (the read path's too)."""
+    monkeypatch.setattr(hs, "MAPPED_MIN", 1)
+    monkeypatch.setattr(hs, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(logs.iter_chunks, "__defaults__", (chunk,))
+    monkeypatch.setattr(logs.iter_blocks, "__defaults__", (chunk, 2))
+
+
+def _read_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the blocks this process reads (`iter_blocks`) during a hyperscan scan from now on."""
+    sizes: list[int] = []
+    blocks = hs.iter_blocks
+
+    def recorded(*args: Any, **kwargs: Any) -> Iterator[memoryview]:
+        for view in blocks(*args, **kwargs):
+            sizes.append(len(view))
+            yield view
+
+    monkeypatch.setattr(hs, "iter_blocks", recorded)
+    return sizes
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+def test_a_log_file_is_scanned_by_processes_that_map_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regular file: each scanning process maps it and sends back its half of every block's hit lines with their
+    text. This process reads none of it but the last line, which has no newline (and would read a block `re` must
+    search whole): the hits of `re` over the same blocks, a line longer than a block cut where the read path cuts
+    it."""
+    _mapped(monkeypatch)
+    taken = [p for p in PATTERNS if p not in AWKWARD]  # hyperscan takes them all: no block to read for `re`
+    reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(MAPPED_LOG)))
+    path = tmp_path / "app.log"
+    path.write_bytes(MAPPED_LOG)
+    read, pids = _read_here(monkeypatch), _forks(monkeypatch)
+    with open(path, "rb") as stream:
+        hits = summary(hs.HyperscanScanner(taken).scan(stream))
+    assert len(hits) > 10_000 and hits == summary(ReScanner(taken).scan(io.BytesIO(MAPPED_LOG)))
+    assert read == [len(b"ERROR: the last line, without a newline") + 1]
+    assert len(pids) == hs.THREADS and all(_gone(pid) for pid in pids)
+    read.clear()
+    with open(path, "rb") as stream:  # patterns hyperscan does not take: `re` over blocks this process reads then
+        assert summary(hs.HyperscanScanner(PATTERNS).scan(stream)) == reference
+    assert len(read) == 1
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+@pytest.mark.parametrize("how", ["dies", "fails"])
+def test_a_mapping_process_that_dies_or_fails_leaves_the_rest_to_be_read(how: str, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process mapping the file killed (the file cut shorter under it: SIGBUS) or failing on its third block:
+    this process reads the file on from the last block both answered, and the hits are all there, the same."""
+    _mapped(monkeypatch)
+    reference = summary(ReScanner(PATTERNS).scan(io.BytesIO(MAPPED_LOG)))
+    path = tmp_path / "app.log"
+    path.write_bytes(MAPPED_LOG)
+    parent, mapped, part = os.getpid(), hs.iter_mapped, hs.HyperscanScanner._native_part
+    calls = [0]
+
+    def dying(stream: Any, length: int, chunk: int) -> Iterator[tuple[Any, int, int]]:
+        for n, block in enumerate(mapped(stream, length, chunk)):
+            if n == 2 and how == "dies":
+                os._exit(9)
+            yield block
+
+    def failing(self: Any, *args: Any) -> Any:
+        calls[0] += 1
+        if os.getpid() != parent and calls[0] == 3:
+            raise MemoryError
+        return part(self, *args)
+
+    monkeypatch.setattr(hs, "iter_mapped", dying)
+    monkeypatch.setattr(hs.HyperscanScanner, "_native_part", failing)
+    read, pids = _read_here(monkeypatch), _forks(monkeypatch)
+    with open(path, "rb") as stream:
+        assert summary(hs.HyperscanScanner(PATTERNS).scan(stream)) == reference
+    assert read and sum(read) < len(MAPPED_LOG)  # the first blocks were not read here
+    assert len(pids) == 2 * hs.THREADS and all(_gone(pid) for pid in pids)  # then the read path's processes
+
+
+@pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")
+def test_guarded_patterns_in_a_mapped_file_give_the_aggregates_of_re(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guarded patterns (searched by `re` on the lines after their guards') over a file the scanning processes
+    map in small blocks (one part each: the second process answers each block with nothing): the blocks holding a
+    guard are read here, and every aggregate is the `re` engine's."""
+    from doctor.rules.model import After
+
+    rnd = random.Random(7)
+    data = b"\n".join(rnd.choice(GUARD_LINES) for _ in range(3000)) + b"\n"
+    path = tmp_path / "app.log"
+    path.write_bytes(data)
+    guard = After(("ResolvePackageNotFound:|guard 7 here",), lines=3)
+    conds = [LogCond((r"^\s+- (?P<spec>[A-Za-z0-9_.-]+(?:[=<>!]=?[^\s\n]+)?)\s*$",), only_after=guard, bind="specs"),
+             LogCond((r"worker (?P<w>\d+) says - (?P<what>\w+)",),
+                     only_after=After((r"guard (?P<w>\d+) here",), same=("w",), lines=3), bind="same")]
+    _mapped(monkeypatch, 2000)
+    read = _read_here(monkeypatch)
+    found = {engine: ScanPlan(conds).run([LogSource.from_path("app.log", "app", path)], engine)
+             for engine in ("re", "hyperscan")}
+    assert found["hyperscan"][0] and read == []
+    assert {i: [(a.binding(), a.excerpt_lines()) for a in aggs] for i, aggs in found["hyperscan"].items()} == \
+        {i: [(a.binding(), a.excerpt_lines()) for a in aggs] for i, aggs in found["re"].items()}
+
+
+def test_a_file_is_mapped_to_its_last_newline(tmp_path: Path) -> None:
+    """What the scanning processes map: up to the last newline, from where the stream stands; nothing of a file
+    without one near its end, nor of what is not a regular file."""
+    path = tmp_path / "app.log"
+    path.write_bytes(b"a\nbb\nccc")
+    with open(path, "rb") as stream:
+        assert hs._mapped_length(stream) == 5
+        stream.seek(1)
+        assert hs._mapped_length(stream) == 4
+    path.write_bytes(b"x" * (3 * hs.MIN_SPLIT))
+    with open(path, "rb") as stream:
+        assert hs._mapped_length(stream) == 0
+    assert hs._mapped_length(io.BytesIO(b"a\n")) == 0
 
 
 def test_fallback_patterns_are_only_the_awkward_ones() -> None:
@@ -596,7 +720,7 @@ def test_settled_lines_are_the_lines_confirmed_one_by_one(lines: list[bytes], dr
     expected: dict[int, Any] = {}
     left = native_reference.settle_lines(rows, number, memo, expected, b"0123456789")
     found: dict[int, Any] = {}
-    assert _native.settle_lines(packed, data, number, memo, found, b"0123456789") == (left, newlines)
+    assert _native.settle_lines(packed, number, memo, found, b"0123456789") == (left, newlines)
     assert list(found.items()) == list(expected.items())
 
 

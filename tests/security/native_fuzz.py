@@ -61,16 +61,16 @@ def main() -> None:
         expected: dict[int, object] = {}
         rest = native_reference.settle_lines(numbered[0], 7, memo, expected, b"0123456789")
         settled: dict[int, object] = {}
-        assert native.settle_lines(packed, data, 7, memo, settled, b"0123456789") == (rest, numbered[1])
+        assert native.settle_lines(packed, 7, memo, settled, b"0123456789") == (rest, numbered[1])
         assert list(settled.items()) == list(expected.items())
-        hostile = bytearray(packed)  # packed bytes cut or changed: read back within both buffers, or refused
+        hostile = bytearray(packed)  # packed bytes cut or changed: read back within them, or refused
         for _ in range(rnd.randint(1, 4)):
             if hostile:
                 hostile[rnd.randrange(len(hostile))] = rnd.randrange(256)
         hostile = hostile[: rnd.randint(0, len(hostile))]
         try:
             digest.update(repr(native.settle_lines(ctypes.create_string_buffer(bytes(hostile), len(hostile))
-                                                   if hostile else b"", data, 7, memo, {}, b"0123456789")).encode())
+                                                   if hostile else b"", 7, memo, {}, b"0123456789")).encode())
         except (ValueError, MemoryError, OverflowError):
             digest.update(b"refused")
         assert native.newlines(data, 0, len(raw)) == raw.count(b"\n")

@@ -1032,14 +1032,15 @@ static PyTypeObject ReportsType = {
 };
 
 PyDoc_STRVAR(hit_lines_doc,
-"hit_lines(buffer, lo, hi, reports, packed=False)\n--\n\n"
+"hit_lines(buffer, lo, hi, reports, packed=False, max_text=-1)\n--\n\n"
 "The lines of buffer[lo:hi] that hyperscan's match ends (`reports`: a Reports, or id, end relative to lo, flattened)\n"
 "lie in, as doctor.scan_hs._hit_lines then _number_lines: ([(line start, line number relative to the part's first\n"
 "line, [ids, each once, in increasing order], the line's bytes without its newline)...] by start, the part's newline\n"
 "count). After a newline, a match also stands for the next line (an empty match there). Everything but making the\n"
 "result's objects runs without the GIL. `packed`: the same as bytes instead (int64s: the newline count, the number\n"
-"of lines, then per line its start, stop, relative number, number of ids and the ids), for `settle_lines` in\n"
-"another process that shares the buffer (no Python object per line made, none sent).");
+"of lines, then per line its start, length, relative number, number of ids, the ids and the line's bytes in whole\n"
+"int64s, zero-padded), for `settle_lines` in another process (no Python object per line made, none sent). A line\n"
+"longer than `max_text` (when not negative) is sent without its bytes, its length as -1 - length.");
 
 /* The start of the line holding a[at] (lo at the latest): after the last newline before `at`. */
 static Pos line_start(const unsigned char *a, Pos lo, Pos at) {
@@ -1055,6 +1056,11 @@ static Pos line_start(const unsigned char *a, Pos lo, Pos at) {
 /* The int64 words a packed line's text of `size` bytes takes. */
 static inline Py_ssize_t text_words(Pos size) { return (Py_ssize_t)((size + 7) / 8); }
 
+/* The words of a line's text as `hit_lines` packs it: none when longer than `max_text` (not negative). */
+static inline Py_ssize_t sent_words(Pos size, Py_ssize_t max_text) {
+    return max_text >= 0 && size > max_text ? 0 : text_words(size);
+}
+
 typedef struct {
     Pos start, stop;       /* the line, without its newline */
     Py_ssize_t relative;   /* its number relative to the part's first line */
@@ -1066,7 +1072,8 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_ssize_t lo, hi;
     PyObject *reports;
     int packed = 0;
-    if (!PyArg_ParseTuple(args, "y*nnO|p", &view, &lo, &hi, &reports, &packed)) return NULL;
+    Py_ssize_t max_text = -1;
+    if (!PyArg_ParseTuple(args, "y*nnO|pn", &view, &lo, &hi, &reports, &packed, &max_text)) return NULL;
     PyObject *out = NULL, *fast = NULL;
     long long *pairs = NULL, *owned = NULL;
     Hit *hits = NULL;
@@ -1143,7 +1150,7 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     if (packed) { /* per line: start, length, relative number, ids, then its text in whole words (zero-padded) */
         Py_ssize_t words = 2 + 4 * nlines + (nlines ? lines[nlines - 1].end : 0);
-        for (Py_ssize_t j = 0; j < nlines; j++) words += text_words(lines[j].stop - lines[j].start);
+        for (Py_ssize_t j = 0; j < nlines; j++) words += sent_words(lines[j].stop - lines[j].start, max_text);
         out = PyBytes_FromStringAndSize(NULL, words * (Py_ssize_t)sizeof(int64_t));
         if (!out) goto done;
         int64_t *w = (int64_t *)PyBytes_AS_STRING(out);
@@ -1152,14 +1159,17 @@ static PyObject *hit_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         for (Py_ssize_t j = 0; j < nlines; j++) {
             Line *line = &lines[j];
             Pos size = line->stop - line->start;
+            Py_ssize_t text = sent_words(size, max_text);
             *w++ = line->start;
-            *w++ = size;
+            *w++ = text || !size ? size : -1 - size; /* a line whose bytes are not sent: -1 - its length */
             *w++ = line->relative;
             *w++ = line->end - line->first;
             for (Py_ssize_t k = line->first; k < line->end; k++) *w++ = hits[k].id;
-            if (size > 0) w[text_words(size) - 1] = 0; /* the last word's padding */
-            memcpy(w, a + line->start, (size_t)size);
-            w += text_words(size);
+            if (text) {
+                w[text - 1] = 0; /* the last word's padding */
+                memcpy(w, a + line->start, (size_t)size);
+                w += text;
+            }
         }
         goto done;
     }
@@ -1207,7 +1217,8 @@ PyDoc_STRVAR(settle_lines_doc,
 "first byte is not in `one_off` and whose `memo` entry ([ids, result, known], doctor.scan_hs) holds the same ids\n"
 "as whole (entry[0] a list) takes `found[start] = (number, line, result)` when its result is not empty, and nothing\n"
 "more. Every other line gets `found[start] = None`, kept in line order for the caller to settle or delete, and is\n"
-"returned: ([(start, number, [ids], line)...], the part's newline count). What HyperscanScanner._confirm does for\n"
+"returned: ([(start, number, [ids], line)...], the part's newline count; a line sent without its bytes is its\n"
+"length there, and never looked up). What HyperscanScanner._confirm does for\n"
 "a line seen before, without a Python call, a list of ids or a row per such line.");
 
 /* Whether `entry` (a memo value) holds exactly these ids as a whole line's answer. */
@@ -1242,24 +1253,29 @@ static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
         if (last - w < 4) goto bad;
         int64_t start = w[0], size = w[1], relative = w[2], nids = w[3];
         w += 4;
-        if (start < 0 || size < 0 || nids < 0 || nids > last - w || relative < 0 || relative > PY_SSIZE_T_MAX - number)
+        if (start < 0 || size < -PY_SSIZE_T_MAX || nids < 0 || nids > last - w || relative < 0 ||
+            relative > PY_SSIZE_T_MAX - number)
             goto bad;
         const int64_t *ids = w;
         w += nids;
-        if (size > (last - w) * (int64_t)sizeof(int64_t)) goto bad;
-        const unsigned char *text = (const unsigned char *)w;
-        w += text_words((Pos)size);
-        PyObject *line = PyBytes_FromStringAndSize((const char *)text, (Py_ssize_t)size);
-        if (!line) goto fail;
-        PyObject *entry = NULL;
-        if (size == 0 || !memchr(one_off.buf, text[0], (size_t)one_off.len)) {
-            entry = PyDict_GetItemWithError(memo, line);
-            if (!entry && PyErr_Occurred()) {
-                Py_DECREF(line);
-                goto fail;
+        PyObject *line, *entry = NULL;
+        if (size < 0) { /* its bytes not sent (a long line): its length, for the caller to read it */
+            line = PyLong_FromLongLong(-1 - size);
+        } else {
+            if (size > (last - w) * (int64_t)sizeof(int64_t)) goto bad;
+            const unsigned char *text = (const unsigned char *)w;
+            w += text_words((Pos)size);
+            line = PyBytes_FromStringAndSize((const char *)text, (Py_ssize_t)size);
+            if (line && (size == 0 || !memchr(one_off.buf, text[0], (size_t)one_off.len))) {
+                entry = PyDict_GetItemWithError(memo, line);
+                if (!entry && PyErr_Occurred()) {
+                    Py_DECREF(line);
+                    goto fail;
+                }
+                Py_XINCREF(entry); /* held while objects are made (a collection could run code that changes memo) */
             }
-            Py_XINCREF(entry); /* held while objects are made (a collection could run code that changes memo) */
         }
+        if (!line) goto fail;
         PyObject *key = PyLong_FromLongLong(start);
         if (!key) {
             Py_XDECREF(entry);

@@ -462,12 +462,13 @@ class HyperscanScanner:
         lines, newlines = _number_lines(data, lo, hi, _hit_lines(data, lo, hi, reports))
         return lines, newlines, not self.guard_hs_ids.isdisjoint(reports[0::2])
 
-    def _native_part(self, data: Any, lo: int, hi: int, scratch: Any, packed: bool) -> tuple[Any, bool]:
-        """data[lo:hi] scanned with the reports kept in C: (`hit_lines`' result, packed or not; whether a guard
-        pattern was reported)."""
+    def _native_part(self, data: Any, lo: int, hi: int, scratch: Any, packed: bool,
+                     max_text: int = -1) -> tuple[Any, bool]:
+        """data[lo:hi] scanned with the reports kept in C: (`hit_lines`' result, packed or not, lines longer than
+        `max_text` without their bytes; whether a guard pattern was reported)."""
         collected = _NativeReports()
         self.db.scan(memoryview(data)[lo:hi], match_event_handler=collected, scratch=scratch)
-        found = _native_hit_lines(data, lo, hi, collected, packed)
+        found = _native_hit_lines(data, lo, hi, collected, packed, max_text)
         return found, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
 
     def _finish(self, block: "memoryview | _Span", parts: list[tuple[int, Future[PartHits]]], first_line: int,
@@ -484,6 +485,8 @@ class HyperscanScanner:
             if isinstance(hits, bytes):  # packed by a scanning process: the lines seen before are settled in C
                 rest, newlines = _native_settle_lines(hits, number, memo, found, _ONE_OFF_TEXT)
                 for start, line_number, ids, line in rest:  # each holds its place in `found` (None) until settled
+                    if not isinstance(line, bytes):  # a long line, sent without its bytes: read here
+                        line = block.line(start, line) if isinstance(block, _Span) else bytes(block[start:start + line])
                     confirm(line, start, line_number, ids, found, seen, unconfirmed, memo)
                     if found[start] is None:
                         del found[start]
@@ -628,6 +631,10 @@ _REQUEST = struct.Struct("=qqq")  # buffer, lo, hi
 # the file and whether a newline was added to them (a line over MAX_LINE_BYTES cut), else 0, 0
 _REPLY = struct.Struct("=qqqq")
 MAPPED_MIN = 2 * CHUNK_BYTES  # a smaller file is read here (`HyperscanScanner._scan_read`)
+# A longer hit line of a mapped file is sent without its bytes, which the check's process reads (`_Span.line`): sent,
+# its bytes were copied four times on their way (packed, the pipe twice, the line); 1 GB of 16-512 KB request-data
+# lines (long-lines) was 12 % slower so (bench/README.md). Over MEMO_LINE_BYTES: such a line is never in the memo.
+SENT_LINE_BYTES = 4096
 
 
 class _Workers:
@@ -765,7 +772,7 @@ def _serve_file(scanner: "HyperscanScanner", stream: BinaryIO, length: int, chun
             try:
                 middle = data.find(b"\n", start + size // 2, stop - 1) if size > MIN_SPLIT else -1
                 bounds = [(0, size)] if middle < 0 else [(0, middle + 1 - start), (middle + 1 - start, size)]
-                packed, guard = scanner._native_part(block, *bounds[k], scanner.scratch, True) \
+                packed, guard = scanner._native_part(block, *bounds[k], scanner.scratch, True, SENT_LINE_BYTES) \
                     if k < len(bounds) else (b"", False)
             except Exception:
                 outbox.write(_REPLY.pack(-1, 0, 0, 0))
@@ -785,6 +792,10 @@ class _Span:
 
     def __init__(self, fd: int, offset: int, size: int, appended: bool) -> None:
         self.fd, self.offset, self.size, self.appended = fd, offset, size, appended
+
+    def line(self, start: int, size: int) -> bytes:
+        """The bytes of a line of the block (one sent without them)."""
+        return os.pread(self.fd, size, self.offset + start)
 
     def load(self) -> memoryview:
         """The block as `iter_blocks` gives it (a file cut shorter meanwhile gives what is left of it)."""

@@ -21,12 +21,17 @@ def line_starts(data: bytes, texts: list[bytes], folds: list[bool], cap: int) ->
 
 
 def settle_lines(rows: list[tuple[int, int, list[int], bytes]], number: int, memo: dict[bytes, Any],
-                 found: dict[int, Any], one_off: bytes) -> list[tuple[int, int, list[int], bytes]]:
+                 found: dict[int, Any], one_off: bytes, max_text: int = -1) -> list[tuple[int, int, list[int], Any]]:
     """`_native.settle_lines` over the rows `unpack`ed hit lines give (start, relative number, ids, line): a line seen
     before as a whole (its memo entry's ids the same) takes its answer, any other keeps its place (None) and is
-    returned with its number, as `HyperscanScanner._confirm` would take them."""
-    rest = []
+    returned with its number, as `HyperscanScanner._confirm` would take them. A line longer than `max_text` (packed
+    without its bytes) is returned with its length instead, never looked up."""
+    rest: list[tuple[int, int, list[int], Any]] = []
     for start, relative, ids, line in rows:
+        if 0 <= max_text < len(line):
+            found[start] = None
+            rest.append((start, number + relative, ids, len(line)))
+            continue
         entry = memo.get(line) if line[:1] == b"" or line[0] not in one_off else None
         if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], list) and entry[0] == ids:
             if entry[1]:

@@ -705,12 +705,14 @@ def test_native_hit_lines_is_the_python_numbering(data: bytes, draw: st.DataObje
 def test_settled_lines_are_the_lines_confirmed_one_by_one(lines: list[bytes], draw: st.DataObject) -> None:
     """A scanning process's packed hit lines, settled in C against the memo of lines seen before: the same `found`
     (in line order, a None where a line is left to confirm) and the same lines left as the Python reference, for
-    entries whole or not, with the same ids or others, and lines that start with a one-off byte (a digit)."""
+    entries whole or not, with the same ids or others, lines that start with a one-off byte (a digit), and lines
+    sent without their bytes (their length left instead)."""
     from doctor import _native
 
     data = b"\n".join(lines) + b"\n"
     reports = [value for start in range(0, len(data), 7) for value in (draw.draw(st.integers(0, 3)), start + 1)]
-    packed = _native.hit_lines(data, 0, len(data), reports, True)
+    max_text = draw.draw(st.sampled_from([-1, 0, 6, 13]))  # longer lines sent without their bytes
+    packed = _native.hit_lines(data, 0, len(data), reports, True, max_text)
     rows, newlines = _native.hit_lines(data, 0, len(data), reports)
     memo: dict[bytes, Any] = {}
     for line in draw.draw(st.lists(st.sampled_from(lines), max_size=6)):
@@ -718,7 +720,7 @@ def test_settled_lines_are_the_lines_confirmed_one_by_one(lines: list[bytes], dr
         memo[line] = [ids, draw.draw(st.sampled_from([(), ((1, "m"),)])), {}]
     number = draw.draw(st.integers(1, 10**6))
     expected: dict[int, Any] = {}
-    left = native_reference.settle_lines(rows, number, memo, expected, b"0123456789")
+    left = native_reference.settle_lines(rows, number, memo, expected, b"0123456789", max_text)
     found: dict[int, Any] = {}
     assert _native.settle_lines(packed, number, memo, found, b"0123456789") == (left, newlines)
     assert list(found.items()) == list(expected.items())

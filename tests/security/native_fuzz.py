@@ -55,11 +55,12 @@ def main() -> None:
             collected(reports[k], 0, reports[k + 1], 0, None)
         assert native.hit_lines(data, 0, len(raw), collected) == numbered
         digest.update(repr(numbered).encode())
-        packed = native.hit_lines(data, 0, len(raw), collected, True)  # sent by a scanning process, read back here
+        max_text = rnd.choice([-1, -1, 0, 8, 40])  # longer lines sent without their bytes
+        packed = native.hit_lines(data, 0, len(raw), collected, True, max_text)  # sent by a scanning process
         memo = {row[3]: [rnd.choice([row[2], [0], None]), rnd.choice([(), ((0, "m"),)]), {}]
                 for row in numbered[0] if rnd.random() < 0.5}  # lines seen before, whole with these ids or not
         expected: dict[int, object] = {}
-        rest = native_reference.settle_lines(numbered[0], 7, memo, expected, b"0123456789")
+        rest = native_reference.settle_lines(numbered[0], 7, memo, expected, b"0123456789", max_text)
         settled: dict[int, object] = {}
         assert native.settle_lines(packed, 7, memo, settled, b"0123456789") == (rest, numbered[1])
         assert list(settled.items()) == list(expected.items())

@@ -1289,9 +1289,11 @@ static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
             int nonempty = PyObject_IsTrue(answer);
             failed = nonempty < 0;
             if (nonempty > 0) {
-                PyObject *value = Py_BuildValue("nOO", number + (Py_ssize_t)relative, line, answer);
+                PyObject *at = PyLong_FromSsize_t(number + (Py_ssize_t)relative);
+                PyObject *value = at ? PyTuple_Pack(3, at, line, answer) : NULL; /* no format string read per line */
                 failed = !value || PyDict_SetItem(found, key, value) < 0;
                 Py_XDECREF(value);
+                Py_XDECREF(at);
             }
             Py_DECREF(answer);
         } else {
@@ -1304,7 +1306,9 @@ static PyObject *settle_lines(PyObject *Py_UNUSED(self), PyObject *args) {
                     if (!id) break;
                     PyList_SET_ITEM(idlist, k, id);
                 }
-                if (k == nids) row = Py_BuildValue("LnOO", (long long)start, number + (Py_ssize_t)relative, idlist, line);
+                PyObject *at = k == nids ? PyLong_FromSsize_t(number + (Py_ssize_t)relative) : NULL;
+                if (at) row = PyTuple_Pack(4, key, at, idlist, line);
+                Py_XDECREF(at);
             }
             failed = !row || PyDict_SetItem(found, key, Py_None) < 0 || PyList_Append(rest, row) < 0;
             Py_XDECREF(row);

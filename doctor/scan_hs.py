@@ -25,10 +25,11 @@ import sys
 import threading
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from contextlib import closing
 from itertools import chain, islice
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO, Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import hyperscan
 
@@ -358,27 +359,34 @@ class HyperscanScanner:
         seen: set[int] = set()  # first_only patterns already reported in this stream
         memo: Memo = {}
         guards = GuardState(self.guarded) if self.guarded else None
-        first_line, resume = 1, None
+        end: list[Any] = [1, None]  # the next line's number, and where the read path resumes (`_scan_mapped`)
+        # each block's hits yielded from here, one generator deep: a hit passed up through three (this, the path's,
+        # `_finish`) cost more than its line's scan plan (bench/README.md)
         if self._in_processes():
-            first_line, resume = yield from self._scan_mapped(stream, seen, memo, guards)
-        yield from self._scan_read(stream, first_line, seen, memo, guards, resume)
+            with closing(self._scan_mapped(stream, seen, memo, guards, end)) as blocks:
+                for hits in blocks:
+                    yield from hits
+        with closing(self._scan_read(stream, end[0], seen, memo, guards, end[1])) as blocks:
+            for hits in blocks:
+                yield from hits
 
-    def _scan_mapped(self, stream: BinaryIO, seen: set[int], memo: Memo,
-                     guards: GuardState | None) -> Generator[LineHit, None, tuple[int, tuple[int, bytes] | None]]:
+    def _scan_mapped(self, stream: BinaryIO, seen: set[int], memo: Memo, guards: GuardState | None,
+                     end: list[Any]) -> Iterator[Iterable[LineHit]]:
         """A regular file of MAPPED_MIN bytes or more, to its last newline, scanned by processes that each map it
         and send back their part of every block's hit lines with the lines' text (`_serve_file`): this process
-        reads only the blocks `re` must search whole (`_Span`). Returns the number of the next line and where the
-        read path (`_scan_read`) resumes, the blocks the same as if it had read from the start: after the last line
-        of the file as it was, or after the last block both processes answered when one failed (a file cut shorter
-        meanwhile kills the process mapping it); None when nothing was mapped."""
+        reads only the blocks `re` must search whole (`_Span`). Each block's hits; into `end`, the number of the
+        next line and where the read path (`_scan_read`) resumes, the blocks the same as if it had read from the
+        start: after the last line of the file as it was, or after the last block both processes answered when one
+        failed (a file cut shorter meanwhile kills the process mapping it); left as they were when nothing was
+        mapped."""
         length = _mapped_length(stream)
         if length < MAPPED_MIN:
-            return 1, None
+            return
         base, fd, chunk = stream.tell(), stream.fileno(), CHUNK_BYTES
         try:
             workers = _Workers(functools.partial(_serve_file, self, stream, length, chunk))
         except OSError:
-            return 1, None
+            return
         number, offset = 1, 0
         with workers:
             while offset < length:
@@ -387,18 +395,19 @@ class HyperscanScanner:
                     break  # a process failed (or the two disagree, which they cannot): the rest is read here
                 size, appended = replies[0][2:]  # type: ignore[index]
                 parts = [(0, _done((packed, 0, guard))) for packed, guard, _, _ in replies if packed]  # type: ignore[misc]
-                number = yield from self._finish(_Span(fd, base + offset, size, bool(appended)), parts, number, seen,
-                                                 memo, guards)
+                hits, number = self._finish(_Span(fd, base + offset, size, bool(appended)), parts, number, seen, memo,
+                                            guards)
+                yield hits
                 offset += size
         # the reads stood at the next whole chunk: what lies before it is carried, as `iter_blocks` carried it
         carried = os.pread(fd, -(-offset // chunk) * chunk - offset, base + offset)
         stream.seek(base + offset + len(carried))
-        return number, (chunk, carried)
+        end[:] = [number, (chunk, carried)]
 
     def _scan_read(self, stream: BinaryIO, first_line: int, seen: set[int], memo: Memo,
-                   guards: GuardState | None, resume: tuple[int, bytes] | None = None) -> Iterator[LineHit]:
+                   guards: GuardState | None, resume: tuple[int, bytes] | None = None) -> Iterator[Iterable[LineHit]]:
         """The rest of the stream read here, block by block, into buffers the scanning processes share (or threads
-        scan); `resume`: (chunk, carried) for `iter_blocks`, reading on after `_scan_mapped`."""
+        scan): each block's hits. `resume`: (chunk, carried) for `iter_blocks`, reading on after `_scan_mapped`."""
         shared = [mmap.mmap(-1, buffer_bytes()) for _ in range(BUFFERS)] if self._in_processes() else None
         blocks = iter_blocks(stream, resume[0], BUFFERS, pool=shared, carried=resume[1]) if resume else \
             iter_blocks(stream, buffers=BUFFERS, pool=shared)
@@ -406,18 +415,19 @@ class HyperscanScanner:
         if not head:
             return
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
-            yield from self._finish(head[0], [(0, _done(self._scan_part(head[0].obj, 0, len(head[0]))))], first_line,
-                                    seen, memo, guards)
+            yield self._finish(head[0], [(0, _done(self._scan_part(head[0].obj, 0, len(head[0]))))], first_line,
+                               seen, memo, guards)[0]
             return
         with self._pool(shared) as pool:
             pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
-                    first_line = yield from self._finish(*pending, first_line, seen, memo, guards)
+                    hits, first_line = self._finish(*pending, first_line, seen, memo, guards)
+                    yield hits
                 pending = submitted
             if pending is not None:
-                yield from self._finish(*pending, first_line, seen, memo, guards)
+                yield self._finish(*pending, first_line, seen, memo, guards)[0]
 
     def _pool(self, shared: list[mmap.mmap] | None) -> "_Workers | ThreadPoolExecutor":
         """The scanning processes over these shared buffers; threads without them, or where fork fails (a limit
@@ -472,9 +482,9 @@ class HyperscanScanner:
         return found, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
 
     def _finish(self, block: "memoryview | _Span", parts: list[tuple[int, Future[PartHits]]], first_line: int,
-                seen: set[int], memo: Memo, guards: GuardState | None = None) -> Generator[LineHit, None, int]:
-        """The block's hits in line order; returns the number of the next block's first line. A block this process
-        did not read (`_Span`) is read only when `re` must search it."""
+                seen: set[int], memo: Memo, guards: GuardState | None = None) -> tuple[Iterable[LineHit], int]:
+        """The block's hits in line order, and the number of the next block's first line. A block this process did
+        not read (`_Span`) is read only when `re` must search it."""
         found: Found = {}
         unconfirmed: set[int] = set()  # first_only patterns whose single report `re` did not confirm
         number = first_line
@@ -509,15 +519,16 @@ class HyperscanScanner:
         if regions:
             self._search_guarded(data, regions, found)
         elif not slow:  # in line order (the parts' hits are), each line's matches by pattern (its ids were sorted)
-            yield from map(_line_hit, found.values())
-            return number
+            return map(_line_hit, found.values()), number
+        hits = []
         for start in sorted(found):
             line_number, line, matches = found[start]
             if line is None:  # a line only `re` over the block found
                 stop = data.find(b"\n", start, len(block))  # type: ignore[arg-type]
                 line = bytes(block[start:stop if stop >= 0 else len(block)])  # type: ignore[index, arg-type]
-            yield LineHit(line_number, line, tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches))
-        return number
+            hits.append(LineHit(line_number, line,
+                                tuple(sorted(matches, key=_first)) if len(matches) > 1 else tuple(matches)))
+        return hits, number
 
     def _confirm(self, line: bytes, start: int, number: int, ids: list[int], found: Found, seen: set[int],
                  unconfirmed: set[int], memo: Memo) -> None:

@@ -88,8 +88,8 @@ def iter_blocks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, buffers: int =
     A view stays valid until `buffers` more views have been asked for; the partial last line is
     carried into the next buffer. Each view's `.obj` is its buffer and the view starts at offset 0.
     `pool`: the buffers to read into (each of `buffer_bytes(chunk_bytes)`; shared memory, say) instead of new ones.
-    `carried`: bytes read before (less than a chunk, no newline in them), which the first block starts with: the
-    reads resumed where an earlier pass stood (`iter_mapped`'s simulated reads), its blocks the same from there.
+    `carried`: bytes read before (less than a chunk), which the first block starts with: the reads resumed where an
+    earlier pass stood (`iter_mapped`'s simulated reads), its blocks the same from there.
     """
     small = None if carried else _small_stream(stream)
     if small is not None:  # a small log (most of a bundle of many): no big buffers to allocate and zero

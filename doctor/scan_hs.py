@@ -391,12 +391,11 @@ class HyperscanScanner:
         with workers:
             while offset < length:
                 replies = [workers.reply(k) for k in range(THREADS)]
-                if any(reply is None or reply[2:] != replies[0][2:] for reply in replies):  # type: ignore[index]
+                if any(reply is None or reply[2] != replies[0][2] for reply in replies):  # type: ignore[index]
                     break  # a process failed (or the two disagree, which they cannot): the rest is read here
-                size, appended = replies[0][2:]  # type: ignore[index]
-                parts = [(0, _done((packed, 0, guard))) for packed, guard, _, _ in replies if packed]  # type: ignore[misc]
-                hits, number = self._finish(_Span(fd, base + offset, size, bool(appended)), parts, number, seen, memo,
-                                            guards)
+                size = replies[0][2]  # type: ignore[index]
+                parts = [_done((packed, 0, guard)) for packed, guard, _ in replies if packed]  # type: ignore[misc]
+                hits, number = self._finish(_Span(fd, base + offset, size), parts, number, seen, memo, guards)
                 yield hits
                 offset += size
         # the reads stood at the next whole chunk: what lies before it is carried, as `iter_blocks` carried it
@@ -415,11 +414,11 @@ class HyperscanScanner:
         if not head:
             return
         if len(head) == 1 and len(head[0]) <= MIN_SPLIT:  # a small log: no thread pool for it (bundles of many)
-            yield self._finish(head[0], [(0, _done(self._scan_part(head[0].obj, 0, len(head[0]))))], first_line,
-                               seen, memo, guards)[0]
+            yield self._finish(head[0], [_done(self._scan_part(head[0].obj, 0, len(head[0])))], first_line, seen,
+                               memo, guards)[0]
             return
         with self._pool(shared) as pool:
-            pending: tuple[memoryview, list[tuple[int, Future[PartHits]]]] | None = None
+            pending: tuple[memoryview, list[Future[PartHits]]] | None = None
             for block in chain(head, blocks):
                 submitted = (block, self._submit(pool, block))
                 if pending is not None:
@@ -443,14 +442,13 @@ class HyperscanScanner:
         """Whether the parts are scanned in forked processes (`_Workers`) rather than threads."""
         return PROCESSES and self.db is not None and _native_hit_lines is not None
 
-    def _submit(self, pool: "ThreadPoolExecutor | _Workers", block: memoryview) -> list[tuple[int, Future[PartHits]]]:
+    def _submit(self, pool: "ThreadPoolExecutor | _Workers", block: memoryview) -> list[Future[PartHits]]:
         """One or two parts of the block, each scanned and line-numbered in a worker."""
         data: Any = block.obj
-        middle = data.find(b"\n", len(block) // 2, len(block) - 1) if len(block) > MIN_SPLIT else -1
-        bounds = [(0, len(block))] if middle < 0 else [(0, middle + 1), (middle + 1, len(block))]
+        bounds = _parts(data, 0, len(block))
         if isinstance(pool, _Workers):  # part k to process k
-            return [(lo, pool.submit(self._scan_part, data, lo, hi, k)) for k, (lo, hi) in enumerate(bounds)]
-        return [(lo, pool.submit(self._scan_part, data, lo, hi)) for lo, hi in bounds]
+            return [pool.submit(self._scan_part, data, lo, hi, k) for k, (lo, hi) in enumerate(bounds)]
+        return [pool.submit(self._scan_part, data, lo, hi) for lo, hi in bounds]
 
     def _scan_part(self, data: Any, lo: int, hi: int) -> PartHits:
         """The part's hit lines (start, relative number, ids) in order, and its newline count."""
@@ -481,7 +479,7 @@ class HyperscanScanner:
         found = _native_hit_lines(data, lo, hi, collected, packed, max_text)
         return found, bool(self.guard_hs_ids) and collected.any_of(self.guard_hs_ids)
 
-    def _finish(self, block: "memoryview | _Span", parts: list[tuple[int, Future[PartHits]]], first_line: int,
+    def _finish(self, block: "memoryview | _Span", parts: list[Future[PartHits]], first_line: int,
                 seen: set[int], memo: Memo, guards: GuardState | None = None) -> tuple[Iterable[LineHit], int]:
         """The block's hits in line order, and the number of the next block's first line. A block this process did
         not read (`_Span`) is read only when `re` must search it."""
@@ -490,13 +488,14 @@ class HyperscanScanner:
         number = first_line
         confirm = self._confirm
         guarding = guards is not None and (self.slow_guards or guards.carried(first_line))
-        for lo, future in parts:
-            hits, newlines, guard_reported = future.result()
+        for part in parts:
+            hits, newlines, guard_reported = part.result()
             if isinstance(hits, bytes):  # packed by a scanning process: the lines seen before are settled in C
                 rest, newlines = _native_settle_lines(hits, number, memo, found, _ONE_OFF_TEXT)
                 for start, line_number, ids, line in rest:  # each holds its place in `found` (None) until settled
-                    if not isinstance(line, bytes):  # a long line, sent without its bytes: read here
-                        line = block.line(start, line) if isinstance(block, _Span) else bytes(block[start:start + line])
+                    if not isinstance(line, bytes):  # a long line of a mapped block, sent without its bytes: read here
+                        assert isinstance(block, _Span)  # `_serve_file` alone sends lines so (SENT_LINE_BYTES)
+                        line = block.line(start, line)
                     confirm(line, start, line_number, ids, found, seen, unconfirmed, memo)
                     if found[start] is None:
                         del found[start]
@@ -639,8 +638,8 @@ PROCESSES = sys.platform.startswith("linux") and hasattr(os, "fork")
 BUFFERS = 2  # reading buffers: the next block is read while the processes scan the last
 _REQUEST = struct.Struct("=qqq")  # buffer, lo, hi
 # packed bytes that follow (-1: failed), whether a guard pattern was reported; from `_serve_file`, the block's bytes in
-# the file and whether a newline was added to them (a line over MAX_LINE_BYTES cut), else 0, 0
-_REPLY = struct.Struct("=qqqq")
+# the file (a block of a line over MAX_LINE_BYTES cut is one byte longer: a newline added), else 0
+_REPLY = struct.Struct("=qqq")
 MAPPED_MIN = 2 * CHUNK_BYTES  # a smaller file is read here (`HyperscanScanner._scan_read`)
 # A longer hit line of a mapped file is sent without its bytes, which the check's process reads (`_Span.line`): sent,
 # its bytes were copied four times on their way (packed, the pipe twice, the line); 1 GB of 16-512 KB request-data
@@ -697,23 +696,21 @@ class _Workers:
                 return _Part(self, k, fn, data, lo, hi)  # type: ignore[return-value]
             except OSError:
                 self._failed(k)
-        done: Future[PartHits] = Future()
-        done.set_result(fn(data, lo, hi))
-        return done
+        return _done(fn(data, lo, hi))
 
-    def reply(self, k: int) -> tuple[bytes, bool, int, int] | None:
-        """Process k's next reply (packed hit lines, guard reported, the block's bytes in the file, newline added);
-        None when it failed."""
+    def reply(self, k: int) -> tuple[bytes, bool, int] | None:
+        """Process k's next reply (packed hit lines, guard reported, the block's bytes in the file); None when it
+        failed."""
         proc = self.procs[k]
         if proc is None:
             return None
         head = proc[2].read(_REPLY.size)
-        size, guard, span, appended = _REPLY.unpack(head) if len(head) == _REPLY.size else (-1, 0, 0, 0)
+        size, guard, span = _REPLY.unpack(head) if len(head) == _REPLY.size else (-1, 0, 0)
         packed = proc[2].read(size) if size >= 0 else b""
         if size < 0 or len(packed) != size:
             self._failed(k)
             return None
-        return packed, bool(guard), span, appended
+        return packed, bool(guard), span
 
     def _failed(self, k: int) -> None:
         """Process k is not used again (its parts are scanned here)."""
@@ -762,9 +759,9 @@ def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], k: int, reques
             try:
                 packed, guard = scanner._native_part(buffers[index], lo, hi, scanner.scratch, True)
             except Exception:  # the parent scans this part itself
-                outbox.write(_REPLY.pack(-1, 0, 0, 0))
+                outbox.write(_REPLY.pack(-1, 0, 0))
             else:
-                outbox.write(_REPLY.pack(len(packed), guard, 0, 0))
+                outbox.write(_REPLY.pack(len(packed), guard, 0))
                 outbox.write(packed)
             outbox.flush()
 
@@ -772,26 +769,24 @@ def _serve(scanner: "HyperscanScanner", buffers: list[mmap.mmap], k: int, reques
 def _serve_file(scanner: "HyperscanScanner", stream: BinaryIO, length: int, chunk: int, k: int, requests: int,
                 replies: int) -> None:
     """A scanning process over the stream's next `length` bytes (a regular file, ending with a newline): its own
-    mapping's blocks (`iter_mapped`: the blocks `iter_blocks` would read), each split as `_submit` splits one, part k
-    scanned and its hit lines sent back packed with their text; an empty reply for a block of one part to the
-    second process. The first failure is the last reply (the parent reads the rest itself)."""
+    mapping's blocks (`iter_mapped`: the blocks `iter_blocks` would read), each split as `_submit` splits one
+    (`_parts`), part k scanned and its hit lines sent back packed with their text; an empty reply for a block of one
+    part to the second process. The first failure is the last reply (the parent reads the rest itself)."""
     os.close(requests)
     with open(replies, "wb") as outbox:
         for data, start, stop in iter_mapped(stream, length, chunk):
-            size = stop - start
             block = memoryview(data)[start:stop]
             try:
-                middle = data.find(b"\n", start + size // 2, stop - 1) if size > MIN_SPLIT else -1
-                bounds = [(0, size)] if middle < 0 else [(0, middle + 1 - start), (middle + 1 - start, size)]
+                bounds = _parts(data, start, stop)
                 packed, guard = scanner._native_part(block, *bounds[k], scanner.scratch, True, SENT_LINE_BYTES) \
                     if k < len(bounds) else (b"", False)
             except Exception:
-                outbox.write(_REPLY.pack(-1, 0, 0, 0))
+                outbox.write(_REPLY.pack(-1, 0, 0))
                 return
             finally:
                 block.release()  # the mapping can then be closed
-            appended = isinstance(data, bytes)  # a copy: a line over MAX_LINE_BYTES cut, a newline added
-            outbox.write(_REPLY.pack(len(packed), guard, size - appended, appended))
+            added = isinstance(data, bytes)  # a copy: a line over MAX_LINE_BYTES cut, a newline added
+            outbox.write(_REPLY.pack(len(packed), guard, stop - start - added))
             outbox.write(packed)
             outbox.flush()
 
@@ -801,17 +796,18 @@ class _Span:
     `re` must search it whole (a pattern hyperscan does not take, a first_only report `re` did not confirm, a
     guarded pattern's region)."""
 
-    def __init__(self, fd: int, offset: int, size: int, appended: bool) -> None:
-        self.fd, self.offset, self.size, self.appended = fd, offset, size, appended
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self.fd, self.offset, self.size = fd, offset, size
 
     def line(self, start: int, size: int) -> bytes:
         """The bytes of a line of the block (one sent without them)."""
         return os.pread(self.fd, size, self.offset + start)
 
     def load(self) -> memoryview:
-        """The block as `iter_blocks` gives it (a file cut shorter meanwhile gives what is left of it)."""
+        """The block as `iter_blocks` gives it: a newline added where its bytes end without one (a line over
+        MAX_LINE_BYTES cut; a file cut shorter meanwhile gives what is left of it)."""
         data = os.pread(self.fd, self.size, self.offset)
-        return memoryview(data + b"\n" if self.appended or not data.endswith(b"\n") else data)
+        return memoryview(data if data.endswith(b"\n") else data + b"\n")
 
 
 def _mapped_length(stream: BinaryIO) -> int:
@@ -827,6 +823,14 @@ def _mapped_length(stream: BinaryIO) -> int:
         if newline >= 0:
             return start + newline + 1 - base
     return 0
+
+
+def _parts(data: Any, start: int, stop: int) -> list[tuple[int, int]]:
+    """The parts a block, data[start:stop], is scanned in, relative to its start: two halves split at a line end
+    when it is over MIN_SPLIT bytes, else the whole."""
+    size = stop - start
+    middle = data.find(b"\n", start + size // 2, stop - 1) if size > MIN_SPLIT else -1
+    return [(0, size)] if middle < 0 else [(0, middle + 1 - start), (middle + 1 - start, size)]
 
 
 def _done(result: PartHits) -> "Future[PartHits]":

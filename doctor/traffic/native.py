@@ -15,7 +15,7 @@ NumPy pass counts the same statistics. `mldoctor --version` says which pass is i
 from __future__ import annotations
 
 from doctor._native import count as native_count  # ImportError when the extension was not built
-from doctor.traffic.parse import Minutes, Ordered, clf_second, has_client_error, iso_second, pending_after
+from doctor.traffic.parse import Minutes, Ordered, clf_second, iso_second, pending_after
 from doctor.traffic.stats import BUCKET, Accumulator, Counting
 
 class Clock(Minutes):
@@ -34,13 +34,11 @@ def count_block(fast: Counting, block: bytes | bytearray, start: int = 0, end: i
     pending = list(fast.parser.pending_keys())
     if len(pending) >= fast.parser.PENDING:
         raise Ordered  # a full deque of summaries waiting for their twin: line by line
-    if has_client_error(block, start, end):
-        raise Ordered  # a probe's client errors: line by line
     clock = fast.clock
     assert isinstance(clock, Clock)
     found = native_count(memoryview(block)[start:end], fast.parser.strict, clock.minute, fast.acc.timeout_ms, BUCKET, bool(pending))
     if found is None:
-        raise Ordered  # a summary whose twin is not the next line
+        raise Ordered  # a summary whose twin is not the next line, or a probe's client errors (`error=`)
     tmp = Accumulator(timeout_ms=fast.acc.timeout_ms)
     (tmp.requests, status, per_second, per_second_503, buckets, buckets_ok, tmp.latency_count, tmp.slow,
      tmp.latency_max, others, twins) = found

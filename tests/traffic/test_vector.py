@@ -473,3 +473,26 @@ def test_a_summary_ending_the_block_sends_it_back() -> None:
     assert _native.count(block, False, lambda text, clf: 0, 60000.0, 0.0198, False) is None
     paired = block + (T.format(s=1) + "\n").encode()
     assert _native.count(paired, False, lambda text, clf: 0, 60000.0, 0.0198, False)[0] == 2
+
+
+def test_the_c_pass_sends_back_a_block_holding_a_client_error() -> None:
+    """A probe's client error (`error=`, `doctor.traffic.parse.has_client_error`) anywhere in a block makes the C pass
+    refuse it (the caller counts it in order), found in its one pass over the block: in a line's first, middle or
+    last sixteen bytes, before and after a tab, on the last line without its newline. `error` and `=` apart, or an
+    `error=` across a newline, is no client error."""
+    from doctor import _native
+
+    def refused(block: bytes) -> bool:
+        return _native.count(block, False, lambda text, clf: 0, 60000.0, 0.0198, False) is None
+
+    line = G.format(s=1)
+    for at in (0, 3, 15, 16, 17, 31, 40, len(line) - 1, len(line)):
+        marked = (line[:at] + " error=timeout " + line[at:]).encode()
+        assert refused(marked + b"\n"), at
+        assert refused(b"x\n" + marked), at  # the last line, no newline after it
+        assert refused((line + "\n").encode() + marked.replace(b" ", b"\t", 1) + b"\n"), at  # a tab: not a clean line
+        assert refused(b"a\tb" + b"c" * at + b" error=x\n"), at  # after the tab
+        assert not refused(marked.replace(b"error=", b"error =") + b"\n"), at
+    assert not refused(b"error\n=\n" + (line + "\n").encode())
+    assert not refused(b"rror=\n" + (line + "\n").encode())
+    assert refused(b"error=" + b"\n" + (line + "\n").encode())  # the block's very first bytes

@@ -753,6 +753,7 @@ static int same(const unsigned char *a, Pos p, Pos q, Pos size) { return memcmp(
 
 static const char *MARK_TEXTS[] = {"] \"", "\" ", "gunicorn.access - ", "azmlinfsrv - ", " (status=",
                                    "\"response_code\":"}; /* fast._MAY_COUNT */
+enum { SUMMARY_MARK = 3 }; /* "azmlinfsrv - " */
 #define N_MARKS (sizeof MARK_TEXTS / sizeof *MARK_TEXTS)
 static Needle MARKS[N_MARKS]; /* made from them at import */
 static unsigned char MARK_ANCHORS[N_MARKS]; /* the marks' rarest bytes, each once */
@@ -768,13 +769,20 @@ static void marks_init(void) {
     }
 }
 
-/* Whether the mark of bit i of `which` occurs with its rarest byte at p, within [s, e). */
+/* Whether the mark of bit i of `which` occurs with its rarest byte at p, within [s, e). The summary's mark only
+   where what follows it is `[A-Z]+ /`, as both SUMMARY and LOOKS_ACCESS need: the server's other lines
+   (`azmlinfsrv - Encountered Exception: …`, one per failed request) count for nothing, and handed back they were
+   a seventh of the count of a mixed log. */
 static int mark_at(const unsigned char *a, Pos s, Pos e, Pos p, unsigned which) {
     for (size_t i = 0; i < N_MARKS; i++) {
         const Needle *n = &MARKS[i];
         Pos at = p - n->k;
-        if ((which >> i & 1u) && at >= s && at + n->size <= e && memcmp(a + at, n->text, (size_t)n->size) == 0)
-            return 1;
+        if (!(which >> i & 1u) || at < s || at + n->size > e || memcmp(a + at, n->text, (size_t)n->size) != 0)
+            continue;
+        if (i != SUMMARY_MARK) return 1;
+        Pos q = at + n->size;
+        while (q < e && is_upper(a[q])) q++;
+        if (q > at + n->size && q + 1 < e && a[q] == ' ' && a[q + 1] == '/') return 1;
     }
     return 0;
 }

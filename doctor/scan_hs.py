@@ -535,7 +535,9 @@ class HyperscanScanner:
         on the line alone. A line whose bytes came before (a traceback's lines, repeated by every failing request)
         takes the answers found then from `memo`: the whole line's when it had the same ids and none of them is
         first_only, else each pattern's (the same Match objects: a reader may key on them)."""
-        # a line that does not come again (`ONE_OFF_FIRST`) is neither looked up nor kept
+        # a line that does not come again (`ONE_OFF_FIRST`) is neither looked up nor kept: no answers kept for it
+        # (`known` None), each pattern searched once
+        known: dict[int, Any] | None = None
         entry = memo.get(line) if line[:1] not in ONE_OFF_FIRST else None
         if entry is not None:
             if entry[0] == ids:
@@ -543,12 +545,11 @@ class HyperscanScanner:
                     found[start] = (number, line, entry[1])
                 return
             known = entry[2]
-        else:
+        elif len(line) <= MEMO_LINE_BYTES and line[:1] not in ONE_OFF_FIRST:
+            if len(memo) >= MEMO_LINES:
+                memo.clear()
             known = {}
-            if len(line) <= MEMO_LINE_BYTES and line[:1] not in ONE_OFF_FIRST:
-                if len(memo) >= MEMO_LINES:
-                    memo.clear()
-                entry = memo[line] = [None, (), known]
+            entry = memo[line] = [None, (), known]
         confirmers = self._confirmers
         matches: list[tuple[int, re.Match[bytes]]] = []
         whole = True  # no first_only pattern among the ids: the answer is the same whenever the line comes again
@@ -559,9 +560,12 @@ class HyperscanScanner:
                 whole = False
                 if index in seen:
                     continue
-            match = known.get(id_, _UNKNOWN)
-            if match is _UNKNOWN:
-                match = known[id_] = on_long(line) if long and on_long is not None else search(line)
+            if known is None:
+                match = on_long(line) if long and on_long is not None else search(line)
+            else:
+                match = known.get(id_, _UNKNOWN)
+                if match is _UNKNOWN:
+                    match = known[id_] = on_long(line) if long and on_long is not None else search(line)
             if match is not None:
                 matches.append((index, match))
                 if once:

@@ -317,6 +317,22 @@ def child(cmd: list[str], env: dict[str, str] | None = None, profile: Path | Non
     return wall, float(user) + float(system), int(rss)
 
 
+def paired(rg_cmd: list[str], check_cmd: list[str], env: dict[str, str], profile: Path | None,
+           repeat: int) -> tuple[tuple[float, float, int], tuple[float, float, int]]:
+    """rg's and the check's figures on one log, each the run of median wall time of `repeat` runs taken in turn
+    (rg, check, rg, check ...): a machine whose speed drifts (a shared host) drifts for both alike."""
+    rg_runs, check_runs = [], []
+    for k in range(repeat):
+        rg_runs.append(child(rg_cmd))
+        check_runs.append(child(check_cmd, {**env, "PYTHONPATH": str(ROOT)}, profile if k == 0 else None))
+    return _median(rg_runs), _median(check_runs)
+
+
+def _median(runs: list[tuple[float, float, int]]) -> tuple[float, float, int]:
+    """The run of median wall time (the lower middle one of an even number)."""
+    return sorted(runs)[(len(runs) - 1) // 2]
+
+
 def load() -> str:
     """The 1-minute load average."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -358,27 +374,36 @@ def traffic(log: Path, mb: float, rg: tuple[float, float, int]) -> None:
 
 
 def bench_shape(shape: str, size_mb: float, python_mb: float | None, paths: list[str], pats: Path,
-                profile: Path | None, with_traffic: bool = False) -> None:
+                profile: Path | None, with_traffic: bool = False, repeat: int = 1) -> None:
     """Every figure of one shape."""
     root, log = bundle(shape, size_mb)
     mb = log.stat().st_size / 1e6
     print(f"{shape}: {mb:.1f} MB, {SHAPES[shape].__doc__}  load {load()}", flush=True)
     subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL)  # hot page cache for every command
-    rg = child(["rg", "-c", "-f", str(pats), str(log)])
-    print(row("rg -c -f PATTERNS", mb, rg), flush=True)
     check = [sys.executable, "-m", "doctor", "check"]
+    rg_cmd = ["rg", "-c", "-f", str(pats), str(log)]
+    rg: tuple[float, float, int] | None = None
     for path in paths:
-        bundle_root, cut_mb, rg_cut = root, mb, rg
+        spy = profile / f"{shape}-{path}.json" if profile else None
         if path == "python" and python_mb and python_mb < size_mb:
             bundle_root, small = cut(root, log, python_mb)
             cut_mb = small.stat().st_size / 1e6
             subprocess.run(["cat", str(small)], stdout=subprocess.DEVNULL)  # hot page cache for the cut too
-            rg_cut = child(["rg", "-c", "-f", str(pats), str(small)])
-            print(row(f"rg on first {cut_mb:.0f} MB", cut_mb, rg_cut), flush=True)
-        spy = profile / f"{shape}-{path}.json" if profile else None
-        figures = child([*check, str(bundle_root), "--format", "json"], {**PATHS[path], "PYTHONPATH": str(ROOT)}, spy)
+            rg_cut, figures = paired(["rg", "-c", "-f", str(pats), str(small)],
+                                     [*check, str(bundle_root), "--format", "json"], PATHS[path], spy, repeat)
+            label = f"rg on first {cut_mb:.0f} MB"
+        else:
+            cut_mb = mb
+            rg_cut, figures = paired(rg_cmd, [*check, str(root), "--format", "json"], PATHS[path], spy, repeat)
+            label = "rg -c -f PATTERNS"
+            if rg is not None:  # rg on this log was printed with the first path's figures
+                label = ""
+            rg = rg_cut
+        if label:
+            print(row(label, cut_mb, rg_cut), flush=True)
         print(row(f"check ({path})", cut_mb, figures, (rg_cut[0], rg_cut[1])), flush=True)
     if with_traffic:
+        assert rg is not None, "the traffic pass is compared with rg on the whole log: a path that runs on it"
         traffic(log, mb, rg)
 
 
@@ -392,6 +417,8 @@ def main() -> int:
     ap.add_argument("--python-mb", type=float, default=None, help="time the pure-Python path on the first N MB")
     ap.add_argument("--profile", type=Path, default=None, help="py-spy speedscope files of each check, in DIR")
     ap.add_argument("--traffic", action="store_true", help="also the traffic pass alone, C, NumPy and regex")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of rg and of each check, taken in turn; the figures are each's median run")
     args = ap.parse_args()
     size = 2.0 if args.short else args.size_mb
     shapes = args.shapes.split(",")
@@ -407,7 +434,8 @@ def main() -> int:
     compileall.compile_dir(str(ROOT / "doctor"), quiet=1)
     print(f"{len(pats.read_text().splitlines())} patterns; {os.cpu_count()} cores; load {os.getloadavg()}")
     for shape in shapes:
-        bench_shape(shape, size, args.python_mb, args.paths.split(","), pats, args.profile, args.traffic)
+        bench_shape(shape, size, args.python_mb, args.paths.split(","), pats, args.profile, args.traffic,
+                    max(1, args.repeat))
     print(f"load after: {os.getloadavg()}")
     return 0
 

@@ -651,6 +651,23 @@ MAPPED_MIN = 2 * CHUNK_BYTES  # a smaller file is read here (`HyperscanScanner._
 SENT_LINE_BYTES = 4096
 
 
+# The bytes a reply pipe holds (Linux: F_SETPIPE_SZ, at most /proc/sys/fs/pipe-max-size, 1 MiB by default): a scanning
+# process writes a block's hit lines and goes on to the next block while this process is still busy with the last.
+# With the default 64 KiB, the hit lines of one block of the mixed log (~200 KB) did not fit: each process waited for
+# this one to read, this one for them; the cores were a quarter idle in the last half second (bench/README.md)
+REPLY_PIPE_BYTES = 1 << 20
+
+
+def _widen(pipe: int) -> None:
+    """The pipe's buffer made REPLY_PIPE_BYTES where the system allows it (else it keeps its own)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, REPLY_PIPE_BYTES)  # type: ignore[attr-defined]
+    except (ImportError, OSError, AttributeError):  # over the limit; not Linux
+        pass
+
+
 class _Workers:
     """THREADS forked processes, each running `serve(k, request pipe, reply pipe)`: `_serve` scans the parts it is
     sent (part k of every block goes to process k) in reading buffers of shared memory; `_serve_file` its part of
@@ -664,6 +681,7 @@ class _Workers:
         for k in range(THREADS):
             request_r, request_w = os.pipe()
             reply_r, reply_w = os.pipe()
+            _widen(reply_w)
             try:
                 pid = os.fork()
             except OSError:

@@ -7,6 +7,7 @@ import random
 import json
 import os
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
@@ -216,6 +217,31 @@ def _read_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(hs, "iter_blocks", recorded)
     return sizes
+
+
+@pytest.mark.skipif(not hs.PROCESSES, reason="the parts are scanned in threads here")
+def test_a_scanning_process_writes_ahead_of_the_reader(tmp_path: Path) -> None:
+    """A scanning process sends a block's hit lines and goes on to the next block while the check's process is busy
+    with the last one: its reply pipe holds REPLY_PIPE_BYTES. With a pipe's default 64 KiB, the ~200 KB of hit lines
+    of a block of the mixed log stopped each process until this one read them (bench/README.md)."""
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < hs.REPLY_PIPE_BYTES:
+        pytest.skip("this system caps a pipe's buffer below REPLY_PIPE_BYTES")
+    sent = hs.REPLY_PIPE_BYTES - 4096
+
+    def serve(k: int, requests: int, replies: int) -> None:
+        with open(replies, "wb", buffering=0) as outbox:
+            outbox.write(b"x" * sent)  # blocks for good if the pipe holds less and nobody reads
+            (tmp_path / f"written-{k}").touch()
+        os.close(requests)
+
+    with hs._Workers(serve) as workers:
+        deadline = time.monotonic() + 20
+        while len(list(tmp_path.glob("written-*"))) < hs.THREADS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(list(tmp_path.glob("written-*"))) == hs.THREADS  # nothing read yet
+        for k in range(hs.THREADS):
+            proc = workers.procs[k]
+            assert proc is not None and len(proc[2].read(sent)) == sent
 
 
 @pytest.mark.skipif(not hs.PROCESSES or hs._native_hit_lines is None, reason="the parts are scanned in threads here")

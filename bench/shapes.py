@@ -395,9 +395,8 @@ def bench_shape(shape: str, size_mb: float, python_mb: float | None, paths: list
         else:
             cut_mb = mb
             rg_cut, figures = paired(rg_cmd, [*check, str(root), "--format", "json"], PATHS[path], spy, repeat)
-            label = "rg -c -f PATTERNS"
-            if rg is not None:  # rg on this log was printed with the first path's figures
-                label = ""
+            # rg on the whole log printed once, with the first path's runs; each path's ratio is to its own
+            label = "rg -c -f PATTERNS" if rg is None else ""
             rg = rg_cut
         if label:
             print(row(label, cut_mb, rg_cut), flush=True)

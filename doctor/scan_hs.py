@@ -538,14 +538,15 @@ class HyperscanScanner:
         # a line that does not come again (`ONE_OFF_FIRST`) is neither looked up nor kept: no answers kept for it
         # (`known` None), each pattern searched once
         known: dict[int, Any] | None = None
-        entry = memo.get(line) if line[:1] not in ONE_OFF_FIRST else None
+        again = line[:1] not in ONE_OFF_FIRST
+        entry = memo.get(line) if again else None
         if entry is not None:
             if entry[0] == ids:
                 if entry[1]:
                     found[start] = (number, line, entry[1])
                 return
             known = entry[2]
-        elif len(line) <= MEMO_LINE_BYTES and line[:1] not in ONE_OFF_FIRST:
+        elif again and len(line) <= MEMO_LINE_BYTES:
             if len(memo) >= MEMO_LINES:
                 memo.clear()
             known = {}

@@ -379,9 +379,7 @@ class FastPass:
 
     def check_excerpts(self, tmp: Accumulator) -> None:
         """A failing status not excerpted yet needs its first line: found in order."""
-        if len(self.acc.excerpts) >= self.acc.max_excerpts:
-            return
-        if any((code >= 400 or code == 0) and code not in self.acc.excerpt_codes for code in tmp.status):
+        if self.acc.missing_excerpts(tmp.status):
             raise Ordered
 
     def _second(self, text: bytes, parse: Callable[[bytes], int | None]) -> int | None:

@@ -41,7 +41,7 @@ def count_block(fast: Counting, block: bytes | bytearray, start: int = 0, end: i
         raise Ordered  # a summary whose twin is not the next line, or a probe's client errors (`error=`)
     tmp = Accumulator(timeout_ms=fast.acc.timeout_ms)
     (tmp.requests, status, per_second, per_second_503, buckets, buckets_ok, tmp.latency_count, tmp.slow,
-     tmp.latency_max, others, twins) = found
+     tmp.latency_max, others, twins, firsts) = found
     order = pending_after(pending, (((pid, path.decode("utf-8", "replace"), status), paired)
                                     for pid, path, status, paired in twins)) if pending else None
     tmp.status.update(status)
@@ -51,7 +51,12 @@ def count_block(fast: Counting, block: bytes | bytearray, start: int = 0, end: i
     tmp.latency_ok.update(buckets_ok)
     if others:
         fast.count_lines(others, tmp, bool(pending), marked=True)
-    fast.check_excerpts(tmp)
+    missing = fast.acc.missing_excerpts(tmp.status)
+    if any(code not in firsts or code in tmp.excerpt_codes for code in missing):
+        raise Ordered  # a failing status first seen on a line the reference read: only an order tells which came first
+    for code in sorted(missing, key=lambda code: firsts[code][0]):  # the block's first line of each, in order
+        at, stop = firsts[code]
+        fast.acc.excerpt(code, fast.source, bytes(block[start + at:start + stop]))
     if order is not None:
         fast.parser.reorder(order)
     return tmp

@@ -105,11 +105,21 @@ class Accumulator:
     def _excerpt(self, request: Request, source: str, line: bytes) -> None:
         if request.status < 400 and request.status != 0:
             return
-        # the first line of each failing status: representative, and bounded
-        if len(self.excerpts) < self.max_excerpts and request.status not in self.excerpt_codes:
-            self.excerpt_codes.add(request.status)
-            self.excerpt_order.append(request.status)
+        self.excerpt(request.status, source, line)
+
+    def excerpt(self, status: int, source: str, line: bytes) -> None:
+        """Keep `line` as the excerpt of a failing status, if it is the first of that status and there is room:
+        the first line of each failing status is representative, and bounded."""
+        if len(self.excerpts) < self.max_excerpts and status not in self.excerpt_codes:
+            self.excerpt_codes.add(status)
+            self.excerpt_order.append(status)
             self.excerpts.append([source, line.decode("utf-8", "replace").strip()[:400]])
+
+    def missing_excerpts(self, statuses: Iterable[int]) -> list[int]:
+        """The failing statuses among `statuses` (a later stretch's) that would still take an excerpt here."""
+        if len(self.excerpts) >= self.max_excerpts:
+            return []
+        return [code for code in statuses if (code >= 400 or code == 0) and code not in self.excerpt_codes]
 
     def merge_excerpts(self, later: "Accumulator") -> None:
         """The excerpts a count in order would have kept after this stretch, from those of a later stretch
@@ -227,6 +237,7 @@ class Counting(Protocol):
 
     acc: Accumulator
     parser: LineParser
+    source: str  # the log's name, as excerpts name it
     clock: Any  # the block pass's own cache of parsed minutes
 
     def count_lines(self, texts: Iterable[bytes], tmp: Accumulator, twins_possible: bool,

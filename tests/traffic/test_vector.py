@@ -452,9 +452,12 @@ def test_the_c_pass_reads_uvicorn_lines_itself() -> None:
     lines = [U.format(s=1), U.replace("(APIServer pid=1) ", "").format(s=2), U.split("Z ", 1)[1],
              U.split("Z ", 1)[1].replace("(APIServer pid=1) ", "").replace(" 200 OK", " 503 Service Unavailable"),
              U.replace("POST /v1/models/iris:predict", "GET /health").format(s=3)]  # a probe: not counted
-    found = _native.count(("\n".join(lines) + "\n").encode(), False, lambda text, clf: 60, 60000.0, 0.0198, False)
-    requests, status, per_second, _, _, _, _, _, _, others, _ = found
+    block = ("\n".join(lines) + "\n").encode()
+    found = _native.count(block, False, lambda text, clf: 60, 60000.0, 0.0198, False)
+    requests, status, per_second, _, _, _, _, _, _, others, _, firsts = found
     assert (requests, status, per_second, others) == (4, {200: 3, 503: 1}, {61: 1, 62: 1}, [])
+    start, stop = firsts[503]  # where the failing line lies: its excerpt, without reading the block in order
+    assert (list(firsts), block[start:stop]) == ([503], lines[3].encode())
 
 
 def test_the_c_pass_reads_torchserve_and_bentoml_lines_itself() -> None:
@@ -468,9 +471,28 @@ def test_the_c_pass_reads_torchserve_and_bentoml_lines_itself() -> None:
     minutes = {b"2026-11-25T00:00:00": 60, b"2026-11-25T00:00:00+0000": 60, b"2026-11-25T00:00:00-0100": 3660}
     found = _native.count(("\n".join(lines) + "\n").encode(), False, lambda text, clf: minutes[text], 60000.0, 0.0198,
                           False)
-    requests, status, per_second, per_503, _, _, latencies, _, latency_max, others, _ = found
+    requests, status, per_second, per_503, _, _, latencies, _, latency_max, others, _, _ = found
     assert (requests, status, per_second, per_503, latencies, latency_max, others) == (
         4, {200: 3, 503: 1}, {61: 1, 62: 1, 63: 1, 3664: 1}, {3664: 1}, 4, 25.041, [])
+
+
+@pytest.mark.parametrize("first", ["handed back", "read by the pass"])
+def test_a_failing_status_takes_its_first_line_as_excerpt_without_order(first: str, engine: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         arrivals: None) -> None:
+    """A block whose only new thing is a failing status is not counted again in order for its excerpt: the C pass
+    says where its first line lies. Where the reference read an earlier line of that status (one the pass handed
+    back: a tab in it) in the same block, that line is the excerpt, as in order; the second 500 line is never it."""
+    ok = [G.format(s=i % 60) for i in range(400)]
+    tabbed = G.format(s=7).replace(" 200 ", " 500 ").replace("python-requests", "python\trequests")
+    clean = G.format(s=8).replace(" 200 ", " 500 ").replace("10.0.0.1", "10.0.0.9")
+    failing = [tabbed, clean] if first == "handed back" else [clean] + ok + [tabbed]  # the tab a few blocks later
+    data = ("\n".join(ok + ok[:50] + failing + ok[:50]) + "\n").encode()
+    quick, reference, taken = _both(data, "container", monkeypatch, 16 * 1024)
+    assert quick == reference
+    assert [text for _, text in quick["excerpts"]] == [failing[0]]
+    if first == "read by the pass" and engine.__name__.endswith("native"):
+        assert taken["old"] == 0, taken  # found by the C pass itself: no block read again in order
 
 
 def test_a_summary_ending_the_block_sends_it_back() -> None:

@@ -211,6 +211,7 @@ def test_mixed_and_odd_lines(seed: int, kind: str, monkeypatch: pytest.MonkeyPat
     rnd = random.Random(seed)
     odd = rnd.choice([0.0, 0.02, 0.1, 0.3])
     monkeypatch.setattr(fast, "VECTOR_BYTES", rnd.choice([500, 5000, 1 << 20]))  # many piece borders
+    monkeypatch.setattr(fast, "NATIVE_BYTES", rnd.choice([2000, 20000, 4 << 20]))  # and pieces tried again in those
     data = "".join(_lines(rnd, 3000, odd)).encode("utf-8", "surrogateescape")
     quick, reference, taken = _both(data, kind, monkeypatch, rnd.choice([3000, 20000, 100000]))
     assert quick == reference

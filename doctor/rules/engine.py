@@ -354,10 +354,16 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     ctx = Context(evidence, scan_all(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
     ctx.stage = traffic
     have = _available(evidence)
-    checks: dict[str, Check] = {}
+    checks: dict[str, Check] = dict.fromkeys(rule.id for rule in active)  # type: ignore[arg-type]  # rule order
     found: dict[str, list[exprs.EvalProblem]] = {}  # per rule, its expressions that did not evaluate
     matched: dict[str, Outcome] = {}
-    for rule in active:  # which rules hold; their findings are built once suppression has been decided
+    # which rules hold; their findings are built once suppression has been decided. Those reading the traffic
+    # statistics last: while its children still count, the texts of the rules that hold so far are compiled (the
+    # check's last step, on one core, was a third jinja2's compiling them)
+    later = [rule for rule in active if _waits_for_traffic(rule)]
+    for rule in [rule for rule in active if not _waits_for_traffic(rule)] + later:
+        if later and rule is later[0] and getattr(traffic, "forked", False):
+            templates.prepare(_texts(r for r in active if r.id in matched))
         ctx.problems = found[rule.id] = []
         outcome, checks[rule.id] = _decide(rule, ctx, have)
         if outcome is not None:
@@ -476,6 +482,21 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
                    tuple(evidence), {k: (redact_strings(v) if redact else v) for k, v in values.items()
                                      if v is not None and not k.startswith("_")},  # `_name`: the rule's own helper
                    rule.references, rule.priority, ctx.evidence.predicted, ruled_out=ruled_out)
+
+
+def _waits_for_traffic(rule: Rule) -> bool:
+    """Whether deciding the rule may read the traffic statistics (`t`: an expression of scope traffic)."""
+    return any(isinstance(cond, ExprCond) and cond.scope == "traffic" for cond in walk(rule.when))
+
+
+def _texts(rules: Iterable[Rule]) -> tuple[list[str], list[str]]:
+    """The templates (titles, causes, fixes, look-alikes' reasons) and value expressions of these rules' findings."""
+    texts: list[str] = []
+    values: list[str] = []
+    for rule in rules:
+        texts += [rule.title, rule.cause, rule.fix] + [spec.why for spec in rule.ruled_out]
+        values += [expr for _, expr in rule.values]
+    return texts, values
 
 
 def _ruled_out(rule: Rule, ctx: Context, context: dict[str, Any], outcome: Outcome) -> list[tuple[str, str]]:

@@ -91,6 +91,19 @@ def _expression(text: str) -> Any:
     return environment().compile_expression(text, undefined_to_none=True)
 
 
+def prepare(found: tuple[list[str], list[str]]) -> None:
+    """Compile templates and value expressions (`found`: both lists) before they are needed, e.g. while the check
+    waits for something else; one that does not compile is left for its use to report."""
+    environment()  # jinja2 imported, the sandbox made: even when no rule holds yet
+    texts, values = found
+    for compile_one, items in ((_template, texts), (_expression, values)):
+        for text in items:
+            try:
+                compile_one(text)
+            except Exception:  # noqa: BLE001 - its use compiles it again and reports what is wrong
+                pass
+
+
 def render(text: str, context: dict[str, Any]) -> str:
     """The template rendered; a sandbox violation or error becomes a visible marker, never a crash."""
     from jinja2.exceptions import SecurityError, TemplateError

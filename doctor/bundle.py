@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-import yaml
 
 from doctor import convert, yamlsafe
 from doctor.bundle_paths import (bundle_dirs, bundle_file, bundle_files, bundle_path, decoded, is_utf16, open_file, open_log,
@@ -121,7 +120,7 @@ def load_objects(path: Path, root: Path) -> Any:
         raise InputError(f"refused: {err} at line {err.line}", rel) from None
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", rel) from None
-    except yaml.YAMLError as err:
+    except yamlsafe.errors() as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}"
                          + (f" at line {mark.line + 1}" if mark else ""), rel) from None

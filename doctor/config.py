@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
 from doctor import yamlsafe
 from doctor.convert import quantity
@@ -94,7 +93,7 @@ def _structured(text: str, label: str) -> Any:
         return yamlsafe.safe_load(text)
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", label) from None
-    except yaml.YAMLError:
+    except yamlsafe.errors():
         return None  # plain text (a deploy log, requirements.txt) is not YAML: other readers decide
     except yamlsafe.YamlRefused as err:
         raise InputError(f"refused: {err} at line {err.line}", label) from None

@@ -9,14 +9,31 @@ constructor. `compose` also returns the node tree, for file:line in messages.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 MAX_ALIASES = 100
 MAX_EXPANDED = 1_000_000  # nodes the document would have with every alias expanded (what a walker visits)
 MAX_DEPTH = 100
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# PyYAML is imported where a YAML text is read, not with this module: a check whose rule files come from the cache
+# and whose evidence holds no YAML never reads any (the import was ~11 ms of the check's start, on one core)
+@functools.cache
+def _loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def errors() -> type[Exception]:
+    """yaml.YAMLError (what reading a malformed text raises), imported when asked: `except yamlsafe.errors():`."""
+    import yaml
+
+    return yaml.YAMLError
 
 
 class YamlRefused(ValueError):
@@ -30,17 +47,21 @@ class YamlRefused(ValueError):
 def compose(text: str, checked: bool = False) -> Any:
     """The checked node tree of a one-document YAML text (None for an empty one). `checked`: this exact text passed
     these checks before, by this code (a rule file's digest in doctor.cache.Verified): composed without them."""
+    import yaml
+
     if not checked:
         _check_depth(text)  # before composing: the C composer recurses and would crash on absurd nesting
-    node = yaml.compose(text, Loader=_Loader)
+    node = yaml.compose(text, Loader=_loader())
     if node is not None and not checked:
         _check(node)
     return node
 
 
 def _check_depth(text: str) -> None:
+    import yaml
+
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):  # the event parser keeps its own stack: no recursion
+    for event in yaml.parse(text, Loader=_loader()):  # the event parser keeps its own stack: no recursion
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
@@ -50,6 +71,8 @@ def _check_depth(text: str) -> None:
 
 
 def _check(root: Any) -> None:
+    import yaml
+
     seen: set[int] = set()
     repeats = 0
     stack = [(root, 1)]
@@ -72,6 +95,8 @@ def _check(root: Any) -> None:
 
 
 def _children(node: Any) -> list[Any]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -106,6 +131,8 @@ def _check_expanded(root: Any) -> None:
 
 def construct(node: Any) -> Any:
     """Plain Python data from a composed node, with the safe constructor."""
+    import yaml
+
     if node is None:
         return None
     return yaml.SafeLoader("").construct_document(node)
@@ -119,6 +146,8 @@ def safe_load(text: str) -> Any:
 def duplicate_key(root: Any) -> tuple[str, int] | None:
     """The first mapping key written twice in one mapping (YAML forbids it; a loader silently keeps the last value),
     and the line of its second writing; None when every key is unique."""
+    import yaml
+
     seen: set[int] = set()
     stack = [root] if root is not None else []
     while stack:

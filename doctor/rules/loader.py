@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import yaml
 
 from doctor import yamlsafe
 from doctor.errors import RuleError
@@ -113,7 +112,7 @@ def load_file(path: Path, text: str | None = None, checked: bool = False, parsed
         data = yamlsafe.construct(root)
     except yamlsafe.YamlRefused as err:
         raise RuleError(f"refused: {err}", f"{path}:{err.line}") from None
-    except yaml.YAMLError as err:
+    except yamlsafe.errors() as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise RuleError(f"not valid YAML: {getattr(err, 'problem', err)}", f"{path}:{line}") from None
@@ -166,6 +165,8 @@ def _read(path: Path) -> str:
 
 def _child(node: Any, *keys: Any) -> Any:
     """The YAML node at a path of mapping keys / sequence indexes (the deepest one that exists)."""
+    import yaml
+
     for key in keys:
         if isinstance(node, yaml.MappingNode):
             nxt = next((v for k, v in node.value if k.value == key), None)

@@ -1,5 +1,5 @@
 """`python -m doctor` runs the CLI."""
 
-from doctor.cli import main
+from doctor.cli import run
 
-raise SystemExit(main())
+run()

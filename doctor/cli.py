@@ -165,6 +165,37 @@ def _redacted(err: BaseException) -> str:
     return for_terminal(redact_text(str(err))).replace("\n", "\\n")
 
 
+def run() -> None:
+    """The `mldoctor` command (and `python -m doctor`): `main`, then the process ends (`end`)."""
+    end(main())
+
+
+def end(code: int) -> None:
+    """Exit with `code`, without the interpreter's teardown: the output is flushed and the exit handlers run (the
+    temporary folders of a live collection removed, ...) as the interpreter's own exit would, then the process ends
+    at once rather than freeing every object the check made one by one (~20 ms of every check, on one core: a
+    tenth of a small one). When a thread that is not a daemon still runs, or the output cannot be flushed, or this
+    Python has no `atexit._run_exitfuncs`, the interpreter's own exit runs instead."""
+    import atexit
+    import threading
+
+    handlers = getattr(atexit, "_run_exitfuncs", None)
+    running = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if handlers is None or running:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (`| head`), a closed stream: the usual exit reports it
+        sys.exit(code)
+    handlers()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 def kubectl_main() -> int:
     """Entry point of `kubectl mldoctor ...` (kubectl's plugin mechanism): `check deployment/scorer -n ml` works."""
     from doctor.kubectl_plugin import translate
@@ -173,4 +204,4 @@ def kubectl_main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

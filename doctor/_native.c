@@ -307,6 +307,22 @@ static inline const unsigned char *find_byte(const unsigned char *from, unsigned
     return NULL;
 }
 
+/* find_byte for the first of two bytes. */
+static inline const unsigned char *find_either(const unsigned char *from, unsigned char c, unsigned char d, size_t size) {
+    const unsigned char *p = from, *end = from + size;
+#if defined(__SSE2__) || defined(_M_X64)
+    const __m128i one = _mm_set1_epi8((char)c), other = _mm_set1_epi8((char)d);
+    for (; end - p >= 16; p += 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)p);
+        int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, one), _mm_cmpeq_epi8(w, other)));
+        if (mask) return p + first_set((unsigned int)mask);
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == c || *p == d) return p;
+    return NULL;
+}
+
 static const char *HEALTH_PATHS[] = {"/", "/healthz", "/health", "/live", "/ready", "/liveness", "/readiness"};
 
 /* is_health: GET or HEAD of a probe path (before any `?`). */
@@ -370,22 +386,16 @@ static inline int quote_or_summary_at(const unsigned char *a, Pos s, Pos e, Pos 
     return a[q] == '"' || (at >= s && at + AZML_DASH.size <= e && same_bytes(a + at, AZML_DASH.text, AZML_DASH.size));
 }
 
-/* Whether [s, e) holds a `"` or `azmlinfsrv - `: one pass for both (sixteen bytes at a time where SSE2 is there),
-   not one for each (a BentoML line, which has neither, was read whole twice). */
+/* Whether [s, e) holds a `"` or `azmlinfsrv - `: one pass for both (`find_either`), not one for each (a BentoML
+   line, which has neither, was read whole twice). */
 static int quote_or_summary(const unsigned char *a, Pos s, Pos e) {
     const unsigned char rare = (unsigned char)AZML_DASH.text[AZML_DASH.k];
-    Pos p = s;
-#if defined(__SSE2__) || defined(_M_X64)
-    const __m128i quote = _mm_set1_epi8('"'), other = _mm_set1_epi8((char)rare);
-    for (; p + 16 <= e; p += 16) {
-        __m128i w = _mm_loadu_si128((const __m128i *)(a + p));
-        unsigned int mask = (unsigned int)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, other)));
-        for (; mask; mask &= mask - 1)
-            if (quote_or_summary_at(a, s, e, p + first_set(mask))) return 1;
+    for (Pos p = s; p < e;) {
+        const unsigned char *q = find_either(a + p, '"', rare, (size_t)(e - p));
+        if (!q) return 0;
+        if (quote_or_summary_at(a, s, e, q - a)) return 1;
+        p = q - a + 1;
     }
-#endif
-    for (; p < e; p++)
-        if ((a[p] == '"' || a[p] == rare) && quote_or_summary_at(a, s, e, p)) return 1;
     return 0;
 }
 
@@ -609,26 +619,14 @@ static int read_torchserve(const unsigned char *a, Pos s, Pos x, Pos e, Row *r) 
 }
 
 /* `,[^)\s]{0,300}` then `)`, or `)`, at p: the position after the `)`, or 0. (The line is clean: no tab, \r or
-   other control byte, so `\s` is a space.) The first `)` or space is looked for sixteen bytes at a time: a byte
-   loop here was three tenths of the count of a BentoML log (`,type=application/json,length=23)` twice a line). */
+   other control byte, so `\s` is a space.) The first `)` or space is looked for with `find_either`: a byte loop
+   here was three tenths of the count of a BentoML log (`,type=application/json,length=23)` twice a line). */
 static Pos rest_of_group(const unsigned char *a, Pos p, Pos e) {
     if (a[p] == ')') return p + 1;
     if (a[p] != ',') return 0;
-    const unsigned char *q = a + p + 1, *end = a + (e < p + 302 ? e : p + 302);
-#if defined(__SSE2__) || defined(_M_X64)
-    const __m128i close = _mm_set1_epi8(')'), space = _mm_set1_epi8(' ');
-    for (; end - q >= 16; q += 16) {
-        __m128i w = _mm_loadu_si128((const __m128i *)q);
-        int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, close), _mm_cmpeq_epi8(w, space)));
-        if (mask) {
-            q += first_set((unsigned int)mask);
-            return *q == ')' ? q - a + 1 : 0;
-        }
-    }
-#endif
-    for (; q < end; q++)
-        if (*q == ')' || *q == ' ') return *q == ')' ? q - a + 1 : 0;
-    return 0;
+    Pos stop = e < p + 302 ? e : p + 302; /* the `)` at most 301 bytes on */
+    const unsigned char *q = find_either(a + p + 1, ')', ' ', (size_t)(stop - p - 1));
+    return q && *q == ')' ? q - a + 1 : 0;
 }
 
 /* BentoML's access line from x, in a line without `"` or `azmlinfsrv - ` (the caller checked): at the first

@@ -561,12 +561,11 @@ class HyperscanScanner:
                 whole = False
                 if index in seen:
                     continue
-            if known is None:
+            match = _UNKNOWN if known is None else known.get(id_, _UNKNOWN)
+            if match is _UNKNOWN:
                 match = on_long(line) if long and on_long is not None else search(line)
-            else:
-                match = known.get(id_, _UNKNOWN)
-                if match is _UNKNOWN:
-                    match = known[id_] = on_long(line) if long and on_long is not None else search(line)
+                if known is not None:
+                    known[id_] = match
             if match is not None:
                 matches.append((index, match))
                 if once:

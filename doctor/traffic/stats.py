@@ -110,25 +110,27 @@ class Accumulator:
     def excerpt(self, status: int, source: str, line: bytes) -> None:
         """Keep `line` as the excerpt of a failing status, if it is the first of that status and there is room:
         the first line of each failing status is representative, and bounded."""
-        if len(self.excerpts) < self.max_excerpts and status not in self.excerpt_codes:
-            self.excerpt_codes.add(status)
-            self.excerpt_order.append(status)
-            self.excerpts.append([source, line.decode("utf-8", "replace").strip()[:400]])
+        if self._room_for(status):
+            self._keep(status, [source, line.decode("utf-8", "replace").strip()[:400]])
+
+    def _room_for(self, status: int) -> bool:
+        return len(self.excerpts) < self.max_excerpts and status not in self.excerpt_codes
+
+    def _keep(self, status: int, excerpt: list[str]) -> None:
+        self.excerpt_codes.add(status)
+        self.excerpt_order.append(status)
+        self.excerpts.append(excerpt)
 
     def missing_excerpts(self, statuses: Iterable[int]) -> list[int]:
         """The failing statuses among `statuses` (a later stretch's) that would still take an excerpt here."""
-        if len(self.excerpts) >= self.max_excerpts:
-            return []
-        return [code for code in statuses if (code >= 400 or code == 0) and code not in self.excerpt_codes]
+        return [code for code in statuses if (code >= 400 or code == 0) and self._room_for(code)]
 
     def merge_excerpts(self, later: "Accumulator") -> None:
         """The excerpts a count in order would have kept after this stretch, from those of a later stretch
         counted on its own (which kept the first line of every failing status: `max_excerpts` unbounded)."""
         for status, excerpt in zip(later.excerpt_order, later.excerpts):
-            if len(self.excerpts) < self.max_excerpts and status not in self.excerpt_codes:
-                self.excerpt_codes.add(status)
-                self.excerpt_order.append(status)
-                self.excerpts.append(excerpt)
+            if self._room_for(status):
+                self._keep(status, excerpt)
 
 
 def bucket_of(value: float) -> int:

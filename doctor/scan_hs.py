@@ -113,12 +113,17 @@ def from_longest_literal(pattern: str) -> str:
         return pattern
     before, kept = pattern[atoms[first - 1][0]:atoms[first - 1][1]], pattern[atoms[first][0]:]
     if _WORD_RUN.search(before) and _WORD_START.match(kept):
-        return pattern  # the run would match inside any longer word (`Exception: ` in `Encountered Exception: `)
+        # the run would match inside any longer word (`Exception: ` in `Encountered Exception: `): kept with the
+        # word it ends when a word character must start that word (`[A-Za-z_]\w*(?:Error|Exception): `), else whole
+        if first < 3 or not _WORD_CHAR.fullmatch(pattern, atoms[first - 2][0], atoms[first - 2][1]):
+            return pattern
+        return pattern[atoms[first - 2][0]:]
     return kept
 
 
 _WORD_RUN = re.compile(r"(?:\\w|\[[^\]]*\\w[^\]]*\])(?:[*+]|\{\d*,\d*\})\??$")  # `\w*`, `[\w.-]+`, `\w{1,9}` at the end
 _WORD_START = re.compile(r"(?:\((?:\?:|\?P<\w+>)?)?\w")
+_WORD_CHAR = re.compile(r"\\w|\[(?:A-Za-z|a-zA-Z)_?\]|\[_?(?:A-Za-z|a-zA-Z)\]|\[A-Z\]|\[a-z\]")  # one, not repeated
 
 
 def _inner_run(pattern: str, atoms: list[tuple[int, int, int]]) -> int:

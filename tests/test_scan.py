@@ -548,7 +548,7 @@ def test_hyperscan_prefilter_drops_an_anchor_before_optional_items(pattern: str,
     assert hs.without_optional_start(pattern) == prefilter
 
 
-_PIECES = ["ab", "cde", "fghij", r"\d+", r"\s*", r"[^x\n]{0,9}", r"(?:ab|cde)", r"(\w+)", "^", r"\.", " ", "x?", r"\bab"]
+_PIECES = ["ab", "cde", "fghij", r"\d+", r"\s*", r"[^x\n]{0,9}", r"(?:ab|cde)", r"(\w+)", "^", r"\.", " ", "x?", r"\bab", r"[a-z]", r"\w*"]
 
 
 _STARTS = ["a?", "(?:ab )?", r"\d*", r"(?:x\.)*", "c{0,2}", "(?:ab|cde)??"]
@@ -578,8 +578,13 @@ def test_a_prefilter_without_an_optional_start_matches_every_line_the_pattern_ma
     # unchanged: the longest run is at the start, too short, or as long as one the part before holds in a group
     (r"WORKER TIMEOUT \(pid:\d+\)", r"WORKER TIMEOUT \(pid:\d+\)"), (r"ab\d+abc", r"ab\d+abc"),
     (r"abcd\d+abcd", r"abcd\d+abcd"), (r'File "(?P<f>[^"\n]*/models/[^"\n]+)", line ', r'File "(?P<f>[^"\n]*/models/[^"\n]+)", line '),
-    # unchanged: the run continues a word run (it would match inside longer words)
-    (r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ", r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): "),
+    # the run continues a word run (it would match inside longer words): from the word character that starts the
+    # word on (hyperscan followed each line's start, or each time of a `--timestamps` log, before the exception)
+    (r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): ", r"[A-Za-z_]\w*(?:Error|Exception): "),
+    (r"^\d{4}-\d\dZ (?:raise )?[A-Za-z_]\w*(?:Error|Exception): ", r"[A-Za-z_]\w*(?:Error|Exception): "),
+    # unchanged: nothing says a word starts there (`\w*Error: ` finds `Error: ` inside any word)
+    (r"^x\w*(?:Error|Exception): ", r"^x\w*(?:Error|Exception): "), (r"^\d+\w*(?:Error|Exception): ", r"^\d+\w*(?:Error|Exception): "),
+    (r"^\w*(?:Error|Exception): ", r"^\w*(?:Error|Exception): "),
     # unchanged: what this reading does not take
     (r"a|\d+abcdef", r"a|\d+abcdef"), (r"(?i)x\d+abcdef", r"(?i)x\d+abcdef"), (r"(\w)\d+\1abcdef", r"(\w)\d+\1abcdef"),
     (r"x(?=y)\d+abcdef", r"x(?=y)\d+abcdef"), (r"\d+abcdef\n", r"\d+abcdef\n"), (r"(?P<a>x\d+abcdef", r"(?P<a>x\d+abcdef"),

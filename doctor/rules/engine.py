@@ -316,6 +316,21 @@ def _negated(rule: Rule) -> list[Condition]:
     return [inner for cond in rule.conditions() if isinstance(cond, NotCond) for inner in walk(cond.part)]
 
 
+def _gates(rule: Rule) -> dict[int, list[int]]:
+    """Per log condition under a `not:` that is a part of an `all:`, the log conditions among that `all:`'s parts
+    (ids): when one of them finds nothing the `all:` fails (`evaluate` stops there, with nothing bound), whatever
+    the `not:` reads, so the scan may leave the negated one out then (`ScanPlan`'s `gated`)."""
+    gates: dict[int, list[int]] = {}
+    for cond in rule.conditions():
+        if not isinstance(cond, AllCond):
+            continue
+        logs = [id(part) for part in cond.parts if isinstance(part, LogCond)]
+        for part in cond.parts if logs else ():
+            if isinstance(part, NotCond) and isinstance(part.part, LogCond):
+                gates[id(part.part)] = logs
+    return gates
+
+
 def _positive(cond: Condition) -> list[Condition]:
     if isinstance(cond, NotCond):
         return []
@@ -346,12 +361,14 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     active = [r for r in rules if r.id not in ignored]
     conds = [c for r in active for c in r.conditions() if isinstance(c, LogCond)]
     negated = {id(c) for r in active for c in _negated(r)}
-    plan = ScanPlan(conds, [i for i, c in enumerate(conds) if id(c) in negated])
+    position = {id(c): i for i, c in enumerate(conds)}
+    gated = {position[c]: [position[g] for g in gates] for r in active for c, gates in _gates(r).items()}
+    plan = ScanPlan(conds, [i for i, c in enumerate(conds) if id(c) in negated], gated)
     if traffic is None:
         from doctor.traffic import traffic_stage
 
         traffic = traffic_stage(evidence)  # before the scan: it counts a streaming log alongside it
-    ctx = Context(evidence, scan_all(plan, evidence, engine), {id(c): i for i, c in enumerate(conds)})
+    ctx = Context(evidence, scan_all(plan, evidence, engine), position)
     ctx.stage = traffic
     have = _available(evidence)
     checks: dict[str, Check] = dict.fromkeys(rule.id for rule in active)  # type: ignore[arg-type]  # rule order

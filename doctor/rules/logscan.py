@@ -204,9 +204,17 @@ class ScanPlan:
 
     `yes_no`: positions of conditions read only as "holds or not" (under a `not:`): with `min_count` 1, no window
     and no `unless_after`, the first line that matches decides them, so a pattern only such conditions use is
-    scanned for its first line per log (`first_only`), however many lines it would hit."""
+    scanned for its first line per log (`first_only`), however many lines it would hit.
 
-    def __init__(self, conds: list[LogCond], yes_no: Iterable[int] = ()) -> None:
+    `gated`: per position of a condition that matters only when others found lines (a `not:` of it beside them in
+    an `all:`: when one of them found nothing, the `all:` fails whatever the `not:` reads), those others' positions.
+    Such conditions whose patterns no other condition uses are left out of the scan (`run`) and scanned after it,
+    only when each of their gates found a line (`run_gated`): a rule's "unless this is a model server's log" was
+    scanned on every line of every log (BentoML's `[entry_service:` is in each of its lines) for the few logs
+    where its rule's other parts hold."""
+
+    def __init__(self, conds: list[LogCond], yes_no: Iterable[int] = (),
+                 gated: dict[int, Iterable[int]] | None = None) -> None:
         self.conds = conds
         self.patterns: list[str] = []
         index: dict[str, int] = {}
@@ -228,6 +236,21 @@ class ScanPlan:
                      if cond.unless_after is None and cond.only_after is None else ci for ci, cond in enumerate(conds)]
         self.decided_by_one = frozenset(ci for ci in yes_no if _decided_by_one(conds[ci]))
         self.first_only = self._first_only(range(len(conds)))
+        self.gates = self._deferred(gated or {})
+
+    def _deferred(self, gated: dict[int, Iterable[int]]) -> dict[int, tuple[int, ...]]:
+        """Of the gated conditions, those scanned after the rest (`run_gated`), with their gates: neither
+        `unless_after` nor `only_after` (which read other patterns' lines), and every pattern of theirs used by
+        such conditions alone (a pattern scanned anyway gives them its lines in the same pass)."""
+        found = {ci: tuple(gates) for ci, gates in gated.items()
+                 if self.conds[ci].unless_after is None and self.conds[ci].only_after is None}
+        while True:
+            kept = {ci: gates for ci, gates in found.items() if not set(gates) & set(found) and all(
+                all(user in found and role == MATCH for user, role in self.users[self.index[p]])
+                for p in self.conds[ci].patterns)}
+            if len(kept) == len(found):
+                return kept
+            found = kept
 
     def _first_only(self, applies: Iterable[int]) -> frozenset[int]:
         """Patterns that only conditions of `applies` decided by one line use (as matches, not `unless_after` or
@@ -244,7 +267,7 @@ class ScanPlan:
             return results
         scanners: dict[tuple[int, ...], tuple[Any, list[int]]] = {}
         for source in sources:
-            applies = tuple(i for i, c in enumerate(self.conds) if _source_applies(c, source))
+            applies = tuple(i for i, c in enumerate(self.conds) if i not in self.gates and _source_applies(c, source))
             if not applies:
                 continue
             if applies not in scanners:
@@ -257,6 +280,18 @@ class ScanPlan:
             for i, agg in aggs.items():
                 if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
                     results[i].append(agg)
+        return results
+
+    def run_gated(self, results: dict[int, list[LogAgg]], sources: Iterable[LogSource],
+                  engine: str = "auto") -> dict[int, list[LogAgg]]:
+        """`results` (`run`'s, of every log) with the gated conditions' aggregates: scanned now, in another pass
+        over the logs, for those whose gates each found a line; the others' stay empty (their `all:` fails)."""
+        needed = [ci for ci, gates in self.gates.items() if all(results.get(g) for g in gates)]
+        if needed:
+            then = ScanPlan([self.conds[ci] for ci in needed],
+                            [k for k, ci in enumerate(needed) if ci in self.decided_by_one])
+            for k, aggs in then.run(sources, engine).items():
+                results[needed[k]] = aggs
         return results
 
     def _scanner(self, applies: tuple[int, ...], engine: str) -> tuple[Any, list[int]]:
@@ -462,16 +497,16 @@ Plan = ScanPlan  # the old name, kept for one release
 def scan_all(plan: ScanPlan, evidence: Evidence, engine: str) -> dict[int, list[LogAgg]]:
     """Every log scanned once. A log still streaming in (a live check) is scanned as it arrives (the traffic stage,
     `doctor.traffic.TrafficStage`, counts it once it is whole); what the collector read after it (the model folder)
-    is scanned then."""
+    is scanned then. The conditions that matter only when others found lines (`ScanPlan`'s `gated`) last."""
     if evidence.pending is None:
-        return plan.run(evidence.logs, engine)
+        return plan.run_gated(plan.run(evidence.logs, engine), evidence.logs, engine)
     streaming = list(evidence.logs)
     scanned = plan.run(streaming, engine)
     if not evidence.settle():  # the log outgrew the size cap while it streamed: read its kept tail again
         evidence.cache["traffic_stale"] = True
-        return plan.run(evidence.logs, engine)
+        return plan.run_gated(plan.run(evidence.logs, engine), evidence.logs, engine)
     seen = {(s.name, s.kind, s.previous) for s in streaming}  # a streamed log is now its final file: same name
     late = [s for s in evidence.logs if (s.name, s.kind, s.previous) not in seen]
     for index, aggs in (plan.run(late, engine) if late else {}).items():
         scanned[index].extend(aggs)
-    return scanned
+    return plan.run_gated(scanned, evidence.logs, engine)

@@ -5,6 +5,7 @@ line of every BentoML log, for the few logs where a missing file and a loading f
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ RULE = "id: {id}\ntitle: t\nseverity: {severity}\ncause: c\nfix: f\nwhen:\n{when
 RULES = {
     # fires on a missing file, unless the log is a model server's
     "gated": RULE.format(id="gated", severity="error", when="""  all:
-    - log: {pattern: 'No such file: \\S+\\.pkl'}
+    - log: {pattern: 'No such file: (?P<path>\\S+\\.pkl)'}
     - not:
         log: {pattern: '\\[server-marker\\]'}
 """),
@@ -82,6 +83,14 @@ def test_a_negated_pattern_another_condition_reads_is_scanned_with_the_rest(tmp_
     assert len(scanned) == 1 and "counted-marker" in scanned[0]  # one pass: nothing left for later
 
 
+def test_a_broad_rest_of_the_all_keeps_the_negated_pattern_in_the_first_pass(tmp_path: Path, scanned: list[list[str]]) -> None:
+    """Beside conditions that capture nothing (any traceback, a frame `in <module>`: on many failing logs), the
+    `not:` is scanned with the rest: left for later, a log where it is absent would be read twice."""
+    (tmp_path / "gated.yaml").write_text(RULES["gated"].replace("(?P<path>", "(?:"))
+    assert _check(load_rules([tmp_path], builtin=False), LINES + MISSING) == []
+    assert len(scanned) == 1 and r"\[server-marker\]" in scanned[0]
+
+
 def _reports(monkeypatch: pytest.MonkeyPatch, gated: bool) -> dict[str, Any]:
     from doctor.bundle import read_bundle_dir
     from doctor.report.jsonfmt import report_dict
@@ -115,3 +124,35 @@ def test_the_built_in_pack_leaves_model_not_found_s_model_server_test_out_of_the
     deferred = {p for ci in plan.gates for p in conds[ci].patterns}
     assert any(r"\[entry_service:" in p for p in deferred)
     assert not deferred & {p for ci, c in enumerate(conds) if ci not in plan.gates for p in c.patterns}
+
+
+class _Counted(io.BytesIO):
+    """A log stream that notes how many bytes were read from it."""
+
+    def __init__(self, data: bytes, reads: list[int]) -> None:
+        super().__init__(data)
+        self.reads = reads
+        reads.append(0)
+
+    def read(self, size: int | None = -1) -> bytes:
+        out = super().read(size)
+        self.reads[-1] += len(out)
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        got = super().readinto(buffer)
+        self.reads[-1] += got
+        return got
+
+
+@pytest.mark.parametrize("engine", ["auto", "re"])
+def test_the_later_pass_ends_once_each_negated_condition_found_its_line(rules: Any, engine: str,
+                                                                      scanned: list[list[str]]) -> None:
+    """Read as "holds or not", a found line decides: a model server's marker on the first line ends the pass there."""
+    log = LINES + b"filler line of a busy log\n" * (48 << 20 >> 5) + MISSING
+    reads: list[int] = []
+    source = LogSource("app.log", "app", lambda: _Counted(log, reads), size=len(log))
+    evidence = Evidence(Target("bundle", "t"), logs=[source])
+    assert [f.rule_id for f in diagnose(evidence, rules, engine=engine).findings] == []
+    whole = [n for n in reads if n == len(log)]
+    assert len(scanned) == 2 and len(whole) == 1 and len(reads) >= 2 and sorted(reads)[-2] < len(log) // 4  # the first pass read it all

@@ -319,15 +319,23 @@ def _negated(rule: Rule) -> list[Condition]:
 def _gates(rule: Rule) -> dict[int, list[int]]:
     """Per log condition under a `not:` that is a part of an `all:`, the log conditions among that `all:`'s parts
     (ids): when one of them finds nothing the `all:` fails (`evaluate` stops there, with nothing bound), whatever
-    the `not:` reads, so the scan may leave the negated one out then (`ScanPlan`'s `gated`)."""
+    the `not:` reads, so the scan may leave the negated one out then (`ScanPlan`'s `gated`). Only where one of
+    those names what it captures (a path, a host: a specific failure's line), and not in a fallback rule: broad
+    conditions (any traceback, a frame `in <module>`) hold on many failing logs, and the `not:` then cost a second
+    pass over the whole log when what it looks for is not there (1 GB of the mixed shape, the safety net's "unless
+    it started": 2.03 -> 2.27 s; bench/README.md)."""
     gates: dict[int, list[int]] = {}
+    if rule.fallback:
+        return gates
     for cond in rule.conditions():
         if not isinstance(cond, AllCond):
             continue
-        logs = [id(part) for part in cond.parts if isinstance(part, LogCond)]
-        for part in cond.parts if logs else ():
+        logs = [part for part in cond.parts if isinstance(part, LogCond)]
+        if not any("(?P<" in pattern for part in logs for pattern in part.patterns):
+            continue
+        for part in cond.parts:
             if isinstance(part, NotCond) and isinstance(part.part, LogCond):
-                gates[id(part.part)] = logs
+                gates[id(part.part)] = [id(log) for log in logs]
     return gates
 
 

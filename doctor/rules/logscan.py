@@ -9,8 +9,10 @@ streaming in (a live Docker check) is scanned as it arrives (`scan_all`).
 from __future__ import annotations
 
 from collections import deque
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, Iterable
 
 from doctor.convert import format_time
@@ -211,7 +213,7 @@ class ScanPlan:
     Such conditions whose patterns no other condition uses are left out of the scan (`run`) and scanned after it,
     only when each of their gates found a line (`run_gated`): a rule's "unless this is a model server's log" was
     scanned on every line of every log (BentoML's `[entry_service:` is in each of its lines) for the few logs
-    where its rule's other parts hold."""
+    where its rule's other parts hold. Which conditions are gated is the engine's choice (`engine._gates`)."""
 
     def __init__(self, conds: list[LogCond], yes_no: Iterable[int] = (),
                  gated: dict[int, Iterable[int]] | None = None) -> None:
@@ -259,9 +261,10 @@ class ScanPlan:
         return frozenset(i for i, users in self.users.items()
                          if all(ci in self.decided_by_one and role == MATCH for ci, role in users if ci in among))
 
-    def run(self, sources: Iterable[LogSource], engine: str = "auto") -> dict[int, list[LogAgg]]:
+    def run(self, sources: Iterable[LogSource], engine: str = "auto", until_decided: bool = False) -> dict[int, list[LogAgg]]:
         """Per condition, one aggregate per log source it applies to. A log is scanned only for the patterns of
-        the conditions that apply to it (a container log not for an access-log pattern)."""
+        the conditions that apply to it (a container log not for an access-log pattern). `until_decided` (every
+        condition decided by one line): the scan stops once each condition found a line."""
         results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
         if not self.patterns:
             return results
@@ -276,10 +279,12 @@ class ScanPlan:
             for i in applies:  # a twin applies to the same sources as the condition it shares with (`self.twin`)
                 shared = aggs.get(self.twin[i])
                 aggs[i] = shared if shared is not None else LogAgg(source)
-            self._scan_source(*scanners[applies], source, aggs)
+            self._scan_source(*scanners[applies], source, aggs, until_decided)
             for i, agg in aggs.items():
                 if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
                     results[i].append(agg)
+            if until_decided and all(results.values()):
+                break
         return results
 
     def run_gated(self, results: dict[int, list[LogAgg]], sources: Iterable[LogSource],
@@ -290,7 +295,8 @@ class ScanPlan:
         if needed:
             then = ScanPlan([self.conds[ci] for ci in needed],
                             [k for k, ci in enumerate(needed) if ci in self.decided_by_one])
-            for k, aggs in then.run(sources, engine).items():
+            # each read as "holds or not": the pass ends once each found its line (BentoML's marker: line 1)
+            for k, aggs in then.run(sources, engine, set(needed) <= self.decided_by_one).items():
                 results[needed[k]] = aggs
         return results
 
@@ -321,7 +327,8 @@ class ScanPlan:
             guarded[i] = (guards, max(c.only_after.lines for c in conds))  # type: ignore[union-attr]
         return guarded
 
-    def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg]) -> None:
+    def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg],
+                     until_decided: bool = False) -> None:
         recent: dict[tuple[int, int, tuple[str, ...]], tuple[int, datetime | None]] = {}
         # per scanner position, its pattern's users in this source: [(agg, window)] of conditions without
         # `unless_after` or `only_after`, [(agg, cond, role)] of those with either (each list in the users' order;
@@ -394,8 +401,9 @@ class ScanPlan:
         # and excerpt are its own. The captures' dicts are shared between aggregates, never changed
         plans: dict[int, LinePlan] = {}  # keyed by the id of the matches' tuple, which the plan holds
         ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[HitRun | None, list[Any], list[Any]]] = {}
-        with source.open() as stream:
-            for number, line, matches in scanner.scan(stream):  # LineHits
+        undecided = {id(agg) for agg in aggs.values()} if until_decided else None  # (`run`'s `until_decided`)
+        with source.open() as stream, closing(scanner.scan(stream)) as hits:
+            for number, line, matches in hits:  # LineHits
                 plan = plans.get(id(matches))
                 if plan is None:
                     if len(live) >= RUNS_KEPT or len(plans) >= PLANS_KEPT or len(ops) >= PLANS_KEPT:
@@ -439,6 +447,12 @@ class ScanPlan:
                     agg.add(number, kept, when, cond.within)
                     if groups:
                         agg.add_groups(groups)
+                if undecided is not None:
+                    for pattern_index, _ in matches:
+                        direct, guarded, _ = users.get(pattern_index, ((), (), False))
+                        undecided.difference_update([id(agg) for agg, *_ in chain(direct, guarded)])
+                    if not undecided:
+                        break
         fold()
 
 

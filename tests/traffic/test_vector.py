@@ -510,7 +510,7 @@ def test_a_summary_ending_the_block_sends_it_back() -> None:
 def test_the_c_pass_sends_back_a_block_holding_a_client_error() -> None:
     """A probe's client error (`error=`, `doctor.traffic.parse.has_client_error`) anywhere in a block makes the C pass
     refuse it (the caller counts it in order), found in its one pass over the block: in a line's first, middle or
-    last sixteen bytes, before and after a tab, on the last line without its newline. `error` and `=` apart, or an
+    last sixteen bytes, across two of them, before and after a tab, on the last line without its newline. `error` and `=` apart, or an
     `error=` across a newline, is no client error."""
     from doctor import _native
 
@@ -518,7 +518,7 @@ def test_the_c_pass_sends_back_a_block_holding_a_client_error() -> None:
         return _native.count(block, False, lambda text, clf: 0, 60000.0, 0.0198, False) is None
 
     line = G.format(s=1)
-    for at in (0, 3, 15, 16, 17, 31, 40, len(line) - 1, len(line)):
+    for at in (0, 3, 10, 15, 16, 17, 26, 31, 40, len(line) - 1, len(line)):  # 10, 26: `r` ends a sixteen, `=` starts the next
         marked = (line[:at] + " error=timeout " + line[at:]).encode()
         assert refused(marked + b"\n"), at
         assert refused(b"x\n" + marked), at  # the last line, no newline after it

@@ -50,3 +50,46 @@ def test_prepare_leaves_a_broken_template_to_its_use() -> None:
     assert templates.render("{{ oops ", {}).startswith("[template error")
     assert templates.render("fine {{ 1 + 1 }}", {}) == "fine 2"
     assert templates.evaluate("1 +", {}) is None and templates.evaluate("2 * 3", {}) == 6
+
+
+class _HalfDone:
+    """A traffic stage one of whose two children has counted half the log: `meanwhile` hands its statistics (here
+    the whole's, as a preview) to the work and runs every step; `asked`: whether the statistics were asked for."""
+
+    forked = True
+
+    def __init__(self, stage: Any) -> None:
+        self.stage, self.asked = stage, False
+
+    def meanwhile(self, work: Any) -> None:
+        for step in work(self.stage.stats()):
+            step()
+
+    def stats(self) -> Any:
+        self.asked = True
+        return self.stage.stats()
+
+
+def test_texts_of_traffic_rules_that_hold_on_a_half_are_compiled_while_the_other_half_counts() -> None:
+    import functools
+    from unittest import mock
+
+    rules = load_rules([])
+    bundle = ROOT / "fixtures" / "bundles" / "traffic-overload-503"
+    plain = diagnose(read_bundle_dir(bundle, "t"), rules)
+    assert "overload-503" in [f.rule_id for f in plain.findings]
+    stage = _HalfDone(traffic_stage(read_bundle_dir(bundle, "t")))
+    before: list[str] = []  # texts compiled before the statistics were asked for
+    real = templates._template.__wrapped__
+
+    def noting(text: str) -> Any:
+        if not stage.asked:
+            before.append(text)
+        return real(text)
+
+    with mock.patch.object(templates, "_template", functools.lru_cache(maxsize=2048)(noting)):
+        report = diagnose(read_bundle_dir(bundle, "t"), rules, traffic=stage)
+    assert rules.rules["overload-503"].title in before
+    assert rules.rules["timeout-504"].title not in before  # it does not hold on the preview: not compiled
+    strip = lambda r: [(f.rule_id, f.title, f.values) for f in r.findings]  # noqa: E731
+    assert strip(report) == strip(plain) and [c.reason for c in report.checks] == [c.reason for c in plain.checks]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from doctor import status
 from doctor.evidence import CollectorError, Evidence, Severity, Target
@@ -389,6 +389,8 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     for rule in [rule for rule in active if not _waits_for_traffic(rule)] + later:
         if later and rule is later[0] and getattr(traffic, "forked", False):
             templates.prepare(_texts(r for r in active if r.id in matched))
+            if hasattr(traffic, "meanwhile"):  # and the texts of those that hold on half the log's count
+                traffic.meanwhile(lambda preview: _likely_texts(later, ctx, have, preview))
         ctx.problems = found[rule.id] = []
         outcome, checks[rule.id] = _decide(rule, ctx, have)
         if outcome is not None:
@@ -512,6 +514,32 @@ def build_finding(rule: Rule, outcome: Outcome, ctx: Context, redact: bool = Tru
 def _waits_for_traffic(rule: Rule) -> bool:
     """Whether deciding the rule may read the traffic statistics (`t`: an expression of scope traffic)."""
     return any(isinstance(cond, ExprCond) and cond.scope == "traffic" for cond in walk(rule.when))
+
+
+class _Preview:
+    """A traffic stage whose statistics are a half's (`TrafficStage.meanwhile`)."""
+
+    forked = False
+
+    def __init__(self, stats: dict[str, Any] | None) -> None:
+        self._stats = stats
+
+    def stats(self) -> dict[str, Any] | None:
+        return self._stats
+
+
+def _likely_texts(rules: list[Rule], ctx: Context, have: set[str], preview: dict[str, Any] | None) -> Iterator[Any]:
+    """Steps compiling the texts of each of these rules that holds on the `preview` statistics (most that do hold
+    on the whole log's), each rule decided when the steps before it are done; the context is left as it was."""
+    for rule in rules:
+        kept = ctx.stage, ctx.problems, ctx.unbound
+        ctx.stage, ctx.problems = _Preview(preview), []
+        try:
+            outcome, _ = _decide(rule, ctx, have)
+        finally:
+            ctx.stage, ctx.problems, ctx.unbound = kept
+        if outcome is not None:
+            yield from templates.preparing(_texts([rule]))
 
 
 def _texts(rules: Iterable[Rule]) -> tuple[list[str], list[str]]:

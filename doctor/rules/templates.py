@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from doctor.errors import RuleError
 
@@ -95,13 +95,23 @@ def prepare(found: tuple[list[str], list[str]]) -> None:
     """Compile templates and value expressions (`found`: both lists) before they are needed, e.g. while the check
     waits for something else; one that does not compile is left for its use to report."""
     environment()  # jinja2 imported, the sandbox made: even when no rule holds yet
+    for step in preparing(found):
+        step()
+
+
+def preparing(found: tuple[list[str], list[str]]) -> Iterator[Callable[[], None]]:
+    """`prepare` as steps, one per text: a caller can stop between two."""
     texts, values = found
     for compile_one, items in ((_template, texts), (_expression, values)):
         for text in items:
-            try:
-                compile_one(text)
-            except Exception:  # noqa: BLE001 - its use compiles it again and reports what is wrong
-                pass
+            yield functools.partial(_compiled, compile_one, text)
+
+
+def _compiled(compile_one: Callable[[str], Any], text: str) -> None:
+    try:
+        compile_one(text)
+    except Exception:  # noqa: BLE001 - its use compiles it again and reports what is wrong
+        pass
 
 
 def render(text: str, context: dict[str, Any]) -> str:

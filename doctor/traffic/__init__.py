@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from doctor.evidence import Evidence, LogSource
 from doctor.logs import iter_chunks
@@ -62,6 +62,29 @@ class TrafficStage:
                                                                mapped=True), "the traffic count", nice))
         else:  # a child: it may read through a mapping (`FastPass.feed_stream`)
             self._job = in_child(lambda: stats_for(evidence, mapped=True), "the traffic count", nice)
+
+    def meanwhile(self, work: "Callable[[dict[str, Any] | None], Iterable[Callable[[], Any]]]") -> None:
+        """While the second of a log's two counting children still counts, the steps `work` makes from the first's
+        statistics (a half's: a preview of the whole's), one at a time; none once both are done. The core the
+        first child leaves is idle until the count is whole (the halves ended up to 0.13 s apart on 1 GB of BentoML
+        lines); what the check does last, on one core, can be done there (`doctor.rules.engine.diagnose`)."""
+        if self._halves is None:
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        children = self._halves[3:]
+        done, counting = wait(children, return_when=FIRST_COMPLETED)
+        if not counting:
+            return
+        try:
+            half = next(iter(done)).result()
+            preview = finish(half.acc) if half.acc.requests else None
+        except Exception:  # noqa: BLE001 - a child that died or failed: `stats` reports it
+            return
+        for step in work(preview):
+            if all(child.done() for child in counting):
+                return
+            step()
 
     def stats(self) -> dict[str, Any] | None:
         """The statistics (None without requests); counted again when the log they were counted on was replaced

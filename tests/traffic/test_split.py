@@ -9,6 +9,7 @@ import mmap
 import os
 import random
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 from hypothesis import example, given, settings
@@ -255,3 +256,30 @@ def test_mapped_blocks_are_the_blocks_read(lines: list[tuple[int, bool]], chunk:
             mapped = [bytes(buffer[lo:hi]) for buffer, lo, hi in doctor.logs.iter_mapped(stream, length, chunk,
                                                                                           cuts=mapped_cuts)]
     assert mapped == read and mapped_cuts == read_cuts
+
+
+def test_meanwhile_runs_steps_from_the_first_half_while_the_second_counts(arrivals: None) -> None:
+    """`TrafficStage.meanwhile`: the work gets the statistics of the half counted first and its steps run while
+    the other half is still counting, not after; with both counted (or one count alone), nothing runs."""
+    from concurrent.futures import Future
+
+    data = log(7, 3000)
+    evidence = evidence_of(data)
+    source, ms = evidence.logs[0], float(traffic.timeout_ms(evidence))
+    middle = data.find(b"\n", len(data) // 2) + 1
+    first: Future = Future()
+    first.set_result(split.count_range(source, 0, middle, ms, False))
+    second: Future = Future()
+    stage = TrafficStage(evidence)
+    stage._halves = (source, middle, ms, first, second)
+    ran: list[int] = []
+
+    def work(preview: dict | None) -> Iterator[Callable[[], None]]:
+        assert preview is not None and 0 < preview["requests"] == first.result().acc.requests
+        for k in range(10):
+            yield lambda k=k: ran.append(k) if k < 2 else second.set_result(None)
+
+    stage.meanwhile(work)
+    assert ran == [0, 1] and second.done()  # the third step ended the count: the fourth did not run
+    stage.meanwhile(work)
+    assert ran == [0, 1]  # both counted: nothing runs

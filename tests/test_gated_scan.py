@@ -1,7 +1,7 @@
-"""A log condition read only under a `not:` beside other log conditions in an `all:` is scanned after the rest, and
-only when each of those found a line (`ScanPlan`'s `gated`): the report is the one a scan of every pattern gives.
-(BentoML writes `[entry_service:` in every line; model-not-found's "unless a model server's log" read it on every
-line of every BentoML log, for the few logs where a missing file and a loading frame are there too.)"""
+"""A log condition marked `later`, under a `not:` beside other log conditions in an `all:`, is scanned after the
+rest, and only when each of those found a line (`ScanPlan`'s `gated`): the report is the one a scan of every pattern
+gives. (BentoML writes `[entry_service:` in every line; model-not-found's "unless a model server's log" read it on
+every line of every BentoML log, for the few logs where a missing file and a loading frame are there too.)"""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ RULES = {
     "gated": RULE.format(id="gated", severity="error", when="""  all:
     - log: {pattern: 'No such file: (?P<path>\\S+\\.pkl)'}
     - not:
-        log: {pattern: '\\[server-marker\\]'}
+        log: {pattern: '\\[server-marker\\]', later: true}
 """),
     # the same negated pattern, read by a rule that counts it: scanned with the rest
     "counts": RULE.format(id="counts", severity="warning", when="  log: {pattern: 'counted-marker', min_count: 2}\n"),
@@ -83,12 +83,26 @@ def test_a_negated_pattern_another_condition_reads_is_scanned_with_the_rest(tmp_
     assert len(scanned) == 1 and "counted-marker" in scanned[0]  # one pass: nothing left for later
 
 
-def test_a_broad_rest_of_the_all_keeps_the_negated_pattern_in_the_first_pass(tmp_path: Path, scanned: list[list[str]]) -> None:
-    """Beside conditions that capture nothing (any traceback, a frame `in <module>`: on many failing logs), the
-    `not:` is scanned with the rest: left for later, a log where it is absent would be read twice."""
-    (tmp_path / "gated.yaml").write_text(RULES["gated"].replace("(?P<path>", "(?:"))
+def test_without_later_the_negated_pattern_is_scanned_with_the_rest(tmp_path: Path, scanned: list[list[str]]) -> None:
+    """Unmarked, the `not:` is scanned in the one pass (beside conditions that hold on many logs, a `not:` that
+    finds nothing would be read in a second pass over the whole log)."""
+    (tmp_path / "gated.yaml").write_text(RULES["gated"].replace(", later: true", ""))
     assert _check(load_rules([tmp_path], builtin=False), LINES + MISSING) == []
     assert len(scanned) == 1 and r"\[server-marker\]" in scanned[0]
+
+
+@pytest.mark.parametrize("when", [
+    "  log: {pattern: 'x', later: true}\n",  # not under a not:
+    "  not:\n    log: {pattern: 'x', later: true}\n",  # no all: around
+    "  all:\n    - event: {reason: 'BackOff'}\n    - not:\n        log: {pattern: 'x', later: true}\n",  # no log beside
+    "  all:\n    - log: {pattern: 'y'}\n    - not:\n        log: {pattern: 'x', later: true, only_after: {pattern: 'z'}}\n",
+])
+def test_later_where_it_cannot_be_is_refused_when_the_rule_loads(tmp_path: Path, when: str) -> None:
+    from doctor.errors import RuleError
+
+    (tmp_path / "bad.yaml").write_text(RULE.format(id="bad", severity="error", when=when))
+    with pytest.raises(RuleError, match="`later` is for a log condition"):
+        load_rules([tmp_path], builtin=False)
 
 
 def _reports(monkeypatch: pytest.MonkeyPatch, gated: bool) -> dict[str, Any]:
@@ -156,3 +170,19 @@ def test_the_later_pass_ends_once_each_negated_condition_found_its_line(rules: A
     assert [f.rule_id for f in diagnose(evidence, rules, engine=engine).findings] == []
     whole = [n for n in reads if n == len(log)]
     assert len(scanned) == 2 and len(whole) == 1 and len(reads) >= 2 and sorted(reads)[-2] < len(log) // 4  # the first pass read it all
+
+
+@pytest.mark.parametrize("engine", ["auto", "re"])
+def test_one_negated_condition_found_decides_its_all(tmp_path: Path, engine: str, scanned: list[list[str]]) -> None:
+    """Two `not:`s beside the same conditions: the marker one finds on line 1 makes the `all:` fail, so the later
+    pass ends there although the other is nowhere in the log (an Azure ML server's own `Listening at:
+    http://127.0.0.1:31311`, beside the `0.0.0.0` line it never writes)."""
+    two = RULES["gated"].replace("    - not:\n", "    - not:\n        log: {pattern: 'never-written', later: true}\n    - not:\n", 1)
+    (tmp_path / "gated.yaml").write_text(two)
+    rules = load_rules([tmp_path], builtin=False)
+    log = LINES + b"filler line of a busy log\n" * (48 << 20 >> 5) + MISSING
+    reads: list[int] = []
+    source = LogSource("app.log", "app", lambda: _Counted(log, reads), size=len(log))
+    assert [f.rule_id for f in diagnose(Evidence(Target("bundle", "t"), logs=[source]), rules, engine=engine).findings] == []
+    assert len(scanned) == 2 and sorted(scanned[1]) == sorted([r"\[server-marker\]", "never-written"])
+    assert len([n for n in reads if n == len(log)]) == 1 and sorted(reads)[-2] < len(log) // 4

@@ -14,6 +14,7 @@ from doctor.findings import Check, Excerpt, Finding, Report, RuledOut, order_fin
 from doctor.redact import redact_strings, redact_text
 from doctor.convert import format_time
 from doctor.rules import exprs, safety, templates
+from doctor.rules.loader import gates_of
 from doctor.rules.logscan import LogAgg, ScanPlan, scan_all
 from doctor.stack import stack_of
 from doctor.rules.model import (
@@ -317,26 +318,13 @@ def _negated(rule: Rule) -> list[Condition]:
 
 
 def _gates(rule: Rule) -> dict[int, list[int]]:
-    """Per log condition under a `not:` that is a part of an `all:`, the log conditions among that `all:`'s parts
-    (ids): when one of them finds nothing the `all:` fails (`evaluate` stops there, with nothing bound), whatever
-    the `not:` reads, so the scan may leave the negated one out then (`ScanPlan`'s `gated`). Only where one of
-    those names what it captures (a path, a host: a specific failure's line), and not in a fallback rule: broad
-    conditions (any traceback, a frame `in <module>`) hold on many failing logs, and the `not:` then cost a second
-    pass over the whole log when what it looks for is not there (1 GB of the mixed shape, the safety net's "unless
+    """Per log condition marked `later`, the log conditions beside its `not:` in an `all:` (ids): the scan leaves it
+    out and searches it afterwards only when each of those found a line (`ScanPlan`'s `gated`). Chosen by the rule's
+    author, not guessed: beside conditions that hold on many logs (any traceback, a `Listening at:` line) a `not:`
+    that finds nothing would be a second pass over the whole log (1 GB of the mixed shape, the safety net's "unless
     it started": 2.03 -> 2.27 s; bench/README.md)."""
-    gates: dict[int, list[int]] = {}
-    if rule.fallback:
-        return gates
-    for cond in rule.conditions():
-        if not isinstance(cond, AllCond):
-            continue
-        logs = [part for part in cond.parts if isinstance(part, LogCond)]
-        if not any("(?P<" in pattern for part in logs for pattern in part.patterns):
-            continue
-        for part in cond.parts:
-            if isinstance(part, NotCond) and isinstance(part.part, LogCond):
-                gates[id(part.part)] = [id(log) for log in logs]
-    return gates
+    later = {id(cond) for cond in rule.conditions() if isinstance(cond, LogCond) and cond.later}
+    return {cond: gates for cond, gates in gates_of(rule).items() if cond in later}
 
 
 def _positive(cond: Condition) -> list[Condition]:

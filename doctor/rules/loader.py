@@ -287,6 +287,7 @@ def _log(value: dict[str, Any], where: str) -> LogCond:
         only_after=_after(value.get("only_after")),
         bind=value.get("as"),
         where=where,
+        later=bool(value.get("later", False)),
     )
 
 
@@ -316,12 +317,34 @@ def _check_rule(rule: Rule) -> None:
             exprs.check(cond.expr, line)
             if cond.kind:
                 _check_regex(cond.kind, line)
+    placed = set(gates_of(rule))
+    for cond in rule.conditions():
+        if isinstance(cond, LogCond) and cond.later and id(cond) not in placed:
+            raise RuleError("`later` is for a log condition (without `unless_after` or `only_after`) directly under a "
+                            "`not:` that is a part of an `all:` with another log condition",
+                            f"{rule.path}:{cond.where or rule.line}")
     for name, text in (("title", rule.title), ("cause", rule.cause), ("fix", rule.fix)):
         templates.check_template(text, f"{rule.where} ({name})")
     for i, spec in enumerate(rule.ruled_out):
         templates.check_template(spec.why, f"{rule.where} (ruled_out[{i}].why)")
     for name, text in rule.values:
         templates.check_expression(text, f"{rule.where} (values.{name})")
+
+
+def gates_of(rule: Rule) -> dict[int, list[int]]:
+    """Per log condition (id) that may be searched `later`: directly under a `not:` that is a part of an `all:`,
+    without `unless_after` or `only_after`, the log conditions among that `all:`'s parts (ids). When one of those
+    finds nothing the `all:` fails (`evaluate` stops there, with nothing bound), whatever the `not:` reads."""
+    gates: dict[int, list[int]] = {}
+    for cond in rule.conditions():
+        if not isinstance(cond, AllCond):
+            continue
+        logs = [id(part) for part in cond.parts if isinstance(part, LogCond)]
+        for part in cond.parts if logs else ():
+            inner = part.part if isinstance(part, NotCond) else None
+            if isinstance(inner, LogCond) and inner.unless_after is None and inner.only_after is None:
+                gates[id(inner)] = logs
+    return gates
 
 
 def _check_regex(pattern: str, where: str) -> None:

@@ -261,16 +261,21 @@ class ScanPlan:
         return frozenset(i for i, users in self.users.items()
                          if all(ci in self.decided_by_one and role == MATCH for ci, role in users if ci in among))
 
-    def run(self, sources: Iterable[LogSource], engine: str = "auto", until_decided: bool = False) -> dict[int, list[LogAgg]]:
+    def run(self, sources: Iterable[LogSource], engine: str = "auto",
+            until_decided: list[set[int]] | None = None) -> dict[int, list[LogAgg]]:
         """Per condition, one aggregate per log source it applies to. A log is scanned only for the patterns of
-        the conditions that apply to it (a container log not for an access-log pattern). `until_decided` (every
-        condition decided by one line): the scan stops once each condition found a line."""
+        the conditions that apply to it (a container log not for an access-log pattern). `until_decided`: groups
+        of conditions (each decided by one line) of which one line of any one decides the group: the scan stops
+        once each group is decided, and a group decided is not looked for in the logs after."""
         results: dict[int, list[LogAgg]] = {i: [] for i in range(len(self.conds))}
         if not self.patterns:
             return results
+        groups = None if until_decided is None else [set(group) for group in until_decided]
         scanners: dict[tuple[int, ...], tuple[Any, list[int]]] = {}
         for source in sources:
-            applies = tuple(i for i, c in enumerate(self.conds) if i not in self.gates and _source_applies(c, source))
+            wanted = None if groups is None else set().union(*groups)
+            applies = tuple(i for i, c in enumerate(self.conds) if i not in self.gates and _source_applies(c, source)
+                            and (wanted is None or i in wanted))
             if not applies:
                 continue
             if applies not in scanners:
@@ -279,24 +284,35 @@ class ScanPlan:
             for i in applies:  # a twin applies to the same sources as the condition it shares with (`self.twin`)
                 shared = aggs.get(self.twin[i])
                 aggs[i] = shared if shared is not None else LogAgg(source)
-            self._scan_source(*scanners[applies], source, aggs, until_decided)
+            deciding = None if groups is None else [{id(aggs[i]) for i in group if i in aggs} for group in groups]
+            self._scan_source(*scanners[applies], source, aggs, deciding)
             for i, agg in aggs.items():
                 if agg.count or agg.explained:  # one that found nothing cannot satisfy a condition (min_count >= 1)
                     results[i].append(agg)
-            if until_decided and all(results.values()):
-                break
+            if groups is not None:
+                groups = [group for group in groups if not any(results[i] for i in group)]
+                if not groups:
+                    break
         return results
 
     def run_gated(self, results: dict[int, list[LogAgg]], sources: Iterable[LogSource],
                   engine: str = "auto") -> dict[int, list[LogAgg]]:
         """`results` (`run`'s, of every log) with the gated conditions' aggregates: scanned now, in another pass
-        over the logs, for those whose gates each found a line; the others' stay empty (their `all:` fails)."""
+        over the logs, for those whose gates each found a line; the others' stay empty (their `all:` fails).
+
+        Read as "holds or not" beside the same gates (in one `all:`), one line of any of them decides: its `not:`
+        fails, so does the `all:`, whatever the others' say. The pass ends once each such group has its line (an
+        Azure ML server's `Listening at: http://127.0.0.1:31311` at the log's start ends it there; BentoML's
+        marker, line 1), and the others' aggregates may then stay empty, as nothing reads them."""
         needed = [ci for ci, gates in self.gates.items() if all(results.get(g) for g in gates)]
         if needed:
             then = ScanPlan([self.conds[ci] for ci in needed],
                             [k for k, ci in enumerate(needed) if ci in self.decided_by_one])
-            # each read as "holds or not": the pass ends once each found its line (BentoML's marker: line 1)
-            for k, aggs in then.run(sources, engine, set(needed) <= self.decided_by_one).items():
+            groups: dict[tuple[int, ...], set[int]] = {}
+            for k, ci in enumerate(needed):
+                groups.setdefault(self.gates[ci], set()).add(k)
+            early = list(groups.values()) if set(needed) <= self.decided_by_one else None
+            for k, aggs in then.run(sources, engine, early).items():
                 results[needed[k]] = aggs
         return results
 
@@ -328,7 +344,7 @@ class ScanPlan:
         return guarded
 
     def _scan_source(self, scanner: Any, used: list[int], source: LogSource, aggs: dict[int, LogAgg],
-                     until_decided: bool = False) -> None:
+                     deciding: list[set[int]] | None = None) -> None:
         recent: dict[tuple[int, int, tuple[str, ...]], tuple[int, datetime | None]] = {}
         # per scanner position, its pattern's users in this source: [(agg, window)] of conditions without
         # `unless_after` or `only_after`, [(agg, cond, role)] of those with either (each list in the users' order;
@@ -401,7 +417,7 @@ class ScanPlan:
         # and excerpt are its own. The captures' dicts are shared between aggregates, never changed
         plans: dict[int, LinePlan] = {}  # keyed by the id of the matches' tuple, which the plan holds
         ops: dict[tuple[tuple[int, tuple[Any, ...]], ...], tuple[HitRun | None, list[Any], list[Any]]] = {}
-        undecided = {id(agg) for agg in aggs.values()} if until_decided else None  # (`run`'s `until_decided`)
+        undecided = [group for group in deciding if group] if deciding is not None else None  # (`run`'s)
         with source.open() as stream, closing(scanner.scan(stream)) as hits:
             for number, line, matches in hits:  # LineHits
                 plan = plans.get(id(matches))
@@ -448,9 +464,9 @@ class ScanPlan:
                     if groups:
                         agg.add_groups(groups)
                 if undecided is not None:
-                    for pattern_index, _ in matches:
-                        direct, guarded, _ = users.get(pattern_index, ((), (), False))
-                        undecided.difference_update([id(agg) for agg, *_ in chain(direct, guarded)])
+                    found = {id(agg) for pattern_index, _ in matches
+                             for agg, *_ in chain(*users.get(pattern_index, ((), (), False))[:2])}
+                    undecided = [group for group in undecided if not group & found]
                     if not undecided:
                         break
         fold()

@@ -32,6 +32,7 @@ class LogCond:
     only_after: After | None = None
     bind: str | None = None
     where: str = ""
+    later: bool = False  # searched after the scan, when the rest of its `all:` found lines (`ScanPlan`'s `gated`)
 
 
 @dataclass(frozen=True, slots=True)

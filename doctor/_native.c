@@ -263,15 +263,11 @@ static inline int same_bytes(const void *x, const void *y, Pos n) {
    `error` at or after `from`: `*flagged` set (the pass over the block looking for it apart was 7 % of the count). */
 static Pos next_control(const unsigned char *a, Pos p, Pos n, Pos from, int *flagged) {
 #if defined(__SSE2__) || defined(_M_X64)
-    const __m128i top = _mm_set1_epi8(31), equals = _mm_set1_epi8('='), r = _mm_set1_epi8('r');
-    int after_r = 1; /* whether the byte before this sixteen may be an `r` (the first: not looked at, so maybe) */
+    const __m128i top = _mm_set1_epi8(31), equals = _mm_set1_epi8('=');
     for (; p + 16 <= n; p += 16) {
         __m128i w = _mm_loadu_si128((const __m128i *)(a + p));
         int control = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(w, top), w)); /* bytes <= 31 */
-        int rs = _mm_movemask_epi8(_mm_cmpeq_epi8(w, r));
-        /* only an `=` right after an `r` can end `error=` (BentoML's dozen `name=` fields a line do not) */
-        int eq = _mm_movemask_epi8(_mm_cmpeq_epi8(w, equals)) & ((rs << 1) | after_r);
-        after_r = (rs >> 15) & 1;
+        int eq = _mm_movemask_epi8(_mm_cmpeq_epi8(w, equals));
         if (control) eq &= (control & -control) - 1; /* those before the control byte */
         for (; eq; eq &= eq - 1) {
             Pos q = p + first_set((unsigned int)eq);

@@ -373,8 +373,9 @@ def diagnose(evidence: Evidence, rules: RuleSet, ignore: Iterable[str] = (), eng
     # which rules hold; their findings are built once suppression has been decided. Those reading the traffic
     # statistics last: while its children still count, the texts of the rules that hold so far are compiled (the
     # check's last step, on one core, was a third jinja2's compiling them)
-    later = [rule for rule in active if _waits_for_traffic(rule)]
-    for rule in [rule for rule in active if not _waits_for_traffic(rule)] + later:
+    waits = [_waits_for_traffic(rule) for rule in active]
+    later = [rule for rule, wait in zip(active, waits) if wait]
+    for rule in [rule for rule, wait in zip(active, waits) if not wait] + later:
         if later and rule is later[0] and getattr(traffic, "forked", False):
             templates.prepare(_texts(r for r in active if r.id in matched))
             if hasattr(traffic, "meanwhile"):  # and the texts of those that hold on half the log's count
